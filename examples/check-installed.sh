@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the library into a scratch prefix, then build and run the examples
+# against it through pkg-config, as a user of the installed library would.
+# usage: examples/check-installed.sh BUILD_DIR
+set -eu
+build=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+meson install -C "$build" --destdir "$prefix" >/dev/null
+root=$prefix$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
+libdir=$(find "$root" -name flowlog.pc -printf '%h\n' | head -1)
+# The .pc file names the final prefix; point a copy at the staged tree.
+sed -e "s|^prefix=.*|prefix=$root|" -e "s|^libdir=.*|libdir=$(dirname "$libdir")|" -e "s|^includedir=.*|includedir=$root/include|" "$libdir/flowlog.pc" > "$prefix/flowlog.pc"
+export PKG_CONFIG_PATH=$prefix
+cc -std=c99 -Wall -Wextra -Werror "$top/examples/count_rejects.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/count_rejects"
+c++ -std=c++17 -Wall -Wextra -Werror "$top/examples/top_talkers.cpp" $(pkg-config --cflags --libs flowlog) -o "$prefix/top_talkers"
+export LD_LIBRARY_PATH=$(dirname "$libdir")
+out=$("$prefix/count_rejects" "$top/tests/data/aws-docs/accept-reject.log")
+expected="3389 1
+records 2 errors 0"
+[ "$out" = "$expected" ] || { echo "count_rejects printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+out=$("$prefix/top_talkers" "$top/tests/data/aws-docs/tcp-flags.log" | head -1)
+[ "$out" = "52.213.180.42 23397117" ] || { echo "top_talkers printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+echo "2 passed, 0 failed: the C and C++ examples build and run against the installed library"

@@ -1,0 +1,172 @@
+/**
+ * @file reader.h
+ * The streaming reader: turns what AWS delivered into records, and accounts
+ * for every input line.
+ *
+ * Inputs are queued and read in order: paths (a file, a directory walked
+ * recursively in byte-wise sorted order, or `-` for standard input), file
+ * descriptors, memory buffers, or chunks the caller pushes. Each input is
+ * recognised by its content, not its name:
+ *  - gzip (magic bytes 1f 8b), multi-member streams included;
+ *  - plain text flow logs, with S3 header lines at the start or anywhere,
+ *    each switching the schema from that line on;
+ *  - CloudWatch Logs subscription payloads (JSON with logGroup, logStream,
+ *    logEvents[].message), also as a Lambda receives them
+ *    (`{"awslogs":{"data":"<base64 of gzip>"}}`), and NDJSON of
+ *    `{"message": "..."}`; the log stream name (the ENI) is kept as context;
+ *  - the CloudWatch console's CSV export (`timestamp,message`).
+ *
+ * Every line ends in exactly one bucket: record, header, blank or error. For
+ * JSON input a "line" is one log event's message; for CSV, one data row (the
+ * CSV header counts as a header). Transit-gateway and VPC records mixed in
+ * one stream are each parsed with their own schema.
+ *
+ * Memory stays bounded by the longest line (at most FLOWLOG_OPT_MAX_LINE)
+ * plus a fixed read buffer, and for JSON by the largest document (at most
+ * FLOWLOG_OPT_MAX_ENVELOPE).
+ */
+#ifndef FLOWLOG_READER_H
+#define FLOWLOG_READER_H
+
+#include "common.h"
+#include "record.h"
+#include "schema.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct flowlog_reader flowlog_reader;
+
+/** Option keys for flowlog_reader_set(). */
+enum flowlog_reader_option {
+    FLOWLOG_OPT_MAX_LINE = 1,     ///< longest line in bytes (default 65536; 16 .. 1 GiB)
+    FLOWLOG_OPT_ON_ERROR = 2,     ///< FLOWLOG_ON_ERROR_SKIP (default) or _STOP
+    FLOWLOG_OPT_MAX_ENVELOPE = 3, ///< largest JSON document in bytes (default 64 MiB)
+    FLOWLOG_OPT_VALIDATE = 4      ///< 1 (default): a record whose typed fields do not convert is an error; 0: lazy
+};
+
+/** Values of FLOWLOG_OPT_ON_ERROR. */
+#define FLOWLOG_ON_ERROR_SKIP 0
+#define FLOWLOG_ON_ERROR_STOP 1
+
+/** Counters of flowlog_reader_count(). */
+enum flowlog_reader_counter {
+    FLOWLOG_COUNT_LINES = 1,   ///< every line seen (= records + headers + blanks + errors)
+    FLOWLOG_COUNT_RECORDS = 2,
+    FLOWLOG_COUNT_HEADERS = 3,
+    FLOWLOG_COUNT_BLANKS = 4,
+    FLOWLOG_COUNT_ERRORS = 5,  ///< bad lines
+    FLOWLOG_COUNT_BYTES = 6,   ///< raw input bytes consumed (compressed, for gzip)
+    FLOWLOG_COUNT_INPUTS = 7,  ///< inputs opened
+    FLOWLOG_COUNT_MILLIS = 8,  ///< records whose start/end were in milliseconds
+    FLOWLOG_COUNT_INPUT_ERRORS = 9 ///< errors that are not lines (unreadable file, corrupt gzip)
+};
+
+/**
+ * Progress callback: raw bytes consumed so far, and the total where known
+ * (sum of the sizes of regular files queued), else 0.
+ */
+typedef void (*flowlog_progress_fn)(void *ctx, uint64_t consumed, uint64_t total);
+
+/**
+ * Make a reader.
+ * @param schema the schema of lines before any header (frozen), or NULL for
+ * AWS's default format. Its own registered fields carry over to schemas made
+ * from header lines. The reader does not take ownership.
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Thread-safety: one
+ * reader per thread; the schema may be shared. Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_new(flowlog_reader **out,
+                                                     const flowlog_schema *schema,
+                                                     const flowlog_allocator *a);
+
+/** Free a reader and everything it opened; NULL is a no-op. Since: 1.0 */
+FLOWLOG_API void flowlog_reader_free(flowlog_reader *r);
+
+/**
+ * Set an option (before or between inputs).
+ * @return FLOWLOG_OK, FLOWLOG_E_UNSUPPORTED (unknown key), FLOWLOG_E_RANGE. Since: 1.0
+ */
+FLOWLOG_API int flowlog_reader_set(flowlog_reader *r, int key, int64_t value);
+
+/** Set (or clear with NULL) the progress callback. Since: 1.0 */
+FLOWLOG_API int flowlog_reader_set_progress(flowlog_reader *r, flowlog_progress_fn fn, void *ctx);
+
+/**
+ * Queue a path: a file, a directory (its regular files, recursively, in
+ * byte-wise sorted order of their paths, dot files skipped), or `-` for
+ * standard input.
+ * @return FLOWLOG_OK, FLOWLOG_E_IO (cannot stat or list; the detail names the
+ * path), FLOWLOG_E_NOMEM. Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_add_path(flowlog_reader *r, const char *path);
+
+/**
+ * Queue an open file descriptor, read to its end and not closed.
+ * @param name shown in errors (copied); NULL gives "<fd N>". Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_add_fd(flowlog_reader *r, int fd,
+                                                        const char *name);
+
+/**
+ * Queue a memory buffer. It is not copied and must stay unchanged until the
+ * reader has finished it (flowlog_reader_next() returned FLOWLOG_END or the
+ * reader is freed). Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_add_memory(flowlog_reader *r, const void *buf,
+                                                            size_t len, const char *name);
+
+/**
+ * Start a push input: the caller then feeds it with flowlog_reader_push().
+ * It is read after the inputs queued before it. Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_begin_push(flowlog_reader *r, const char *name);
+
+/**
+ * Give the push input its next chunk. The chunk is not copied: it must stay
+ * unchanged until flowlog_reader_next() returns FLOWLOG_NEED_MORE: the reader
+ * copies from it into its own bounded buffer as it goes, so a line split
+ * across chunks is reassembled. An empty chunk (len 0) marks the end of the push input.
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG (no push input, or the last chunk is not
+ * used up yet). Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_push(flowlog_reader *r, const void *buf, size_t len);
+
+/**
+ * Read the next record.
+ * @param rec receives the record, valid until the next call on this reader.
+ * @return FLOWLOG_OK (a record); FLOWLOG_END (all inputs done);
+ * FLOWLOG_NEED_MORE (a push input wants its next chunk); a negative status for
+ * a bad line or input: the detail functions say where and why. With
+ * FLOWLOG_ON_ERROR_SKIP the next call goes on after it; with _STOP every later
+ * call returns FLOWLOG_END. Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec);
+
+/** Name of the input the last record or error came from (NUL-terminated). Since: 1.0 */
+FLOWLOG_API const char *flowlog_reader_path(const flowlog_reader *r);
+
+/** 1-based line number (of the input after decompression) of the last record or error. Since: 1.0 */
+FLOWLOG_API uint64_t flowlog_reader_line(const flowlog_reader *r);
+
+/** Byte offset (after decompression) of the start of that line. Since: 1.0 */
+FLOWLOG_API uint64_t flowlog_reader_offset(const flowlog_reader *r);
+
+/**
+ * The CloudWatch Logs stream of the last record (for VPC flow logs, the ENI
+ * id), or NULL when the input did not say. Since: 1.0
+ */
+FLOWLOG_API const char *flowlog_reader_stream(const flowlog_reader *r);
+
+/** Message of the last error ("" when none). Since: 1.0 */
+FLOWLOG_API const char *flowlog_reader_error_message(const flowlog_reader *r);
+
+/** A counter (FLOWLOG_COUNT_*), or 0 for an unknown one. Since: 1.0 */
+FLOWLOG_API uint64_t flowlog_reader_count(const flowlog_reader *r, int counter);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Install what building and testing libflowlog needs on Debian 12 (as root).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    meson ninja-build pkgconf gcc g++ clang libclang-rt-14-dev \
+    libcmocka-dev zlib1g-dev libisal-dev libjansson-dev abigail-tools \
+    binutils valgrind python3 ca-certificates >/dev/null

@@ -1,0 +1,59 @@
+#include "internal.h"
+
+#include <stdlib.h>
+
+static void *libc_alloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return malloc(n ? n : 1);
+}
+
+static void *libc_realloc(void *ctx, void *p, size_t old_n, size_t n)
+{
+    (void)ctx;
+    (void)old_n;
+    return realloc(p, n ? n : 1);
+}
+
+static void libc_free(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    (void)n;
+    free(p);
+}
+
+const flowlog_allocator flowlog__libc_allocator = {libc_alloc, libc_realloc, libc_free, NULL};
+
+int flowlog__allocator_init(flowlog_allocator *dst, const flowlog_allocator *src)
+{
+    if (!src) {
+        *dst = flowlog__libc_allocator;
+        return FLOWLOG_OK;
+    }
+    if (!src->alloc || !src->realloc || !src->free)
+        return FLOWLOG_E_ARG;
+    *dst = *src;
+    return FLOWLOG_OK;
+}
+
+void *flowlog__calloc(const flowlog_allocator *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = a->alloc(a->ctx, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+char *flowlog__strndup(const flowlog_allocator *a, const char *s, size_t len)
+{
+    if (len == SIZE_MAX)
+        return NULL;
+    char *p = a->alloc(a->ctx, len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}

@@ -1,0 +1,131 @@
+/* Internal declarations shared by the library's source files. Not API:
+ * nothing here is exported (flowlog__ names are hidden and absent from the
+ * version map). */
+#ifndef FLOWLOG_INTERNAL_H
+#define FLOWLOG_INTERNAL_H
+
+#include <flowlog/flowlog.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define FLOWLOG__BUILTIN_SLOTS 64   /* > the highest built-in id */
+#define FLOWLOG__MAX_OWN_FIELDS 1024
+#define FLOWLOG__MAX_NAME 64
+#define FLOWLOG__MSG_SIZE 192
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define FLOWLOG__LIKELY(x) __builtin_expect(!!(x), 1)
+#  define FLOWLOG__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define FLOWLOG__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#  define FLOWLOG__LIKELY(x) (x)
+#  define FLOWLOG__UNLIKELY(x) (x)
+#  define FLOWLOG__PRINTF(a, b)
+#endif
+
+/* ---- allocation ---- */
+extern const flowlog_allocator flowlog__libc_allocator;
+int flowlog__allocator_init(flowlog_allocator *dst, const flowlog_allocator *src);
+void *flowlog__calloc(const flowlog_allocator *a, size_t n, size_t size);
+char *flowlog__strndup(const flowlog_allocator *a, const char *s, size_t len);
+#define FLOWLOG__FREE(a, p, n) ((a)->free((a)->ctx, (p), (n)))
+
+/* ---- error detail kept by every handle ---- */
+typedef struct flowlog__error {
+    const char *msg;   /* points at buf or at a static string */
+    size_t offset;
+    int column;
+    char buf[FLOWLOG__MSG_SIZE];
+} flowlog__error;
+
+void flowlog__error_clear(flowlog__error *e);
+void flowlog__error_static(flowlog__error *e, size_t offset, int column, const char *msg);
+void flowlog__error_set(flowlog__error *e, size_t offset, int column, const char *fmt, ...)
+    FLOWLOG__PRINTF(4, 5);
+
+/* ---- field registry ---- */
+typedef struct flowlog__field_info {
+    uint32_t id;
+    const char *name;
+    int type;
+    int version;
+} flowlog__field_info;
+
+const flowlog__field_info *flowlog__field_info_of(uint32_t id);
+/* Name equality as the registry sees it: case, '-' and '_' ignored. */
+bool flowlog__name_equal(const char *a, size_t alen, const char *b, size_t blen);
+bool flowlog__is_name_shape(const char *s, size_t len);
+int flowlog__enum_parse(uint32_t field, const char *s, size_t len);
+
+/* ---- schema ---- */
+typedef struct flowlog__own_field {
+    char *name;
+    size_t name_len;
+    int type;
+    int column;        /* -1 when not a column of this schema */
+    bool registered;   /* by the caller (true) or met as an unknown name (false) */
+} flowlog__own_field;
+
+struct flowlog_schema {
+    flowlog_allocator alloc;
+    bool frozen;
+    int version;
+    bool transit_gateway;
+    size_t ncols;
+    uint32_t *cols;        /* field id of each column */
+    uint8_t *col_types;    /* FLOWLOG_TYPE_* of each column */
+    int16_t builtin_col[FLOWLOG__BUILTIN_SLOTS];
+    flowlog__own_field *own;
+    size_t nown, own_cap;
+    flowlog__error err;
+};
+
+/* Column of a field, -1 when the schema lacks it; hot path. */
+static inline int flowlog__schema_col(const flowlog_schema *s, uint32_t field)
+{
+    if (field < FLOWLOG__BUILTIN_SLOTS)
+        return s->builtin_col[field];
+    if (field >= FLOWLOG_FIELD_CUSTOM_BASE && field - FLOWLOG_FIELD_CUSTOM_BASE < s->nown)
+        return s->own[field - FLOWLOG_FIELD_CUSTOM_BASE].column;
+    return -1;
+}
+
+/* ---- tokenizing ---- */
+/* Strip a trailing "\n", "\r\n" or "\r" from a line. */
+static inline size_t flowlog__chomp(const char *line, size_t len)
+{
+    if (len && line[len - 1] == '\n')
+        len--;
+    if (len && line[len - 1] == '\r')
+        len--;
+    return len;
+}
+/* Split a line (no newline) on runs of spaces. Stores at most cap spans and
+ * returns how many fields there are. */
+size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
+
+/* ---- values ---- */
+int flowlog__parse_u64(const char *s, size_t len, uint64_t *out);
+int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4]);
+int flowlog__parse_ipv6(const char *s, size_t len, uint8_t out[16]);
+/* Milliseconds since the epoch are recognised by magnitude: 10^11 seconds
+ * is the year 5138, 10^11 milliseconds is 1973. */
+#define FLOWLOG__MILLIS_THRESHOLD 100000000000ull
+
+/* ---- records ---- */
+struct flowlog_record {
+    flowlog_allocator alloc;
+    const flowlog_schema *schema;
+    flowlog_span *spans;
+    size_t cap;
+    size_t n;
+    flowlog_span line;
+    unsigned flags;
+    flowlog__error err;
+};
+
+int flowlog__record_load(flowlog_record *r, const char *line, size_t len);
+
+#endif

@@ -1,0 +1,840 @@
+#include "internal.h"
+#include "reader_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_CHUNK ((size_t)256 * 1024)
+#define DEFAULT_MAX_LINE ((size_t)64 * 1024)
+#define DEFAULT_MAX_ENVELOPE ((size_t)64 * 1024 * 1024)
+
+/* AWS's default transit-gateway format: every field of the TGW table, in
+ * the table's order. Used for a TransitGateway record met without a header. */
+static const char default_tgw_format[] =
+    "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id "
+    "tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id "
+    "tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr "
+    "srcport dstport protocol packets bytes start end log-status type packets-lost-no-route "
+    "packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region "
+    "flow-direction pkt-src-aws-service pkt-dst-aws-service";
+
+int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
+                       const flowlog_allocator *a)
+{
+    flowlog_allocator al;
+    if (!out)
+        return FLOWLOG_E_ARG;
+    *out = NULL;
+    if ((schema && !schema->frozen) || flowlog__allocator_init(&al, a) < 0)
+        return FLOWLOG_E_ARG;
+    flowlog_reader *r = flowlog__calloc(&al, 1, sizeof *r);
+    if (!r)
+        return FLOWLOG_E_NOMEM;
+    r->alloc = al;
+    flowlog__error_clear(&r->err);
+    r->max_line = DEFAULT_MAX_LINE;
+    r->max_envelope = DEFAULT_MAX_ENVELOPE;
+    r->validate = true;
+    int rc = FLOWLOG_OK;
+    if (!schema) {
+        rc = flowlog_schema_compile(&r->default_schema, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, &al);
+        schema = r->default_schema;
+    }
+    if (rc == FLOWLOG_OK) {
+        r->base = schema;
+        r->current = schema;
+        rc = flowlog_record_new(&r->rec, schema, &al);
+    }
+    if (rc < 0) {
+        flowlog_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return FLOWLOG_OK;
+}
+
+static void close_input(flowlog_reader *r)
+{
+    if (!r->in_open)
+        return;
+    if (r->in->kind == INPUT_FILE && r->in->fd >= 0) {
+        close(r->in->fd);
+        r->in->fd = -1;
+    }
+    flowlog__gz_end(&r->gz);
+    flowlog__json_reset(r);
+    r->in_open = false;
+}
+
+static void drop_header_schemas(flowlog_reader *r)
+{
+    if (r->header_vpc || r->header_tgw) {
+        /* The record must not point at a schema about to go; the base never
+         * needs more room than the record was made with. */
+        r->rec->schema = r->base;
+        r->rec->n = 0;
+        flowlog_schema_free(r->header_vpc);
+        flowlog_schema_free(r->header_tgw);
+        r->header_vpc = r->header_tgw = NULL;
+    }
+    r->current = r->base;
+}
+
+void flowlog_reader_free(flowlog_reader *r)
+{
+    if (!r)
+        return;
+    flowlog_allocator al = r->alloc;
+    close_input(r);
+    drop_header_schemas(r);
+    flowlog_record_free(r->rec);
+    flowlog_schema_free(r->default_schema);
+    flowlog_schema_free(r->default_tgw);
+    for (size_t i = 0; i < r->ninputs; i++) {
+        if (r->inputs[i].kind == INPUT_FILE && r->inputs[i].fd >= 0)
+            close(r->inputs[i].fd);
+        FLOWLOG__FREE(&al, r->inputs[i].name, strlen(r->inputs[i].name) + 1);
+    }
+    FLOWLOG__FREE(&al, r->inputs, r->inputs_cap * sizeof *r->inputs);
+    FLOWLOG__FREE(&al, r->raw, r->raw_cap);
+    FLOWLOG__FREE(&al, r->buf, r->buf_cap);
+    FLOWLOG__FREE(&al, r->scratch, r->scratch_cap);
+    FLOWLOG__FREE(&al, r, sizeof *r);
+}
+
+int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
+{
+    if (!r)
+        return FLOWLOG_E_ARG;
+    switch (key) {
+    case FLOWLOG_OPT_MAX_LINE:
+        if (value < 16 || value > ((int64_t)1 << 30))
+            return FLOWLOG_E_RANGE;
+        r->max_line = (size_t)value;
+        return FLOWLOG_OK;
+    case FLOWLOG_OPT_ON_ERROR:
+        if (value != FLOWLOG_ON_ERROR_SKIP && value != FLOWLOG_ON_ERROR_STOP)
+            return FLOWLOG_E_RANGE;
+        r->stop_on_error = value == FLOWLOG_ON_ERROR_STOP;
+        return FLOWLOG_OK;
+    case FLOWLOG_OPT_MAX_ENVELOPE:
+        if (value < 1024 || value > ((int64_t)1 << 32))
+            return FLOWLOG_E_RANGE;
+        r->max_envelope = (size_t)value;
+        return FLOWLOG_OK;
+    case FLOWLOG_OPT_VALIDATE:
+        if (value != 0 && value != 1)
+            return FLOWLOG_E_RANGE;
+        r->validate = value == 1;
+        return FLOWLOG_OK;
+    default:
+        return FLOWLOG_E_UNSUPPORTED;
+    }
+}
+
+int flowlog_reader_set_progress(flowlog_reader *r, flowlog_progress_fn fn, void *ctx)
+{
+    if (!r)
+        return FLOWLOG_E_ARG;
+    r->progress = fn;
+    r->progress_ctx = ctx;
+    return FLOWLOG_OK;
+}
+
+static int queue(flowlog_reader *r, input_kind kind, const char *name, int fd,
+                 const void *mem, size_t len)
+{
+    if (r->ninputs == r->inputs_cap) {
+        size_t cap = r->inputs_cap ? r->inputs_cap * 2 : 8;
+        flowlog__input *grown = r->alloc.realloc(r->alloc.ctx, r->inputs,
+                                                 r->inputs_cap * sizeof *r->inputs,
+                                                 cap * sizeof *r->inputs);
+        if (!grown)
+            return FLOWLOG_E_NOMEM;
+        r->inputs = grown;
+        r->inputs_cap = cap;
+    }
+    char *copy = flowlog__strndup(&r->alloc, name, strlen(name));
+    if (!copy)
+        return FLOWLOG_E_NOMEM;
+    r->inputs[r->ninputs++] = (flowlog__input){kind, copy, fd, mem, len};
+    return FLOWLOG_OK;
+}
+
+int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size)
+{
+    r->total_bytes += size;
+    return queue(r, INPUT_FILE, path, -1, NULL, 0);
+}
+
+int flowlog_reader_add_path(flowlog_reader *r, const char *path)
+{
+    if (!r || !path)
+        return FLOWLOG_E_ARG;
+    if (strcmp(path, "-") == 0)
+        return queue(r, INPUT_FD, "<stdin>", 0, NULL, 0);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        flowlog__error_set(&r->err, 0, -1, "%s: %s", path, strerror(errno));
+        return FLOWLOG_E_IO;
+    }
+    if (S_ISDIR(st.st_mode))
+        return flowlog__reader_walk(r, path);
+    return flowlog__reader_queue_file(r, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
+}
+
+int flowlog_reader_add_fd(flowlog_reader *r, int fd, const char *name)
+{
+    char fallback[32];
+    if (!r || fd < 0)
+        return FLOWLOG_E_ARG;
+    if (!name) {
+        snprintf(fallback, sizeof fallback, "<fd %d>", fd);
+        name = fallback;
+    }
+    return queue(r, INPUT_FD, name, fd, NULL, 0);
+}
+
+int flowlog_reader_add_memory(flowlog_reader *r, const void *buf, size_t len, const char *name)
+{
+    if (!r || (!buf && len))
+        return FLOWLOG_E_ARG;
+    r->total_bytes += len;
+    return queue(r, INPUT_MEMORY, name ? name : "<memory>", -1, buf, len);
+}
+
+int flowlog_reader_begin_push(flowlog_reader *r, const char *name)
+{
+    if (!r)
+        return FLOWLOG_E_ARG;
+    return queue(r, INPUT_PUSH, name ? name : "<push>", -1, NULL, 0);
+}
+
+int flowlog_reader_push(flowlog_reader *r, const void *buf, size_t len)
+{
+    if (!r || (!buf && len))
+        return FLOWLOG_E_ARG;
+    /* The push input is the last queued; it may not be open yet. */
+    if (r->ninputs == 0 || r->inputs[r->ninputs - 1].kind != INPUT_PUSH || r->push_ended)
+        return FLOWLOG_E_ARG;
+    if (r->push_pos < r->push_len)
+        return FLOWLOG_E_ARG;
+    if (len == 0) {
+        r->push_ended = true;
+        return FLOWLOG_OK;
+    }
+    r->push_ptr = buf;
+    r->push_len = len;
+    r->push_pos = 0;
+    return FLOWLOG_OK;
+}
+
+static int input_error(flowlog_reader *r, int rc)
+{
+    r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
+    close_input(r);
+    return rc;
+}
+
+static int open_next_input(flowlog_reader *r)
+{
+    if (r->next_input == r->ninputs)
+        return FLOWLOG_END;
+    r->in = &r->inputs[r->next_input++];
+    r->in_open = true;
+    r->raw_eof = r->gz_mode = r->detected_gz = r->gz_finished = false;
+    r->dec_eof = r->discarding = false;
+    r->form = FORM_DETECT;
+    r->start = r->end = r->raw_start = r->raw_end = 0;
+    r->mem_pos = 0;
+    r->line_no = r->dec_offset = r->line_offset = 0;
+    r->stream = NULL;
+    drop_header_schemas(r);
+    r->counts[FLOWLOG_COUNT_INPUTS]++;
+    if (r->in->kind == INPUT_FILE) {
+        r->in->fd = open(r->in->name, O_RDONLY);
+        if (r->in->fd < 0) {
+            flowlog__error_set(&r->err, 0, -1, "cannot open: %s", strerror(errno));
+            return input_error(r, FLOWLOG_E_IO);
+        }
+    }
+    return FLOWLOG_OK;
+}
+
+static int raw_read(flowlog_reader *r, uint8_t *dst, size_t cap, size_t *got)
+{
+    *got = 0;
+    switch (r->in->kind) {
+    case INPUT_FD:
+    case INPUT_FILE: {
+        ssize_t n;
+        do
+            n = read(r->in->fd, dst, cap);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            flowlog__error_set(&r->err, 0, -1, "read failed: %s", strerror(errno));
+            return FLOWLOG_E_IO;
+        }
+        if (n == 0)
+            r->raw_eof = true;
+        *got = (size_t)n;
+        break;
+    }
+    case INPUT_MEMORY: {
+        size_t n = r->in->mem_len - r->mem_pos;
+        if (n > cap)
+            n = cap;
+        if (n)
+            memcpy(dst, r->in->mem + r->mem_pos, n);
+        r->mem_pos += n;
+        if (r->mem_pos == r->in->mem_len)
+            r->raw_eof = true;
+        *got = n;
+        break;
+    }
+    case INPUT_PUSH: {
+        size_t n = r->push_len - r->push_pos;
+        if (n == 0) {
+            if (r->push_ended) {
+                r->raw_eof = true;
+                return FLOWLOG_OK;
+            }
+            return FLOWLOG_NEED_MORE;
+        }
+        if (n > cap)
+            n = cap;
+        memcpy(dst, r->push_ptr + r->push_pos, n);
+        r->push_pos += n;
+        *got = n;
+        break;
+    }
+    }
+    r->counts[FLOWLOG_COUNT_BYTES] += *got;
+    if (r->progress && *got)
+        r->progress(r->progress_ctx, r->counts[FLOWLOG_COUNT_BYTES], r->total_bytes);
+    return FLOWLOG_OK;
+}
+
+/* Make room after r->end: move the pending line to the front, and grow the
+ * buffer when the pending line fills it (up to the line limit). */
+static int make_room(flowlog_reader *r)
+{
+    if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->end -= r->start;
+        r->start = 0;
+    }
+    size_t want = r->end + READ_CHUNK;
+    if (want <= r->buf_cap)
+        return FLOWLOG_OK;
+    if (r->buf_cap && r->end >= r->max_line + 2)
+        return FLOWLOG_OK; /* the caller sees the over-long line first */
+    size_t cap = r->buf_cap ? r->buf_cap * 2 : 2 * READ_CHUNK;
+    while (cap < want)
+        cap *= 2;
+    char *grown = r->alloc.realloc(r->alloc.ctx, r->buf, r->buf_cap, cap);
+    if (!grown)
+        return FLOWLOG_E_NOMEM;
+    r->buf = grown;
+    r->buf_cap = cap;
+    return FLOWLOG_OK;
+}
+
+/* Decode more bytes into buf. */
+static int fill(flowlog_reader *r)
+{
+    int rc = make_room(r);
+    if (rc < 0)
+        return rc;
+    uint8_t *dst = (uint8_t *)r->buf + r->end;
+    size_t room = r->buf_cap - r->end;
+    if (!r->gz_mode) {
+        size_t got;
+        rc = raw_read(r, dst, room, &got);
+        if (rc != FLOWLOG_OK)
+            return rc;
+        r->end += got;
+        if (!r->detected_gz) {
+            /* Content, not the name, says gzip: the magic 1f 8b at the start. */
+            if (r->end < 2 && !r->raw_eof)
+                return FLOWLOG_OK;
+            r->detected_gz = true;
+            if (r->end >= 2 && (uint8_t)r->buf[0] == 0x1f && (uint8_t)r->buf[1] == 0x8b) {
+                if (!r->raw) {
+                    r->raw = r->alloc.alloc(r->alloc.ctx, READ_CHUNK);
+                    if (!r->raw)
+                        return FLOWLOG_E_NOMEM;
+                    r->raw_cap = READ_CHUNK;
+                }
+                memcpy(r->raw, r->buf, r->end);
+                r->raw_start = 0;
+                r->raw_end = r->end;
+                r->end = r->start = 0;
+                rc = flowlog__gz_init(&r->gz, &r->alloc);
+                if (rc < 0)
+                    return rc;
+                r->gz_mode = true;
+                return FLOWLOG_OK;
+            }
+        }
+        if (r->raw_eof)
+            r->dec_eof = true;
+        return FLOWLOG_OK;
+    }
+    if (r->raw_start == r->raw_end && !r->raw_eof) {
+        size_t got;
+        r->raw_start = r->raw_end = 0;
+        rc = raw_read(r, r->raw, r->raw_cap, &got);
+        if (rc != FLOWLOG_OK)
+            return rc;
+        r->raw_end = got;
+    }
+    size_t used, made;
+    const char *why = "corrupt gzip data";
+    rc = flowlog__gz_inflate(&r->gz, r->raw + r->raw_start, r->raw_end - r->raw_start, &used,
+                             dst, room, &made, r->raw_eof, &why);
+    r->raw_start += used;
+    r->end += made;
+    if (rc == FLOWLOG_END) {
+        r->dec_eof = true;
+        return FLOWLOG_OK;
+    }
+    if (rc < 0) {
+        flowlog__error_set(&r->err, 0, -1, "%s", why);
+        return rc;
+    }
+    return FLOWLOG_OK;
+}
+
+/* Count a line into the error bucket and make its status the reader's. */
+static int line_error(flowlog_reader *r, int rc)
+{
+    r->counts[FLOWLOG_COUNT_LINES]++;
+    r->counts[FLOWLOG_COUNT_ERRORS]++;
+    return rc;
+}
+
+/* The next physical line of the input (without its newline). */
+static int next_line(flowlog_reader *r, const char **line, size_t *len)
+{
+    for (;;) {
+        char *nl = r->end > r->start ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
+        if (nl || (r->dec_eof && r->start < r->end)) {
+            size_t n = nl ? (size_t)(nl - (r->buf + r->start)) : r->end - r->start;
+            *line = r->buf + r->start;
+            *len = n;
+            r->start += nl ? n + 1 : n;
+            r->line_offset = r->dec_offset;
+            r->dec_offset += nl ? n + 1 : n;
+            if (r->discarding) {
+                r->discarding = false;
+                continue;
+            }
+            r->line_no++;
+            if (n > r->max_line) {
+                flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->max_line);
+                return line_error(r, FLOWLOG_E_TOO_LONG);
+            }
+            return FLOWLOG_OK;
+        }
+        if (r->dec_eof)
+            return FLOWLOG_END;
+        size_t pending = r->end - r->start;
+        if (pending > r->max_line) {
+            /* Report the over-long line now and drop its bytes as they come,
+             * so memory stays bounded by the limit. */
+            r->dec_offset += pending;
+            r->start = r->end;
+            if (!r->discarding) {
+                r->discarding = true;
+                r->line_no++;
+                r->line_offset = r->dec_offset - pending;
+                flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->max_line);
+                return line_error(r, FLOWLOG_E_TOO_LONG);
+            }
+        }
+        int rc = fill(r);
+        if (rc == FLOWLOG_NEED_MORE)
+            return rc;
+        if (rc < 0) {
+            if (r->end > r->start && !r->discarding) {
+                /* A partial line before the damage is not a record: it may
+                 * be cut inside a number and still look valid. */
+                r->line_no++;
+                r->line_offset = r->dec_offset;
+                char why[FLOWLOG__MSG_SIZE];
+                snprintf(why, sizeof why, "%s", r->err.msg);
+                flowlog__error_set(&r->err, 0, -1, "%s; the last line (%zu bytes) is incomplete",
+                                   why, r->end - r->start);
+                r->start = r->end;
+                close_input(r);
+                r->counts[FLOWLOG_COUNT_LINES]++;
+                r->counts[FLOWLOG_COUNT_ERRORS]++;
+                return rc;
+            }
+            return input_error(r, rc);
+        }
+    }
+}
+
+static bool is_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static int header_line(flowlog_reader *r, const char *line, size_t len)
+{
+    flowlog_schema *s;
+    int rc = flowlog_schema_derive(&s, r->base, &r->alloc);
+    if (rc < 0)
+        return line_error(r, rc);
+    rc = flowlog_schema_set_header(s, line, len);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_schema_freeze(s);
+    if (rc < 0) {
+        flowlog__error_set(&r->err, flowlog_schema_error_offset(s), -1, "header line: %s",
+                           flowlog_schema_error_message(s));
+        flowlog_schema_free(s);
+        return line_error(r, rc);
+    }
+    r->rec->schema = r->base;
+    r->rec->n = 0;
+    if (s->transit_gateway) {
+        flowlog_schema_free(r->header_tgw);
+        r->header_tgw = s;
+    } else {
+        flowlog_schema_free(r->header_vpc);
+        r->header_vpc = s;
+    }
+    r->current = s;
+    r->counts[FLOWLOG_COUNT_LINES]++;
+    r->counts[FLOWLOG_COUNT_HEADERS]++;
+    return FLOWLOG_NEED_MORE;
+}
+
+static bool starts_with_tgw_resource(const char *line, size_t len)
+{
+    while (len && *line == ' ') {
+        line++;
+        len--;
+    }
+    return len >= 14 && memcmp(line, "TransitGateway", 14) == 0 && (len == 14 || line[14] == ' ' ||
+           (len >= 24 && memcmp(line + 14, "Attachment", 10) == 0 && (len == 24 || line[24] == ' ')));
+}
+
+static const flowlog_schema *tgw_schema(flowlog_reader *r, bool tgw_record)
+{
+    if (r->header_tgw)
+        return r->header_tgw;
+    if (r->base->transit_gateway)
+        return r->base;
+    if (!tgw_record)
+        return NULL;
+    if (!r->default_tgw &&
+        flowlog_schema_compile(&r->default_tgw, default_tgw_format, sizeof default_tgw_format - 1,
+                               FLOWLOG_SYNTAX_HEADER, &r->alloc) < 0)
+        return NULL;
+    return r->default_tgw;
+}
+
+static const flowlog_schema *vpc_schema(flowlog_reader *r)
+{
+    if (r->header_vpc)
+        return r->header_vpc;
+    return r->base->transit_gateway ? NULL : r->base;
+}
+
+static int load_with(flowlog_reader *r, const flowlog_schema *s, const char *line, size_t len)
+{
+    if (r->rec->schema != s && flowlog_record_bind(r->rec, s) < 0)
+        return FLOWLOG_E_NOMEM;
+    return flowlog__record_load(r->rec, line, len);
+}
+
+static int check_bytes(flowlog_reader *r, const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c >= 0x20 && c < 0x7f)
+            continue;
+        if (c < 0x20 || c == 0x7f) {
+            flowlog__error_set(&r->err, i, -1, "control byte 0x%02x at byte %zu", c, i);
+            return FLOWLOG_E_MALFORMED;
+        }
+        /* UTF-8: a lead byte and its continuation bytes, shortest form only. */
+        size_t need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+        bool ok = c >= 0xc2 && c <= 0xf4 && i + need < len + 0;
+        for (size_t k = 1; ok && k <= need; k++)
+            ok = i + k < len && ((unsigned char)line[i + k] & 0xc0) == 0x80;
+        if (ok && c == 0xe0)
+            ok = (unsigned char)line[i + 1] >= 0xa0;
+        if (ok && c == 0xf0)
+            ok = (unsigned char)line[i + 1] >= 0x90;
+        if (ok && c == 0xf4)
+            ok = (unsigned char)line[i + 1] < 0x90;
+        if (ok && c == 0xed)
+            ok = (unsigned char)line[i + 1] < 0xa0;
+        if (!ok) {
+            flowlog__error_set(&r->err, i, -1, "invalid UTF-8 at byte %zu", i);
+            return FLOWLOG_E_MALFORMED;
+        }
+        i += need;
+    }
+    return FLOWLOG_OK;
+}
+
+static int validate(flowlog_reader *r)
+{
+    flowlog_record *rec = r->rec;
+    const flowlog_schema *s = rec->schema;
+    for (size_t c = 0; c < s->ncols; c++) {
+        uint32_t f = s->cols[c];
+        int rc = FLOWLOG_OK;
+        switch (s->col_types[c]) {
+        case FLOWLOG_TYPE_UINT:
+        case FLOWLOG_TYPE_TIME: {
+            uint64_t v;
+            rc = flowlog_record_get_u64(rec, f, &v);
+            uint64_t max = (f == FLOWLOG_FIELD_SRCPORT || f == FLOWLOG_FIELD_DSTPORT) ? 65535
+                         : (f == FLOWLOG_FIELD_PROTOCOL || f == FLOWLOG_FIELD_TCP_FLAGS) ? 255
+                         : UINT64_MAX;
+            if (rc == FLOWLOG_OK && v > max) {
+                flowlog__error_set(&rec->err, (size_t)(rec->spans[c].ptr - rec->line.ptr), (int)c,
+                                   "%s %llu is above %llu", flowlog_schema_field_name(s, f),
+                                   (unsigned long long)v, (unsigned long long)max);
+                rc = FLOWLOG_E_OVERFLOW;
+            }
+            break;
+        }
+        case FLOWLOG_TYPE_ADDR: {
+            flowlog_addr a;
+            rc = flowlog_record_get_addr(rec, f, &a);
+            break;
+        }
+        case FLOWLOG_TYPE_ENUM: {
+            int e;
+            rc = flowlog_record_get_enum(rec, f, &e);
+            break;
+        }
+        default:
+            break;
+        }
+        if (rc < 0) {
+            r->err = rec->err;
+            if (rec->err.msg == rec->err.buf)
+                r->err.msg = r->err.buf;
+            return rc;
+        }
+    }
+    return FLOWLOG_OK;
+}
+
+/* Put one line in its bucket: FLOWLOG_OK for a record, FLOWLOG_NEED_MORE for
+ * a header or blank line, or the line's error. */
+static int classify(flowlog_reader *r, const char *line, size_t len)
+{
+    len = flowlog__chomp(line, len);
+    if (is_blank(line, len)) {
+        r->counts[FLOWLOG_COUNT_LINES]++;
+        r->counts[FLOWLOG_COUNT_BLANKS]++;
+        return FLOWLOG_NEED_MORE;
+    }
+    if (flowlog_is_header_line(line, len))
+        return header_line(r, line, len);
+    if (r->validate) {
+        int rc = check_bytes(r, line, len);
+        if (rc < 0)
+            return line_error(r, rc);
+    }
+    bool tgw_record = starts_with_tgw_resource(line, len);
+    const flowlog_schema *first = r->current;
+    if (tgw_record && !first->transit_gateway) {
+        const flowlog_schema *t = tgw_schema(r, true);
+        if (t)
+            first = t;
+    }
+    int rc = load_with(r, first, line, len);
+    if (rc == FLOWLOG_E_FIELD_COUNT) {
+        /* VPC and transit-gateway records may be mixed in one stream. */
+        const flowlog_schema *other = first->transit_gateway ? vpc_schema(r) : tgw_schema(r, tgw_record);
+        if (other && other != first && load_with(r, other, line, len) == FLOWLOG_OK)
+            rc = FLOWLOG_OK;
+        else
+            (void)load_with(r, first, line, len);
+    }
+    if (rc < 0) {
+        r->err = r->rec->err;
+        if (r->rec->err.msg == r->rec->err.buf)
+            r->err.msg = r->err.buf;
+        return line_error(r, rc);
+    }
+    if (r->validate) {
+        rc = validate(r);
+        if (rc < 0)
+            return line_error(r, rc);
+    }
+    if (r->rec->flags & FLOWLOG_RECORD_MILLIS)
+        r->counts[FLOWLOG_COUNT_MILLIS]++;
+    r->counts[FLOWLOG_COUNT_LINES]++;
+    r->counts[FLOWLOG_COUNT_RECORDS]++;
+    return FLOWLOG_OK;
+}
+
+static int finish(flowlog_reader *r, int rc)
+{
+    if (rc < 0 && r->stop_on_error) {
+        r->stopped = true;
+        close_input(r);
+    }
+    return rc;
+}
+
+static int detect_form(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len)
+        return FORM_DETECT;
+    if (line[i] == '{')
+        return FORM_JSON;
+    if (flowlog__is_csv_header(line, len))
+        return FORM_CSV;
+    return FORM_TEXT;
+}
+
+int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
+{
+    if (!r || !rec)
+        return FLOWLOG_E_ARG;
+    *rec = NULL;
+    if (r->stopped)
+        return FLOWLOG_END;
+    flowlog__error_clear(&r->err);
+    for (;;) {
+        int rc;
+        if (!r->in_open) {
+            rc = open_next_input(r);
+            if (rc == FLOWLOG_END)
+                return rc;
+            if (rc < 0)
+                return finish(r, rc);
+        }
+        if (r->form == FORM_JSON && r->json.doc) {
+            const char *msg;
+            size_t mlen, index;
+            rc = flowlog__json_next(r, &msg, &mlen, &index);
+            if (rc == FLOWLOG_OK) {
+                r->line_no = r->json.line;
+                r->stream = r->json.stream;
+                rc = classify(r, msg, mlen);
+                if (rc == FLOWLOG_OK) {
+                    *rec = r->rec;
+                    return rc;
+                }
+                if (rc < 0) {
+                    char detail[FLOWLOG__MSG_SIZE];
+                    snprintf(detail, sizeof detail, "%s", r->err.msg);
+                    flowlog__error_set(&r->err, 0, -1, "logEvents[%zu]: %s", index, detail);
+                    return finish(r, rc);
+                }
+                continue;
+            }
+            if (rc < 0) {
+                r->line_no = r->json.line;
+                return finish(r, line_error(r, rc));
+            }
+            continue; /* document used up */
+        }
+        const char *line;
+        size_t len;
+        rc = next_line(r, &line, &len);
+        if (rc == FLOWLOG_END) {
+            if (r->form == FORM_JSON && r->json.acc_len) {
+                r->line_no = r->json.line;
+                flowlog__error_static(&r->err, 0, -1, "JSON document is not complete at the end of the input");
+                flowlog__json_reset(r);
+                close_input(r);
+                return finish(r, line_error(r, FLOWLOG_E_JSON));
+            }
+            close_input(r);
+            continue;
+        }
+        if (rc == FLOWLOG_NEED_MORE)
+            return rc;
+        if (rc < 0)
+            return finish(r, rc);
+        if (r->form == FORM_DETECT) {
+            r->form = (input_form)detect_form(line, len);
+            if (r->form == FORM_CSV) {
+                r->counts[FLOWLOG_COUNT_LINES]++;
+                r->counts[FLOWLOG_COUNT_HEADERS]++;
+                continue;
+            }
+        }
+        if (r->form == FORM_JSON) {
+            rc = flowlog__json_feed(r, line, len);
+            if (rc < 0)
+                return finish(r, line_error(r, rc));
+            continue;
+        }
+        if (r->form == FORM_CSV) {
+            const char *msg;
+            size_t mlen;
+            if (is_blank(line, len)) {
+                rc = classify(r, line, len);
+                continue;
+            }
+            rc = flowlog__csv_message(r, line, len, &msg, &mlen);
+            if (rc < 0)
+                return finish(r, line_error(r, rc));
+            line = msg;
+            len = mlen;
+        }
+        rc = classify(r, line, len);
+        if (rc == FLOWLOG_OK) {
+            *rec = r->rec;
+            return rc;
+        }
+        if (rc < 0)
+            return finish(r, rc);
+    }
+}
+
+const char *flowlog_reader_path(const flowlog_reader *r)
+{
+    return r && r->in ? r->in->name : "";
+}
+
+uint64_t flowlog_reader_line(const flowlog_reader *r)
+{
+    return r ? r->line_no : 0;
+}
+
+uint64_t flowlog_reader_offset(const flowlog_reader *r)
+{
+    return r ? r->line_offset : 0;
+}
+
+const char *flowlog_reader_stream(const flowlog_reader *r)
+{
+    return r ? r->stream : NULL;
+}
+
+const char *flowlog_reader_error_message(const flowlog_reader *r)
+{
+    return r ? r->err.msg : "";
+}
+
+uint64_t flowlog_reader_count(const flowlog_reader *r, int counter)
+{
+    if (!r || counter < 1 || counter >= (int)(sizeof r->counts / sizeof r->counts[0]))
+        return 0;
+    return r->counts[counter];
+}

@@ -1,0 +1,123 @@
+/* The reader's private state, shared by reader.c, walk.c, inflate.c and
+ * envelope.c. Not API. */
+#ifndef FLOWLOG_READER_INTERNAL_H
+#define FLOWLOG_READER_INTERNAL_H
+
+#include "internal.h"
+
+#include <jansson.h>
+#include <zlib.h>
+
+typedef struct flowlog__gz {
+    z_stream zs;
+    bool active;
+    bool member_done;
+} flowlog__gz;
+
+int flowlog__gz_init(flowlog__gz *g, const flowlog_allocator *a);
+void flowlog__gz_end(flowlog__gz *g);
+/* Inflate from in into out. FLOWLOG_END when the last member ended with the
+ * input; FLOWLOG_OK when more input or room is needed (see the counts). */
+int flowlog__gz_inflate(flowlog__gz *g, const uint8_t *in, size_t in_len, size_t *in_used,
+                        uint8_t *out, size_t out_cap, size_t *out_made, bool in_eof,
+                        const char **why);
+
+typedef enum input_kind { INPUT_FD, INPUT_FILE, INPUT_MEMORY, INPUT_PUSH } input_kind;
+
+typedef struct flowlog__input {
+    input_kind kind;
+    char *name;
+    int fd;
+    const uint8_t *mem;
+    size_t mem_len;
+} flowlog__input;
+
+typedef enum input_form { FORM_DETECT, FORM_TEXT, FORM_JSON, FORM_CSV } input_form;
+
+/* One log event list of a CloudWatch Logs JSON document being delivered. */
+typedef struct flowlog__json_state {
+    json_t *doc;          /* the document that owns the strings */
+    json_t *events;       /* array of events, or NULL for a lone {"message"} */
+    size_t index, count;
+    char *stream;         /* logStream, owned */
+    uint64_t line;        /* physical line where the document began */
+    char *acc;            /* the document being accumulated */
+    size_t acc_len, acc_cap;
+    int depth;
+    bool in_string, escaped;
+} flowlog__json_state;
+
+struct flowlog_reader {
+    flowlog_allocator alloc;
+    flowlog__error err;
+
+    /* schemas: the caller's (or the default) and those made from headers */
+    const flowlog_schema *base;
+    flowlog_schema *default_schema;
+    flowlog_schema *header_vpc, *header_tgw;
+    flowlog_schema *default_tgw;
+    const flowlog_schema *current;
+    flowlog_record *rec;
+
+    /* options */
+    size_t max_line;
+    size_t max_envelope;
+    bool stop_on_error;
+    bool validate;
+    flowlog_progress_fn progress;
+    void *progress_ctx;
+
+    /* the queue */
+    flowlog__input *inputs;
+    size_t ninputs, inputs_cap, next_input;
+    uint64_t total_bytes;
+
+    /* the input being read */
+    flowlog__input *in;
+    bool in_open, raw_eof, gz_mode, detected_gz;
+    input_form form;
+    size_t mem_pos;
+    const uint8_t *push_ptr;
+    size_t push_len, push_pos;
+    bool push_ended;
+
+    uint8_t *raw;              /* compressed bytes waiting to be inflated */
+    size_t raw_cap, raw_start, raw_end;
+    flowlog__gz gz;
+    bool gz_finished;
+
+    char *buf;                 /* decoded bytes: lines are cut from here */
+    size_t buf_cap, start, end;
+    bool dec_eof;
+    bool discarding;           /* skipping the rest of an over-long line */
+
+    char *scratch;             /* an unquoted CSV message */
+    size_t scratch_cap;
+    flowlog__json_state json;
+
+    /* where we are */
+    uint64_t line_no, dec_offset, line_offset;
+    const char *stream;
+    bool stopped;
+
+    uint64_t counts[10];
+};
+
+int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size);
+int flowlog__reader_walk(flowlog_reader *r, const char *dir);
+
+/* envelope.c */
+void flowlog__json_reset(flowlog_reader *r);
+/* Feed one physical line of a JSON input. Returns FLOWLOG_OK when a
+ * document is ready to deliver, FLOWLOG_NEED_MORE when it needs more lines,
+ * or an error. */
+int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len);
+/* The next message of the current document: FLOWLOG_OK with the message,
+ * FLOWLOG_END when the document is used up. */
+int flowlog__json_next(flowlog_reader *r, const char **msg, size_t *len, size_t *index);
+bool flowlog__is_csv_header(const char *line, size_t len);
+/* The message of a CSV export row, unquoted into scratch when quoted. */
+int flowlog__csv_message(flowlog_reader *r, const char *line, size_t len, const char **msg,
+                         size_t *msg_len);
+
+#endif

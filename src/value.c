@@ -1,0 +1,252 @@
+#include "internal.h"
+
+#include <stdio.h>
+
+int flowlog__parse_u64(const char *s, size_t len, uint64_t *out)
+{
+    if (len == 0)
+        return FLOWLOG_E_MALFORMED;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return FLOWLOG_E_MALFORMED;
+        if (v > (UINT64_MAX - d) / 10)
+            return FLOWLOG_E_OVERFLOW;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return FLOWLOG_OK;
+}
+
+int flowlog_parse_u64(const char *text, size_t len, uint64_t *out)
+{
+    if (!text || !out)
+        return FLOWLOG_E_ARG;
+    if (len == 1 && text[0] == '-')
+        return FLOWLOG_ABSENT;
+    return flowlog__parse_u64(text, len, out);
+}
+
+/* Dotted quad, each part 0..255 without leading zeros (as inet_pton). */
+int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= len || s[i] != '.')
+                return FLOWLOG_E_MALFORMED;
+            i++;
+        }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+        }
+        size_t digits = i - start;
+        if (digits == 0 || v > 255 || (digits > 1 && s[start] == '0'))
+            return FLOWLOG_E_MALFORMED;
+        out[part] = (uint8_t)v;
+    }
+    return i == len ? FLOWLOG_OK : FLOWLOG_E_MALFORMED;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 4291 section 2.2: eight groups of 1-4 hex digits, one "::" standing
+ * for one or more zero groups, and an optional trailing dotted quad. */
+int flowlog__parse_ipv6(const char *s, size_t len, uint8_t out[16])
+{
+    uint8_t tmp[16] = {0};
+    int ngroups = 0, gap = -1;
+    size_t i = 0;
+    if (len < 2)
+        return FLOWLOG_E_MALFORMED;
+    if (s[0] == ':') {
+        if (s[1] != ':')
+            return FLOWLOG_E_MALFORMED;
+        gap = 0;
+        i = 2;
+        if (i == len) {
+            memset(out, 0, 16);
+            return FLOWLOG_OK;
+        }
+    }
+    for (;;) {
+        size_t start = i;
+        unsigned v = 0;
+        while (i < len && i - start < 4 && hexval(s[i]) >= 0)
+            v = (v << 4) | (unsigned)hexval(s[i++]);
+        if (i < len && s[i] == '.') {
+            /* Embedded IPv4 takes the last 32 bits. */
+            if (ngroups > 6 || (gap < 0 && ngroups != 6))
+                return FLOWLOG_E_MALFORMED;
+            if (flowlog__parse_ipv4(s + start, len - start, tmp + ngroups * 2) < 0)
+                return FLOWLOG_E_MALFORMED;
+            ngroups += 2;
+            i = len;
+            break;
+        }
+        if (i == start || ngroups == 8)
+            return FLOWLOG_E_MALFORMED;
+        tmp[ngroups * 2] = (uint8_t)(v >> 8);
+        tmp[ngroups * 2 + 1] = (uint8_t)v;
+        ngroups++;
+        if (i == len)
+            break;
+        if (s[i] != ':')
+            return FLOWLOG_E_MALFORMED;
+        i++;
+        if (i < len && s[i] == ':') {
+            if (gap >= 0)
+                return FLOWLOG_E_MALFORMED;
+            gap = ngroups;
+            i++;
+            if (i == len)
+                break;
+        } else if (i == len) {
+            return FLOWLOG_E_MALFORMED; /* a trailing single ':' */
+        }
+    }
+    if (gap >= 0) {
+        if (ngroups > 7)
+            return FLOWLOG_E_MALFORMED;
+        int tail = ngroups - gap;
+        memset(out, 0, 16);
+        memcpy(out, tmp, (size_t)gap * 2);
+        memcpy(out + 16 - tail * 2, tmp + gap * 2, (size_t)tail * 2);
+        return FLOWLOG_OK;
+    }
+    if (ngroups != 8)
+        return FLOWLOG_E_MALFORMED;
+    memcpy(out, tmp, 16);
+    return FLOWLOG_OK;
+}
+
+int flowlog_addr_parse(const char *text, size_t len, flowlog_addr *out)
+{
+    if (!text || !out)
+        return FLOWLOG_E_ARG;
+    if (len == 1 && text[0] == '-')
+        return FLOWLOG_ABSENT;
+    flowlog_addr a;
+    memset(&a, 0, sizeof a);
+    if (memchr(text, ':', len)) {
+        if (flowlog__parse_ipv6(text, len, a.bytes) < 0)
+            return FLOWLOG_E_MALFORMED;
+        a.family = FLOWLOG_AF_INET6;
+    } else {
+        if (flowlog__parse_ipv4(text, len, a.bytes) < 0)
+            return FLOWLOG_E_MALFORMED;
+        a.family = FLOWLOG_AF_INET;
+    }
+    *out = a;
+    return FLOWLOG_OK;
+}
+
+int flowlog_addr_format(const flowlog_addr *addr, char *buf, size_t size)
+{
+    char tmp[64];
+    int n;
+    if (!addr || !buf)
+        return FLOWLOG_E_ARG;
+    const uint8_t *b = addr->bytes;
+    if (addr->family == FLOWLOG_AF_INET) {
+        n = snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+    } else if (addr->family == FLOWLOG_AF_INET6) {
+        unsigned g[8];
+        for (int i = 0; i < 8; i++)
+            g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+        /* RFC 5952: compress the longest run (>= 2) of zero groups, the first on a tie. */
+        int best = -1, best_len = 0;
+        for (int i = 0; i < 8;) {
+            if (g[i]) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0)
+                j++;
+            if (j - i > best_len && j - i >= 2) {
+                best = i;
+                best_len = j - i;
+            }
+            i = j;
+        }
+        bool mapped = g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 &&
+                      g[5] == 0xffff;
+        n = 0;
+        if (mapped) {
+            n = snprintf(tmp, sizeof tmp, "::ffff:%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+        } else {
+            for (int i = 0; i < 8; i++) {
+                if (i == best) {
+                    n += snprintf(tmp + n, sizeof tmp - (size_t)n, "::");
+                    i += best_len - 1;
+                    continue;
+                }
+                if (i && !(best >= 0 && i == best + best_len))
+                    tmp[n++] = ':';
+                n += snprintf(tmp + n, sizeof tmp - (size_t)n, "%x", g[i]);
+            }
+            tmp[n] = '\0';
+        }
+    } else {
+        return FLOWLOG_E_ARG;
+    }
+    if ((size_t)n + 1 > size)
+        return FLOWLOG_E_RANGE;
+    memcpy(buf, tmp, (size_t)n + 1);
+    return n;
+}
+
+int flowlog_cidr_parse(const char *text, size_t len, flowlog_addr *net, unsigned *prefix)
+{
+    if (!text || !net || !prefix)
+        return FLOWLOG_E_ARG;
+    const char *slash = memchr(text, '/', len);
+    size_t alen = slash ? (size_t)(slash - text) : len;
+    flowlog_addr a;
+    if (flowlog_addr_parse(text, alen, &a) != FLOWLOG_OK)
+        return FLOWLOG_E_MALFORMED;
+    unsigned max = a.family == FLOWLOG_AF_INET ? 32 : 128;
+    uint64_t p = max;
+    if (slash) {
+        size_t plen = len - alen - 1;
+        if (plen == 0 || plen > 3 || flowlog__parse_u64(slash + 1, plen, &p) < 0 || p > max)
+            return FLOWLOG_E_MALFORMED;
+    }
+    for (unsigned bit = (unsigned)p; bit < 128; bit++)
+        a.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+    *net = a;
+    *prefix = (unsigned)p;
+    return FLOWLOG_OK;
+}
+
+int flowlog_addr_in_cidr(const flowlog_addr *addr, const flowlog_addr *net, unsigned prefix)
+{
+    if (!addr || !net || addr->family != net->family)
+        return 0;
+    unsigned max = addr->family == FLOWLOG_AF_INET ? 32 : 128;
+    if (prefix > max)
+        return 0;
+    unsigned whole = prefix / 8, rest = prefix % 8;
+    if (memcmp(addr->bytes, net->bytes, whole) != 0)
+        return 0;
+    if (rest) {
+        uint8_t mask = (uint8_t)(0xff00u >> rest);
+        if ((addr->bytes[whole] & mask) != (net->bytes[whole] & mask))
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,86 @@
+#include "internal.h"
+#include "reader_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+/* Directories nested deeper than this are refused: a symlink loop would
+ * otherwise recurse for ever. */
+#define MAX_DEPTH 32
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(const flowlog_allocator *al, char **names, size_t n, size_t cap)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i])
+            FLOWLOG__FREE(al, names[i], strlen(names[i]) + 1);
+    FLOWLOG__FREE(al, names, cap * sizeof *names);
+}
+
+static int walk(flowlog_reader *r, const char *dir, int depth)
+{
+    const flowlog_allocator *al = &r->alloc;
+    if (depth > MAX_DEPTH) {
+        flowlog__error_set(&r->err, 0, -1, "%s: directories nested more than %d deep", dir, MAX_DEPTH);
+        return FLOWLOG_E_IO;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        flowlog__error_set(&r->err, 0, -1, "%s: %s", dir, strerror(errno));
+        return FLOWLOG_E_IO;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = FLOWLOG_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **grown = al->realloc(al->ctx, names, cap * sizeof *names, ncap * sizeof *names);
+            if (!grown) {
+                rc = FLOWLOG_E_NOMEM;
+                break;
+            }
+            names = grown;
+            cap = ncap;
+        }
+        size_t len = strlen(dir) + 1 + strlen(e->d_name);
+        names[n] = al->alloc(al->ctx, len + 1);
+        if (!names[n]) {
+            rc = FLOWLOG_E_NOMEM;
+            break;
+        }
+        snprintf(names[n], len + 1, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (rc == FLOWLOG_OK && n)
+        qsort(names, n, sizeof *names, compare_names);
+    for (size_t i = 0; rc == FLOWLOG_OK && i < n; i++) {
+        struct stat st;
+        if (stat(names[i], &st) != 0) {
+            flowlog__error_set(&r->err, 0, -1, "%s: %s", names[i], strerror(errno));
+            rc = FLOWLOG_E_IO;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(r, names[i], depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = flowlog__reader_queue_file(r, names[i], (uint64_t)st.st_size);
+        }
+    }
+    free_names(al, names, n, cap);
+    return rc;
+}
+
+int flowlog__reader_walk(flowlog_reader *r, const char *dir)
+{
+    return walk(r, dir, 0);
+}

@@ -1,0 +1,301 @@
+/* The hot path never allocates, and every allocation in handle creation and
+ * registration can fail cleanly. */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <flowlog/reader.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#  define NO_INTERPOSER 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#    define NO_INTERPOSER 1
+#  endif
+#endif
+
+/* ---- a malloc interposer: counts every libc allocation while armed ---- */
+static volatile int interposer_armed;
+static volatile unsigned long interposed_calls;
+#ifndef NO_INTERPOSER
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+void *malloc(size_t n);
+void *calloc(size_t n, size_t s);
+void *realloc(void *p, size_t n);
+void free(void *p);
+void *malloc(size_t n)
+{
+    if (interposer_armed)
+        interposed_calls++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t s)
+{
+    if (interposer_armed)
+        interposed_calls++;
+    return __libc_calloc(n, s);
+}
+void *realloc(void *p, size_t n)
+{
+    if (interposer_armed)
+        interposed_calls++;
+    return __libc_realloc(p, n);
+}
+void free(void *p)
+{
+    __libc_free(p);
+}
+#endif
+
+/* ---- a counting allocator that can fail the N-th allocation ---- */
+typedef struct counting {
+    unsigned long allocs, frees;
+    long live_bytes;
+    long fail_at; /* 1-based allocation to fail; 0 = never */
+} counting;
+
+static void *c_alloc(void *ctx, size_t n)
+{
+    counting *c = ctx;
+    c->allocs++;
+    if (c->fail_at && (long)c->allocs == c->fail_at)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        c->live_bytes += (long)n;
+    return p;
+}
+
+static void *c_realloc(void *ctx, void *p, size_t old_n, size_t n)
+{
+    counting *c = ctx;
+    c->allocs++;
+    if (c->fail_at && (long)c->allocs == c->fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q)
+        c->live_bytes += (long)n - (long)old_n;
+    return q;
+}
+
+static void c_free(void *ctx, void *p, size_t n)
+{
+    counting *c = ctx;
+    if (!p)
+        return;
+    c->frees++;
+    c->live_bytes -= (long)n;
+    free(p);
+}
+
+static flowlog_allocator make_allocator(counting *c)
+{
+    flowlog_allocator a = {c_alloc, c_realloc, c_free, c};
+    return a;
+}
+
+#define NRECORDS 1000000
+
+static void hot_path_never_allocates(void **state)
+{
+    (void)state;
+    counting c = {0};
+    flowlog_allocator a = make_allocator(&c);
+    flowlog_schema *s;
+    flowlog_record *r;
+    flowlog_tokenizer *t;
+    assert_int_equal(flowlog_schema_compile(&s, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, &a), FLOWLOG_OK);
+    assert_int_equal(flowlog_record_new(&r, s, &a), FLOWLOG_OK);
+    assert_int_equal(flowlog_tokenizer_new(&t, s, &a), FLOWLOG_OK);
+
+    /* A buffer of varied lines, made before counting starts. */
+    enum { NLINES = 1000 };
+    static char text[NLINES * 200];
+    size_t len = 0;
+    for (int i = 0; i < NLINES; i++) {
+        if (i % 50 == 7)
+            len += (size_t)sprintf(text + len, "2 123456789012 eni-%017x - - - - - - - 1633024800 1633024860 - NODATA\n", i);
+        else if (i % 20 == 3)
+            len += (size_t)sprintf(text + len, "2 123456789012 eni-%017x 2600:1f18:1000:a100::%x 2001:db8::%x %d 443 6 %d %d 1633024800 1633024860 REJECT OK\n",
+                                   i, i, i + 1, 1024 + i, i, i * 40);
+        else
+            len += (size_t)sprintf(text + len, "2 123456789012 eni-%017x 10.0.%d.%d 172.31.%d.%d %d %d 6 %d %d 1633024800 1633024860 ACCEPT OK\n",
+                                   i, i % 256, i % 250 + 1, i % 64, i % 200 + 1, 1024 + i, i % 3 ? 443 : 22, i + 1, (i + 1) * 60);
+    }
+
+    unsigned long before_allocs = c.allocs;
+    interposed_calls = 0;
+    interposer_armed = 1;
+    uint64_t sum = 0;
+    size_t records = 0;
+    while (records < NRECORDS) {
+        size_t off = 0;
+        while (off < len && records < NRECORDS) {
+            flowlog_span f[16];
+            size_t n = 16, used;
+            int rc = flowlog_tokenize(t, text + off, len - off, f, &n, &used);
+            if (rc != FLOWLOG_OK)
+                break;
+            rc = flowlog_record_parse(r, text + off, used);
+            off += used;
+            if (rc != FLOWLOG_OK)
+                break;
+            uint64_t v;
+            flowlog_addr addr;
+            int e;
+            flowlog_span sp;
+            if (flowlog_record_get_u64(r, FLOWLOG_FIELD_BYTES, &v) == FLOWLOG_OK)
+                sum += v;
+            if (flowlog_record_get_u64(r, FLOWLOG_FIELD_DSTPORT, &v) == FLOWLOG_OK)
+                sum += v;
+            if (flowlog_record_get_u64(r, FLOWLOG_FIELD_START, &v) == FLOWLOG_OK)
+                sum += v & 1;
+            if (flowlog_record_get_addr(r, FLOWLOG_FIELD_SRCADDR, &addr) == FLOWLOG_OK)
+                sum += addr.bytes[3];
+            if (flowlog_record_get_addr(r, FLOWLOG_FIELD_DSTADDR, &addr) == FLOWLOG_OK)
+                sum += addr.family;
+            if (flowlog_record_get_enum(r, FLOWLOG_FIELD_ACTION, &e) == FLOWLOG_OK)
+                sum += (uint64_t)e;
+            if (flowlog_record_get_enum(r, FLOWLOG_FIELD_LOG_STATUS, &e) == FLOWLOG_OK)
+                sum += (uint64_t)e;
+            if (flowlog_record_get_str(r, FLOWLOG_FIELD_INTERFACE_ID, &sp) == FLOWLOG_OK)
+                sum += sp.len;
+            (void)flowlog_record_get_u64(r, FLOWLOG_FIELD_SRCADDR, &v); /* a type error, also without allocating */
+            records++;
+        }
+        assert_true(off == len);
+    }
+    interposer_armed = 0;
+    assert_int_equal(records, NRECORDS);
+    assert_true(sum > 0);
+    assert_int_equal(c.allocs, before_allocs);
+#ifndef NO_INTERPOSER
+    assert_int_equal(interposed_calls, 0);
+#endif
+    flowlog_tokenizer_free(t);
+    flowlog_record_free(r);
+    flowlog_schema_free(s);
+    assert_int_equal(c.live_bytes, 0);
+    assert_int_equal(c.allocs, c.frees);
+}
+
+/* Run `scenario` with the N-th allocation failing, for every N until it succeeds. */
+typedef int (*scenario_fn)(const flowlog_allocator *a);
+
+static void fail_each_allocation(scenario_fn scenario)
+{
+    for (long n = 1;; n++) {
+        counting c = {0};
+        c.fail_at = n;
+        flowlog_allocator a = make_allocator(&c);
+        int rc = scenario(&a);
+        if (c.live_bytes != 0)
+            fail_msg("allocation %ld failing leaks %ld bytes", n, c.live_bytes);
+        if (rc == FLOWLOG_OK) {
+            assert_true(n > 1);
+            return;
+        }
+        if (rc != FLOWLOG_E_NOMEM)
+            fail_msg("allocation %ld failing gave %s, not FLOWLOG_E_NOMEM", n, flowlog_status_name(rc));
+        assert_true(n < 10000);
+    }
+}
+
+static int make_schema_and_record(const flowlog_allocator *a)
+{
+    flowlog_schema *s;
+    flowlog_record *r;
+    flowlog_tokenizer *t;
+    uint32_t id;
+    int rc = flowlog_schema_new(&s, a);
+    if (rc < 0)
+        return rc;
+    rc = flowlog_schema_register(s, STR("hops"), FLOWLOG_TYPE_UINT, &id);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_schema_register(s, STR("zone"), FLOWLOG_TYPE_STRING, &id);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_schema_set_format(s, STR("${version} ${unknown-a} ${unknown-b} ${unknown-c} ${unknown-d} "
+                                              "${unknown-e} ${unknown-f} ${unknown-g} ${unknown-h} ${hops} ${srcaddr}"));
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_schema_freeze(s);
+    if (rc < 0) {
+        flowlog_schema_free(s);
+        return rc;
+    }
+    rc = flowlog_record_new(&r, s, a);
+    if (rc == FLOWLOG_OK) {
+        rc = flowlog_tokenizer_new(&t, s, a);
+        if (rc == FLOWLOG_OK) {
+            /* The handles made before the failure still work. */
+            if (flowlog_record_parse(r, STR("2 a b c d e f g h 3 10.0.0.1")) != FLOWLOG_OK)
+                rc = FLOWLOG_E_INVALID;
+            flowlog_tokenizer_free(t);
+        }
+        flowlog_record_free(r);
+    }
+    flowlog_schema_free(s);
+    return rc;
+}
+
+static int derive_schema(const flowlog_allocator *a)
+{
+    flowlog_schema *base, *d;
+    uint32_t id;
+    int rc = flowlog_schema_new(&base, a);
+    if (rc < 0)
+        return rc;
+    rc = flowlog_schema_register(base, STR("hops"), FLOWLOG_TYPE_UINT, &id);
+    if (rc == FLOWLOG_OK) {
+        rc = flowlog_schema_derive(&d, base, a);
+        if (rc == FLOWLOG_OK) {
+            rc = flowlog_schema_set_header(d, STR("version hops newthing"));
+            flowlog_schema_free(d);
+        }
+    }
+    flowlog_schema_free(base);
+    return rc;
+}
+
+static int read_with_headers(const flowlog_allocator *a)
+{
+    static const char text[] = "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\n"
+                               "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+                               "2 1 eni-1 - - - - - - - 1 2 - NODATA\n";
+    flowlog_reader *r;
+    flowlog_record *rec;
+    int rc = flowlog_reader_new(&r, NULL, a);
+    if (rc < 0)
+        return rc;
+    rc = flowlog_reader_add_memory(r, text, sizeof text - 1, "mem");
+    int records = 0;
+    while (rc == FLOWLOG_OK) {
+        rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_OK)
+            records++;
+    }
+    if (rc == FLOWLOG_END)
+        rc = records == 2 ? FLOWLOG_OK : FLOWLOG_E_INVALID;
+    flowlog_reader_free(r);
+    return rc;
+}
+
+static void every_allocation_can_fail(void **state)
+{
+    (void)state;
+    fail_each_allocation(make_schema_and_record);
+    fail_each_allocation(derive_schema);
+    fail_each_allocation(read_with_headers);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hot_path_never_allocates),
+        cmocka_unit_test(every_allocation_can_fail),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,40 @@
+/* Shared pieces of the flowlog command-line tool. */
+#ifndef FLOWLOG_CLI_H
+#define FLOWLOG_CLI_H
+
+#include <flowlog/flowlog.h>
+#include <flowlog/reader.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Options every reading command takes. */
+typedef struct cli_input {
+    const char *format;     /* --format, or NULL */
+    long long max_line;     /* --max-line, or 0 */
+    bool stop_on_error;     /* --stop-on-error */
+    bool stats;             /* --stats */
+    bool progress;          /* --progress */
+    bool lazy;              /* do not validate fields the command does not read */
+    bool failed;            /* an input could not be queued */
+    flowlog_schema *schema; /* compiled from format */
+    flowlog_reader *reader;
+} cli_input;
+
+/* Try to take argv[*i] (and its value) as a reading option. Returns 1 when
+ * taken, 0 when not an input option, -1 on a usage error (printed). */
+int cli_input_option(cli_input *in, int argc, char **argv, int *i);
+/* Make the reader and queue the paths. Prints errors; returns 0 or 2. */
+int cli_input_open(cli_input *in, char **paths, int npaths);
+/* Print a reader error as PATH:LINE: reason. */
+void cli_report(const flowlog_reader *r, int rc);
+/* Print --stats and free the reader. */
+void cli_input_close(cli_input *in);
+
+/* JSON output into a stdio stream. */
+void json_string(FILE *f, const char *s, size_t len);
+
+int cmd_parse(int argc, char **argv);
+int cmd_fields(int argc, char **argv);
+
+#endif

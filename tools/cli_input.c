@@ -1,0 +1,178 @@
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool take_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') {
+        *value = argv[*i] + n + 1;
+        return true;
+    }
+    if (strcmp(argv[*i], name) == 0) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "flowlog: %s needs a value\n", name);
+            *value = NULL;
+            return true;
+        }
+        *value = argv[++*i];
+        return true;
+    }
+    return false;
+}
+
+int cli_input_option(cli_input *in, int argc, char **argv, int *i)
+{
+    const char *v;
+    if (take_value(argc, argv, i, "--format", &v)) {
+        if (!v)
+            return -1;
+        in->format = v;
+        return 1;
+    }
+    if (take_value(argc, argv, i, "--max-line", &v)) {
+        char *end;
+        if (!v)
+            return -1;
+        in->max_line = strtoll(v, &end, 10);
+        if (*end || in->max_line < 16) {
+            fprintf(stderr, "flowlog: --max-line takes a number of bytes (16 or more)\n");
+            return -1;
+        }
+        return 1;
+    }
+    if (strcmp(argv[*i], "--stop-on-error") == 0) {
+        in->stop_on_error = true;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--stats") == 0) {
+        in->stats = true;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--progress") == 0) {
+        in->progress = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void draw_progress(void *ctx, uint64_t consumed, uint64_t total)
+{
+    static uint64_t last;
+    (void)ctx;
+    if (consumed - last < (8u << 20) && consumed != total)
+        return;
+    last = consumed;
+    if (total)
+        fprintf(stderr, "\r%5.1f%% of %.1f MB", 100.0 * (double)consumed / (double)total,
+                (double)total / 1e6);
+    else
+        fprintf(stderr, "\r%.1f MB", (double)consumed / 1e6);
+}
+
+int cli_input_open(cli_input *in, char **paths, int npaths)
+{
+    int rc;
+    if (in->format) {
+        rc = flowlog_schema_compile(&in->schema, in->format, strlen(in->format), FLOWLOG_SYNTAX_AUTO, NULL);
+        if (rc < 0) {
+            flowlog_schema *probe = NULL;
+            if (flowlog_schema_new(&probe, NULL) == FLOWLOG_OK) {
+                size_t len = strlen(in->format);
+                int r2 = strstr(in->format, "${") ? flowlog_schema_set_format(probe, in->format, len)
+                                                  : flowlog_schema_set_header(probe, in->format, len);
+                (void)r2;
+                fprintf(stderr, "flowlog: --format: %s\n", flowlog_schema_error_message(probe));
+                flowlog_schema_free(probe);
+            }
+            return 2;
+        }
+    }
+    rc = flowlog_reader_new(&in->reader, in->schema, NULL);
+    if (rc < 0) {
+        fprintf(stderr, "flowlog: %s\n", flowlog_strerror(rc));
+        return 2;
+    }
+    if (in->max_line)
+        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line);
+    if (in->stop_on_error)
+        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
+    if (in->lazy)
+        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_VALIDATE, 0);
+    if (in->progress && isatty(2))
+        (void)flowlog_reader_set_progress(in->reader, draw_progress, NULL);
+    if (npaths == 0) {
+        static char dash[] = "-";
+        static char *stdin_only[] = {dash};
+        paths = stdin_only;
+        npaths = 1;
+    }
+    for (int i = 0; i < npaths; i++) {
+        rc = flowlog_reader_add_path(in->reader, paths[i]);
+        if (rc < 0) {
+            /* Like a bad line: say so, read the rest, and exit 1. */
+            fprintf(stderr, "%s\n", flowlog_reader_error_message(in->reader));
+            in->failed = true;
+        }
+    }
+    return 0;
+}
+
+void cli_report(const flowlog_reader *r, int rc)
+{
+    const char *msg = flowlog_reader_error_message(r);
+    if (!msg || !*msg)
+        msg = flowlog_strerror(rc);
+    uint64_t line = flowlog_reader_line(r);
+    if (line)
+        fprintf(stderr, "%s:%llu: %s\n", flowlog_reader_path(r), (unsigned long long)line, msg);
+    else
+        fprintf(stderr, "%s: %s\n", flowlog_reader_path(r), msg);
+}
+
+void cli_input_close(cli_input *in)
+{
+    if (in->reader && in->progress && isatty(2))
+        fputc('\n', stderr);
+    if (in->reader && in->stats) {
+        const flowlog_reader *r = in->reader;
+        fprintf(stderr,
+                "inputs %llu  bytes %llu  lines %llu  records %llu  headers %llu  blanks %llu  "
+                "errors %llu  input-errors %llu  millisecond-times %llu\n",
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_INPUTS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_BYTES),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_LINES),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_BLANKS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_INPUT_ERRORS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_MILLIS));
+    }
+    flowlog_reader_free(in->reader);
+    flowlog_schema_free(in->schema);
+    in->reader = NULL;
+    in->schema = NULL;
+}
+
+void json_string(FILE *f, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    putc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            putc('\\', f);
+            putc(c, f);
+        } else if (c < 0x20 || c == 0x7f) {
+            fputs("\\u00", f);
+            putc(hex[c >> 4], f);
+            putc(hex[c & 15], f);
+        } else {
+            putc(c, f);
+        }
+    }
+    putc('"', f);
+}

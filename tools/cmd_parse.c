@@ -1,0 +1,110 @@
+#include "cli.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: flowlog parse [--format FMT] [--context] [--stats] [--stop-on-error] [--max-line N] [PATH...]\n"
+          "Print each record as one JSON object (NDJSON). Keys are the AWS field names;\n"
+          "integers are numbers, other values strings, '-' is null. Errors go to stderr\n"
+          "as PATH:LINE: reason, and the exit status is 1 when any line failed.\n"
+          "  --format FMT     the format of lines before any header (${a} ${b} ... or a b ...)\n"
+          "  --context        add @file, @line and, for CloudWatch input, @logStream\n"
+          "  --stats          print how many lines were records, headers, blanks and errors\n"
+          "  --stop-on-error  stop at the first bad line\n"
+          "  --max-line N     longest line in bytes (default 65536)\n",
+          f);
+}
+
+static void print_record(FILE *out, flowlog_record *rec, const flowlog_reader *r, bool context)
+{
+    const flowlog_schema *s = flowlog_record_schema(rec);
+    size_t n = flowlog_schema_column_count(s);
+    putc('{', out);
+    for (size_t c = 0; c < n; c++) {
+        uint32_t f = flowlog_schema_column_field(s, c);
+        const char *name = flowlog_schema_field_name(s, f);
+        if (c)
+            putc(',', out);
+        json_string(out, name, strlen(name));
+        putc(':', out);
+        flowlog_span sp;
+        if (flowlog_record_get_str(rec, f, &sp) == FLOWLOG_ABSENT) {
+            fputs("null", out);
+            continue;
+        }
+        int type = flowlog_schema_field_type(s, f);
+        uint64_t v;
+        if ((type == FLOWLOG_TYPE_UINT || type == FLOWLOG_TYPE_TIME) &&
+            flowlog_record_get_u64(rec, f, &v) == FLOWLOG_OK)
+            fprintf(out, "%" PRIu64, v);
+        else
+            json_string(out, sp.ptr, sp.len);
+    }
+    if (context) {
+        const char *path = flowlog_reader_path(r), *stream = flowlog_reader_stream(r);
+        fputs(",\"@file\":", out);
+        json_string(out, path, strlen(path));
+        fprintf(out, ",\"@line\":%" PRIu64, flowlog_reader_line(r));
+        if (stream) {
+            fputs(",\"@logStream\":", out);
+            json_string(out, stream, strlen(stream));
+        }
+    }
+    fputs("}\n", out);
+}
+
+int cmd_parse(int argc, char **argv)
+{
+    cli_input in = {0};
+    char **paths = argv + 1;
+    int npaths = 0;
+    bool context = false;
+    for (int i = 1; i < argc; i++) {
+        int taken = cli_input_option(&in, argc, argv, &i);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        if (strcmp(argv[i], "--context") == 0) {
+            context = true;
+            continue;
+        }
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "flowlog parse: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+        paths[npaths++] = argv[i];
+    }
+    int status = cli_input_open(&in, paths, npaths);
+    if (status) {
+        cli_input_close(&in);
+        return status;
+    }
+    if (in.failed)
+        status = 1;
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(in.reader, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_OK) {
+            print_record(stdout, rec, in.reader, context);
+            continue;
+        }
+        fflush(stdout);
+        cli_report(in.reader, rc);
+        status = 1;
+    }
+    fflush(stdout);
+    cli_input_close(&in);
+    return status;
+}
