@@ -247,6 +247,7 @@ static int open_next_input(flowlog_reader *r)
     r->in_open = true;
     r->raw_eof = r->gz_mode = r->detected_gz = r->gz_finished = false;
     r->dec_eof = r->discarding = false;
+    r->deferred_rc = 0;
     r->form = FORM_DETECT;
     r->start = r->end = r->raw_start = r->raw_end = 0;
     r->mem_pos = 0;
@@ -346,6 +347,12 @@ static int make_room(flowlog_reader *r)
 /* Decode more bytes into buf. */
 static int fill(flowlog_reader *r)
 {
+    if (r->deferred_rc) {
+        int deferred = r->deferred_rc;
+        r->deferred_rc = 0;
+        flowlog__error_set(&r->err, 0, -1, "%s", r->deferred_msg);
+        return deferred;
+    }
     int rc = make_room(r);
     if (rc < 0)
         return rc;
@@ -404,6 +411,12 @@ static int fill(flowlog_reader *r)
     }
     if (rc < 0) {
         flowlog__error_set(&r->err, 0, -1, "%s", why);
+        if (made) {
+            /* Deliver the lines decoded before the damage first. */
+            r->deferred_rc = rc;
+            snprintf(r->deferred_msg, sizeof r->deferred_msg, "%s", why);
+            return FLOWLOG_OK;
+        }
         return rc;
     }
     return FLOWLOG_OK;

@@ -90,6 +90,8 @@ struct flowlog_reader {
     size_t buf_cap, start, end;
     bool dec_eof;
     bool discarding;           /* skipping the rest of an over-long line */
+    int deferred_rc;           /* a decoding error to report once the lines before it are out */
+    char deferred_msg[FLOWLOG__MSG_SIZE];
 
     char *scratch;             /* an unquoted CSV message */
     size_t scratch_cap;

@@ -1,0 +1,159 @@
+/* Reader overhead, measured against baselines run in the same process:
+ *   1. memchr line splitting of the file held in memory (the floor);
+ *   2. tokenizing every line of the file held in memory (flowlog_record_parse);
+ *   3. the streaming reader over the file path (plain text);
+ *   4. zlib decompressing the .gz file alone, output discarded;
+ *   5. the streaming reader over the .gz file.
+ * Prints 3/2 (target <= 1.10) and 5/4 (target <= 1.20).
+ * usage: bench_reader FILE FILE.gz [REPEAT] */
+#include <flowlog/flowlog.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return NULL;
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    *len = got;
+    return buf;
+}
+
+static double t_memchr(const char *buf, size_t len, uint64_t *lines)
+{
+    double t0 = now();
+    uint64_t n = 0;
+    for (const char *p = buf, *end = buf + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        n++;
+        p = nl ? nl + 1 : end;
+    }
+    *lines = n;
+    return now() - t0;
+}
+
+static double t_tokenize(const char *buf, size_t len, uint64_t *records)
+{
+    flowlog_schema *s;
+    flowlog_record *r;
+    if (flowlog_schema_compile(&s, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, NULL) || flowlog_record_new(&r, s, NULL))
+        exit(1);
+    double t0 = now();
+    uint64_t n = 0;
+    for (const char *p = buf, *end = buf + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (flowlog_record_parse(r, p, l) == FLOWLOG_OK)
+            n++;
+        p += l + 1;
+    }
+    double t = now() - t0;
+    *records = n;
+    flowlog_record_free(r);
+    flowlog_schema_free(s);
+    return t;
+}
+
+static double t_reader(const char *path, int validate, uint64_t *records)
+{
+    flowlog_reader *rd;
+    flowlog_record *rec;
+    if (flowlog_reader_new(&rd, NULL, NULL) || flowlog_reader_set(rd, FLOWLOG_OPT_VALIDATE, validate) ||
+        flowlog_reader_add_path(rd, path))
+        exit(1);
+    double t0 = now();
+    int rc;
+    while ((rc = flowlog_reader_next(rd, &rec)) != FLOWLOG_END)
+        if (rc < 0)
+            exit(1);
+    double t = now() - t0;
+    *records = flowlog_reader_count(rd, FLOWLOG_COUNT_RECORDS);
+    flowlog_reader_free(rd);
+    return t;
+}
+
+static double t_inflate(const char *gzpath, uint64_t *out_bytes)
+{
+    static unsigned char out[256 * 1024];
+    double t0 = now();
+    gzFile g = gzopen(gzpath, "rb");
+    gzbuffer(g, 256 * 1024);
+    uint64_t total = 0;
+    int n;
+    while ((n = gzread(g, out, sizeof out)) > 0)
+        total += (uint64_t)n;
+    gzclose(g);
+    *out_bytes = total;
+    return now() - t0;
+}
+
+static double best(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_reader FILE FILE.gz [REPEAT]\n");
+        return 2;
+    }
+    int repeat = argc > 3 ? atoi(argv[3]) : 3;
+    size_t len;
+    char *buf = slurp(argv[1], &len);
+    if (!buf)
+        return 1;
+    double m = 1e9, tok = 1e9, rd = 1e9, rdv = 1e9, inf = 1e9, gzr = 1e9;
+    uint64_t lines = 0, records = 0, rrecords = 0, vrecords = 0, ibytes = 0, grecords = 0;
+    for (int i = 0; i < repeat; i++) {
+        m = best(m, t_memchr(buf, len, &lines));
+        tok = best(tok, t_tokenize(buf, len, &records));
+        rd = best(rd, t_reader(argv[1], 0, &rrecords));
+        rdv = best(rdv, t_reader(argv[1], 1, &vrecords));
+        inf = best(inf, t_inflate(argv[2], &ibytes));
+        gzr = best(gzr, t_reader(argv[2], 0, &grecords));
+    }
+    if (records != rrecords || records != vrecords || records != grecords || ibytes != len) {
+        fprintf(stderr, "mismatch: %llu %llu %llu %llu records, %llu vs %zu bytes\n", (unsigned long long)records,
+                (unsigned long long)rrecords, (unsigned long long)vrecords, (unsigned long long)grecords,
+                (unsigned long long)ibytes, len);
+        return 1;
+    }
+    double mb = (double)len / 1e6;
+    printf("file: %.0f MB, %llu lines, %llu records; best of %d\n", mb, (unsigned long long)lines,
+           (unsigned long long)records, repeat);
+    printf("  memchr line split (memory)        %7.3f s  %7.0f MB/s\n", m, mb / m);
+    printf("  tokenize from memory              %7.3f s  %7.0f MB/s\n", tok, mb / tok);
+    printf("  reader, plain file                %7.3f s  %7.0f MB/s\n", rd, mb / rd);
+    printf("  reader, plain file, validating    %7.3f s  %7.0f MB/s\n", rdv, mb / rdv);
+    printf("  zlib decompress alone             %7.3f s  %7.0f MB/s\n", inf, mb / inf);
+    printf("  reader, .gz file                  %7.3f s  %7.0f MB/s\n", gzr, mb / gzr);
+    printf("ratio reader/tokenize-from-memory   %.3f  (target <= 1.10)\n", rd / tok);
+    printf("ratio reader-gz/decompress-alone    %.3f  (target <= 1.20)\n", gzr / inf);
+    free(buf);
+    return 0;
+}

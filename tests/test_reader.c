@@ -1,0 +1,487 @@
+/* The streaming reader: every delivery form, and no line lost. */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <flowlog/reader.h>
+
+#define REC1 "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"
+#define REC2 "2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK"
+#define HDR "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+
+typedef struct tally {
+    uint64_t records, errors;
+    uint64_t ports_sum;
+    int first_error;
+    char first_message[256];
+    uint64_t first_error_line;
+} tally;
+
+/* Drain a reader; records and errors tallied, counters checked to add up. */
+static void drain(flowlog_reader *r, tally *t)
+{
+    flowlog_record *rec;
+    int rc;
+    memset(t, 0, sizeof *t);
+    while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END) {
+        assert_int_not_equal(rc, FLOWLOG_NEED_MORE);
+        if (rc < 0) {
+            if (!t->errors++) {
+                t->first_error = rc;
+                snprintf(t->first_message, sizeof t->first_message, "%s", flowlog_reader_error_message(r));
+                t->first_error_line = flowlog_reader_line(r);
+            }
+            continue;
+        }
+        t->records++;
+        uint64_t v;
+        if (flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v) == FLOWLOG_OK)
+            t->ports_sum += v;
+    }
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_LINES),
+                     flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS) + flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS) +
+                         flowlog_reader_count(r, FLOWLOG_COUNT_BLANKS) + flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS));
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS), t->records);
+}
+
+static flowlog_reader *memory_reader(const char *text, size_t len)
+{
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_memory(r, text, len, "mem"), FLOWLOG_OK);
+    return r;
+}
+
+static void record_split_at_every_byte(void **state)
+{
+    (void)state;
+    static const char text[] = HDR "\r\n" REC1 "\r\n\n" REC2 "\n" REC1;
+    size_t len = sizeof text - 1;
+    for (size_t cut = 0; cut <= len; cut++) {
+        flowlog_reader *r;
+        assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+        assert_int_equal(flowlog_reader_begin_push(r, "push"), FLOWLOG_OK);
+        const char *chunks[3] = {text, text + cut, NULL};
+        size_t lens[3] = {cut, len - cut, 0};
+        int k = 0;
+        if (cut == 0) { /* an empty chunk would end the input */
+            chunks[0] = text;
+            lens[0] = len;
+            chunks[1] = NULL;
+            lens[1] = 0;
+        }
+        uint64_t ports = 0, records = 0;
+        assert_int_equal(flowlog_reader_push(r, chunks[k], lens[k]), FLOWLOG_OK);
+        for (;;) {
+            flowlog_record *rec;
+            int rc = flowlog_reader_next(r, &rec);
+            if (rc == FLOWLOG_END)
+                break;
+            if (rc == FLOWLOG_NEED_MORE) {
+                k++;
+                assert_true(k < 3);
+                if (lens[k] == 0 && k == 1)
+                    k = 2;
+                assert_int_equal(flowlog_reader_push(r, chunks[k], lens[k]), FLOWLOG_OK);
+                continue;
+            }
+            assert_int_equal(rc, FLOWLOG_OK);
+            uint64_t v;
+            assert_int_equal(flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v), FLOWLOG_OK);
+            ports += v;
+            records++;
+        }
+        assert_int_equal(records, 3);
+        assert_int_equal(ports, 22 + 3389 + 22);
+        assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS), 1);
+        assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_BLANKS), 1);
+        assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_LINES), 5);
+        flowlog_reader_free(r);
+    }
+}
+
+static size_t gzip_into(const char *text, size_t len, unsigned char *out, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)text;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t n = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return n;
+}
+
+static void gzip_multi_member_and_truncated(void **state)
+{
+    (void)state;
+    static unsigned char gz[4096];
+    static const char part1[] = HDR "\n" REC1 "\n";
+    static const char part2[] = REC2 "\n" REC2 "\n";
+    size_t n1 = gzip_into(part1, sizeof part1 - 1, gz, sizeof gz);
+    size_t n2 = gzip_into(part2, sizeof part2 - 1, gz + n1, sizeof gz - n1);
+    tally t;
+    flowlog_reader *r = memory_reader((const char *)gz, n1 + n2);
+    drain(r, &t);
+    assert_int_equal(t.records, 3);
+    assert_int_equal(t.errors, 0);
+    assert_int_equal(t.ports_sum, 22 + 3389 + 3389);
+    flowlog_reader_free(r);
+
+    /* Cut inside the second member: every record before the damage is still
+     * delivered, and the damage is an error that says so. */
+    r = memory_reader((const char *)gz, n1 + n2 - 12);
+    drain(r, &t);
+    assert_true(t.records >= 1 && t.records <= 2);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_error, FLOWLOG_E_GZIP);
+    if (!strstr(t.first_message, "truncated"))
+        fail_msg("message: %s", t.first_message);
+    flowlog_reader_free(r);
+
+    /* Garbage after a member is reported, not ignored. */
+    memcpy(gz + n1, "garbage!", 8);
+    r = memory_reader((const char *)gz, n1 + 8);
+    drain(r, &t);
+    assert_int_equal(t.records, 1);
+    assert_int_equal(t.first_error, FLOWLOG_E_GZIP);
+    flowlog_reader_free(r);
+
+    /* Not gzip at all after the magic. */
+    r = memory_reader("\x1f\x8b\x08\x00garbage-garbage-garbage", 27);
+    drain(r, &t);
+    assert_int_equal(t.records, 0);
+    assert_int_equal(t.first_error, FLOWLOG_E_GZIP);
+    flowlog_reader_free(r);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void directory_tree_mixed_forms(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/flowlog-test-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char path[512];
+    const char *dirs[] = {"AWSLogs", "AWSLogs/123456789012", "AWSLogs/123456789012/vpcflowlogs",
+                          "AWSLogs/123456789012/vpcflowlogs/us-east-1", "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024",
+                          "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01",
+                          "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02",
+                          "AWSLogs/aws-account-id=123456789012"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        assert_int_equal(mkdir(path, 0700), 0);
+    }
+    const char *day = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02";
+    static unsigned char gz[4096];
+    static const char custom[] = "version srcaddr dstaddr dstport action log-status\n"
+                                 "3 10.0.0.1 10.0.0.2 443 ACCEPT OK\n3 10.0.0.1 10.0.0.2 80 REJECT OK\n";
+    size_t n = gzip_into(custom, sizeof custom - 1, gz, sizeof gz);
+    snprintf(path, sizeof path, "%s/%s/b_flow.log.gz", root, day);
+    write_file(path, gz, n);
+    static const char plain[] = HDR "\n" REC1 "\n";
+    snprintf(path, sizeof path, "%s/%s/a_flow.log", root, day);
+    write_file(path, plain, sizeof plain - 1);
+    /* A gzip file with a plain name, and a plain file with a .gz name. */
+    n = gzip_into(REC2 "\n", sizeof REC2, gz, sizeof gz);
+    snprintf(path, sizeof path, "%s/AWSLogs/aws-account-id=123456789012/c.log", root);
+    write_file(path, gz, n);
+    snprintf(path, sizeof path, "%s/AWSLogs/aws-account-id=123456789012/d.log.gz", root);
+    write_file(path, REC1, sizeof REC1 - 1);
+    snprintf(path, sizeof path, "%s/AWSLogs/.hidden", root);
+    write_file(path, "junk\n", 5);
+
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, root), FLOWLOG_OK);
+    flowlog_record *rec;
+    const char *order[] = {"a_flow.log", "a_flow.log", "b_flow.log.gz", "b_flow.log.gz", "b_flow.log.gz", "c.log", "d.log.gz"};
+    (void)order;
+    uint64_t want_ports[] = {22, 443, 80, 3389, 22};
+    const char *want_files[] = {"/a_flow.log", "/b_flow.log.gz", "/b_flow.log.gz", "/c.log", "/d.log.gz"};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+        uint64_t v;
+        assert_int_equal(flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v), FLOWLOG_OK);
+        assert_int_equal(v, want_ports[i]);
+        const char *p = flowlog_reader_path(r);
+        assert_string_equal(p + strlen(p) - strlen(want_files[i]), want_files[i]);
+    }
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_END);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_INPUTS), 4);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS), 2);
+    flowlog_reader_free(r);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void awkward_lines(void **state)
+{
+    (void)state;
+    tally t;
+    flowlog_reader *r;
+
+    /* CRLF, no final newline, blank lines. */
+    static const char crlf[] = REC1 "\r\n\r\n   \r\n" REC2;
+    r = memory_reader(crlf, sizeof crlf - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_BLANKS), 2);
+    flowlog_reader_free(r);
+
+    /* A NUL byte inside a line is that line's error; its neighbours are read. */
+    static const char nul[] = REC1 "\n2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 1 ACC\0EPT OK\n" REC2 "\n";
+    r = memory_reader(nul, sizeof nul - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_error_line, 2);
+    assert_non_null(strstr(t.first_message, "0x00"));
+    flowlog_reader_free(r);
+
+    /* An empty input and a header-only input have no records and no errors. */
+    r = memory_reader("", 0);
+    drain(r, &t);
+    assert_int_equal(t.records + t.errors, 0);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_LINES), 0);
+    flowlog_reader_free(r);
+    r = memory_reader(HDR "\n", sizeof HDR);
+    drain(r, &t);
+    assert_int_equal(t.records + t.errors, 0);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS), 1);
+    flowlog_reader_free(r);
+
+    /* Invalid UTF-8 is an error, valid UTF-8 in a string field is not. */
+    static const char utf[] = "2 \xc3\xa9t\xc3\xa9 eni-1 - - - - - - - 1 2 - NODATA\n2 \xc3\x28 eni-1 - - - - - - - 1 2 - NODATA\n";
+    r = memory_reader(utf, sizeof utf - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 1);
+    assert_int_equal(t.errors, 1);
+    assert_non_null(strstr(t.first_message, "UTF-8"));
+    flowlog_reader_free(r);
+}
+
+static void long_lines_are_bounded(void **state)
+{
+    (void)state;
+    size_t big = (size_t)1 << 20;
+    char *text = malloc(big + 400);
+    assert_non_null(text);
+    size_t len = 0;
+    len += (size_t)sprintf(text, "%s\n", REC1);
+    memset(text + len, 'x', big);
+    len += big;
+    text[len++] = '\n';
+    len += (size_t)sprintf(text + len, "%s\n", REC2);
+
+    /* The default limit (64 KiB) makes the 1 MiB line one error. */
+    tally t;
+    flowlog_reader *r = memory_reader(text, len);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_error, FLOWLOG_E_TOO_LONG);
+    assert_int_equal(t.first_error_line, 2);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_LINES), 3);
+    flowlog_reader_free(r);
+
+    /* A raised limit reads it: it is one wrong-shaped line. */
+    r = memory_reader(text, len);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 2 << 20), FLOWLOG_OK);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_error, FLOWLOG_E_FIELD_COUNT);
+    flowlog_reader_free(r);
+    free(text);
+
+    r = memory_reader("", 0);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 3), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_reader_set(r, 999, 1), FLOWLOG_E_UNSUPPORTED);
+    flowlog_reader_free(r);
+}
+
+static void stop_policy(void **state)
+{
+    (void)state;
+    static const char text[] = REC1 "\nbogus line\n" REC2 "\n";
+    tally t;
+    flowlog_reader *r = memory_reader(text, sizeof text - 1);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP), FLOWLOG_OK);
+    drain(r, &t);
+    assert_int_equal(t.records, 1);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_error_line, 2);
+    assert_string_equal(t.first_message, "expected 14 fields, found 2");
+    flowlog_reader_free(r);
+}
+
+static void repeated_headers_and_mixed_transit_gateway(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "version srcaddr dstaddr dstport\n"
+        "3 10.0.0.1 10.0.0.2 443\n"
+        "resource-type tgw-id srcaddr dstaddr dstport packets-lost-no-route\n"
+        "TransitGateway tgw-1 10.0.0.1 10.0.1.1 8443 0\n"
+        "3 10.0.0.1 10.0.0.2 80\n"
+        "TransitGatewayAttachment tgw-1 10.0.0.1 10.0.1.1 53 7\n"
+        "version interface-id srcaddr dstaddr srcport dstport\n"
+        "3 eni-1 10.0.0.9 10.0.0.8 1 25\n";
+    tally t;
+    flowlog_reader *r = memory_reader(text, sizeof text - 1);
+    drain(r, &t);
+    assert_int_equal(t.errors, 0);
+    assert_int_equal(t.records, 5);
+    assert_int_equal(t.ports_sum, 443 + 8443 + 80 + 53 + 25);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS), 3);
+    flowlog_reader_free(r);
+}
+
+static void cloudwatch_forms(void **state)
+{
+    (void)state;
+    tally t;
+    /* A subscription payload, pretty-printed, then a control message, then NDJSON. */
+    static const char sub[] =
+        "{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"logGroup\": \"/vpc\",\n  \"logStream\": \"eni-0abc\",\n"
+        "  \"logEvents\": [\n    {\"id\": \"1\", \"timestamp\": 1, \"message\": \"" REC1 "\"},\n"
+        "    {\"id\": \"2\", \"timestamp\": 2, \"message\": \"" REC2 "\"}\n  ]\n}\n"
+        "{\"messageType\":\"CONTROL_MESSAGE\",\"logGroup\":\"\",\"logStream\":\"\",\"logEvents\":[{\"id\":\"\",\"timestamp\":1,\"message\":\"CWL CONTROL MESSAGE: Checking health of destination Firehose.\"}]}\n"
+        "{\"message\": \"" REC1 "\"}\n{\"message\": \"bogus line\"}\n";
+    flowlog_reader *r = memory_reader(sub, sizeof sub - 1);
+    flowlog_record *rec;
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+    assert_string_equal(flowlog_reader_stream(r), "eni-0abc");
+    flowlog_reader_free(r);
+    r = memory_reader(sub, sizeof sub - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 3);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.ports_sum, 22 + 3389 + 22);
+    flowlog_reader_free(r);
+
+    /* As a Lambda function receives it: base64 of gzip of the payload. */
+    static const char payload[] = "{\"logStream\":\"eni-0def\",\"logEvents\":[{\"message\":\"" REC2 "\"}]}";
+    static unsigned char gz[1024];
+    size_t n = gzip_into(payload, sizeof payload - 1, gz, sizeof gz);
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char event[4096];
+    size_t len = (size_t)sprintf(event, "{\"awslogs\": {\"data\": \"");
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)gz[i] << 16 | (i + 1 < n ? (uint32_t)gz[i + 1] << 8 : 0) | (i + 2 < n ? gz[i + 2] : 0);
+        event[len++] = b64[v >> 18 & 63];
+        event[len++] = b64[v >> 12 & 63];
+        event[len++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        event[len++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    len += (size_t)sprintf(event + len, "\"}}\n");
+    r = memory_reader(event, len);
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+    assert_string_equal(flowlog_reader_stream(r), "eni-0def");
+    uint64_t v;
+    assert_int_equal(flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v), FLOWLOG_OK);
+    assert_int_equal(v, 3389);
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_END);
+    flowlog_reader_free(r);
+
+    /* JSON of the wrong shape, and a document cut short. */
+    static const char wrong[] = "{\"records\": []}\n{\"message\": \"" REC1 "\"}\n{\"logEvents\": [\n";
+    r = memory_reader(wrong, sizeof wrong - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 1);
+    assert_int_equal(t.errors, 2);
+    assert_int_equal(t.first_error, FLOWLOG_E_JSON);
+    assert_non_null(strstr(t.first_message, "neither logEvents nor"));
+    flowlog_reader_free(r);
+
+    /* The console's CSV export. */
+    static const char csv[] = "timestamp,message\n1418530010000,\"" REC1 "\"\n1418530010000," REC2 "\n";
+    r = memory_reader(csv, sizeof csv - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_int_equal(t.errors, 0);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS), 1);
+    flowlog_reader_free(r);
+}
+
+static uint64_t progress_seen;
+static void on_progress(void *ctx, uint64_t consumed, uint64_t total)
+{
+    (void)ctx;
+    assert_true(consumed <= total);
+    progress_seen = consumed;
+}
+
+static void progress_and_fd_inputs(void **state)
+{
+    (void)state;
+    static const char text[] = REC1 "\n" REC2 "\n";
+    flowlog_reader *r = memory_reader(text, sizeof text - 1);
+    assert_int_equal(flowlog_reader_set_progress(r, on_progress, NULL), FLOWLOG_OK);
+    tally t;
+    drain(r, &t);
+    assert_int_equal(progress_seen, sizeof text - 1);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_BYTES), sizeof text - 1);
+    flowlog_reader_free(r);
+
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fds[1]);
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_fd(r, fds[0], NULL), FLOWLOG_OK);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_non_null(strstr(flowlog_reader_path(r), "<fd "));
+    flowlog_reader_free(r);
+    close(fds[0]);
+
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, "/nonexistent/flowlog"), FLOWLOG_E_IO);
+    assert_non_null(strstr(flowlog_reader_error_message(r), "/nonexistent/flowlog"));
+    flowlog_reader_free(r);
+}
+
+static void millisecond_records_are_counted(void **state)
+{
+    (void)state;
+    static const char text[] = "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1439387263000 1439387264000 ACCEPT OK\n" REC1 "\n";
+    tally t;
+    flowlog_reader *r = memory_reader(text, sizeof text - 1);
+    drain(r, &t);
+    assert_int_equal(t.records, 2);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_MILLIS), 1);
+    flowlog_reader_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(record_split_at_every_byte),
+        cmocka_unit_test(gzip_multi_member_and_truncated),
+        cmocka_unit_test(directory_tree_mixed_forms),
+        cmocka_unit_test(awkward_lines),
+        cmocka_unit_test(long_lines_are_bounded),
+        cmocka_unit_test(stop_policy),
+        cmocka_unit_test(repeated_headers_and_mixed_transit_gateway),
+        cmocka_unit_test(cloudwatch_forms),
+        cmocka_unit_test(progress_and_fd_inputs),
+        cmocka_unit_test(millisecond_records_are_counted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
