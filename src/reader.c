@@ -370,11 +370,14 @@ static int fill(flowlog_reader *r)
                 return FLOWLOG_OK;
             r->detected_gz = true;
             if (r->end >= 2 && (uint8_t)r->buf[0] == 0x1f && (uint8_t)r->buf[1] == 0x8b) {
-                if (!r->raw) {
-                    r->raw = r->alloc.alloc(r->alloc.ctx, READ_CHUNK);
-                    if (!r->raw)
+                /* The compressed bytes read so far move to the raw buffer,
+                 * which must hold all of them. */
+                if (r->raw_cap < r->end) {
+                    uint8_t *grown = r->alloc.realloc(r->alloc.ctx, r->raw, r->raw_cap, r->buf_cap);
+                    if (!grown)
                         return FLOWLOG_E_NOMEM;
-                    r->raw_cap = READ_CHUNK;
+                    r->raw = grown;
+                    r->raw_cap = r->buf_cap;
                 }
                 memcpy(r->raw, r->buf, r->end);
                 r->raw_start = 0;

@@ -154,6 +154,29 @@ static void gzip_multi_member_and_truncated(void **state)
     assert_int_equal(t.first_error, FLOWLOG_E_GZIP);
     flowlog_reader_free(r);
 
+    /* Larger than every internal buffer, so decoding spans many reads. */
+    size_t big_len = 0, nrec = 40000;
+    char *big = malloc(nrec * (sizeof REC1) + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < nrec; i++) {
+        memcpy(big + big_len, REC1 "\n", sizeof REC1);
+        big_len += sizeof REC1;
+    }
+    unsigned char *bgz = malloc(big_len + 1024);
+    assert_non_null(bgz);
+    size_t bn = gzip_into(big, big_len, bgz, big_len + 1024);
+    r = memory_reader((const char *)bgz, bn);
+    drain(r, &t);
+    assert_int_equal(t.records, nrec);
+    assert_int_equal(t.errors, 0);
+    flowlog_reader_free(r);
+    r = memory_reader(big, big_len);
+    drain(r, &t);
+    assert_int_equal(t.records, nrec);
+    flowlog_reader_free(r);
+    free(bgz);
+    free(big);
+
     /* Not gzip at all after the magic. */
     r = memory_reader("\x1f\x8b\x08\x00garbage-garbage-garbage", 27);
     drain(r, &t);

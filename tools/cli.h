@@ -36,5 +36,6 @@ void json_string(FILE *f, const char *s, size_t len);
 
 int cmd_parse(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static void usage(FILE *f)
             "usage: flowlog COMMAND [ARGS]\n"
             "\n"
             "commands:\n"
+            "  diagnose  tell why one address cannot reach another, and which layer blocks it\n"
             "  parse     print records as NDJSON\n"
             "  fields    list the fields the library knows\n"
             "  version   print the library version\n"
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "parse") == 0)
         return cmd_parse(argc - 1, argv + 1);
+    if (strcmp(cmd, "diagnose") == 0)
+        return cmd_diagnose(argc - 1, argv + 1);
     if (strcmp(cmd, "fields") == 0)
         return cmd_fields(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

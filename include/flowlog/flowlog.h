@@ -18,5 +18,6 @@
 #include "tokenizer.h"
 #include "record.h"
 #include "reader.h"
+#include "diag.h"
 
 #endif

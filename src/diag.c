@@ -1,0 +1,1029 @@
+#include "internal.h"
+
+#include <stdio.h>
+#include <zlib.h>
+
+/* Table capacities: fixed at flowlog_diag_new(), so feeding never allocates.
+ * A full table sets FLOWLOG_WARN_TRUNCATED. */
+#define MAX_ENIS 8192      /* every ENI seen: own-address inference, NODATA/SKIPDATA counts */
+#define MAX_BUCKETS 4096
+#define MAX_CLIENTS 256
+#define MAX_ELSEWHERE 256
+#define ENI_ID_MAX 47
+#define NCOUNTERS 14
+
+typedef struct eni_state {
+    char id[ENI_ID_MAX + 1];
+    bool used;
+    uint8_t ncand;        /* 0..2 candidates for the ENI's own address; 3 = not yet seen */
+    flowlog_addr cand[2];
+    uint8_t ndcand;       /* own address from flow-direction: same scheme as ncand */
+    flowlog_addr dcand[2];
+    uint64_t counts[4];   /* forward accept, forward reject, reverse accept, reverse reject */
+    unsigned io;
+    uint64_t nodata, skipdata;
+} eni_state;
+
+typedef struct bucket {
+    uint64_t start;
+    uint64_t packets[4];
+} bucket;
+
+typedef struct addr_count {
+    flowlog_addr addr;
+    uint64_t a, b;
+} addr_count;
+
+struct flowlog_diag {
+    flowlog_allocator alloc;
+    flowlog__error err;
+    /* the question */
+    bool client_any, server_any;
+    flowlog_addr client_net, server_net;
+    unsigned client_prefix, server_prefix;
+    unsigned port_lo, port_hi;
+    int protocol;
+    uint64_t since, until, bucket_seconds;
+    /* the evidence */
+    uint64_t dir[2][NCOUNTERS];
+    unsigned seen_fields;  /* bits: 1 tcp-flags, 2 pkt addresses, 4 flow-direction, 8 any matched record */
+    unsigned overflow;     /* FLOWLOG_WARN_TRUNCATED when a table filled */
+    eni_state *enis;       /* open addressing by id hash */
+    size_t neni;
+    bucket *buckets;       /* sorted by start */
+    size_t nbuckets;
+    addr_count *clients;   /* sorted by address */
+    size_t nclients;
+    addr_count *elsewhere; /* sorted by address */
+    size_t nelsewhere;
+    /* a sorted view of the involved ENIs, rebuilt when stale */
+    uint32_t *involved;
+    size_t ninvolved;
+    bool involved_stale;
+};
+
+static const char *const verdict_names[] = {NULL, "no-traffic", "blocked", "return-blocked", "refused",
+                                            "no-response", "established", "intermittent"};
+static const char *const side_names[] = {"none", "client", "server", "intermediate", "unknown"};
+
+const char *flowlog_verdict_name(int verdict)
+{
+    return verdict >= 1 && verdict <= 7 ? verdict_names[verdict] : NULL;
+}
+
+const char *flowlog_diag_side_name(int side)
+{
+    return side >= 0 && side <= 4 ? side_names[side] : NULL;
+}
+
+static int parse_endpoint(flowlog_diag *d, const char *text, bool *any, flowlog_addr *net,
+                          unsigned *prefix, const char *what)
+{
+    if (!text || strcmp(text, "any") == 0 || strcmp(text, "*") == 0) {
+        *any = true;
+        return FLOWLOG_OK;
+    }
+    *any = false;
+    if (flowlog_cidr_parse(text, strlen(text), net, prefix) != FLOWLOG_OK) {
+        flowlog__error_set(&d->err, 0, -1, "%s '%s' is not an IPv4/IPv6 address or CIDR", what, text);
+        return FLOWLOG_E_QUERY;
+    }
+    return FLOWLOG_OK;
+}
+
+void flowlog_diag_free(flowlog_diag *d)
+{
+    if (!d)
+        return;
+    flowlog_allocator al = d->alloc;
+    FLOWLOG__FREE(&al, d->enis, MAX_ENIS * sizeof *d->enis);
+    FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
+    FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
+    FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
+    FLOWLOG__FREE(&al, d->involved, MAX_ENIS * sizeof *d->involved);
+    FLOWLOG__FREE(&al, d, sizeof *d);
+}
+
+static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
+{
+    flowlog_allocator al;
+    if (flowlog__allocator_init(&al, a) < 0)
+        return FLOWLOG_E_ARG;
+    flowlog_diag *d = flowlog__calloc(&al, 1, sizeof *d);
+    if (!d)
+        return FLOWLOG_E_NOMEM;
+    d->alloc = al;
+    flowlog__error_clear(&d->err);
+    d->enis = flowlog__calloc(&al, MAX_ENIS, sizeof *d->enis);
+    d->buckets = flowlog__calloc(&al, MAX_BUCKETS, sizeof *d->buckets);
+    d->clients = flowlog__calloc(&al, MAX_CLIENTS, sizeof *d->clients);
+    d->elsewhere = flowlog__calloc(&al, MAX_ELSEWHERE, sizeof *d->elsewhere);
+    d->involved = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved);
+    if (!d->enis || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
+        flowlog_diag_free(d);
+        return FLOWLOG_E_NOMEM;
+    }
+    d->bucket_seconds = 60;
+    d->involved_stale = true;
+    *out = d;
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_new(flowlog_diag **out, const char *client, const char *server, unsigned port_lo,
+                     unsigned port_hi, int protocol, const flowlog_allocator *a)
+{
+    if (!out)
+        return FLOWLOG_E_ARG;
+    *out = NULL;
+    flowlog_diag *d;
+    int rc = diag_alloc(&d, a);
+    if (rc < 0)
+        return rc;
+    rc = parse_endpoint(d, client, &d->client_any, &d->client_net, &d->client_prefix, "client");
+    if (rc == FLOWLOG_OK)
+        rc = parse_endpoint(d, server, &d->server_any, &d->server_net, &d->server_prefix, "server");
+    if (rc == FLOWLOG_OK && (port_lo > port_hi || port_hi > 65535)) {
+        flowlog__error_set(&d->err, 0, -1, "port range %u-%u is not within 0-65535", port_lo, port_hi);
+        rc = FLOWLOG_E_QUERY;
+    }
+    if (rc == FLOWLOG_OK && (protocol < 0 || protocol > 255)) {
+        flowlog__error_set(&d->err, 0, -1, "protocol %d is not 0-255", protocol);
+        rc = FLOWLOG_E_QUERY;
+    }
+    d->port_lo = port_lo;
+    d->port_hi = port_hi;
+    d->protocol = protocol;
+    if (rc < 0) {
+        flowlog_diag_free(d);
+        return rc;
+    }
+    *out = d;
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_set_window(flowlog_diag *d, uint64_t since, uint64_t until)
+{
+    if (!d || (until && since > until))
+        return FLOWLOG_E_ARG;
+    d->since = since;
+    d->until = until;
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_set(flowlog_diag *d, int key, int64_t value)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    if (key != FLOWLOG_DIAG_OPT_BUCKET_SECONDS)
+        return FLOWLOG_E_UNSUPPORTED;
+    if (value < 1 || value > 86400)
+        return FLOWLOG_E_RANGE;
+    d->bucket_seconds = (uint64_t)value;
+    return FLOWLOG_OK;
+}
+
+static bool is_icmp(int protocol)
+{
+    return protocol == 1 || protocol == 58;
+}
+
+static bool in_endpoint(bool any, const flowlog_addr *net, unsigned prefix, const flowlog_addr *a)
+{
+    return any || flowlog_addr_in_cidr(a, net, prefix);
+}
+
+static uint64_t hash_id(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Find or add an ENI. NULL when the table is full. */
+static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
+{
+    if (len > ENI_ID_MAX)
+        len = ENI_ID_MAX;
+    size_t mask = MAX_ENIS - 1, i = (size_t)hash_id(id, len) & mask;
+    for (size_t probes = 0; probes < MAX_ENIS; probes++, i = (i + 1) & mask) {
+        eni_state *e = &d->enis[i];
+        if (!e->used) {
+            if (d->neni * 4 >= MAX_ENIS * 3) {
+                d->overflow |= FLOWLOG_WARN_TRUNCATED;
+                return NULL;
+            }
+            e->used = true;
+            memcpy(e->id, id, len);
+            e->id[len] = '\0';
+            e->ncand = 3;
+            e->ndcand = 3;
+            d->neni++;
+            d->involved_stale = true;
+            return e;
+        }
+        if (strlen(e->id) == len && memcmp(e->id, id, len) == 0)
+            return e;
+    }
+    d->overflow |= FLOWLOG_WARN_TRUNCATED;
+    return NULL;
+}
+
+static bool addr_eq(const flowlog_addr *a, const flowlog_addr *b)
+{
+    return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+static int addr_cmp(const flowlog_addr *a, const flowlog_addr *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, 16);
+}
+
+/* Intersect a set of candidate addresses (3 = not yet seen) with a set of
+ * one or two: the result does not depend on the order records come in. */
+static void narrow_set(flowlog_addr cand[2], uint8_t *ncand, const flowlog_addr *set, int n)
+{
+    if (*ncand == 3) {
+        *ncand = 0;
+        for (int i = 0; i < n; i++)
+            if (!(i == 1 && addr_eq(&set[0], &set[1])))
+                cand[(*ncand)++] = set[i];
+        if (*ncand == 2 && addr_cmp(&cand[0], &cand[1]) > 0) {
+            flowlog_addr t = cand[0];
+            cand[0] = cand[1];
+            cand[1] = t;
+        }
+        return;
+    }
+    uint8_t kept = 0;
+    for (int i = 0; i < *ncand; i++) {
+        bool found = false;
+        for (int j = 0; j < n; j++)
+            found = found || addr_eq(&cand[i], &set[j]);
+        if (found)
+            cand[kept++] = cand[i];
+    }
+    *ncand = kept;
+}
+
+static void narrow(eni_state *e, const flowlog_addr *set, int n)
+{
+    narrow_set(e->cand, &e->ncand, set, n);
+}
+
+static void add_sorted(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a,
+                       uint64_t b, unsigned *overflow)
+{
+    size_t lo = 0, hi = *n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = addr_cmp(&table[mid].addr, addr);
+        if (c == 0) {
+            table[mid].a += a;
+            table[mid].b += b;
+            return;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (*n == cap) {
+        *overflow |= FLOWLOG_WARN_TRUNCATED;
+        return;
+    }
+    memmove(&table[lo + 1], &table[lo], (*n - lo) * sizeof *table);
+    table[lo].addr = *addr;
+    table[lo].a = a;
+    table[lo].b = b;
+    (*n)++;
+}
+
+static void add_bucket(flowlog_diag *d, uint64_t start, const uint64_t packets[4])
+{
+    size_t lo = 0, hi = d->nbuckets;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->buckets[mid].start == start) {
+            for (int k = 0; k < 4; k++)
+                d->buckets[mid].packets[k] += packets[k];
+            return;
+        }
+        if (d->buckets[mid].start < start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (d->nbuckets == MAX_BUCKETS) {
+        d->overflow |= FLOWLOG_WARN_TRUNCATED;
+        return;
+    }
+    memmove(&d->buckets[lo + 1], &d->buckets[lo], (d->nbuckets - lo) * sizeof *d->buckets);
+    d->buckets[lo].start = start;
+    memcpy(d->buckets[lo].packets, packets, sizeof d->buckets[lo].packets);
+    d->nbuckets++;
+}
+
+static void min_time(uint64_t *slot, uint64_t t)
+{
+    if (t && (*slot == 0 || t < *slot))
+        *slot = t;
+}
+
+static void max_time(uint64_t *slot, uint64_t t)
+{
+    if (t > *slot)
+        *slot = t;
+}
+
+int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
+{
+    if (!d || !rec)
+        return FLOWLOG_E_ARG;
+    const flowlog_schema *s = flowlog_record_schema(rec);
+    flowlog_span eni_id;
+    bool have_eni = flowlog_record_get_str(rec, FLOWLOG_FIELD_INTERFACE_ID, &eni_id) == FLOWLOG_OK;
+    if (!have_eni && stream) {
+        eni_id.ptr = stream;
+        eni_id.len = strlen(stream);
+        have_eni = eni_id.len > 0;
+    }
+    int status = 0;
+    (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
+    eni_state *eni = have_eni ? NULL : NULL;
+    if (status == FLOWLOG_STATUS_NODATA || status == FLOWLOG_STATUS_SKIPDATA) {
+        if (have_eni && (eni = eni_slot(d, eni_id.ptr, eni_id.len)) != NULL) {
+            if (status == FLOWLOG_STATUS_NODATA)
+                eni->nodata++;
+            else
+                eni->skipdata++;
+        }
+        return FLOWLOG_OK;
+    }
+    flowlog_addr src, dst, psrc, pdst;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src) != FLOWLOG_OK ||
+        flowlog_record_get_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst) != FLOWLOG_OK)
+        return FLOWLOG_OK;
+    int direction = 0;
+    bool have_dir = flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction) == FLOWLOG_OK;
+    if (have_eni && (eni = eni_slot(d, eni_id.ptr, eni_id.len)) != NULL) {
+        flowlog_addr pair[2] = {src, dst};
+        narrow(eni, pair, 2);
+        if (have_dir)
+            narrow_set(eni->dcand, &eni->ndcand, direction == FLOWLOG_DIRECTION_INGRESS ? &dst : &src, 1);
+    }
+    uint64_t protocol;
+    if (flowlog_record_get_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) != FLOWLOG_OK ||
+        protocol != (uint64_t)d->protocol)
+        return FLOWLOG_OK;
+    /* The packet-level addresses name the real endpoints behind NAT and
+     * transit gateways. */
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &psrc) == FLOWLOG_OK)
+        src = psrc;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &pdst) == FLOWLOG_OK)
+        dst = pdst;
+    uint64_t sport = 0, dport = 0;
+    bool icmp = is_icmp(d->protocol);
+    if (!icmp && (flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport) != FLOWLOG_OK ||
+                  flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport) != FLOWLOG_OK))
+        return FLOWLOG_OK;
+    uint64_t start = 0, end = 0;
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start);
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, &end);
+    if (end < start)
+        end = start;
+    if ((d->since && end && end < d->since) || (d->until && start > d->until))
+        return FLOWLOG_OK;
+
+    bool src_client = in_endpoint(d->client_any, &d->client_net, d->client_prefix, &src);
+    bool dst_server = in_endpoint(d->server_any, &d->server_net, d->server_prefix, &dst);
+    bool src_server = in_endpoint(d->server_any, &d->server_net, d->server_prefix, &src);
+    bool dst_client = in_endpoint(d->client_any, &d->client_net, d->client_prefix, &dst);
+    bool port_fwd = icmp || (dport >= d->port_lo && dport <= d->port_hi);
+    bool port_rev = icmp || (sport >= d->port_lo && sport <= d->port_hi);
+    int dir;
+    if (src_client && dst_server && port_fwd)
+        dir = FLOWLOG_DIAG_FORWARD;
+    else if (src_server && dst_client && port_rev)
+        dir = FLOWLOG_DIAG_REVERSE;
+    else {
+        if (src_client && port_fwd && !d->server_any)
+            add_sorted(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &dst, 1, 0, &d->overflow);
+        return FLOWLOG_OK;
+    }
+    int action = 0;
+    if (flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) != FLOWLOG_OK)
+        return FLOWLOG_OK;
+    bool reject = action == FLOWLOG_ACTION_REJECT;
+    uint64_t packets = 0, bytes = 0, flags = 0;
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
+    if (flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK)
+        d->dir[dir][FLOWLOG_DIAG_TCP_FLAGS] |= flags;
+    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_TCP_FLAGS) >= 0)
+        d->seen_fields |= 1;
+    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_PKT_SRCADDR) >= 0 &&
+        flowlog_schema_field_column(s, FLOWLOG_FIELD_PKT_DSTADDR) >= 0)
+        d->seen_fields |= 2;
+    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0)
+        d->seen_fields |= 4;
+    d->seen_fields |= 8;
+
+    uint64_t *c = d->dir[dir];
+    c[reject ? FLOWLOG_DIAG_RECORDS_REJECT : FLOWLOG_DIAG_RECORDS_ACCEPT]++;
+    c[reject ? FLOWLOG_DIAG_PACKETS_REJECT : FLOWLOG_DIAG_PACKETS_ACCEPT] += packets;
+    c[reject ? FLOWLOG_DIAG_BYTES_REJECT : FLOWLOG_DIAG_BYTES_ACCEPT] += bytes;
+    min_time(&c[FLOWLOG_DIAG_FIRST_TIME], start);
+    max_time(&c[FLOWLOG_DIAG_LAST_TIME], end);
+    min_time(&c[reject ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT], start);
+    max_time(&c[reject ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT], end);
+    if (eni) {
+        eni->counts[dir * 2 + (reject ? 1 : 0)]++;
+        if (have_dir)
+            eni->io |= direction == FLOWLOG_DIRECTION_INGRESS ? 1u : 2u;
+        d->involved_stale = true;
+    }
+    uint64_t p4[4] = {0, 0, 0, 0};
+    p4[dir * 2 + (reject ? 1 : 0)] = packets ? packets : 1;
+    add_bucket(d, start - start % d->bucket_seconds, p4);
+    if (dir == FLOWLOG_DIAG_FORWARD)
+        add_sorted(d->clients, &d->nclients, MAX_CLIENTS, &src, reject ? 0 : 1, reject ? 1 : 0, &d->overflow);
+    return FLOWLOG_OK;
+}
+
+static bool is_private_v4(const flowlog_addr *a)
+{
+    const uint8_t *b = a->bytes;
+    return a->family == FLOWLOG_AF_INET &&
+           (b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+            (b[0] == 100 && (b[1] & 0xc0) == 64));
+}
+
+/* The endpoint an ENI belongs to, from its own address. */
+static int eni_side(const flowlog_diag *d, const eni_state *e)
+{
+    const flowlog_addr *own = NULL;
+    if (e->ncand == 1)
+        own = &e->cand[0];
+    else if (e->ndcand == 1)
+        own = &e->dcand[0];
+    else if (e->ncand == 2 && is_private_v4(&e->cand[0]) != is_private_v4(&e->cand[1]))
+        /* An ENI's IPv4 address in its records is always its private one. */
+        own = is_private_v4(&e->cand[0]) ? &e->cand[0] : &e->cand[1];
+    if (!own)
+        return FLOWLOG_SIDE_UNKNOWN;
+    bool server = !d->server_any && flowlog_addr_in_cidr(own, &d->server_net, d->server_prefix);
+    bool client = !d->client_any && flowlog_addr_in_cidr(own, &d->client_net, d->client_prefix);
+    if (server && !client)
+        return FLOWLOG_SIDE_SERVER;
+    if (client && !server)
+        return FLOWLOG_SIDE_CLIENT;
+    if (d->client_any && !server)
+        return FLOWLOG_SIDE_CLIENT;
+    if (d->server_any && !client)
+        return FLOWLOG_SIDE_SERVER;
+    return server ? FLOWLOG_SIDE_UNKNOWN : FLOWLOG_SIDE_INTERMEDIATE;
+}
+
+static int compare_eni(const void *a, const void *b, const eni_state *enis)
+{
+    return strcmp(enis[*(const uint32_t *)a].id, enis[*(const uint32_t *)b].id);
+}
+
+static void refresh_involved(const flowlog_diag *cd)
+{
+    flowlog_diag *d = (flowlog_diag *)(uintptr_t)cd; /* a cache, not state */
+    if (!d->involved_stale)
+        return;
+    d->ninvolved = 0;
+    for (uint32_t i = 0; i < MAX_ENIS; i++) {
+        const eni_state *e = &d->enis[i];
+        if (e->used && (e->counts[0] | e->counts[1] | e->counts[2] | e->counts[3]))
+            d->involved[d->ninvolved++] = i;
+    }
+    /* insertion sort: few ENIs carry one conversation */
+    for (size_t i = 1; i < d->ninvolved; i++)
+        for (size_t j = i; j > 0 && compare_eni(&d->involved[j - 1], &d->involved[j], d->enis) > 0; j--) {
+            uint32_t t = d->involved[j];
+            d->involved[j] = d->involved[j - 1];
+            d->involved[j - 1] = t;
+        }
+    d->involved_stale = false;
+}
+
+static bool mixed_at_one_eni(const flowlog_diag *d, int dir)
+{
+    refresh_involved(d);
+    for (size_t i = 0; i < d->ninvolved; i++) {
+        const eni_state *e = &d->enis[d->involved[i]];
+        if (e->counts[dir * 2] && e->counts[dir * 2 + 1])
+            return true;
+    }
+    return false;
+}
+
+/* A few REJECTs of reverse traffic after an established TCP connection was
+ * closed are AWS logging late packets, not a network ACL. */
+static bool late_rejects_after_close(const flowlog_diag *d)
+{
+    const uint64_t *f = d->dir[0], *r = d->dir[1];
+    if (d->protocol != 6 || !(r[FLOWLOG_DIAG_TCP_FLAGS] & FLOWLOG_TCP_SYN) || !r[FLOWLOG_DIAG_RECORDS_ACCEPT])
+        return false;
+    if (!((f[FLOWLOG_DIAG_TCP_FLAGS] | r[FLOWLOG_DIAG_TCP_FLAGS]) & (FLOWLOG_TCP_FIN | FLOWLOG_TCP_RST)))
+        return false;
+    return r[FLOWLOG_DIAG_RECORDS_REJECT] * 10 <= r[FLOWLOG_DIAG_RECORDS_ACCEPT] + r[FLOWLOG_DIAG_RECORDS_REJECT];
+}
+
+int flowlog_diag_verdict(const flowlog_diag *d)
+{
+    if (!d)
+        return 0;
+    const uint64_t *f = d->dir[0], *r = d->dir[1];
+    uint64_t fa = f[FLOWLOG_DIAG_RECORDS_ACCEPT], fr = f[FLOWLOG_DIAG_RECORDS_REJECT];
+    uint64_t ra = r[FLOWLOG_DIAG_RECORDS_ACCEPT], rr = r[FLOWLOG_DIAG_RECORDS_REJECT];
+    if (!(fa | fr | ra | rr))
+        return FLOWLOG_VERDICT_NO_TRAFFIC;
+    if (mixed_at_one_eni(d, 0) || (mixed_at_one_eni(d, 1) && !late_rejects_after_close(d)))
+        return FLOWLOG_VERDICT_INTERMITTENT;
+    if (fr)
+        return FLOWLOG_VERDICT_BLOCKED;
+    if (rr && !late_rejects_after_close(d))
+        return FLOWLOG_VERDICT_RETURN_BLOCKED;
+    uint64_t rflags = r[FLOWLOG_DIAG_TCP_FLAGS];
+    if (d->protocol == 6 && (rflags & FLOWLOG_TCP_RST) && !(rflags & FLOWLOG_TCP_SYN))
+        return FLOWLOG_VERDICT_REFUSED;
+    if (!ra)
+        return fa ? FLOWLOG_VERDICT_NO_RESPONSE : FLOWLOG_VERDICT_RETURN_BLOCKED;
+    return FLOWLOG_VERDICT_ESTABLISHED;
+}
+
+int flowlog_diag_side(const flowlog_diag *d)
+{
+    if (!d)
+        return FLOWLOG_SIDE_NONE;
+    int v = flowlog_diag_verdict(d);
+    int dir = v == FLOWLOG_VERDICT_RETURN_BLOCKED ? 1 : v == FLOWLOG_VERDICT_BLOCKED || v == FLOWLOG_VERDICT_INTERMITTENT ? -1 : -2;
+    if (dir == -2)
+        return FLOWLOG_SIDE_NONE;
+    refresh_involved(d);
+    int side = FLOWLOG_SIDE_NONE;
+    for (int pass = 0; pass < 2 && side == FLOWLOG_SIDE_NONE; pass++) {
+        int want = dir >= 0 ? dir : pass; /* blocked: forward rejects first */
+        for (size_t i = 0; i < d->ninvolved; i++) {
+            const eni_state *e = &d->enis[d->involved[i]];
+            if (!e->counts[want * 2 + 1])
+                continue;
+            int s = eni_side(d, e);
+            /* The server's ENI is the usual place; prefer it when several saw rejects. */
+            if (side == FLOWLOG_SIDE_NONE || s == FLOWLOG_SIDE_SERVER)
+                side = s;
+        }
+        if (dir >= 0)
+            break;
+    }
+    return side == FLOWLOG_SIDE_NONE ? FLOWLOG_SIDE_UNKNOWN : side;
+}
+
+uint64_t flowlog_diag_count(const flowlog_diag *d, int direction, int counter)
+{
+    if (!d || direction < 0 || direction > 1 || counter < 1 || counter >= NCOUNTERS)
+        return 0;
+    return d->dir[direction][counter];
+}
+
+unsigned flowlog_diag_warnings(const flowlog_diag *d)
+{
+    if (!d)
+        return 0;
+    unsigned w = d->overflow;
+    refresh_involved(d);
+    bool client_side = false, server_side = false;
+    for (size_t i = 0; i < d->ninvolved; i++) {
+        const eni_state *e = &d->enis[d->involved[i]];
+        int s = eni_side(d, e);
+        client_side = client_side || s == FLOWLOG_SIDE_CLIENT;
+        server_side = server_side || s == FLOWLOG_SIDE_SERVER;
+        if (s == FLOWLOG_SIDE_UNKNOWN)
+            w |= FLOWLOG_WARN_ENI_UNKNOWN;
+        if (e->skipdata)
+            w |= FLOWLOG_WARN_SKIPDATA;
+        if (e->nodata)
+            w |= FLOWLOG_WARN_NODATA;
+    }
+    if (d->ninvolved && !(client_side && server_side))
+        w |= FLOWLOG_WARN_ONE_SIDE;
+    if (d->seen_fields & 8) {
+        if (!(d->seen_fields & 1) && d->protocol == 6)
+            w |= FLOWLOG_WARN_NO_TCP_FLAGS;
+        if (!(d->seen_fields & 2))
+            w |= FLOWLOG_WARN_NO_PKT_ADDR;
+        if (!(d->seen_fields & 4))
+            w |= FLOWLOG_WARN_NO_FLOW_DIRECTION;
+    }
+    if (d->since && d->until && d->until - d->since < 600)
+        w |= FLOWLOG_WARN_SHORT_WINDOW;
+    return w;
+}
+
+size_t flowlog_diag_eni_count(const flowlog_diag *d)
+{
+    if (!d)
+        return 0;
+    refresh_involved(d);
+    return d->ninvolved;
+}
+
+int flowlog_diag_eni(const flowlog_diag *d, size_t index, const char **id, int *side, uint64_t counts[4],
+                     unsigned *ingress_egress, uint64_t nodata_skipdata[2])
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    refresh_involved(d);
+    if (index >= d->ninvolved)
+        return FLOWLOG_E_RANGE;
+    const eni_state *e = &d->enis[d->involved[index]];
+    if (id)
+        *id = e->id;
+    if (side)
+        *side = eni_side(d, e);
+    if (counts)
+        memcpy(counts, e->counts, sizeof e->counts);
+    if (ingress_egress)
+        *ingress_egress = e->io;
+    if (nodata_skipdata) {
+        nodata_skipdata[0] = e->nodata;
+        nodata_skipdata[1] = e->skipdata;
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_interval(const flowlog_diag *d, size_t index, uint64_t *start, uint64_t packets[4])
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    if (index >= d->nbuckets)
+        return FLOWLOG_E_RANGE;
+    if (start)
+        *start = d->buckets[index].start;
+    if (packets)
+        memcpy(packets, d->buckets[index].packets, sizeof d->buckets[index].packets);
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_client(const flowlog_diag *d, size_t index, flowlog_addr *addr, uint64_t *accepts,
+                        uint64_t *rejects)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    if (index >= d->nclients)
+        return FLOWLOG_E_RANGE;
+    if (addr)
+        *addr = d->clients[index].addr;
+    if (accepts)
+        *accepts = d->clients[index].a;
+    if (rejects)
+        *rejects = d->clients[index].b;
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_elsewhere(const flowlog_diag *d, size_t index, flowlog_addr *addr, uint64_t *records)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    if (index >= d->nelsewhere)
+        return FLOWLOG_E_RANGE;
+    /* Rank by records, then address: the index-th of that order. */
+    size_t chosen = SIZE_MAX;
+    for (size_t rank = 0; rank <= index; rank++) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < d->nelsewhere; i++) {
+            const addr_count *c = &d->elsewhere[i];
+            bool taken = false;
+            if (chosen != SIZE_MAX) {
+                const addr_count *p = &d->elsewhere[chosen];
+                taken = c->a > p->a || (c->a == p->a && addr_cmp(&c->addr, &p->addr) <= 0);
+            }
+            if (taken)
+                continue;
+            if (best == SIZE_MAX || c->a > d->elsewhere[best].a ||
+                (c->a == d->elsewhere[best].a && addr_cmp(&c->addr, &d->elsewhere[best].addr) < 0))
+                best = i;
+        }
+        chosen = best;
+    }
+    if (addr)
+        *addr = d->elsewhere[chosen].addr;
+    if (records)
+        *records = d->elsewhere[chosen].a;
+    return FLOWLOG_OK;
+}
+
+const char *flowlog_diag_error_message(const flowlog_diag *d)
+{
+    return d ? d->err.msg : "";
+}
+
+/* ---- merge ---- */
+
+static bool same_question(const flowlog_diag *a, const flowlog_diag *b)
+{
+    return a->client_any == b->client_any && a->server_any == b->server_any &&
+           (a->client_any || (addr_eq(&a->client_net, &b->client_net) && a->client_prefix == b->client_prefix)) &&
+           (a->server_any || (addr_eq(&a->server_net, &b->server_net) && a->server_prefix == b->server_prefix)) &&
+           a->port_lo == b->port_lo && a->port_hi == b->port_hi && a->protocol == b->protocol &&
+           a->since == b->since && a->until == b->until && a->bucket_seconds == b->bucket_seconds;
+}
+
+static void merge_eni(flowlog_diag *dst, const eni_state *src)
+{
+    eni_state *e = eni_slot(dst, src->id, strlen(src->id));
+    if (!e)
+        return;
+    if (src->ncand != 3)
+        narrow(e, src->cand, src->ncand);
+    if (src->ndcand != 3)
+        narrow_set(e->dcand, &e->ndcand, src->dcand, src->ndcand);
+    for (int k = 0; k < 4; k++)
+        e->counts[k] += src->counts[k];
+    e->io |= src->io;
+    e->nodata += src->nodata;
+    e->skipdata += src->skipdata;
+    dst->involved_stale = true;
+}
+
+int flowlog_diag_merge(flowlog_diag *dst, const flowlog_diag *src)
+{
+    if (!dst || !src || dst == src)
+        return FLOWLOG_E_ARG;
+    if (!same_question(dst, src)) {
+        flowlog__error_static(&dst->err, 0, -1, "the two states answer different questions");
+        return FLOWLOG_E_ARG;
+    }
+    for (int dir = 0; dir < 2; dir++) {
+        for (int c = FLOWLOG_DIAG_RECORDS_ACCEPT; c <= FLOWLOG_DIAG_BYTES_REJECT; c++)
+            dst->dir[dir][c] += src->dir[dir][c];
+        dst->dir[dir][FLOWLOG_DIAG_TCP_FLAGS] |= src->dir[dir][FLOWLOG_DIAG_TCP_FLAGS];
+        for (int c = FLOWLOG_DIAG_FIRST_TIME; c <= FLOWLOG_DIAG_LAST_ACCEPT; c++) {
+            bool is_first = c == FLOWLOG_DIAG_FIRST_TIME || c == FLOWLOG_DIAG_FIRST_REJECT || c == FLOWLOG_DIAG_FIRST_ACCEPT;
+            if (is_first)
+                min_time(&dst->dir[dir][c], src->dir[dir][c]);
+            else
+                max_time(&dst->dir[dir][c], src->dir[dir][c]);
+        }
+    }
+    dst->seen_fields |= src->seen_fields;
+    dst->overflow |= src->overflow;
+    for (size_t i = 0; i < MAX_ENIS; i++)
+        if (src->enis[i].used)
+            merge_eni(dst, &src->enis[i]);
+    for (size_t i = 0; i < src->nbuckets; i++)
+        add_bucket(dst, src->buckets[i].start, src->buckets[i].packets);
+    for (size_t i = 0; i < src->nclients; i++)
+        add_sorted(dst->clients, &dst->nclients, MAX_CLIENTS, &src->clients[i].addr, src->clients[i].a,
+                   src->clients[i].b, &dst->overflow);
+    for (size_t i = 0; i < src->nelsewhere; i++)
+        add_sorted(dst->elsewhere, &dst->nelsewhere, MAX_ELSEWHERE, &src->elsewhere[i].addr,
+                   src->elsewhere[i].a, 0, &dst->overflow);
+    return FLOWLOG_OK;
+}
+
+/* ---- serialisation: "FLDG", version, length, fields as little-endian u64, CRC-32 ---- */
+
+#define SER_MAGIC "FLDG"
+#define SER_VERSION 1
+
+typedef struct writer {
+    uint8_t *buf;
+    size_t size, pos;
+} writer;
+
+static void put_u64(writer *w, uint64_t v)
+{
+    if (w->buf && w->pos + 8 <= w->size)
+        for (int i = 0; i < 8; i++)
+            w->buf[w->pos + (size_t)i] = (uint8_t)(v >> (8 * i));
+    w->pos += 8;
+}
+
+static void put_bytes(writer *w, const void *p, size_t n)
+{
+    if (w->buf && w->pos + n <= w->size)
+        memcpy(w->buf + w->pos, p, n);
+    w->pos += n;
+}
+
+static void put_addr(writer *w, const flowlog_addr *a)
+{
+    put_u64(w, a->family);
+    put_bytes(w, a->bytes, 16);
+}
+
+int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t *needed)
+{
+    if (!d || !needed || (!buf && size))
+        return FLOWLOG_E_ARG;
+    writer w = {buf, size, 0};
+    put_bytes(&w, SER_MAGIC, 4);
+    put_u64(&w, SER_VERSION);
+    put_u64(&w, 0); /* total length, patched below */
+    put_u64(&w, (uint64_t)d->client_any | (uint64_t)d->server_any << 1);
+    put_addr(&w, &d->client_net);
+    put_u64(&w, d->client_prefix);
+    put_addr(&w, &d->server_net);
+    put_u64(&w, d->server_prefix);
+    put_u64(&w, d->port_lo);
+    put_u64(&w, d->port_hi);
+    put_u64(&w, (uint64_t)d->protocol);
+    put_u64(&w, d->since);
+    put_u64(&w, d->until);
+    put_u64(&w, d->bucket_seconds);
+    for (int dir = 0; dir < 2; dir++)
+        for (int c = 0; c < NCOUNTERS; c++)
+            put_u64(&w, d->dir[dir][c]);
+    put_u64(&w, d->seen_fields);
+    put_u64(&w, d->overflow);
+    put_u64(&w, d->neni);
+    for (size_t i = 0; i < MAX_ENIS; i++) {
+        const eni_state *e = &d->enis[i];
+        if (!e->used)
+            continue;
+        put_bytes(&w, e->id, sizeof e->id);
+        put_u64(&w, e->ncand);
+        put_addr(&w, &e->cand[0]);
+        put_addr(&w, &e->cand[1]);
+        put_u64(&w, e->ndcand);
+        put_addr(&w, &e->dcand[0]);
+        put_addr(&w, &e->dcand[1]);
+        for (int k = 0; k < 4; k++)
+            put_u64(&w, e->counts[k]);
+        put_u64(&w, e->io);
+        put_u64(&w, e->nodata);
+        put_u64(&w, e->skipdata);
+    }
+    put_u64(&w, d->nbuckets);
+    for (size_t i = 0; i < d->nbuckets; i++) {
+        put_u64(&w, d->buckets[i].start);
+        for (int k = 0; k < 4; k++)
+            put_u64(&w, d->buckets[i].packets[k]);
+    }
+    const addr_count *tables[2] = {d->clients, d->elsewhere};
+    size_t counts[2] = {d->nclients, d->nelsewhere};
+    for (int t = 0; t < 2; t++) {
+        put_u64(&w, counts[t]);
+        for (size_t i = 0; i < counts[t]; i++) {
+            put_addr(&w, &tables[t][i].addr);
+            put_u64(&w, tables[t][i].a);
+            put_u64(&w, tables[t][i].b);
+        }
+    }
+    size_t total = w.pos + 4;
+    *needed = total;
+    if (!buf || size < total)
+        return buf ? FLOWLOG_E_RANGE : FLOWLOG_OK;
+    writer patch = {buf, size, 12};
+    put_u64(&patch, total);
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)w.pos);
+    for (int i = 0; i < 4; i++)
+        ((uint8_t *)buf)[w.pos + (size_t)i] = (uint8_t)(crc >> (8 * i));
+    return FLOWLOG_OK;
+}
+
+typedef struct reader_ {
+    const uint8_t *buf;
+    size_t len, pos;
+    bool bad;
+} reader_;
+
+static uint64_t get_u64(reader_ *r)
+{
+    if (r->pos + 8 > r->len) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)r->buf[r->pos + (size_t)i] << (8 * i);
+    r->pos += 8;
+    return v;
+}
+
+static void get_bytes(reader_ *r, void *p, size_t n)
+{
+    if (r->pos + n > r->len) {
+        r->bad = true;
+        memset(p, 0, n);
+        return;
+    }
+    memcpy(p, r->buf + r->pos, n);
+    r->pos += n;
+}
+
+static void get_addr(reader_ *r, flowlog_addr *a)
+{
+    uint64_t fam = get_u64(r);
+    memset(a, 0, sizeof *a);
+    if (fam != 0 && fam != FLOWLOG_AF_INET && fam != FLOWLOG_AF_INET6)
+        r->bad = true;
+    a->family = (uint8_t)fam;
+    get_bytes(r, a->bytes, 16);
+}
+
+int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, const flowlog_allocator *a)
+{
+    if (!out || (!buf && len))
+        return FLOWLOG_E_ARG;
+    *out = NULL;
+    const uint8_t *b = buf;
+    if (len < 24 || memcmp(b, SER_MAGIC, 4) != 0)
+        return FLOWLOG_E_CORRUPT;
+    reader_ r = {b, len - 4, 4, false};
+    uint64_t version = get_u64(&r);
+    if (version != SER_VERSION)
+        return FLOWLOG_E_VERSION;
+    if (get_u64(&r) != len)
+        return FLOWLOG_E_CORRUPT;
+    uint32_t crc = (uint32_t)b[len - 4] | (uint32_t)b[len - 3] << 8 | (uint32_t)b[len - 2] << 16 | (uint32_t)b[len - 1] << 24;
+    if ((uint32_t)crc32(0L, b, (uInt)(len - 4)) != crc)
+        return FLOWLOG_E_CORRUPT;
+    flowlog_diag *d;
+    int rc = diag_alloc(&d, a);
+    if (rc < 0)
+        return rc;
+    uint64_t anyflags = get_u64(&r);
+    d->client_any = anyflags & 1;
+    d->server_any = (anyflags >> 1) & 1;
+    get_addr(&r, &d->client_net);
+    d->client_prefix = (unsigned)get_u64(&r);
+    get_addr(&r, &d->server_net);
+    d->server_prefix = (unsigned)get_u64(&r);
+    d->port_lo = (unsigned)get_u64(&r);
+    d->port_hi = (unsigned)get_u64(&r);
+    d->protocol = (int)get_u64(&r);
+    d->since = get_u64(&r);
+    d->until = get_u64(&r);
+    d->bucket_seconds = get_u64(&r);
+    if (anyflags > 3 || d->client_prefix > 128 || d->server_prefix > 128 || d->port_hi > 65535 ||
+        d->port_lo > d->port_hi || d->protocol < 0 || d->protocol > 255 || d->bucket_seconds < 1 ||
+        d->bucket_seconds > 86400)
+        r.bad = true;
+    for (int dir = 0; dir < 2; dir++)
+        for (int c = 0; c < NCOUNTERS; c++)
+            d->dir[dir][c] = get_u64(&r);
+    d->seen_fields = (unsigned)get_u64(&r);
+    d->overflow = (unsigned)get_u64(&r) & FLOWLOG_WARN_TRUNCATED;
+    uint64_t neni = get_u64(&r);
+    if (neni > MAX_ENIS * 3 / 4)
+        r.bad = true;
+    for (uint64_t i = 0; i < neni && !r.bad; i++) {
+        eni_state e;
+        memset(&e, 0, sizeof e);
+        get_bytes(&r, e.id, sizeof e.id);
+        e.id[ENI_ID_MAX] = '\0';
+        e.ncand = (uint8_t)get_u64(&r);
+        get_addr(&r, &e.cand[0]);
+        get_addr(&r, &e.cand[1]);
+        e.ndcand = (uint8_t)get_u64(&r);
+        get_addr(&r, &e.dcand[0]);
+        get_addr(&r, &e.dcand[1]);
+        for (int k = 0; k < 4; k++)
+            e.counts[k] = get_u64(&r);
+        e.io = (unsigned)get_u64(&r) & 3u;
+        e.nodata = get_u64(&r);
+        e.skipdata = get_u64(&r);
+        if (e.ncand > 3 || e.ndcand > 3)
+            r.bad = true;
+        if (!r.bad)
+            merge_eni(d, &e);
+    }
+    uint64_t nb = get_u64(&r);
+    if (nb > MAX_BUCKETS)
+        r.bad = true;
+    for (uint64_t i = 0; i < nb && !r.bad; i++) {
+        uint64_t start = get_u64(&r), p[4];
+        for (int k = 0; k < 4; k++)
+            p[k] = get_u64(&r);
+        add_bucket(d, start, p);
+    }
+    for (int t = 0; t < 2 && !r.bad; t++) {
+        uint64_t n = get_u64(&r);
+        if (n > MAX_CLIENTS)
+            r.bad = true;
+        for (uint64_t i = 0; i < n && !r.bad; i++) {
+            flowlog_addr ad;
+            get_addr(&r, &ad);
+            uint64_t x = get_u64(&r), y = get_u64(&r);
+            if (t == 0)
+                add_sorted(d->clients, &d->nclients, MAX_CLIENTS, &ad, x, y, &d->overflow);
+            else
+                add_sorted(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &ad, x, 0, &d->overflow);
+        }
+    }
+    if (r.bad || r.pos != r.len) {
+        flowlog_diag_free(d);
+        return FLOWLOG_E_CORRUPT;
+    }
+    *out = d;
+    return FLOWLOG_OK;
+}
