@@ -28,6 +28,13 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i);
 int cli_input_open(cli_input *in, char **paths, int npaths);
 /* Print a reader error as PATH:LINE: reason. */
 void cli_report(const flowlog_reader *r, int rc);
+/* Handle an argument that is not a command option: -h/--help, an unknown
+ * option, or a path. Returns -1 to go on, else the exit status. */
+int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, void (*usage)(FILE *));
+/* Read every record into fn, reporting bad lines. Returns 0, or 1 when any
+ * line or input failed. */
+typedef void (*cli_record_fn)(void *ctx, flowlog_record *rec, const flowlog_reader *r);
+int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
 /* Print --stats and free the reader. */
 void cli_input_close(cli_input *in);
 

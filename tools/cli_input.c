@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,4 +176,37 @@ void json_string(FILE *f, const char *s, size_t len)
         }
     }
     putc('"', f);
+}
+
+int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, void (*usage)(FILE *))
+{
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (arg[0] == '-' && arg[1]) {
+        fprintf(stderr, "flowlog %s: unknown option %s\n", cmd, arg);
+        usage(stderr);
+        return 2;
+    }
+    paths[(*npaths)++] = (char *)(uintptr_t)arg;
+    return -1;
+}
+
+int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
+{
+    int status = in->failed ? 1 : 0;
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(in->reader, &rec);
+        if (rc == FLOWLOG_END)
+            return status;
+        if (rc == FLOWLOG_OK) {
+            fn(ctx, rec, in->reader);
+            continue;
+        }
+        fflush(stdout);
+        cli_report(in->reader, rc);
+        status = 1;
+    }
 }

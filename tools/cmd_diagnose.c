@@ -267,6 +267,11 @@ static void print_json(const flowlog_diag *d)
     printf("}\n");
 }
 
+static void feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+{
+    (void)flowlog_diag_feed(ctx, rec, flowlog_reader_stream(r));
+}
+
 int cmd_diagnose(int argc, char **argv)
 {
     cli_input in = {0};
@@ -300,16 +305,9 @@ int cmd_diagnose(int argc, char **argv)
             json = true;
             continue;
         }
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "flowlog diagnose: unknown option %s\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        paths[npaths++] = argv[i];
+        int st = cli_other_arg("diagnose", argv[i], paths, &npaths, usage);
+        if (st >= 0)
+            return st;
     }
     int protocol = parse_protocol(proto);
     if (protocol < 0) {
@@ -363,20 +361,7 @@ int cmd_diagnose(int argc, char **argv)
         cli_input_close(&in);
         return status;
     }
-    if (in.failed)
-        status = 1;
-    for (;;) {
-        flowlog_record *rec;
-        int rc = flowlog_reader_next(in.reader, &rec);
-        if (rc == FLOWLOG_END)
-            break;
-        if (rc == FLOWLOG_OK) {
-            (void)flowlog_diag_feed(d, rec, flowlog_reader_stream(in.reader));
-            continue;
-        }
-        cli_report(in.reader, rc);
-        status = 1;
-    }
+    status = cli_read_all(&in, feed, d);
     char question[256];
     snprintf(question, sizeof question, "%s -> %s%s%s %s", client, server, port ? ":" : "", port ? port : "", proto);
     if (json)

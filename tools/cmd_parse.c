@@ -55,6 +55,18 @@ static void print_record(FILE *out, flowlog_record *rec, const flowlog_reader *r
     fputs("}\n", out);
 }
 
+static void print_plain(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+{
+    (void)ctx;
+    print_record(stdout, rec, r, false);
+}
+
+static void print_with_context(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+{
+    (void)ctx;
+    print_record(stdout, rec, r, true);
+}
+
 int cmd_parse(int argc, char **argv)
 {
     cli_input in = {0};
@@ -71,39 +83,18 @@ int cmd_parse(int argc, char **argv)
             context = true;
             continue;
         }
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "flowlog parse: unknown option %s\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        paths[npaths++] = argv[i];
+        int st = cli_other_arg("parse", argv[i], paths, &npaths, usage);
+        if (st >= 0)
+            return st;
     }
     int status = cli_input_open(&in, paths, npaths);
     if (status) {
         cli_input_close(&in);
         return status;
     }
-    if (in.failed)
-        status = 1;
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    for (;;) {
-        flowlog_record *rec;
-        int rc = flowlog_reader_next(in.reader, &rec);
-        if (rc == FLOWLOG_END)
-            break;
-        if (rc == FLOWLOG_OK) {
-            print_record(stdout, rec, in.reader, context);
-            continue;
-        }
-        fflush(stdout);
-        cli_report(in.reader, rc);
-        status = 1;
-    }
+    status = cli_read_all(&in, context ? print_with_context : print_plain, NULL);
     fflush(stdout);
     cli_input_close(&in);
     return status;
