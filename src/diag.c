@@ -352,7 +352,7 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     }
     int status = 0;
     (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
-    eni_state *eni = have_eni ? NULL : NULL;
+    eni_state *eni = NULL;
     if (status == FLOWLOG_STATUS_NODATA || status == FLOWLOG_STATUS_SKIPDATA) {
         if (have_eni && (eni = eni_slot(d, eni_id.ptr, eni_id.len)) != NULL) {
             if (status == FLOWLOG_STATUS_NODATA)

@@ -585,7 +585,7 @@ static int check_bytes(flowlog_reader *r, const char *line, size_t len)
         }
         /* UTF-8: a lead byte and its continuation bytes, shortest form only. */
         size_t need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
-        bool ok = c >= 0xc2 && c <= 0xf4 && i + need < len + 0;
+        bool ok = c >= 0xc2 && c <= 0xf4 && i + need < len;
         for (size_t k = 1; ok && k <= need; k++)
             ok = i + k < len && ((unsigned char)line[i + k] & 0xc0) == 0x80;
         if (ok && c == 0xe0)
