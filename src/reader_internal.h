@@ -8,12 +8,25 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#if FLOWLOG_HAVE_ISAL
+struct inflate_state;
+#endif
+
+/* One gzip decoder. isa-l's igzip when the build has it (several times
+ * faster than zlib on this data), zlib otherwise. */
 typedef struct flowlog__gz {
+#if FLOWLOG_HAVE_ISAL
+    struct inflate_state *st;
+    const flowlog_allocator *alloc;
+#else
     z_stream zs;
+#endif
     bool active;
     bool member_done;
 } flowlog__gz;
 
+/* The name of the decoder in use, for benchmarks and --version. */
+const char *flowlog__gz_backend(void);
 int flowlog__gz_init(flowlog__gz *g, const flowlog_allocator *a);
 void flowlog__gz_end(flowlog__gz *g);
 /* Inflate from in into out. FLOWLOG_END when the last member ended with the
@@ -21,6 +34,23 @@ void flowlog__gz_end(flowlog__gz *g);
 int flowlog__gz_inflate(flowlog__gz *g, const uint8_t *in, size_t in_len, size_t *in_used,
                         uint8_t *out, size_t out_cap, size_t *out_made, bool in_eof,
                         const char **why);
+
+/* A decoded block handed from the decoding thread to the caller's thread.
+ * The first `head` bytes of mem are room where the caller copies the
+ * unfinished line of the previous block, so every line is contiguous. */
+typedef struct flowlog__block {
+    char *mem;
+    char *data;          /* mem + head room */
+    size_t len;          /* decoded bytes, after the head room */
+    uint64_t raw_bytes;  /* input bytes consumed when the block was done */
+    int rc;              /* an error met after the data, or 0 */
+    bool eof;
+    char msg[FLOWLOG__MSG_SIZE];
+} flowlog__block;
+
+#define FLOWLOG__PIPE_BLOCKS 4
+
+typedef struct flowlog__pipe flowlog__pipe;
 
 typedef enum input_kind { INPUT_FD, INPUT_FILE, INPUT_MEMORY, INPUT_PUSH } input_kind;
 
@@ -86,9 +116,18 @@ struct flowlog_reader {
     flowlog__gz gz;
     bool gz_finished;
 
-    char *buf;                 /* decoded bytes: lines are cut from here */
-    size_t buf_cap, start, end;
-    bool dec_eof;
+    /* Lines are cut from the window [win + start, win + end): the reader's
+     * own buffer, a block from the decoding thread, or the caller's memory. */
+    const char *win;
+    size_t start, end;
+    char *buf;                 /* the reader's own buffer of decoded bytes */
+    size_t buf_cap;
+    bool dec_eof;              /* the window holds the last bytes of the input */
+    bool decoded_all;          /* the decoder has nothing more to give */
+    uint64_t raw_total;        /* input bytes read by the decoder */
+    bool threads;              /* FLOWLOG_OPT_THREADS */
+    flowlog__pipe *pipe;       /* the decoding thread, when the input uses one */
+    bool piped;
     bool discarding;           /* skipping the rest of an over-long line */
     int deferred_rc;           /* a decoding error to report once the lines before it are out */
     char deferred_msg[FLOWLOG__MSG_SIZE];
@@ -104,6 +143,23 @@ struct flowlog_reader {
 
     uint64_t counts[10];
 };
+
+/* Decode the next bytes of the input into dst: read, and inflate when the
+ * content is gzip. An error may come with bytes decoded before it. Sets
+ * decoded_all at the end of the input. Runs on the decoding thread when the
+ * input has one, so it touches only the decoder's state and writes its
+ * message to why. */
+int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *made, char *why);
+
+/* pipe.c: the decoding thread of one input. */
+/* Start it; FLOWLOG_OK, or an error after which the caller decodes itself. */
+int flowlog__pipe_start(flowlog_reader *r, size_t head);
+/* The next block, with the n pending bytes copied just before its data; the
+ * previous block goes back to the thread. */
+flowlog__block *flowlog__pipe_next(flowlog_reader *r, const char *pending, size_t n);
+/* Stop the thread (it may be mid-input) and wait for it. */
+void flowlog__pipe_stop(flowlog_reader *r);
+void flowlog__pipe_free(flowlog_reader *r);
 
 int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size);
 int flowlog__reader_walk(flowlog_reader *r, const char *dir);

@@ -490,6 +490,182 @@ static void millisecond_records_are_counted(void **state)
     flowlog_reader_free(r);
 }
 
+
+/* A text of several MiB whose lines vary in length so that they straddle
+ * every internal buffer and block boundary: runs of spaces inside records,
+ * a header midway, blank lines, a 50 KiB record and a line over the limit. */
+static char *big_text(size_t *len_out)
+{
+    size_t cap = 6u << 20, len = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    for (unsigned i = 0; len < cap - (200u << 10); i++) {
+        if (i == 9000) {
+            len += (size_t)sprintf(t + len, "%s\n", HDR);
+        } else if (i % 997 == 5) {
+            t[len++] = '\n';
+        } else if (i == 12345) { /* valid: 50 KiB of spaces inside a record */
+            len += (size_t)sprintf(t + len, "2 1 eni-big 10.0.0.1 10.0.0.2 1 ");
+            memset(t + len, ' ', 50u << 10);
+            len += 50u << 10;
+            len += (size_t)sprintf(t + len, "7 6 1 40 1 2 ACCEPT OK\n");
+        } else if (i == 20000) { /* over the 64 KiB limit */
+            memset(t + len, 'x', 70u << 10);
+            len += 70u << 10;
+            t[len++] = '\n';
+        } else {
+            len += (size_t)sprintf(t + len, "2 1 eni-%u 10.0.%u.%u 10.1.0.1 %u %u 6 1 40 1 2 %s OK%s\n", i,
+                                   i % 250, i % 199, 1024 + i % 60000, i % 1000, i % 3 ? "ACCEPT" : "REJECT",
+                                   i % 7 ? "" : "\r");
+            if (i % 13 == 0 && i % 7) { /* a run of spaces shifts the next line */
+                t[len - 1] = ' ';
+                memset(t + len, ' ', i % 300);
+                len += i % 300;
+                t[len++] = '\n';
+            }
+        }
+    }
+    *len_out = len;
+    return t;
+}
+
+/* Everything a caller can observe of a drained reader, folded together. */
+typedef struct observed {
+    uint64_t digest, records, errors, lines, bytes;
+} observed;
+
+static observed observe(flowlog_reader *r)
+{
+    observed o = {0};
+    flowlog_record *rec;
+    int rc;
+    while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END) {
+        uint64_t v = 0;
+        if (rc == FLOWLOG_OK) {
+            o.records++;
+            assert_int_equal(flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v), FLOWLOG_OK);
+        } else {
+            o.errors++;
+        }
+        o.digest = o.digest * 1099511628211u + ((uint64_t)(rc + 100) << 56) + (flowlog_reader_line(r) << 32) +
+                   flowlog_reader_offset(r) * 31 + v;
+    }
+    o.lines = flowlog_reader_count(r, FLOWLOG_COUNT_LINES);
+    o.bytes = flowlog_reader_count(r, FLOWLOG_COUNT_BYTES);
+    return o;
+}
+
+static observed observe_path(const char *path, int threads)
+{
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, threads), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, path), FLOWLOG_OK);
+    observed o = observe(r);
+    flowlog_reader_free(r);
+    return o;
+}
+
+static void large_inputs_read_alike_on_every_path(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = big_text(&len);
+    char dir[] = "/tmp/flowlog-big-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64], gzpath[64];
+    snprintf(path, sizeof path, "%s/big.log", dir);
+    snprintf(gzpath, sizeof gzpath, "%s/big.log.gz", dir);
+    write_file(path, text, len);
+    size_t gzcap = len / 2 + 4096, gzlen;
+    unsigned char *gz = malloc(gzcap);
+    assert_non_null(gz);
+    gzlen = gzip_into(text, len, gz, gzcap);
+    write_file(gzpath, gz, gzlen);
+
+    flowlog_reader *r = memory_reader(text, len);
+    observed want = observe(r);
+    flowlog_reader_free(r);
+    assert_true(want.records > 40000);
+    assert_int_equal(want.errors, 1); /* the over-long line */
+    assert_int_equal(want.bytes, len);
+
+    observed threaded = observe_path(path, 1), direct = observe_path(path, 0);
+    assert_int_equal(threaded.digest, want.digest);
+    assert_int_equal(direct.digest, want.digest);
+    assert_int_equal(threaded.lines, want.lines);
+    assert_int_equal(threaded.bytes, len);
+
+    observed gz_threaded = observe_path(gzpath, 1), gz_direct = observe_path(gzpath, 0);
+    assert_int_equal(gz_threaded.digest, want.digest);
+    assert_int_equal(gz_direct.digest, want.digest);
+    assert_int_equal(gz_threaded.bytes, gzlen);
+
+    /* Pushed in odd-sized chunks. */
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_begin_push(r, "push"), FLOWLOG_OK);
+    observed pushed = {0};
+    size_t pos = 0;
+    flowlog_record *rec;
+    for (;;) {
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_NEED_MORE) {
+            size_t n = len - pos < 7777 ? len - pos : 7777;
+            assert_int_equal(flowlog_reader_push(r, text + pos, n), FLOWLOG_OK);
+            pos += n;
+            continue;
+        }
+        uint64_t v = 0;
+        if (rc == FLOWLOG_OK)
+            assert_int_equal(flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v), FLOWLOG_OK);
+        pushed.digest = pushed.digest * 1099511628211u + ((uint64_t)(rc + 100) << 56) +
+                        (flowlog_reader_line(r) << 32) + flowlog_reader_offset(r) * 31 + v;
+    }
+    assert_int_equal(pushed.digest, want.digest);
+    flowlog_reader_free(r);
+
+    /* A .gz cut at 60%: the records before the damage all arrive, then the
+     * error; the lines still add up. */
+    write_file(gzpath, gz, gzlen * 6 / 10);
+    for (int threads = 0; threads <= 1; threads++) {
+        assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+        assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, threads), FLOWLOG_OK);
+        assert_int_equal(flowlog_reader_add_path(r, gzpath), FLOWLOG_OK);
+        uint64_t records = 0;
+        char last[256] = "";
+        int rc;
+        while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END) {
+            if (rc == FLOWLOG_OK)
+                records++;
+            else
+                snprintf(last, sizeof last, "%s", flowlog_reader_error_message(r));
+        }
+        assert_true(records > want.records / 2);
+        assert_true(records < want.records);
+        assert_non_null(strstr(last, "truncated"));
+        assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS), records);
+        flowlog_reader_free(r);
+    }
+
+    /* Freed half-way, with the decoding thread still busy. */
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, path), FLOWLOG_OK);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+    flowlog_reader_free(r);
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, 2), FLOWLOG_E_RANGE);
+    flowlog_reader_free(r);
+
+    unlink(path);
+    unlink(gzpath);
+    rmdir(dir);
+    free(gz);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +679,7 @@ int main(void)
         cmocka_unit_test(cloudwatch_forms),
         cmocka_unit_test(progress_and_fd_inputs),
         cmocka_unit_test(millisecond_records_are_counted),
+        cmocka_unit_test(large_inputs_read_alike_on_every_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

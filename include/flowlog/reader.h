@@ -43,7 +43,11 @@ enum flowlog_reader_option {
     FLOWLOG_OPT_MAX_LINE = 1,     ///< longest line in bytes (default 65536; 16 .. 1 GiB)
     FLOWLOG_OPT_ON_ERROR = 2,     ///< FLOWLOG_ON_ERROR_SKIP (default) or _STOP
     FLOWLOG_OPT_MAX_ENVELOPE = 3, ///< largest JSON document in bytes (default 64 MiB)
-    FLOWLOG_OPT_VALIDATE = 4      ///< 1 (default): a record whose typed fields do not convert is an error; 0: lazy
+    FLOWLOG_OPT_VALIDATE = 4,     ///< 1 (default): a record whose typed fields do not convert is an error; 0: lazy
+    /** 1 (default): regular files of 1 MiB or more are read and inflated on a
+     * second thread, one per reader, while the caller parses; 0: everything
+     * runs on the caller's thread. Since: 1.1 */
+    FLOWLOG_OPT_THREADS = 5
 };
 
 /** Values of FLOWLOG_OPT_ON_ERROR. */
