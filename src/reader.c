@@ -485,7 +485,7 @@ static int fill(flowlog_reader *r)
     }
     if (r->piped) {
         size_t pending = r->end - r->start;
-        flowlog__block *b = flowlog__pipe_next(r, r->win + r->start, pending);
+        flowlog__block *b = flowlog__pipe_next(r, pending ? r->win + r->start : NULL, pending);
         r->win = b->data - pending;
         r->start = 0;
         r->end = pending + b->len;
