@@ -31,9 +31,10 @@ void cli_report(const flowlog_reader *r, int rc);
 /* Handle an argument that is not a command option: -h/--help, an unknown
  * option, or a path. Returns -1 to go on, else the exit status. */
 int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, void (*usage)(FILE *));
-/* Read every record into fn, reporting bad lines. Returns 0, or 1 when any
- * line or input failed. */
-typedef void (*cli_record_fn)(void *ctx, flowlog_record *rec, const flowlog_reader *r);
+/* Read every record into fn, reporting bad lines. fn returns 0 to go on,
+ * anything else to stop reading. Returns 0, or 1 when any line or input
+ * failed. */
+typedef int (*cli_record_fn)(void *ctx, flowlog_record *rec, const flowlog_reader *r);
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
 /* Print --stats and free the reader. */
 void cli_input_close(cli_input *in);
@@ -44,5 +45,6 @@ void json_string(FILE *f, const char *s, size_t len);
 int cmd_parse(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 
 #endif

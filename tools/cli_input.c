@@ -202,7 +202,8 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
         if (rc == FLOWLOG_END)
             return status;
         if (rc == FLOWLOG_OK) {
-            fn(ctx, rec, in->reader);
+            if (fn(ctx, rec, in->reader))
+                return status;
             continue;
         }
         fflush(stdout);

@@ -267,9 +267,10 @@ static void print_json(const flowlog_diag *d)
     printf("}\n");
 }
 
-static void feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
 {
     (void)flowlog_diag_feed(ctx, rec, flowlog_reader_stream(r));
+    return 0;
 }
 
 int cmd_diagnose(int argc, char **argv)

@@ -55,16 +55,18 @@ static void print_record(FILE *out, flowlog_record *rec, const flowlog_reader *r
     fputs("}\n", out);
 }
 
-static void print_plain(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+static int print_plain(void *ctx, flowlog_record *rec, const flowlog_reader *r)
 {
     (void)ctx;
     print_record(stdout, rec, r, false);
+    return 0;
 }
 
-static void print_with_context(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+static int print_with_context(void *ctx, flowlog_record *rec, const flowlog_reader *r)
 {
     (void)ctx;
     print_record(stdout, rec, r, true);
+    return 0;
 }
 
 int cmd_parse(int argc, char **argv)

@@ -11,6 +11,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  diagnose  tell why one address cannot reach another, and which layer blocks it\n"
             "  parse     print records as NDJSON\n"
+            "  query     run a CloudWatch Logs Insights query over flow logs\n"
             "  fields    list the fields the library knows\n"
             "  version   print the library version\n"
             "\n"
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
         return cmd_parse(argc - 1, argv + 1);
     if (strcmp(cmd, "diagnose") == 0)
         return cmd_diagnose(argc - 1, argv + 1);
+    if (strcmp(cmd, "query") == 0)
+        return cmd_query(argc - 1, argv + 1);
     if (strcmp(cmd, "fields") == 0)
         return cmd_fields(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -19,5 +19,6 @@
 #include "record.h"
 #include "reader.h"
 #include "diag.h"
+#include "query.h"
 
 #endif

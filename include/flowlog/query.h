@@ -1,0 +1,129 @@
+/**
+ * @file query.h
+ * CloudWatch Logs Insights queries over flow-log records.
+ *
+ * The language is Logs Insights' for flow-log fields: commands joined by `|`
+ * (fields, filter, stats, sort, limit, display); comparisons, and/or/not,
+ * `in [...]`, `like "text"`, `like /regex/` and `=~ /regex/` (POSIX extended),
+ * arithmetic; isIpv4InSubnet, isIpv6InSubnet, isIpInSubnet, ispresent,
+ * bin(period), strlen, toupper, tolower, concat, abs, floor, ceil; the
+ * aggregates count(), count(*), count(f), count_distinct(f), sum, avg, min and
+ * max, with `as` aliases, grouped `by` fields or bin(). Field names are
+ * accepted in AWS (`log-status` in backquotes), Athena (log_status) and
+ * Insights (logStatus, srcAddr) spellings; `@timestamp` is the start time,
+ * `@message` the record's line and `@logStream` the stream name the caller
+ * passes (the ENI, for CloudWatch Logs input).
+ *
+ * A query is compiled once and fed records; evaluation never allocates and
+ * converts only the fields the query uses. A query without stats (and without
+ * sort) yields each row as its record is fed; otherwise rows come after
+ * flowlog_query_finish(). Aggregation keeps at most FLOWLOG_QOPT_MAX_GROUPS
+ * groups: reaching the cap is FLOWLOG_E_LIMIT, never unbounded memory.
+ *
+ * Thread-safety: one query handle per thread.
+ */
+#ifndef FLOWLOG_QUERY_H
+#define FLOWLOG_QUERY_H
+
+#include "common.h"
+#include "record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct flowlog_query flowlog_query;
+
+/** Types of a cell value. */
+enum flowlog_value_type {
+    FLOWLOG_VALUE_NULL = 0,   ///< absent (a `-` field, a field the schema lacks, avg of nothing)
+    FLOWLOG_VALUE_INT = 1,    ///< i
+    FLOWLOG_VALUE_FLOAT = 2,  ///< f
+    FLOWLOG_VALUE_STRING = 3, ///< s, len (not NUL-terminated)
+    FLOWLOG_VALUE_TIME = 4    ///< i: Unix seconds (@timestamp, bin())
+};
+
+/**
+ * One cell (frozen POD). A string points into the record fed (streaming
+ * rows) or into the query (rows after finish); it stays valid until the next
+ * call on the query handle.
+ */
+typedef struct flowlog_value {
+    int type;       ///< FLOWLOG_VALUE_*
+    int64_t i;
+    double f;
+    const char *s;
+    size_t len;
+} flowlog_value;
+
+/** Option keys for flowlog_query_set(), set before compiling. */
+enum flowlog_query_option {
+    FLOWLOG_QOPT_MAX_GROUPS = 1, ///< aggregation groups, sorted rows and distinct values kept (default 1000000)
+    FLOWLOG_QOPT_MAX_LENGTH = 2, ///< query text in bytes (default 65536)
+    FLOWLOG_QOPT_MAX_DEPTH = 3   ///< expression nesting (default 64)
+};
+
+/** Make an empty query handle. @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.1 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_new(flowlog_query **out, const flowlog_allocator *a);
+
+/** Free a query handle (NULL is fine). Since: 1.1 */
+FLOWLOG_API void flowlog_query_free(flowlog_query *q);
+
+/** Set an option before flowlog_query_compile(). @return FLOWLOG_OK, _E_ARG, _E_RANGE, _E_UNSUPPORTED. Since: 1.1 */
+FLOWLOG_API int flowlog_query_set(flowlog_query *q, int key, int64_t value);
+
+/**
+ * Compile query text. A handle compiles once.
+ * @return FLOWLOG_OK; FLOWLOG_E_QUERY with a message and byte offset (e.g.
+ * "unknown field 'dstprot' (did you mean 'dstport'?)"); FLOWLOG_E_LIMIT when
+ * the text is longer or nests deeper than allowed; FLOWLOG_E_NOMEM. Since: 1.1
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_compile(flowlog_query *q, const char *text, size_t len);
+
+/** The message of the last error ("" when none). Since: 1.1 */
+FLOWLOG_API const char *flowlog_query_error_message(const flowlog_query *q);
+
+/** The byte offset in the query text of the last compile error. Since: 1.1 */
+FLOWLOG_API size_t flowlog_query_error_offset(const flowlog_query *q);
+
+/** 1 when rows come only after flowlog_query_finish() (stats or sort), else 0. Since: 1.1 */
+FLOWLOG_API int flowlog_query_is_deferred(const flowlog_query *q);
+
+/** The number of result columns. Since: 1.1 */
+FLOWLOG_API size_t flowlog_query_column_count(const flowlog_query *q);
+
+/** The name of result column i (an alias, or the expression as written), or NULL. Since: 1.1 */
+FLOWLOG_API const char *flowlog_query_column_name(const flowlog_query *q, size_t i);
+
+/** 1 when column i holds the time bins of a `by bin(...)` group, else 0. Since: 1.1 */
+FLOWLOG_API int flowlog_query_column_is_bin(const flowlog_query *q, size_t i);
+
+/**
+ * Feed one record. `stream` is the value of @logStream (may be NULL).
+ * @return FLOWLOG_OK: a row is ready (read it with flowlog_query_cell());
+ * FLOWLOG_ABSENT: no row now; FLOWLOG_END: the limit is reached and no
+ * further record can change the result; FLOWLOG_E_LIMIT when the group cap is
+ * reached; FLOWLOG_E_ARG. Since: 1.1
+ */
+FLOWLOG_API int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream);
+
+/**
+ * No more records: aggregate, filter, sort and limit the deferred rows.
+ * @return FLOWLOG_OK, FLOWLOG_E_NOMEM, FLOWLOG_E_ARG. Since: 1.1
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_finish(flowlog_query *q);
+
+/** The next deferred row after finish. @return FLOWLOG_OK, FLOWLOG_END. Since: 1.1 */
+FLOWLOG_API int flowlog_query_next_row(flowlog_query *q);
+
+/** A cell of the current row. @return FLOWLOG_OK, FLOWLOG_E_ARG (no row, no such column). Since: 1.1 */
+FLOWLOG_API int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_value *out);
+
+/** Forget every record fed; the compiled query stays. Since: 1.1 */
+FLOWLOG_API void flowlog_query_reset(flowlog_query *q);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,395 @@
+#include "query_internal.h"
+
+#include <stdlib.h>
+
+/* The query handle: compile, feed, finish, rows. */
+
+#define DEFAULT_MAX_GROUPS 1000000
+#define DEFAULT_MAX_LENGTH 65536
+#define DEFAULT_MAX_DEPTH 64
+
+int flowlog_query_new(flowlog_query **out, const flowlog_allocator *a)
+{
+    flowlog_allocator al;
+    if (!out)
+        return FLOWLOG_E_ARG;
+    *out = NULL;
+    if (flowlog__allocator_init(&al, a) < 0)
+        return FLOWLOG_E_ARG;
+    flowlog_query *q = flowlog__calloc(&al, 1, sizeof *q);
+    if (!q)
+        return FLOWLOG_E_NOMEM;
+    q->alloc = al;
+    flowlog__error_clear(&q->err);
+    q->max_groups = DEFAULT_MAX_GROUPS;
+    q->max_length = DEFAULT_MAX_LENGTH;
+    q->max_depth = DEFAULT_MAX_DEPTH;
+    q->limit = -1;
+    *out = q;
+    return FLOWLOG_OK;
+}
+
+static size_t row_width(const flowlog_query *q)
+{
+    return (size_t)q->ncols + (size_t)q->nsort;
+}
+
+static void clear_rows(flowlog_query *q)
+{
+    FLOWLOG__FREE(&q->alloc, q->rows, q->rows_cap * row_width(q) * sizeof *q->rows);
+    q->rows = NULL;
+    q->nrows = q->rows_cap = q->next_row = 0;
+}
+
+void flowlog_query_reset(flowlog_query *q)
+{
+    if (!q)
+        return;
+    flowlog__query_groups_clear(q);
+    clear_rows(q);
+    q->emitted = 0;
+    q->have_row = q->finished = q->done = false;
+    flowlog__error_clear(&q->err);
+}
+
+void flowlog_query_free(flowlog_query *q)
+{
+    if (!q)
+        return;
+    flowlog_allocator al = q->alloc;
+    flowlog_query_reset(q);
+    for (int i = 0; i < q->nregexes; i++) {
+        regfree(q->regexes[i]);
+        FLOWLOG__FREE(&al, q->regexes[i], sizeof *q->regexes[i]);
+    }
+    if (q->scratch)
+        FLOWLOG__FREE(&al, q->scratch, QUERY_SCRATCH);
+    flowlog__arena_free(&q->code, &al);
+    FLOWLOG__FREE(&al, q, sizeof *q);
+}
+
+int flowlog_query_set(flowlog_query *q, int key, int64_t value)
+{
+    if (!q || q->compiled)
+        return FLOWLOG_E_ARG;
+    switch (key) {
+    case FLOWLOG_QOPT_MAX_GROUPS:
+        if (value < 1 || value > ((int64_t)1 << 31))
+            return FLOWLOG_E_RANGE;
+        q->max_groups = (size_t)value;
+        return FLOWLOG_OK;
+    case FLOWLOG_QOPT_MAX_LENGTH:
+        if (value < 16 || value > ((int64_t)1 << 24))
+            return FLOWLOG_E_RANGE;
+        q->max_length = (size_t)value;
+        return FLOWLOG_OK;
+    case FLOWLOG_QOPT_MAX_DEPTH:
+        if (value < 4 || value > 1024)
+            return FLOWLOG_E_RANGE;
+        q->max_depth = (size_t)value;
+        return FLOWLOG_OK;
+    default:
+        return FLOWLOG_E_UNSUPPORTED;
+    }
+}
+
+int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
+{
+    if (!q || (!text && len) || q->compiled || q->scratch)
+        return FLOWLOG_E_ARG;
+    if (!text)
+        text = "";
+    if (len > q->max_length) {
+        flowlog__error_set(&q->err, q->max_length, -1, "the query is longer than %zu bytes", q->max_length);
+        return FLOWLOG_E_LIMIT;
+    }
+    q->scratch = q->alloc.alloc(q->alloc.ctx, QUERY_SCRATCH);
+    if (!q->scratch)
+        return FLOWLOG_E_NOMEM;
+    int rc = flowlog__query_parse(q, text, len);
+    if (rc < 0)
+        return rc;
+    q->compiled = true;
+    flowlog__error_clear(&q->err);
+    return FLOWLOG_OK;
+}
+
+const char *flowlog_query_error_message(const flowlog_query *q)
+{
+    return q ? q->err.msg : "";
+}
+
+size_t flowlog_query_error_offset(const flowlog_query *q)
+{
+    return q ? q->err.offset : 0;
+}
+
+int flowlog_query_is_deferred(const flowlog_query *q)
+{
+    return q && (q->stats || q->nsort > 0);
+}
+
+size_t flowlog_query_column_count(const flowlog_query *q)
+{
+    return q && q->compiled ? (size_t)q->ndisplay : 0;
+}
+
+const char *flowlog_query_column_name(const flowlog_query *q, size_t i)
+{
+    if (!q || !q->compiled || i >= (size_t)q->ndisplay)
+        return NULL;
+    return q->cols[q->display[i]].name;
+}
+
+int flowlog_query_column_is_bin(const flowlog_query *q, size_t i)
+{
+    if (!q || !q->compiled || i >= (size_t)q->ndisplay)
+        return 0;
+    return q->cols[q->display[i]].is_bin;
+}
+
+static int grow_rows(flowlog_query *q)
+{
+    size_t w = row_width(q);
+    size_t cap = q->rows_cap ? q->rows_cap * 2 : 256;
+    flowlog_value *p = q->alloc.realloc(q->alloc.ctx, q->rows, q->rows_cap * w * sizeof *p, cap * w * sizeof *p);
+    if (!p)
+        return FLOWLOG_E_NOMEM;
+    q->rows = p;
+    q->rows_cap = cap;
+    return FLOWLOG_OK;
+}
+
+/* Stable merge sort of row indices by the sort keys (qsort has no context
+ * argument and is not stable). */
+static int row_cmp(const flowlog_query *q, size_t a, size_t b)
+{
+    size_t w = row_width(q);
+    for (int k = 0; k < q->nsort; k++) {
+        int c = flowlog__value_order(&q->rows[a * w + (size_t)q->ncols + (size_t)k],
+                                     &q->rows[b * w + (size_t)q->ncols + (size_t)k]);
+        if (c)
+            return q->sort[k].desc ? -c : c;
+    }
+    return 0;
+}
+
+static int sort_rows(flowlog_query *q)
+{
+    size_t n = q->nrows, w = row_width(q);
+    if (q->nsort == 0 || n < 2)
+        return FLOWLOG_OK;
+    size_t *idx = q->alloc.alloc(q->alloc.ctx, 2 * n * sizeof *idx);
+    flowlog_value *sorted = q->alloc.alloc(q->alloc.ctx, q->rows_cap * w * sizeof *sorted);
+    if (!idx || !sorted) {
+        if (idx)
+            FLOWLOG__FREE(&q->alloc, idx, 2 * n * sizeof *idx);
+        if (sorted)
+            FLOWLOG__FREE(&q->alloc, sorted, q->rows_cap * w * sizeof *sorted);
+        return FLOWLOG_E_NOMEM;
+    }
+    size_t *src = idx, *dst = idx + n;
+    for (size_t i = 0; i < n; i++)
+        src[i] = i;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = row_cmp(q, src[j], src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        size_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(sorted + i * w, q->rows + src[i] * w, w * sizeof *sorted);
+    FLOWLOG__FREE(&q->alloc, q->rows, q->rows_cap * w * sizeof *q->rows);
+    FLOWLOG__FREE(&q->alloc, idx, 2 * n * sizeof *idx);
+    q->rows = sorted;
+    return FLOWLOG_OK;
+}
+
+/* Sort, cut to the limit, and move the kept rows' text to a fresh arena so
+ * the memory of rows cut away is given back. */
+static int prune(flowlog_query *q)
+{
+    int rc = sort_rows(q);
+    if (rc < 0)
+        return rc;
+    if (q->limit >= 0 && q->nrows > (size_t)q->limit)
+        q->nrows = (size_t)q->limit;
+    qarena fresh = {0};
+    size_t cells = q->nrows * row_width(q);
+    for (size_t i = 0; i < cells; i++)
+        if ((rc = flowlog__query_keep_value(q, &fresh, &q->rows[i])) < 0) {
+            flowlog__arena_free(&fresh, &q->alloc);
+            return rc;
+        }
+    flowlog__arena_free(&q->data, &q->alloc);
+    q->data = fresh;
+    return FLOWLOG_OK;
+}
+
+static int keep_row(flowlog_query *q)
+{
+    if (q->nrows == q->rows_cap) {
+        int rc = grow_rows(q);
+        if (rc < 0)
+            return rc;
+    }
+    size_t w = row_width(q);
+    flowlog_value *row = q->rows + q->nrows * w;
+    for (int i = 0; i < q->ncols; i++)
+        flowlog__query_eval(q, q->cols[i].expr, NULL, NULL, &row[i]);
+    for (int k = 0; k < q->nsort; k++)
+        flowlog__query_eval(q, q->sort[k].expr, NULL, NULL, &row[q->ncols + k]);
+    for (size_t i = 0; i < w; i++) {
+        int rc = flowlog__query_keep_value(q, &q->data, &row[i]);
+        if (rc < 0)
+            return rc;
+    }
+    q->nrows++;
+    if (q->limit >= 0 && q->nrows >= 2 * (size_t)q->limit + 1024)
+        return prune(q);
+    if (q->nrows > q->max_groups) {
+        flowlog__error_set(&q->err, 0, -1, "more than %zu rows to sort: add a limit, raise FLOWLOG_QOPT_MAX_GROUPS, or narrow the query",
+                           q->max_groups);
+        return FLOWLOG_E_LIMIT;
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream)
+{
+    if (!q || !q->compiled || !rec || q->finished)
+        return FLOWLOG_E_ARG;
+    q->have_row = false;
+    if (q->done)
+        return FLOWLOG_END;
+    q->rec = rec;
+    q->stream = stream;
+    q->scratch_used = 0;
+    q->scratch_full = false;
+    int rc = FLOWLOG_ABSENT;
+    bool pass = true;
+    for (int i = 0; i < q->nfilters && pass; i++) {
+        flowlog_value v;
+        flowlog__query_eval(q, q->filters[i], NULL, NULL, &v);
+        pass = flowlog__value_truthy(&v);
+    }
+    if (pass) {
+        if (q->stats) {
+            rc = flowlog__query_group(q);
+            if (rc == FLOWLOG_OK)
+                rc = FLOWLOG_ABSENT;
+        } else if (q->nsort) {
+            rc = keep_row(q);
+            if (rc == FLOWLOG_OK)
+                rc = FLOWLOG_ABSENT;
+        } else if (q->limit >= 0 && q->emitted >= q->limit) {
+            q->done = true;
+            rc = FLOWLOG_END;
+        } else {
+            for (int i = 0; i < q->ncols; i++)
+                flowlog__query_eval(q, q->cols[i].expr, NULL, NULL, &q->row[i]);
+            q->emitted++;
+            q->have_row = true;
+            rc = FLOWLOG_OK;
+        }
+    }
+    if (q->scratch_full && rc >= 0) {
+        q->have_row = false;
+        flowlog__error_set(&q->err, 0, -1, "a string the query builds is longer than %zu bytes", QUERY_SCRATCH);
+        rc = FLOWLOG_E_LIMIT;
+    }
+    q->rec = NULL;
+    return rc;
+}
+
+static int finish_stats(flowlog_query *q)
+{
+    static const qacc zero[QUERY_MAX_AGGS];
+    size_t w = row_width(q);
+    size_t groups = q->ngroups;
+    bool single = q->nkeys == 0 && groups == 0; /* stats count(*) over nothing is 0 */
+    size_t want = single ? 1 : groups;
+    while (q->rows_cap < want) {
+        int rc = grow_rows(q);
+        if (rc < 0)
+            return rc;
+    }
+    q->nrows = 0;
+    for (size_t g = 0; g < want; g++) {
+        const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
+        flowlog_value *row = q->rows + q->nrows * w;
+        for (int i = 0; i < q->ncols; i++) {
+            int key = -1;
+            for (int k = 0; k < q->nkeys && key < 0; k++)
+                if (q->keys[k] == q->cols[i].expr)
+                    key = k;
+            if (key >= 0)
+                row[i] = q->gkeys[g * (size_t)q->nkeys + (size_t)key];
+            else
+                flowlog__query_eval(q, q->cols[i].expr, NULL, accs, &row[i]);
+        }
+        bool pass = true;
+        for (int i = 0; i < q->npost && pass; i++) {
+            flowlog_value v;
+            flowlog__query_eval(q, q->post_filters[i], row, accs, &v);
+            pass = flowlog__value_truthy(&v);
+        }
+        if (!pass)
+            continue;
+        for (int k = 0; k < q->nsort; k++)
+            flowlog__query_eval(q, q->sort[k].expr, row, accs, &row[q->ncols + k]);
+        q->nrows++;
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog_query_finish(flowlog_query *q)
+{
+    if (!q || !q->compiled || q->finished)
+        return FLOWLOG_E_ARG;
+    q->have_row = false;
+    q->scratch_used = 0;
+    int rc = FLOWLOG_OK;
+    if (q->stats)
+        rc = finish_stats(q);
+    if (rc == FLOWLOG_OK && (q->stats || q->nsort))
+        rc = sort_rows(q);
+    if (rc < 0)
+        return rc;
+    if (q->limit >= 0 && q->nrows > (size_t)q->limit)
+        q->nrows = (size_t)q->limit;
+    q->next_row = 0;
+    q->finished = true;
+    return FLOWLOG_OK;
+}
+
+int flowlog_query_next_row(flowlog_query *q)
+{
+    if (!q || !q->finished)
+        return FLOWLOG_E_ARG;
+    if (q->next_row >= q->nrows) {
+        q->have_row = false;
+        return FLOWLOG_END;
+    }
+    memcpy(q->row, q->rows + q->next_row * row_width(q), (size_t)q->ncols * sizeof *q->row);
+    q->next_row++;
+    q->have_row = true;
+    return FLOWLOG_OK;
+}
+
+int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_value *out)
+{
+    if (!q || !out || !q->have_row || col >= (size_t)q->ndisplay)
+        return FLOWLOG_E_ARG;
+    *out = q->row[q->display[col]];
+    return FLOWLOG_OK;
+}

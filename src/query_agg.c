@@ -1,0 +1,251 @@
+#include "query_internal.h"
+
+/* Hash aggregation, and the rows kept for a sort: memory grows with the
+ * number of groups (or kept rows) only, never with the records fed, and
+ * stops at FLOWLOG_QOPT_MAX_GROUPS. */
+
+struct qchunk {
+    struct qchunk *next;
+    size_t cap;
+};
+
+#define CHUNK_MIN ((size_t)64 * 1024)
+
+void *flowlog__arena_alloc(qarena *ar, const flowlog_allocator *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!ar->chunks || ar->used + n > ar->cap) {
+        size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+        struct qchunk *c = a->alloc(a->ctx, sizeof *c + 16 + cap);
+        if (!c)
+            return NULL;
+        c->next = ar->chunks;
+        c->cap = cap;
+        ar->chunks = c;
+        ar->used = 0;
+        ar->cap = cap;
+    }
+    char *base = (char *)(ar->chunks + 1);
+    base += (16 - ((uintptr_t)base & 15)) & 15;
+    void *p = base + ar->used;
+    ar->used += n;
+    return p;
+}
+
+void flowlog__arena_free(qarena *ar, const flowlog_allocator *a)
+{
+    for (struct qchunk *c = ar->chunks, *next; c; c = next) {
+        next = c->next;
+        a->free(a->ctx, c, sizeof *c + 16 + c->cap);
+    }
+    ar->chunks = NULL;
+    ar->used = ar->cap = 0;
+}
+
+struct qdistinct {
+    uint64_t hash;     /* 0: empty */
+    uint32_t group;
+    uint32_t agg;
+    flowlog_value v;
+};
+
+int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v)
+{
+    if (v->type != FLOWLOG_VALUE_STRING || v->len == 0)
+        return FLOWLOG_OK;
+    char *c = flowlog__arena_alloc(ar, &q->alloc, v->len);
+    if (!c)
+        return FLOWLOG_E_NOMEM;
+    memcpy(c, v->s, v->len);
+    v->s = c;
+    return FLOWLOG_OK;
+}
+
+static int limit_error(flowlog_query *q, const char *what)
+{
+    flowlog__error_set(&q->err, 0, -1, "more than %zu %s: raise the limit (FLOWLOG_QOPT_MAX_GROUPS, flowlog query --max-groups) or narrow the query",
+                       q->max_groups, what);
+    return FLOWLOG_E_LIMIT;
+}
+
+static int grow(flowlog_query *q, void **arr, size_t elem, size_t old_n, size_t new_n)
+{
+    void *p = q->alloc.realloc(q->alloc.ctx, *arr, old_n * elem, new_n * elem);
+    if (!p)
+        return FLOWLOG_E_NOMEM;
+    *arr = p;
+    return FLOWLOG_OK;
+}
+
+/* Has (group, agg, value) been seen? Adds it when not. */
+static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v, bool *added)
+{
+    *added = false;
+    if (q->ndistinct * 2 >= q->dset_cap) {
+        size_t cap = q->dset_cap ? q->dset_cap * 2 : 1024;
+        struct qdistinct *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
+        if (!fresh)
+            return FLOWLOG_E_NOMEM;
+        for (size_t i = 0; i < q->dset_cap; i++) {
+            if (!q->dset[i].hash)
+                continue;
+            size_t j = q->dset[i].hash & (cap - 1);
+            while (fresh[j].hash)
+                j = (j + 1) & (cap - 1);
+            fresh[j] = q->dset[i];
+        }
+        FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);
+        q->dset = fresh;
+        q->dset_cap = cap;
+    }
+    uint64_t h = flowlog__value_hash(v, ((uint64_t)group << 8 | agg) * 0x9e3779b97f4a7c15u) | 1;
+    size_t j = h & (q->dset_cap - 1);
+    while (q->dset[j].hash) {
+        struct qdistinct *d = &q->dset[j];
+        if (d->hash == h && d->group == group && d->agg == agg && flowlog__value_equal(&d->v, v))
+            return FLOWLOG_OK;
+        j = (j + 1) & (q->dset_cap - 1);
+    }
+    if (q->ndistinct >= q->max_groups)
+        return limit_error(q, "distinct values");
+    flowlog_value kept = *v;
+    int rc = flowlog__query_keep_value(q, &q->data, &kept);
+    if (rc < 0)
+        return rc;
+    q->dset[j].hash = h;
+    q->dset[j].group = group;
+    q->dset[j].agg = agg;
+    q->dset[j].v = kept;
+    q->ndistinct++;
+    *added = true;
+    return FLOWLOG_OK;
+}
+
+static int accumulate(flowlog_query *q, size_t g)
+{
+    qacc *accs = q->gaccs + g * (size_t)q->naggs;
+    for (int k = 0; k < q->naggs; k++) {
+        qacc *acc = &accs[k];
+        if (q->aggs[k] == AGG_COUNT_ALL) {
+            acc->count++;
+            continue;
+        }
+        flowlog_value v;
+        flowlog__query_eval(q, q->agg_args[k], NULL, NULL, &v);
+        if (v.type == FLOWLOG_VALUE_NULL)
+            continue;
+        switch (q->aggs[k]) {
+        case AGG_COUNT:
+            acc->count++;
+            break;
+        case AGG_COUNT_DISTINCT: {
+            bool added;
+            int rc = distinct_add(q, (uint32_t)g, (uint32_t)k, &v, &added);
+            if (rc < 0)
+                return rc;
+            acc->count += added;
+            break;
+        }
+        default: {
+            double d;
+            if (v.type == FLOWLOG_VALUE_INT || v.type == FLOWLOG_VALUE_TIME) {
+                d = (double)v.i;
+                if ((v.i > 0 && acc->isum > INT64_MAX - v.i) || (v.i < 0 && acc->isum < INT64_MIN - v.i)) {
+                    acc->fsum += (double)v.i; /* beyond int64: carry on in floating point */
+                    acc->floats = true;
+                } else {
+                    acc->isum += v.i;
+                }
+            } else if (v.type == FLOWLOG_VALUE_FLOAT) {
+                d = v.f;
+                acc->fsum += v.f;
+                acc->floats = true;
+            } else {
+                continue; /* text is not summed */
+            }
+            if (!acc->count || d < acc->min)
+                acc->min = d;
+            if (!acc->count || d > acc->max)
+                acc->max = d;
+            acc->count++;
+            break;
+        }
+        }
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog__query_group(flowlog_query *q)
+{
+    flowlog_value key[QUERY_MAX_KEYS];
+    uint64_t h = 0x84222325cbf29ce4u;
+    for (int k = 0; k < q->nkeys; k++) {
+        flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
+        h = flowlog__value_hash(&key[k], h);
+    }
+    if (q->ngroups * 2 >= q->nslots) {
+        size_t cap = q->nslots ? q->nslots * 2 : 1024;
+        uint32_t *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
+        if (!fresh)
+            return FLOWLOG_E_NOMEM;
+        for (size_t g = 0; g < q->ngroups; g++) {
+            uint64_t gh = 0x84222325cbf29ce4u;
+            for (int k = 0; k < q->nkeys; k++)
+                gh = flowlog__value_hash(&q->gkeys[g * (size_t)q->nkeys + (size_t)k], gh);
+            size_t j = gh & (cap - 1);
+            while (fresh[j])
+                j = (j + 1) & (cap - 1);
+            fresh[j] = (uint32_t)g + 1;
+        }
+        FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
+        q->slots = fresh;
+        q->nslots = cap;
+    }
+    size_t j = h & (q->nslots - 1);
+    while (q->slots[j]) {
+        size_t g = q->slots[j] - 1;
+        const flowlog_value *gk = q->gkeys + g * (size_t)q->nkeys;
+        int k = 0;
+        while (k < q->nkeys && flowlog__value_equal(&gk[k], &key[k]))
+            k++;
+        if (k == q->nkeys)
+            return accumulate(q, g);
+        j = (j + 1) & (q->nslots - 1);
+    }
+    if (q->ngroups >= q->max_groups)
+        return limit_error(q, "groups");
+    if (q->ngroups == q->groups_cap) {
+        size_t cap = q->groups_cap ? q->groups_cap * 2 : 256;
+        int rc = grow(q, (void **)&q->gkeys, sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1), q->groups_cap, cap);
+        if (rc == FLOWLOG_OK)
+            rc = grow(q, (void **)&q->gaccs, sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1), q->groups_cap, cap);
+        if (rc < 0)
+            return rc;
+        q->groups_cap = cap;
+    }
+    size_t g = q->ngroups;
+    for (int k = 0; k < q->nkeys; k++) {
+        int rc = flowlog__query_keep_value(q, &q->data, &key[k]);
+        if (rc < 0)
+            return rc;
+        q->gkeys[g * (size_t)q->nkeys + (size_t)k] = key[k];
+    }
+    memset(q->gaccs + g * (size_t)q->naggs, 0, sizeof *q->gaccs * (size_t)q->naggs);
+    q->slots[j] = (uint32_t)g + 1;
+    q->ngroups++;
+    return accumulate(q, g);
+}
+
+void flowlog__query_groups_clear(flowlog_query *q)
+{
+    FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
+    FLOWLOG__FREE(&q->alloc, q->gkeys, q->groups_cap * sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1));
+    FLOWLOG__FREE(&q->alloc, q->gaccs, q->groups_cap * sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1));
+    FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);
+    q->slots = NULL;
+    q->gkeys = NULL;
+    q->gaccs = NULL;
+    q->dset = NULL;
+    q->nslots = q->ngroups = q->groups_cap = q->ndistinct = q->dset_cap = 0;
+    flowlog__arena_free(&q->data, &q->alloc);
+}

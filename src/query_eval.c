@@ -1,0 +1,609 @@
+#include "query_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Expression evaluation. Values point into the record, the compiled query or
+ * the per-record scratch buffer; nothing is allocated. */
+
+static void set_null(flowlog_value *v)
+{
+    v->type = FLOWLOG_VALUE_NULL;
+    v->i = 0;
+    v->f = 0;
+    v->s = NULL;
+    v->len = 0;
+}
+
+static void set_int(flowlog_value *v, int64_t i)
+{
+    set_null(v);
+    v->type = FLOWLOG_VALUE_INT;
+    v->i = i;
+}
+
+static void set_float(flowlog_value *v, double f)
+{
+    set_null(v);
+    v->type = FLOWLOG_VALUE_FLOAT;
+    v->f = f;
+}
+
+static void set_str(flowlog_value *v, const char *s, size_t len)
+{
+    set_null(v);
+    v->type = FLOWLOG_VALUE_STRING;
+    v->s = s;
+    v->len = len;
+}
+
+static char *scratch(flowlog_query *q, size_t n)
+{
+    if (n > QUERY_SCRATCH - q->scratch_used) {
+        q->scratch_full = true;
+        return NULL;
+    }
+    char *p = q->scratch + q->scratch_used;
+    q->scratch_used += n;
+    return p;
+}
+
+bool flowlog__value_truthy(const flowlog_value *v)
+{
+    switch (v->type) {
+    case FLOWLOG_VALUE_INT:
+    case FLOWLOG_VALUE_TIME:
+        return v->i != 0;
+    case FLOWLOG_VALUE_FLOAT:
+        return v->f != 0;
+    case FLOWLOG_VALUE_STRING:
+        return v->len != 0;
+    default:
+        return false;
+    }
+}
+
+static bool is_number(const flowlog_value *v)
+{
+    return v->type == FLOWLOG_VALUE_INT || v->type == FLOWLOG_VALUE_FLOAT || v->type == FLOWLOG_VALUE_TIME;
+}
+
+/* Text that is wholly a number becomes one. */
+static bool parse_number(const char *s, size_t len, flowlog_value *out)
+{
+    bool neg = len && s[0] == '-';
+    uint64_t u;
+    if (flowlog__parse_u64(s + neg, len - neg, &u) == FLOWLOG_OK && u <= (uint64_t)INT64_MAX) {
+        set_int(out, neg ? -(int64_t)u : (int64_t)u);
+        return true;
+    }
+    char buf[64];
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' || s[i] == '+' || s[i] == 'e' || s[i] == 'E'))
+            return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    double d = strtod(buf, &end);
+    if (end != buf + len)
+        return false;
+    set_float(out, d);
+    return true;
+}
+
+static bool to_number(const flowlog_value *v, flowlog_value *out)
+{
+    if (is_number(v)) {
+        *out = *v;
+        if (out->type == FLOWLOG_VALUE_TIME)
+            out->type = FLOWLOG_VALUE_INT;
+        return true;
+    }
+    return v->type == FLOWLOG_VALUE_STRING && parse_number(v->s, v->len, out);
+}
+
+static double as_double(const flowlog_value *v)
+{
+    return v->type == FLOWLOG_VALUE_FLOAT ? v->f : (double)v->i;
+}
+
+/* The text of a value: strings as they are, numbers formatted into scratch. */
+static bool text_of(flowlog_query *q, const flowlog_value *v, const char **s, size_t *len)
+{
+    char buf[40];
+    int n;
+    switch (v->type) {
+    case FLOWLOG_VALUE_STRING:
+        *s = v->s;
+        *len = v->len;
+        return true;
+    case FLOWLOG_VALUE_INT:
+        n = snprintf(buf, sizeof buf, "%lld", (long long)v->i);
+        break;
+    case FLOWLOG_VALUE_FLOAT:
+        n = snprintf(buf, sizeof buf, "%.17g", v->f);
+        break;
+    case FLOWLOG_VALUE_TIME: {
+        time_t t = (time_t)v->i;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        n = (int)strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S.000", &tm);
+        break;
+    }
+    default:
+        return false;
+    }
+    char *out = scratch(q, (size_t)n);
+    if (!out)
+        return false;
+    memcpy(out, buf, (size_t)n);
+    *s = out;
+    *len = (size_t)n;
+    return true;
+}
+
+static int compare_text(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : an < bn ? -1 : an > bn;
+}
+
+/* Comparison for filters: false when either side is null. */
+static bool compare(flowlog_query *q, int op, const flowlog_value *a, const flowlog_value *b)
+{
+    if (a->type == FLOWLOG_VALUE_NULL || b->type == FLOWLOG_VALUE_NULL)
+        return false;
+    int c;
+    flowlog_value x, y;
+    if (a->type == FLOWLOG_VALUE_STRING && b->type == FLOWLOG_VALUE_STRING) {
+        c = compare_text(a->s, a->len, b->s, b->len);
+    } else if (to_number(a, &x) && to_number(b, &y)) {
+        if (x.type == FLOWLOG_VALUE_INT && y.type == FLOWLOG_VALUE_INT)
+            c = x.i < y.i ? -1 : x.i > y.i;
+        else
+            c = as_double(&x) < as_double(&y) ? -1 : as_double(&x) > as_double(&y);
+    } else {
+        const char *as, *bs;
+        size_t al, bl;
+        if (!text_of(q, a, &as, &al) || !text_of(q, b, &bs, &bl))
+            return false;
+        c = compare_text(as, al, bs, bl);
+    }
+    switch (op) {
+    case OP_EQ: return c == 0;
+    case OP_NE: return c != 0;
+    case OP_LT: return c < 0;
+    case OP_LE: return c <= 0;
+    case OP_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+bool flowlog__value_equal(const flowlog_value *a, const flowlog_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case FLOWLOG_VALUE_NULL:
+        return true;
+    case FLOWLOG_VALUE_FLOAT:
+        return a->f == b->f;
+    case FLOWLOG_VALUE_STRING:
+        return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+    default:
+        return a->i == b->i;
+    }
+}
+
+uint64_t flowlog__value_hash(const flowlog_value *v, uint64_t h)
+{
+    h ^= (uint64_t)v->type * 0x9e3779b97f4a7c15u;
+    switch (v->type) {
+    case FLOWLOG_VALUE_STRING:
+        for (size_t i = 0; i < v->len; i++)
+            h = (h ^ (unsigned char)v->s[i]) * 0x100000001b3u;
+        break;
+    case FLOWLOG_VALUE_FLOAT: {
+        uint64_t bits;
+        double f = v->f == 0 ? 0 : v->f; /* -0 and 0 are one key */
+        memcpy(&bits, &f, sizeof bits);
+        h = (h ^ bits) * 0xff51afd7ed558ccdu;
+        break;
+    }
+    case FLOWLOG_VALUE_NULL:
+        break;
+    default:
+        h = (h ^ (uint64_t)v->i) * 0xff51afd7ed558ccdu;
+        break;
+    }
+    return h ^ (h >> 29);
+}
+
+/* Logs Insights' natural order: runs of digits compare by length, then by
+ * value; everything else by byte. */
+static int natural_compare(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i = 0, j = 0;
+    while (i < an && j < bn) {
+        bool da = a[i] >= '0' && a[i] <= '9', db = b[j] >= '0' && b[j] <= '9';
+        if (da && db) {
+            size_t ie = i, je = j;
+            while (ie < an && a[ie] >= '0' && a[ie] <= '9')
+                ie++;
+            while (je < bn && b[je] >= '0' && b[je] <= '9')
+                je++;
+            if (ie - i != je - j)
+                return ie - i < je - j ? -1 : 1;
+            int c = memcmp(a + i, b + j, ie - i);
+            if (c)
+                return c;
+            i = ie;
+            j = je;
+            continue;
+        }
+        if (a[i] != b[j])
+            return (unsigned char)a[i] < (unsigned char)b[j] ? -1 : 1;
+        i++;
+        j++;
+    }
+    return (an - i) == (bn - j) ? 0 : (an - i) < (bn - j) ? -1 : 1;
+}
+
+int flowlog__value_order(const flowlog_value *a, const flowlog_value *b)
+{
+    int ra = a->type == FLOWLOG_VALUE_NULL ? 0 : a->type == FLOWLOG_VALUE_STRING ? 1 : 2;
+    int rb = b->type == FLOWLOG_VALUE_NULL ? 0 : b->type == FLOWLOG_VALUE_STRING ? 1 : 2;
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    if (ra == 0)
+        return 0;
+    if (ra == 1)
+        return natural_compare(a->s, a->len, b->s, b->len);
+    if (a->type != FLOWLOG_VALUE_FLOAT && b->type != FLOWLOG_VALUE_FLOAT)
+        return a->i < b->i ? -1 : a->i > b->i;
+    double x = as_double(a), y = as_double(b);
+    return x < y ? -1 : x > y;
+}
+
+void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out)
+{
+    switch (kind) {
+    case AGG_COUNT_ALL:
+    case AGG_COUNT:
+    case AGG_COUNT_DISTINCT:
+        set_int(out, (int64_t)acc->count);
+        return;
+    case AGG_SUM:
+        if (acc->floats)
+            set_float(out, acc->fsum + (double)acc->isum);
+        else
+            set_int(out, acc->isum);
+        return;
+    case AGG_AVG:
+        if (acc->count)
+            set_float(out, (acc->fsum + (double)acc->isum) / (double)acc->count);
+        else
+            set_null(out);
+        return;
+    default: {
+        double v = kind == AGG_MIN ? acc->min : acc->max;
+        if (!acc->count)
+            set_null(out);
+        else if (!acc->floats && v >= -9.2e18 && v <= 9.2e18)
+            set_int(out, (int64_t)v);
+        else
+            set_float(out, v);
+        return;
+    }
+    }
+}
+
+static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
+{
+    set_null(out);
+    if (!q->rec)
+        return;
+    if (e->ftype == FLOWLOG_TYPE_UINT || e->ftype == FLOWLOG_TYPE_TIME) {
+        uint64_t u;
+        if (flowlog_record_get_u64(q->rec, e->field, &u) == FLOWLOG_OK) {
+            if (u <= (uint64_t)INT64_MAX)
+                set_int(out, (int64_t)u);
+            else
+                set_float(out, (double)u);
+        }
+        return;
+    }
+    flowlog_span sp;
+    if (flowlog_record_get_str(q->rec, e->field, &sp) == FLOWLOG_OK)
+        set_str(out, sp.ptr, sp.len);
+}
+
+static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
+                      flowlog_value *out)
+{
+    flowlog_value v;
+    set_null(out);
+    switch ((qfn)e->op) {
+    case FN_IN_SUBNET4:
+    case FN_IN_SUBNET6:
+    case FN_IN_SUBNET: {
+        flowlog_addr addr;
+        const qexpr *arg = e->args[0];
+        int rc;
+        if (arg->kind == Q_FIELD && arg->ftype == FLOWLOG_TYPE_ADDR) {
+            if (!q->rec)
+                return;
+            rc = flowlog_record_get_addr(q->rec, arg->field, &addr);
+        } else {
+            flowlog__query_eval(q, arg, row, accs, &v);
+            const char *s;
+            size_t n;
+            rc = v.type == FLOWLOG_VALUE_STRING && text_of(q, &v, &s, &n) ? flowlog_addr_parse(s, n, &addr)
+                                                                           : FLOWLOG_E_MALFORMED;
+        }
+        if (rc == FLOWLOG_OK)
+            set_int(out, flowlog_addr_in_cidr(&addr, &e->net, e->prefix));
+        else if (rc != FLOWLOG_ABSENT)
+            set_int(out, 0);
+        return;
+    }
+    case FN_ISPRESENT:
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        set_int(out, v.type != FLOWLOG_VALUE_NULL);
+        return;
+    case FN_BIN: {
+        uint64_t t;
+        if (q->rec && flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) == FLOWLOG_OK &&
+            t <= (uint64_t)INT64_MAX) {
+            set_int(out, (int64_t)t - (int64_t)t % e->period);
+            out->type = FLOWLOG_VALUE_TIME;
+        }
+        return;
+    }
+    case FN_STRLEN: {
+        const char *s;
+        size_t n;
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (text_of(q, &v, &s, &n))
+            set_int(out, (int64_t)n);
+        return;
+    }
+    case FN_TOUPPER:
+    case FN_TOLOWER: {
+        const char *s;
+        size_t n;
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (!text_of(q, &v, &s, &n))
+            return;
+        char *c = scratch(q, n);
+        if (!c)
+            return;
+        for (size_t i = 0; i < n; i++) {
+            char ch = s[i];
+            if (e->op == FN_TOUPPER && ch >= 'a' && ch <= 'z')
+                ch = (char)(ch - 32);
+            else if (e->op == FN_TOLOWER && ch >= 'A' && ch <= 'Z')
+                ch = (char)(ch + 32);
+            c[i] = ch;
+        }
+        set_str(out, c, n);
+        return;
+    }
+    case FN_CONCAT: {
+        /* The pieces may themselves live in scratch: gather, then copy. */
+        const char *parts[16];
+        size_t lens[16], total = 0;
+        int n = 0;
+        for (int i = 0; i < e->nargs; i++) {
+            flowlog__query_eval(q, e->args[i], row, accs, &v);
+            if (text_of(q, &v, &parts[n], &lens[n]))
+                total += lens[n++];
+        }
+        char *c = scratch(q, total ? total : 1);
+        if (!c)
+            return;
+        size_t at = 0;
+        for (int i = 0; i < n; i++) {
+            memmove(c + at, parts[i], lens[i]);
+            at += lens[i];
+        }
+        set_str(out, c, total);
+        return;
+    }
+    case FN_ABS:
+    case FN_FLOOR:
+    case FN_CEIL: {
+        flowlog_value x;
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (!to_number(&v, &x))
+            return;
+        if (x.type == FLOWLOG_VALUE_INT) {
+            set_int(out, e->op == FN_ABS && x.i < 0 && x.i != INT64_MIN ? -x.i : x.i);
+            return;
+        }
+        set_float(out, e->op == FN_ABS ? fabs(x.f) : e->op == FN_FLOOR ? floor(x.f) : ceil(x.f));
+        return;
+    }
+    }
+}
+
+static void arith(int op, const flowlog_value *a, const flowlog_value *b, flowlog_value *out)
+{
+    flowlog_value x, y;
+    set_null(out);
+    if (!to_number(a, &x) || !to_number(b, &y))
+        return;
+    if (x.type == FLOWLOG_VALUE_INT && y.type == FLOWLOG_VALUE_INT && op != OP_DIV) {
+        int64_t r;
+        switch (op) {
+        case OP_ADD:
+            if ((y.i > 0 && x.i > INT64_MAX - y.i) || (y.i < 0 && x.i < INT64_MIN - y.i))
+                break;
+            set_int(out, x.i + y.i);
+            return;
+        case OP_SUB:
+            if ((y.i < 0 && x.i > INT64_MAX + y.i) || (y.i > 0 && x.i < INT64_MIN + y.i))
+                break;
+            set_int(out, x.i - y.i);
+            return;
+        case OP_MUL:
+            if (x.i != 0 && y.i != 0 && (x.i == INT64_MIN || y.i == INT64_MIN ||
+                                         (x.i > 0 ? x.i : -x.i) > INT64_MAX / (y.i > 0 ? y.i : -y.i)))
+                break;
+            set_int(out, x.i * y.i);
+            return;
+        default: /* OP_MOD */
+            if (y.i == 0 || (x.i == INT64_MIN && y.i == -1))
+                return;
+            r = x.i % y.i;
+            set_int(out, r);
+            return;
+        }
+    }
+    double p = as_double(&x), r2 = as_double(&y);
+    switch (op) {
+    case OP_ADD: set_float(out, p + r2); return;
+    case OP_SUB: set_float(out, p - r2); return;
+    case OP_MUL: set_float(out, p * r2); return;
+    case OP_DIV:
+        if (r2 != 0)
+            set_float(out, p / r2);
+        return;
+    default:
+        if (r2 != 0)
+            set_float(out, fmod(p, r2));
+        return;
+    }
+}
+
+void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
+                         flowlog_value *out)
+{
+    flowlog_value a, b;
+    switch (e->kind) {
+    case Q_LIT:
+        *out = e->lit;
+        return;
+    case Q_FIELD:
+        eval_field(q, e, out);
+        return;
+    case Q_TIMESTAMP: {
+        uint64_t t;
+        set_null(out);
+        if (q->rec && flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) == FLOWLOG_OK && t <= (uint64_t)INT64_MAX) {
+            set_int(out, (int64_t)t);
+            out->type = FLOWLOG_VALUE_TIME;
+        }
+        return;
+    }
+    case Q_MESSAGE:
+        if (q->rec) {
+            flowlog_span line = flowlog_record_line(q->rec);
+            set_str(out, line.ptr, line.len);
+        } else {
+            set_null(out);
+        }
+        return;
+    case Q_STREAM:
+        if (q->stream)
+            set_str(out, q->stream, strlen(q->stream));
+        else
+            set_null(out);
+        return;
+    case Q_COL:
+        if (row)
+            *out = row[e->index];
+        else
+            set_null(out);
+        return;
+    case Q_AGG:
+        if (accs)
+            flowlog__agg_value(q->aggs[e->index], &accs[e->index], out);
+        else
+            set_null(out);
+        return;
+    case Q_NEG:
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        set_int(&b, 0);
+        arith(OP_SUB, &b, &a, out);
+        return;
+    case Q_NOT:
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        set_int(out, !flowlog__value_truthy(&a));
+        return;
+    case Q_AND:
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        if (!flowlog__value_truthy(&a)) {
+            set_int(out, 0);
+            return;
+        }
+        flowlog__query_eval(q, e->b, row, accs, &b);
+        set_int(out, flowlog__value_truthy(&b));
+        return;
+    case Q_OR:
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        if (flowlog__value_truthy(&a)) {
+            set_int(out, 1);
+            return;
+        }
+        flowlog__query_eval(q, e->b, row, accs, &b);
+        set_int(out, flowlog__value_truthy(&b));
+        return;
+    case Q_CMP:
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        flowlog__query_eval(q, e->b, row, accs, &b);
+        set_int(out, compare(q, e->op, &a, &b));
+        return;
+    case Q_ARITH:
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        flowlog__query_eval(q, e->b, row, accs, &b);
+        arith(e->op, &a, &b, out);
+        return;
+    case Q_IN: {
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        bool found = false;
+        for (int i = 0; i < e->nargs && !found && a.type != FLOWLOG_VALUE_NULL; i++) {
+            flowlog__query_eval(q, e->args[i], row, accs, &b);
+            found = compare(q, OP_EQ, &a, &b);
+        }
+        set_int(out, a.type != FLOWLOG_VALUE_NULL && found != e->negate);
+        return;
+    }
+    case Q_LIKE: {
+        const char *s;
+        size_t n;
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        if (!text_of(q, &a, &s, &n)) {
+            set_int(out, 0);
+            return;
+        }
+        bool found = e->lit.len == 0;
+        for (size_t i = 0; !found && i + e->lit.len <= n; i++)
+            found = s[i] == e->lit.s[0] && memcmp(s + i, e->lit.s, e->lit.len) == 0;
+        set_int(out, found != e->negate);
+        return;
+    }
+    case Q_REGEX: {
+        const char *s;
+        size_t n;
+        flowlog__query_eval(q, e->a, row, accs, &a);
+        char *z = text_of(q, &a, &s, &n) ? scratch(q, n + 1) : NULL;
+        if (!z) {
+            set_int(out, 0);
+            return;
+        }
+        memcpy(z, s, n);
+        z[n] = '\0';
+        set_int(out, (regexec(e->re, z, 0, NULL, 0) == 0) != e->negate);
+        return;
+    }
+    case Q_CALL:
+        eval_call(q, e, row, accs, out);
+        return;
+    }
+    set_null(out);
+}

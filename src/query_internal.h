@@ -1,0 +1,161 @@
+/* The query engine's private state, shared by query_parse.c, query_eval.c,
+ * query_agg.c and query.c. Not API. */
+#ifndef FLOWLOG_QUERY_INTERNAL_H
+#define FLOWLOG_QUERY_INTERNAL_H
+
+#include "internal.h"
+
+#include <regex.h>
+
+#define QUERY_MAX_KEYS 8
+#define QUERY_MAX_COLS 64
+#define QUERY_MAX_AGGS 32
+#define QUERY_MAX_SORT 8
+#define QUERY_SCRATCH ((size_t)64 * 1024)
+
+typedef enum qkind {
+    Q_LIT, Q_FIELD, Q_TIMESTAMP, Q_MESSAGE, Q_STREAM, Q_COL, Q_NEG, Q_NOT, Q_AND, Q_OR,
+    Q_CMP, Q_ARITH, Q_IN, Q_LIKE, Q_REGEX, Q_CALL, Q_AGG
+} qkind;
+
+typedef enum qop {
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD
+} qop;
+
+typedef enum qfn {
+    FN_IN_SUBNET4, FN_IN_SUBNET6, FN_IN_SUBNET, FN_ISPRESENT, FN_BIN, FN_STRLEN, FN_TOUPPER,
+    FN_TOLOWER, FN_CONCAT, FN_ABS, FN_FLOOR, FN_CEIL
+} qfn;
+
+typedef enum qagg {
+    AGG_COUNT_ALL, AGG_COUNT, AGG_COUNT_DISTINCT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX
+} qagg;
+
+typedef struct qexpr qexpr;
+struct qexpr {
+    qkind kind;
+    int op;               /* qop, qfn or qagg */
+    uint32_t field;       /* Q_FIELD */
+    int ftype;            /* Q_FIELD: FLOWLOG_TYPE_* */
+    int index;            /* Q_COL: column; Q_AGG: slot */
+    bool negate;          /* Q_IN, Q_LIKE, Q_REGEX: `not in`, `not like` */
+    flowlog_value lit;    /* Q_LIT; Q_LIKE: the text */
+    qexpr *a, *b;
+    qexpr **args;         /* Q_CALL arguments, Q_IN list */
+    int nargs;
+    regex_t *re;
+    flowlog_addr net;     /* subnet functions */
+    unsigned prefix;
+    int64_t period;       /* bin() */
+    size_t off, len;      /* the source text */
+};
+
+typedef struct qcol {
+    char *name;
+    qexpr *expr;
+    bool is_bin;
+} qcol;
+
+typedef struct qsort_key {
+    qexpr *expr;
+    bool desc;
+} qsort_key;
+
+typedef struct qacc {
+    int64_t isum;
+    double fsum, min, max;
+    uint64_t count;
+    bool floats;          /* a float was summed */
+} qacc;
+
+/* Memory that lives as long as the compiled query, or until reset. */
+typedef struct qarena {
+    struct qchunk *chunks;
+    size_t used, cap;
+} qarena;
+
+void *flowlog__arena_alloc(qarena *ar, const flowlog_allocator *a, size_t n);
+void flowlog__arena_free(qarena *ar, const flowlog_allocator *a);
+
+struct flowlog_query {
+    flowlog_allocator alloc;
+    flowlog__error err;
+    bool compiled;
+    size_t max_groups, max_length, max_depth;
+
+    qarena code;          /* compiled expressions and names */
+    regex_t *regexes[32];
+    int nregexes;
+
+    /* record-level part */
+    qexpr *filters[32];
+    int nfilters;
+    qcol cols[QUERY_MAX_COLS];   /* output columns: fields, or stats outputs */
+    int ncols;
+    bool stats;
+    qexpr *keys[QUERY_MAX_KEYS]; /* stats ... by */
+    int nkeys;
+    qagg aggs[QUERY_MAX_AGGS];
+    qexpr *agg_args[QUERY_MAX_AGGS];
+    int naggs;
+
+    /* result-level part */
+    qexpr *post_filters[8];
+    int npost;
+    qsort_key sort[QUERY_MAX_SORT];
+    int nsort;
+    int64_t limit;        /* -1: none */
+    int display[QUERY_MAX_COLS]; /* columns shown, in order */
+    int ndisplay;
+
+    /* evaluation */
+    flowlog_record *rec;
+    const char *stream;
+    char *scratch;
+    size_t scratch_used;
+    bool scratch_full;
+
+    /* groups (stats) or kept rows (sort without stats) */
+    qarena data;
+    uint32_t *slots;      /* group index + 1, open addressing */
+    size_t nslots;
+    flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
+    qacc *gaccs;          /* ngroups x naggs */
+    size_t ngroups, groups_cap;
+    /* count_distinct: (group, agg, value) seen */
+    struct qdistinct *dset;
+    size_t ndistinct, dset_cap;
+
+    /* results */
+    flowlog_value *rows;  /* nrows x ncols */
+    size_t nrows, rows_cap, next_row;
+    flowlog_value row[QUERY_MAX_COLS];
+    bool have_row, finished, done;
+    int64_t emitted;
+};
+
+/* query_parse.c */
+int flowlog__query_parse(flowlog_query *q, const char *text, size_t len);
+
+/* query_eval.c */
+/* Evaluate e against the current record (q->rec), or, for result-level
+ * expressions, against the row in `row`. Never allocates: strings made by
+ * functions go to the scratch buffer. */
+void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *row,
+                         const qacc *accs, flowlog_value *out);
+bool flowlog__value_truthy(const flowlog_value *v);
+/* Total order used by sort: nulls, then text in natural order, then numbers. */
+int flowlog__value_order(const flowlog_value *a, const flowlog_value *b);
+bool flowlog__value_equal(const flowlog_value *a, const flowlog_value *b);
+uint64_t flowlog__value_hash(const flowlog_value *v, uint64_t seed);
+/* The value an aggregate slot holds at the end. */
+void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out);
+
+/* query_agg.c */
+/* Fold the current record into its group. */
+int flowlog__query_group(flowlog_query *q);
+void flowlog__query_groups_clear(flowlog_query *q);
+/* Keep a copy of v's text in the query's data arena. */
+int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v);
+
+#endif

@@ -1,0 +1,440 @@
+#include "cli.h"
+
+#include <flowlog/query.h>
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: flowlog query [--json | --ndjson | --csv | --chart] [--max-groups N] [input options] 'QUERY' [PATH...]\n"
+          "Run a CloudWatch Logs Insights query over flow logs, e.g.\n"
+          "  flowlog query 'filter action=\"REJECT\" | stats count(*) as n by dstPort | sort n desc | limit 10' logs/\n"
+          "Output is an aligned table unless a format is chosen.\n"
+          "  --json           one JSON array of objects\n"
+          "  --ndjson         one JSON object per line\n"
+          "  --csv            RFC 4180 CSV with a header row\n"
+          "  --chart          for a query grouped by bin(): a text chart of each series\n"
+          "  --max-groups N   most groups (or rows to sort) kept in memory (default 1000000)\n"
+          "  --format FMT, --max-line N, --stop-on-error, --stats, --progress: as for flowlog parse\n"
+          "Exit status: 0 done, 1 some input lines were bad, 2 usage, query or limit error.\n",
+          f);
+}
+
+typedef enum out_form { OUT_TABLE, OUT_JSON, OUT_NDJSON, OUT_CSV, OUT_CHART } out_form;
+
+/* Formatted rows waiting to be printed (table and chart need all widths). */
+typedef struct sink {
+    flowlog_query *q;
+    out_form form;
+    size_t ncols;
+    char **cells;         /* rows x ncols, each malloc'ed */
+    flowlog_value *nums;  /* chart: the value column of each row */
+    int64_t *times;       /* chart: the bin of each row */
+    size_t nrows, cap;
+    size_t *width;
+    bool header_done, any_json_row;
+    int error;            /* a query error met while feeding */
+} sink;
+
+static char *format_value(const flowlog_value *v)
+{
+    char buf[64];
+    switch (v->type) {
+    case FLOWLOG_VALUE_INT:
+        snprintf(buf, sizeof buf, "%" PRId64, v->i);
+        break;
+    case FLOWLOG_VALUE_FLOAT:
+        snprintf(buf, sizeof buf, "%.15g", v->f);
+        break;
+    case FLOWLOG_VALUE_TIME: {
+        time_t t = (time_t)v->i;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S.000", &tm);
+        break;
+    }
+    case FLOWLOG_VALUE_STRING: {
+        char *s = malloc(v->len + 1);
+        if (!s) {
+            perror("flowlog");
+            exit(2);
+        }
+        memcpy(s, v->s, v->len);
+        s[v->len] = '\0';
+        return s;
+    }
+    default:
+        buf[0] = '\0';
+        break;
+    }
+    char *s = strdup(buf);
+    if (!s) {
+        perror("flowlog");
+        exit(2);
+    }
+    return s;
+}
+
+static void json_value(const flowlog_value *v)
+{
+    switch (v->type) {
+    case FLOWLOG_VALUE_INT:
+        printf("%" PRId64, v->i);
+        return;
+    case FLOWLOG_VALUE_FLOAT:
+        printf("%.17g", v->f);
+        return;
+    case FLOWLOG_VALUE_STRING:
+        json_string(stdout, v->s, v->len);
+        return;
+    case FLOWLOG_VALUE_TIME: {
+        char *s = format_value(v);
+        json_string(stdout, s, strlen(s));
+        free(s);
+        return;
+    }
+    default:
+        fputs("null", stdout);
+    }
+}
+
+static void csv_field(const char *s, size_t len)
+{
+    bool quote = false;
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        fwrite(s, 1, len, stdout);
+        return;
+    }
+    putchar('"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            putchar('"');
+        putchar(s[i]);
+    }
+    putchar('"');
+}
+
+static void print_table(sink *k)
+{
+    for (size_t c = 0; c < k->ncols; c++) {
+        size_t w = strlen(flowlog_query_column_name(k->q, c));
+        if (w > k->width[c])
+            k->width[c] = w;
+        for (size_t r = 0; r < k->nrows; r++) {
+            size_t cw = strlen(k->cells[r * k->ncols + c]);
+            if (cw > k->width[c])
+                k->width[c] = cw;
+        }
+    }
+    if (!k->header_done) {
+        for (size_t c = 0; c < k->ncols; c++)
+            printf("%s%-*s", c ? "  " : "", c + 1 < k->ncols ? (int)k->width[c] : 0, flowlog_query_column_name(k->q, c));
+        putchar('\n');
+        for (size_t c = 0; c < k->ncols; c++) {
+            printf("%s", c ? "  " : "");
+            for (size_t i = 0; i < k->width[c]; i++)
+                putchar('-');
+        }
+        putchar('\n');
+        k->header_done = true;
+    }
+    for (size_t r = 0; r < k->nrows; r++) {
+        for (size_t c = 0; c < k->ncols; c++)
+            printf("%s%-*s", c ? "  " : "", c + 1 < k->ncols ? (int)k->width[c] : 0, k->cells[r * k->ncols + c]);
+        putchar('\n');
+    }
+}
+
+static void drop_rows(sink *k)
+{
+    for (size_t i = 0; i < k->nrows * k->ncols; i++)
+        free(k->cells[i]);
+    k->nrows = 0;
+}
+
+/* The current row of the query, printed or kept. */
+static void take_row(sink *k)
+{
+    flowlog_value v;
+    switch (k->form) {
+    case OUT_JSON:
+    case OUT_NDJSON:
+        if (k->form == OUT_JSON)
+            fputs(k->any_json_row ? ",\n" : "[\n", stdout);
+        k->any_json_row = true;
+        putchar('{');
+        for (size_t c = 0; c < k->ncols; c++) {
+            const char *name = flowlog_query_column_name(k->q, c);
+            (void)flowlog_query_cell(k->q, c, &v);
+            if (c)
+                putchar(',');
+            json_string(stdout, name, strlen(name));
+            putchar(':');
+            json_value(&v);
+        }
+        putchar('}');
+        if (k->form == OUT_NDJSON)
+            putchar('\n');
+        return;
+    case OUT_CSV:
+        if (!k->header_done) {
+            for (size_t c = 0; c < k->ncols; c++) {
+                const char *name = flowlog_query_column_name(k->q, c);
+                if (c)
+                    putchar(',');
+                csv_field(name, strlen(name));
+            }
+            putchar('\n');
+            k->header_done = true;
+        }
+        for (size_t c = 0; c < k->ncols; c++) {
+            (void)flowlog_query_cell(k->q, c, &v);
+            if (c)
+                putchar(',');
+            char *s = format_value(&v);
+            csv_field(s, strlen(s));
+            free(s);
+        }
+        putchar('\n');
+        return;
+    default:
+        break;
+    }
+    if (k->nrows == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 1024;
+        k->cells = realloc(k->cells, k->cap * k->ncols * sizeof *k->cells);
+        k->nums = realloc(k->nums, k->cap * sizeof *k->nums);
+        k->times = realloc(k->times, k->cap * sizeof *k->times);
+        if (!k->cells || !k->nums || !k->times) {
+            perror("flowlog");
+            exit(2);
+        }
+    }
+    for (size_t c = 0; c < k->ncols; c++) {
+        (void)flowlog_query_cell(k->q, c, &v);
+        k->cells[k->nrows * k->ncols + c] = format_value(&v);
+        if (flowlog_query_column_is_bin(k->q, c))
+            k->times[k->nrows] = v.i;
+        else if (v.type == FLOWLOG_VALUE_INT || v.type == FLOWLOG_VALUE_FLOAT)
+            k->nums[k->nrows] = v;
+    }
+    k->nrows++;
+    /* A streaming table prints in pages so memory stays flat. */
+    if (k->form == OUT_TABLE && !flowlog_query_is_deferred(k->q) && k->nrows == 1000) {
+        print_table(k);
+        drop_rows(k);
+    }
+}
+
+static int chart(sink *k)
+{
+    size_t bin = k->ncols, value = k->ncols;
+    for (size_t c = 0; c < k->ncols; c++)
+        if (flowlog_query_column_is_bin(k->q, c))
+            bin = c;
+    if (bin == k->ncols) {
+        fputs("flowlog query: --chart needs a query grouped by bin(), e.g. 'stats count(*) by bin(5m)'\n", stderr);
+        return 2;
+    }
+    value = k->ncols - 1; /* the last column is the plotted aggregate */
+    if (value == bin) {
+        fputs("flowlog query: --chart needs an aggregate column after the bin\n", stderr);
+        return 2;
+    }
+    /* Series: the rows sharing the other key columns, in first-seen order. */
+    bool *done = calloc(k->nrows ? k->nrows : 1, sizeof *done);
+    size_t *order = malloc((k->nrows ? k->nrows : 1) * sizeof *order);
+    if (!done || !order) {
+        perror("flowlog");
+        exit(2);
+    }
+    double top = 0;
+    for (size_t r = 0; r < k->nrows; r++) {
+        double x = k->nums[r].type == FLOWLOG_VALUE_FLOAT ? k->nums[r].f : (double)k->nums[r].i;
+        if (x > top)
+            top = x;
+    }
+    printf("%s by %s\n", flowlog_query_column_name(k->q, value), flowlog_query_column_name(k->q, bin));
+    for (size_t r = 0; r < k->nrows; r++) {
+        if (done[r])
+            continue;
+        size_t n = 0;
+        for (size_t s = r; s < k->nrows; s++) {
+            bool same = !done[s];
+            for (size_t c = 0; c < k->ncols && same; c++)
+                if (c != bin && c != value)
+                    same = strcmp(k->cells[r * k->ncols + c], k->cells[s * k->ncols + c]) == 0;
+            if (same) {
+                done[s] = true;
+                order[n++] = s;
+            }
+        }
+        /* Oldest bin first. */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && k->times[order[j - 1]] > k->times[order[j]]; j--) {
+                size_t t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        bool labelled = false;
+        for (size_t c = 0; c < k->ncols; c++)
+            if (c != bin && c != value) {
+                printf("%s%s=%s", labelled ? " " : "\n", flowlog_query_column_name(k->q, c), k->cells[r * k->ncols + c]);
+                labelled = true;
+            }
+        if (labelled)
+            putchar('\n');
+        for (size_t i = 0; i < n; i++) {
+            size_t s = order[i];
+            double x = k->nums[s].type == FLOWLOG_VALUE_FLOAT ? k->nums[s].f : (double)k->nums[s].i;
+            int bar = top > 0 ? (int)(x / top * 50 + 0.5) : 0;
+            printf("%s |", k->cells[s * k->ncols + bin]);
+            for (int b = 0; b < bar; b++)
+                fputs("\xe2\x96\x88", stdout); /* U+2588 FULL BLOCK */
+            printf(" %s\n", k->cells[s * k->ncols + value]);
+        }
+    }
+    free(done);
+    free(order);
+    return 0;
+}
+
+static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+{
+    sink *k = ctx;
+    int rc = flowlog_query_feed(k->q, rec, flowlog_reader_stream(r));
+    if (rc == FLOWLOG_OK) {
+        take_row(k);
+        return 0;
+    }
+    if (rc == FLOWLOG_END)
+        return 1;
+    if (rc < 0) {
+        fprintf(stderr, "flowlog query: %s\n", flowlog_query_error_message(k->q));
+        k->error = rc;
+        return 1;
+    }
+    return 0;
+}
+
+static void show_compile_error(const char *text, const flowlog_query *q)
+{
+    size_t off = flowlog_query_error_offset(q), len = strlen(text);
+    fprintf(stderr, "flowlog query: %s\n", flowlog_query_error_message(q));
+    if (len <= 200 && !strchr(text, '\n')) {
+        fprintf(stderr, "  %s\n  %*s^\n", text, (int)(off > len ? len : off), "");
+    } else {
+        fprintf(stderr, "  at byte %zu\n", off);
+    }
+}
+
+int cmd_query(int argc, char **argv)
+{
+    cli_input in = {0};
+    char **paths = argv + 1;
+    int npaths = 0;
+    const char *text = NULL;
+    out_form form = OUT_TABLE;
+    long long max_groups = 0;
+    for (int i = 1; i < argc; i++) {
+        int taken = cli_input_option(&in, argc, argv, &i);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            form = OUT_JSON;
+        } else if (strcmp(a, "--ndjson") == 0) {
+            form = OUT_NDJSON;
+        } else if (strcmp(a, "--csv") == 0) {
+            form = OUT_CSV;
+        } else if (strcmp(a, "--chart") == 0) {
+            form = OUT_CHART;
+        } else if (strcmp(a, "--max-groups") == 0) {
+            char *end;
+            max_groups = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : 0;
+            if (i + 1 >= argc || *end || max_groups < 1) {
+                fputs("flowlog query: --max-groups needs a positive number\n", stderr);
+                return 2;
+            }
+            i++;
+        } else if (!text && a[0] != '-') {
+            text = a;
+        } else {
+            int st = cli_other_arg("query", a, paths, &npaths, usage);
+            if (st >= 0)
+                return st;
+        }
+    }
+    if (!text) {
+        usage(stderr);
+        return 2;
+    }
+    flowlog_query *q;
+    if (flowlog_query_new(&q, NULL) != FLOWLOG_OK) {
+        fputs("flowlog query: out of memory\n", stderr);
+        return 2;
+    }
+    if (max_groups && flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, max_groups) != FLOWLOG_OK) {
+        fputs("flowlog query: --max-groups is out of range\n", stderr);
+        flowlog_query_free(q);
+        return 2;
+    }
+    if (flowlog_query_compile(q, text, strlen(text)) != FLOWLOG_OK) {
+        show_compile_error(text, q);
+        flowlog_query_free(q);
+        return 2;
+    }
+    in.lazy = true; /* only the fields the query reads are converted */
+    int status = cli_input_open(&in, paths, npaths);
+    if (status) {
+        cli_input_close(&in);
+        flowlog_query_free(q);
+        return status;
+    }
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    sink k = {0};
+    k.q = q;
+    k.form = form;
+    k.ncols = flowlog_query_column_count(q);
+    k.width = calloc(k.ncols ? k.ncols : 1, sizeof *k.width);
+    if (!k.width) {
+        perror("flowlog");
+        return 2;
+    }
+    status = cli_read_all(&in, feed, &k);
+    if (!k.error) {
+        int rc = flowlog_query_finish(q);
+        if (rc < 0) {
+            fprintf(stderr, "flowlog query: %s\n", flowlog_strerror(rc));
+            k.error = rc;
+        }
+        while (!k.error && flowlog_query_next_row(q) == FLOWLOG_OK)
+            take_row(&k);
+    }
+    if (!k.error) {
+        if (form == OUT_TABLE && (k.nrows || !k.header_done))
+            print_table(&k);
+        else if (form == OUT_CHART && chart(&k))
+            k.error = 1;
+        if (form == OUT_JSON)
+            fputs(k.any_json_row ? "\n]\n" : "[]\n", stdout);
+    }
+    fflush(stdout);
+    drop_rows(&k);
+    free(k.cells);
+    free(k.nums);
+    free(k.times);
+    free(k.width);
+    cli_input_close(&in);
+    flowlog_query_free(q);
+    return k.error ? 2 : status;
+}
