@@ -216,9 +216,13 @@ int flowlog__query_group(flowlog_query *q)
         return limit_error(q, "groups");
     if (q->ngroups == q->groups_cap) {
         size_t cap = q->groups_cap ? q->groups_cap * 2 : 256;
-        int rc = grow(q, (void **)&q->gkeys, sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1), q->groups_cap, cap);
-        if (rc == FLOWLOG_OK)
-            rc = grow(q, (void **)&q->gaccs, sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1), q->groups_cap, cap);
+        if (q->gkeys_cap < cap) {
+            int rc = grow(q, (void **)&q->gkeys, sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1), q->gkeys_cap, cap);
+            if (rc < 0)
+                return rc;
+            q->gkeys_cap = cap;
+        }
+        int rc = grow(q, (void **)&q->gaccs, sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1), q->groups_cap, cap);
         if (rc < 0)
             return rc;
         q->groups_cap = cap;
@@ -239,13 +243,13 @@ int flowlog__query_group(flowlog_query *q)
 void flowlog__query_groups_clear(flowlog_query *q)
 {
     FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
-    FLOWLOG__FREE(&q->alloc, q->gkeys, q->groups_cap * sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1));
+    FLOWLOG__FREE(&q->alloc, q->gkeys, q->gkeys_cap * sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1));
     FLOWLOG__FREE(&q->alloc, q->gaccs, q->groups_cap * sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1));
     FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);
     q->slots = NULL;
     q->gkeys = NULL;
     q->gaccs = NULL;
     q->dset = NULL;
-    q->nslots = q->ngroups = q->groups_cap = q->ndistinct = q->dset_cap = 0;
+    q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = q->ndistinct = q->dset_cap = 0;
     flowlog__arena_free(&q->data, &q->alloc);
 }

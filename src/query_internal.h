@@ -121,7 +121,8 @@ struct flowlog_query {
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
     qacc *gaccs;          /* ngroups x naggs */
-    size_t ngroups, groups_cap;
+    size_t ngroups, groups_cap;   /* groups_cap: of gaccs */
+    size_t gkeys_cap;             /* gkeys grows first and may get ahead */
     /* count_distinct: (group, agg, value) seen */
     struct qdistinct *dset;
     size_t ndistinct, dset_cap;

@@ -1,0 +1,378 @@
+/* The query engine through its API: compile errors with positions, results,
+ * streaming and limits, the group cap, and no allocation per record. */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <flowlog/query.h>
+
+typedef struct counting {
+    unsigned long allocs;
+    long live_bytes;
+    long fail_at;
+} counting;
+
+static void *c_alloc(void *ctx, size_t n)
+{
+    counting *c = ctx;
+    if (c->fail_at && (long)++c->allocs == c->fail_at)
+        return NULL;
+    if (!c->fail_at)
+        c->allocs++;
+    void *p = malloc(n);
+    if (p)
+        c->live_bytes += (long)n;
+    return p;
+}
+
+static void *c_realloc(void *ctx, void *p, size_t old_n, size_t n)
+{
+    counting *c = ctx;
+    if (c->fail_at && (long)++c->allocs == c->fail_at)
+        return NULL;
+    if (!c->fail_at)
+        c->allocs++;
+    void *q = realloc(p, n);
+    if (q)
+        c->live_bytes += (long)n - (long)old_n;
+    return q;
+}
+
+static void c_free(void *ctx, void *p, size_t n)
+{
+    counting *c = ctx;
+    if (!p)
+        return;
+    c->live_bytes -= (long)n;
+    free(p);
+}
+
+#define LINE(src, dst, sport, dport, proto, pk, by, start, action)                                     \
+    "2 123456789012 eni-0a1 " src " " dst " " #sport " " #dport " " #proto " " #pk " " #by " " #start " " \
+    #start " " action " OK"
+
+static const char *const lines[] = {
+    LINE("10.0.1.5", "10.0.2.9", 40000, 3306, 6, 10, 1000, 1700000000, "REJECT"),
+    LINE("10.0.1.5", "10.0.2.9", 40001, 3306, 6, 20, 2000, 1700000100, "REJECT"),
+    LINE("10.0.2.9", "10.0.1.5", 3306, 40002, 6, 5, 500, 1700003700, "ACCEPT"),
+    LINE("192.0.2.7", "10.0.2.9", 5353, 53, 17, 1, 80, 1700003800, "ACCEPT"),
+    LINE("2001:db8::1", "2001:db8::2", 1000, 443, 6, 3, 300, 1700007300, "ACCEPT"),
+    "2 123456789012 eni-0a1 - - - - - - - 1700007400 1700007460 - SKIPDATA",
+};
+#define NLINES (sizeof lines / sizeof lines[0])
+
+static flowlog_schema *schema;
+static flowlog_record *rec;
+
+static int setup(void **state)
+{
+    (void)state;
+    schema = must_schema(NULL, FLOWLOG_SYNTAX_DEFAULT);
+    assert_int_equal(flowlog_record_new(&rec, schema, NULL), FLOWLOG_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    flowlog_record_free(rec);
+    flowlog_schema_free(schema);
+    return 0;
+}
+
+static flowlog_query *compile(const char *text)
+{
+    flowlog_query *q;
+    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+    int rc = flowlog_query_compile(q, text, strlen(text));
+    if (rc != FLOWLOG_OK)
+        fail_msg("%s: %s", text, flowlog_query_error_message(q));
+    return q;
+}
+
+static void feed_all(flowlog_query *q, const char *stream)
+{
+    for (size_t i = 0; i < NLINES; i++) {
+        assert_int_equal(flowlog_record_parse(rec, lines[i], strlen(lines[i])), FLOWLOG_OK);
+        int rc = flowlog_query_feed(q, rec, stream);
+        assert_true(rc == FLOWLOG_ABSENT || rc == FLOWLOG_OK || rc == FLOWLOG_END);
+    }
+    assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
+}
+
+static void compile_errors_point_at_the_mistake(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rc;
+        size_t offset;
+        const char *message;
+    } cases[] = {
+        {"filter dstprot = 22", FLOWLOG_E_QUERY, 7, "unknown field 'dstprot' (did you mean 'dstport'?)"},
+        {"filter action = \"REJECT", FLOWLOG_E_QUERY, 16, "unterminated string"},
+        {"count(*)", FLOWLOG_E_QUERY, 0, "unknown command 'count'"},
+        {"filter count(*) > 1", FLOWLOG_E_QUERY, 7, "count() is an aggregate"},
+        {"stats srcAddr", FLOWLOG_E_QUERY, 6, "stats needs an aggregate"},
+        {"stats count(*) by srcAddr | sort packets", FLOWLOG_E_QUERY, 33, "unknown column 'packets'"},
+        {"filter isIpv4InSubnet(srcAddr, \"10.0.0.0/33\")", FLOWLOG_E_QUERY, 31, "not a CIDR block"},
+        {"filter isIpv6InSubnet(srcAddr, \"10.0.0.0/8\")", FLOWLOG_E_QUERY, 31, "not an IPv6 block"},
+        {"filter srcAddr =~ /([a-z/", FLOWLOG_E_QUERY, 19, "bad regular expression"},
+        {"filter packets > 1 |", FLOWLOG_E_QUERY, 20, "expected a command"},
+        {"filter packets > 1 limit 5", FLOWLOG_E_QUERY, 19, "expected '|'"},
+        {"stats count(*) by bin(5x)", FLOWLOG_E_QUERY, 23, "unknown time unit 'x'"},
+        {"wibble", FLOWLOG_E_QUERY, 0, "unknown command 'wibble'"},
+        {"", FLOWLOG_E_QUERY, 0, "the query is empty"},
+        {"stats sum(max(bytes))", FLOWLOG_E_QUERY, 10, "an aggregate cannot contain another"},
+        {"filter frobnicate(bytes)", FLOWLOG_E_QUERY, 7, "unknown function 'frobnicate'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        flowlog_query *q;
+        assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+        int rc = flowlog_query_compile(q, cases[i].text, strlen(cases[i].text));
+        if (rc != cases[i].rc || !strstr(flowlog_query_error_message(q), cases[i].message) ||
+            flowlog_query_error_offset(q) != cases[i].offset)
+            fail_msg("%s: rc %d offset %zu message '%s'", cases[i].text, rc, flowlog_query_error_offset(q),
+                     flowlog_query_error_message(q));
+        flowlog_query_free(q);
+    }
+}
+
+static void limits_on_query_text(void **state)
+{
+    (void)state;
+    flowlog_query *q;
+    char deep[400];
+    size_t n = 0;
+    n += (size_t)snprintf(deep, sizeof deep, "filter ");
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '(';
+    n += (size_t)snprintf(deep + n, sizeof deep - n, "1");
+    for (int i = 0; i < 100; i++)
+        deep[n++] = ')';
+    deep[n] = '\0';
+    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(q, deep, n), FLOWLOG_E_LIMIT);
+    assert_non_null(strstr(flowlog_query_error_message(q), "nests deeper"));
+    flowlog_query_free(q);
+
+    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_set(q, FLOWLOG_QOPT_MAX_LENGTH, 16), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(q, STR("filter packets > 100000")), FLOWLOG_E_LIMIT);
+    assert_int_equal(flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, 0), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_query_set(q, 99, 1), FLOWLOG_E_UNSUPPORTED);
+    flowlog_query_free(q);
+}
+
+static void streaming_rows_and_limit(void **state)
+{
+    (void)state;
+    flowlog_query *q = compile("fields @timestamp, srcAddr, bytes / 100 as hundreds, @logStream | filter dstPort = 3306 | limit 1");
+    assert_false(flowlog_query_is_deferred(q));
+    assert_int_equal(flowlog_query_column_count(q), 4);
+    assert_string_equal(flowlog_query_column_name(q, 2), "hundreds");
+    assert_int_equal(flowlog_record_parse(rec, lines[2], strlen(lines[2])), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_feed(q, rec, "eni-0a1"), FLOWLOG_ABSENT); /* port 40002 */
+    assert_int_equal(flowlog_record_parse(rec, lines[0], strlen(lines[0])), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_feed(q, rec, "eni-0a1"), FLOWLOG_OK);
+    flowlog_value v;
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_TIME);
+    assert_int_equal(v.i, 1700000000);
+    assert_int_equal(flowlog_query_cell(q, 1, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_STRING);
+    assert_memory_equal(v.s, "10.0.1.5", v.len);
+    assert_int_equal(flowlog_query_cell(q, 2, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_FLOAT);
+    assert_true(v.f == 10.0);
+    assert_int_equal(flowlog_query_cell(q, 3, &v), FLOWLOG_OK);
+    assert_memory_equal(v.s, "eni-0a1", v.len);
+    assert_int_equal(flowlog_query_cell(q, 4, &v), FLOWLOG_E_ARG);
+    assert_int_equal(flowlog_query_feed(q, rec, NULL), FLOWLOG_END); /* the limit is reached */
+    flowlog_query_free(q);
+}
+
+static void aggregates_groups_and_sort(void **state)
+{
+    (void)state;
+    flowlog_query *q = compile("filter ispresent(action) | stats count(*) as n, sum(bytes) as b, avg(packets) as p, "
+                               "count_distinct(srcPort) as ports by action | sort n desc");
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_column_count(q), 5);
+    assert_string_equal(flowlog_query_column_name(q, 0), "action");
+    flowlog_value v;
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_memory_equal(v.s, "ACCEPT", 6);
+    assert_int_equal(flowlog_query_cell(q, 1, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 3);
+    assert_int_equal(flowlog_query_cell(q, 2, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 880);
+    assert_int_equal(flowlog_query_cell(q, 3, &v), FLOWLOG_OK);
+    assert_true(v.f == 3.0);
+    assert_int_equal(flowlog_query_cell(q, 4, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 3);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 1, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 2);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_END);
+    flowlog_query_free(q);
+
+    /* bin() keys, IPv6 subnets, in/not in, like, regex, string functions. */
+    q = compile("filter isIpInSubnet(srcAddr, \"2001:db8::/32\") or srcAddr not in [\"10.0.1.5\", \"10.0.2.9\"] "
+                "| stats count(*) as n by bin(1h) as hour | sort hour desc");
+    feed_all(q, NULL);
+    assert_true(flowlog_query_column_is_bin(q, 0));
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_TIME);
+    assert_int_equal(v.i, 1700006400);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 1700002800);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_END);
+    flowlog_query_free(q);
+
+    q = compile("filter toupper(concat(action, \"-\", protocol)) = \"REJECT-6\" and strlen(srcAddr) = 8 "
+                "and srcAddr like \"10.0\" and interfaceId =~ /^ENI-0A/i | stats count(*) as n");
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 2);
+    flowlog_query_free(q);
+
+    /* Nothing matched: one row saying 0. */
+    q = compile("filter dstPort = 1 | stats count(*) as n");
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 0);
+    flowlog_query_free(q);
+}
+
+static void the_group_cap_is_an_error_not_growth(void **state)
+{
+    (void)state;
+    flowlog_query *q;
+    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, 2), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(q, STR("stats count(*) by srcAddr")), FLOWLOG_OK);
+    int rc = FLOWLOG_OK;
+    for (size_t i = 0; i < NLINES && rc >= 0; i++) {
+        assert_int_equal(flowlog_record_parse(rec, lines[i], strlen(lines[i])), FLOWLOG_OK);
+        rc = flowlog_query_feed(q, rec, NULL);
+    }
+    assert_int_equal(rc, FLOWLOG_E_LIMIT);
+    assert_non_null(strstr(flowlog_query_error_message(q), "more than 2 groups"));
+    flowlog_query_free(q);
+}
+
+/* Sorting without stats keeps only the rows a limit can return. */
+static void top_rows_without_stats(void **state)
+{
+    (void)state;
+    counting c = {0};
+    flowlog_allocator a = {c_alloc, c_realloc, c_free, &c};
+    flowlog_query *q;
+    assert_int_equal(flowlog_query_new(&q, &a), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, 5000), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(q, STR("fields srcPort, interfaceId | sort srcPort desc | limit 3")), FLOWLOG_OK);
+    char line[200];
+    int64_t want[3] = {-1, -1, -1};
+    for (int i = 0; i < 100000; i++) {
+        int64_t port = (i * 7919) % 65536;
+        for (int k = 0; k < 3; k++)
+            if (port > want[k]) {
+                for (int j = 2; j > k; j--)
+                    want[j] = want[j - 1];
+                want[k] = port;
+                break;
+            }
+        int n = snprintf(line, sizeof line, "2 1 eni-%d 10.0.0.1 10.0.0.2 %d 80 6 1 40 1 2 ACCEPT OK", i, (int)port);
+        assert_int_equal(flowlog_record_parse(rec, line, (size_t)n), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_feed(q, rec, NULL), FLOWLOG_ABSENT);
+    }
+    assert_true(c.live_bytes < 4 << 20);
+    assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
+    flowlog_value v;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+        assert_int_equal(v.i, want[i]);
+    }
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_END);
+    flowlog_query_free(q);
+    assert_int_equal(c.live_bytes, 0);
+}
+
+static void no_allocation_per_record(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "filter action = \"REJECT\" and isIpv4InSubnet(srcAddr, \"10.0.0.0/8\") | fields srcAddr, toupper(action)",
+        "filter dstPort in [3306, 53] | stats count(*), sum(bytes), count_distinct(srcAddr) by dstPort, bin(5m)",
+    };
+    for (size_t t = 0; t < 2; t++) {
+        counting c = {0};
+        flowlog_allocator a = {c_alloc, c_realloc, c_free, &c};
+        flowlog_query *q;
+        assert_int_equal(flowlog_query_new(&q, &a), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_compile(q, texts[t], strlen(texts[t])), FLOWLOG_OK);
+        feed_all(q, NULL); /* the groups exist now */
+        flowlog_query_reset(q);
+        for (size_t i = 0; i < NLINES; i++) {
+            assert_int_equal(flowlog_record_parse(rec, lines[i], strlen(lines[i])), FLOWLOG_OK);
+            (void)flowlog_query_feed(q, rec, NULL);
+        }
+        unsigned long before = c.allocs;
+        for (int round = 0; round < 2000; round++)
+            for (size_t i = 0; i < NLINES; i++) {
+                assert_int_equal(flowlog_record_parse(rec, lines[i], strlen(lines[i])), FLOWLOG_OK);
+                (void)flowlog_query_feed(q, rec, NULL);
+            }
+        assert_int_equal(c.allocs, before);
+        flowlog_query_free(q);
+        assert_int_equal(c.live_bytes, 0);
+    }
+}
+
+static void every_allocation_may_fail(void **state)
+{
+    (void)state;
+    static const char text[] = "filter srcAddr =~ /^10\\./ | stats count(*) as n, count_distinct(dstPort) by srcAddr | sort n desc";
+    for (long fail = 1; fail < 200; fail++) {
+        counting c = {0};
+        c.fail_at = fail;
+        flowlog_allocator a = {c_alloc, c_realloc, c_free, &c};
+        flowlog_query *q;
+        int rc = flowlog_query_new(&q, &a);
+        if (rc == FLOWLOG_OK) {
+            rc = flowlog_query_compile(q, text, sizeof text - 1);
+            for (size_t i = 0; i < NLINES && rc >= 0; i++) {
+                assert_int_equal(flowlog_record_parse(rec, lines[i], strlen(lines[i])), FLOWLOG_OK);
+                rc = flowlog_query_feed(q, rec, NULL);
+            }
+            if (rc >= 0)
+                rc = flowlog_query_finish(q);
+            flowlog_query_free(q);
+        }
+        assert_true(rc >= 0 || rc == FLOWLOG_E_NOMEM);
+        assert_int_equal(c.live_bytes, 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(compile_errors_point_at_the_mistake),
+        cmocka_unit_test(limits_on_query_text),
+        cmocka_unit_test(streaming_rows_and_limit),
+        cmocka_unit_test(aggregates_groups_and_sort),
+        cmocka_unit_test(the_group_cap_is_an_error_not_growth),
+        cmocka_unit_test(top_rows_without_stats),
+        cmocka_unit_test(no_allocation_per_record),
+        cmocka_unit_test(every_allocation_may_fail),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
