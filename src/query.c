@@ -254,7 +254,7 @@ static int keep_row(flowlog_query *q)
             return rc;
     }
     q->nrows++;
-    if (q->limit >= 0 && q->nrows >= 2 * (size_t)q->limit + 1024)
+    if (q->limit >= 0 && (uint64_t)q->limit <= q->max_groups && q->nrows >= 2 * (size_t)q->limit + 1024)
         return prune(q);
     if (q->nrows > q->max_groups) {
         flowlog__error_set(&q->err, 0, -1, "more than %zu rows to sort: add a limit, raise FLOWLOG_QOPT_MAX_GROUPS, or narrow the query",

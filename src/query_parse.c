@@ -128,9 +128,14 @@ static int lex(parser *p)
     } else if (c == '"' || c == '\'') {
         /* Unescape into the code arena: \" \' \\ \n \t. */
         size_t e = p->pos + 1;
-        char *out = alloc_code(p, p->len - p->pos);
+        while (e < p->len && (unsigned char)s[e] != c)
+            e += s[e] == '\\' && e + 1 < p->len ? 2 : 1;
+        if (e >= p->len)
+            FAIL(p, p->pos, "unterminated string");
+        char *out = alloc_code(p, e - p->pos);
         if (!out)
             return FLOWLOG_E_NOMEM;
+        e = p->pos + 1;
         size_t n = 0;
         while (e < p->len && (unsigned char)s[e] != c) {
             if (s[e] == '\\' && e + 1 < p->len) {
