@@ -6,6 +6,21 @@
  * contract: FLOWLOG_END after the last member when the input has ended,
  * FLOWLOG_OK when more input or more room is needed, an error otherwise. */
 
+/* After a member ends: 1 when another member starts here, else what the
+ * caller returns (the end, a wait for more input, or an error). */
+static int next_member(const uint8_t *in, size_t left, bool in_eof, const char **why)
+{
+    if (left == 0)
+        return in_eof ? FLOWLOG_END : FLOWLOG_OK;
+    if (left < 2 && !in_eof)
+        return FLOWLOG_OK; /* wait for the magic of the next member */
+    if (left < 2 || in[0] != 0x1f || in[1] != 0x8b) {
+        *why = "data after the end of the gzip stream is not gzip";
+        return FLOWLOG_E_GZIP;
+    }
+    return 1;
+}
+
 #if FLOWLOG_HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 
@@ -62,14 +77,9 @@ int flowlog__gz_inflate(flowlog__gz *g, const uint8_t *in, size_t in_len, size_t
     *out_made = 0;
     while (*out_made < out_cap) {
         if (g->member_done) {
-            if (*in_used == in_len)
-                return in_eof ? FLOWLOG_END : FLOWLOG_OK;
-            if (in_len - *in_used < 2 && !in_eof)
-                return FLOWLOG_OK; /* wait for the magic of the next member */
-            if (in_len - *in_used < 2 || in[*in_used] != 0x1f || in[*in_used + 1] != 0x8b) {
-                *why = "data after the end of the gzip stream is not gzip";
-                return FLOWLOG_E_GZIP;
-            }
+            int next = next_member(in + *in_used, in_len - *in_used, in_eof, why);
+            if (next != 1)
+                return next;
             isal_inflate_reset(st);
             st->crc_flag = ISAL_GZIP;
             g->member_done = false;
@@ -150,14 +160,9 @@ int flowlog__gz_inflate(flowlog__gz *g, const uint8_t *in, size_t in_len, size_t
     *out_made = 0;
     while (*out_made < out_cap) {
         if (g->member_done) {
-            if (*in_used == in_len)
-                return in_eof ? FLOWLOG_END : FLOWLOG_OK;
-            if (in_len - *in_used < 2 && !in_eof)
-                return FLOWLOG_OK; /* wait for the magic of the next member */
-            if (in_len - *in_used < 2 || in[*in_used] != 0x1f || in[*in_used + 1] != 0x8b) {
-                *why = "data after the end of the gzip stream is not gzip";
-                return FLOWLOG_E_GZIP;
-            }
+            int next = next_member(in + *in_used, in_len - *in_used, in_eof, why);
+            if (next != 1)
+                return next;
             inflateReset(&g->zs);
             g->member_done = false;
         }
