@@ -84,12 +84,13 @@ static double t_tokenize(const char *buf, size_t len, uint64_t *records)
     return t;
 }
 
-static double t_reader(const char *path, int validate, uint64_t *records)
+/* The reader over a path, or over buf[0, len) when path is NULL. */
+static double t_reader(const char *path, const char *buf, size_t len, int validate, uint64_t *records)
 {
     flowlog_reader *rd;
     flowlog_record *rec;
     if (flowlog_reader_new(&rd, NULL, NULL) || flowlog_reader_set(rd, FLOWLOG_OPT_VALIDATE, validate) ||
-        flowlog_reader_add_path(rd, path))
+        (path ? flowlog_reader_add_path(rd, path) : flowlog_reader_add_memory(rd, buf, len, "memory")))
         exit(1);
     double t0 = now();
     int rc;
@@ -154,24 +155,6 @@ static double t_inflate(const char *gzpath, uint64_t *out_bytes)
 }
 #endif
 
-static double t_reader_memory(const char *buf, size_t len, uint64_t *records)
-{
-    flowlog_reader *rd;
-    flowlog_record *rec;
-    if (flowlog_reader_new(&rd, NULL, NULL) || flowlog_reader_set(rd, FLOWLOG_OPT_VALIDATE, 0) ||
-        flowlog_reader_add_memory(rd, buf, len, "memory"))
-        exit(1);
-    double t0 = now();
-    int rc;
-    while ((rc = flowlog_reader_next(rd, &rec)) != FLOWLOG_END)
-        if (rc < 0)
-            exit(1);
-    double t = now() - t0;
-    *records = flowlog_reader_count(rd, FLOWLOG_COUNT_RECORDS);
-    flowlog_reader_free(rd);
-    return t;
-}
-
 static double best(double a, double b)
 {
     return a < b ? a : b;
@@ -193,11 +176,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < repeat; i++) {
         m = best(m, t_memchr(buf, len, &lines));
         tok = best(tok, t_tokenize(buf, len, &records));
-        rd = best(rd, t_reader(argv[1], 0, &rrecords));
-        rdm = best(rdm, t_reader_memory(buf, len, &mrecords));
-        rdv = best(rdv, t_reader(argv[1], 1, &vrecords));
+        rd = best(rd, t_reader(argv[1], NULL, 0, 0, &rrecords));
+        rdm = best(rdm, t_reader(NULL, buf, len, 0, &mrecords));
+        rdv = best(rdv, t_reader(argv[1], NULL, 0, 1, &vrecords));
         inf = best(inf, t_inflate(argv[2], &ibytes));
-        gzr = best(gzr, t_reader(argv[2], 0, &grecords));
+        gzr = best(gzr, t_reader(argv[2], NULL, 0, 0, &grecords));
     }
     if (records != rrecords || records != mrecords || records != vrecords || records != grecords || ibytes != len) {
         fprintf(stderr, "mismatch: %llu %llu %llu %llu records, %llu vs %zu bytes\n", (unsigned long long)records,
