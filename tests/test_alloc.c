@@ -51,52 +51,6 @@ void free(void *p)
 }
 #endif
 
-/* ---- a counting allocator that can fail the N-th allocation ---- */
-typedef struct counting {
-    unsigned long allocs, frees;
-    long live_bytes;
-    long fail_at; /* 1-based allocation to fail; 0 = never */
-} counting;
-
-static void *c_alloc(void *ctx, size_t n)
-{
-    counting *c = ctx;
-    c->allocs++;
-    if (c->fail_at && (long)c->allocs == c->fail_at)
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        c->live_bytes += (long)n;
-    return p;
-}
-
-static void *c_realloc(void *ctx, void *p, size_t old_n, size_t n)
-{
-    counting *c = ctx;
-    c->allocs++;
-    if (c->fail_at && (long)c->allocs == c->fail_at)
-        return NULL;
-    void *q = realloc(p, n);
-    if (q)
-        c->live_bytes += (long)n - (long)old_n;
-    return q;
-}
-
-static void c_free(void *ctx, void *p, size_t n)
-{
-    counting *c = ctx;
-    if (!p)
-        return;
-    c->frees++;
-    c->live_bytes -= (long)n;
-    free(p);
-}
-
-static flowlog_allocator make_allocator(counting *c)
-{
-    flowlog_allocator a = {c_alloc, c_realloc, c_free, c};
-    return a;
-}
 
 #define NRECORDS 1000000
 

@@ -7,47 +7,6 @@
 
 #include <flowlog/query.h>
 
-typedef struct counting {
-    unsigned long allocs;
-    long live_bytes;
-    long fail_at;
-} counting;
-
-static void *c_alloc(void *ctx, size_t n)
-{
-    counting *c = ctx;
-    if (c->fail_at && (long)++c->allocs == c->fail_at)
-        return NULL;
-    if (!c->fail_at)
-        c->allocs++;
-    void *p = malloc(n);
-    if (p)
-        c->live_bytes += (long)n;
-    return p;
-}
-
-static void *c_realloc(void *ctx, void *p, size_t old_n, size_t n)
-{
-    counting *c = ctx;
-    if (c->fail_at && (long)++c->allocs == c->fail_at)
-        return NULL;
-    if (!c->fail_at)
-        c->allocs++;
-    void *q = realloc(p, n);
-    if (q)
-        c->live_bytes += (long)n - (long)old_n;
-    return q;
-}
-
-static void c_free(void *ctx, void *p, size_t n)
-{
-    counting *c = ctx;
-    if (!p)
-        return;
-    c->live_bytes -= (long)n;
-    free(p);
-}
-
 #define LINE(src, dst, sport, dport, proto, pk, by, start, action)                                     \
     "2 123456789012 eni-0a1 " src " " dst " " #sport " " #dport " " #proto " " #pk " " #by " " #start " " \
     #start " " action " OK"
@@ -273,7 +232,7 @@ static void top_rows_without_stats(void **state)
 {
     (void)state;
     counting c = {0};
-    flowlog_allocator a = {c_alloc, c_realloc, c_free, &c};
+    flowlog_allocator a = make_allocator(&c);
     flowlog_query *q;
     assert_int_equal(flowlog_query_new(&q, &a), FLOWLOG_OK);
     assert_int_equal(flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, 5000), FLOWLOG_OK);
@@ -315,7 +274,7 @@ static void no_allocation_per_record(void **state)
     };
     for (size_t t = 0; t < 2; t++) {
         counting c = {0};
-        flowlog_allocator a = {c_alloc, c_realloc, c_free, &c};
+        flowlog_allocator a = make_allocator(&c);
         flowlog_query *q;
         assert_int_equal(flowlog_query_new(&q, &a), FLOWLOG_OK);
         assert_int_equal(flowlog_query_compile(q, texts[t], strlen(texts[t])), FLOWLOG_OK);
@@ -344,7 +303,7 @@ static void every_allocation_may_fail(void **state)
     for (long fail = 1; fail < 200; fail++) {
         counting c = {0};
         c.fail_at = fail;
-        flowlog_allocator a = {c_alloc, c_realloc, c_free, &c};
+        flowlog_allocator a = make_allocator(&c);
         flowlog_query *q;
         int rc = flowlog_query_new(&q, &a);
         if (rc == FLOWLOG_OK) {

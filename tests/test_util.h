@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,6 +28,54 @@ static inline void assert_span(flowlog_span sp, const char *want)
 {
     assert_int_equal(sp.len, strlen(want));
     assert_memory_equal(sp.ptr, want, sp.len);
+}
+
+/* A counting allocator that can fail the N-th allocation and checks that
+ * every free is given the size that was allocated (live_bytes ends at 0). */
+typedef struct counting {
+    unsigned long allocs, frees;
+    long live_bytes;
+    long fail_at; /* 1-based allocation to fail; 0 = never */
+} counting;
+
+static inline void *c_alloc(void *ctx, size_t n)
+{
+    counting *c = ctx;
+    c->allocs++;
+    if (c->fail_at && (long)c->allocs == c->fail_at)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        c->live_bytes += (long)n;
+    return p;
+}
+
+static inline void *c_realloc(void *ctx, void *p, size_t old_n, size_t n)
+{
+    counting *c = ctx;
+    c->allocs++;
+    if (c->fail_at && (long)c->allocs == c->fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q)
+        c->live_bytes += (long)n - (long)old_n;
+    return q;
+}
+
+static inline void c_free(void *ctx, void *p, size_t n)
+{
+    counting *c = ctx;
+    if (!p)
+        return;
+    c->frees++;
+    c->live_bytes -= (long)n;
+    free(p);
+}
+
+static inline flowlog_allocator make_allocator(counting *c)
+{
+    flowlog_allocator a = {c_alloc, c_realloc, c_free, c};
+    return a;
 }
 
 #endif
