@@ -561,6 +561,45 @@ static int parse_call(parser *p, qexpr **out)
     FAIL(p, name.off, "unknown function '%.*s'", (int)name.slen, name.s);
 }
 
+/* After stats, a call written as a column is named (`sort count(*) desc`,
+ * `display bin(1h)`) refers to that column. FLOWLOG_ABSENT when it is not
+ * one. `open` is the position of the '('. */
+static int call_as_column(parser *p, size_t open, qexpr **out)
+{
+    size_t i = open, depth = 0;
+    char quote = 0;
+    for (; i < p->len; i++) {
+        char c = p->src[i];
+        if (quote) {
+            if (c == '\\')
+                i++;
+            else if (c == quote)
+                quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')' && --depth == 0) {
+            break;
+        }
+    }
+    if (i >= p->len)
+        return FLOWLOG_ABSENT;
+    size_t off = p->tok.off, len = i + 1 - off;
+    for (int c = 0; c < p->q->ncols; c++)
+        if (strlen(p->q->cols[c].name) == len && memcmp(p->q->cols[c].name, p->src + off, len) == 0) {
+            qexpr *e = node(p, Q_COL, off);
+            if (!e)
+                return FLOWLOG_E_NOMEM;
+            e->index = c;
+            e->len = len;
+            *out = e;
+            p->pos = i + 1;
+            return lex(p);
+        }
+    return FLOWLOG_ABSENT;
+}
+
 static int parse_primary(parser *p, qexpr **out)
 {
     token t = p->tok;
@@ -602,8 +641,14 @@ static int parse_primary(parser *p, qexpr **out)
         size_t save = p->pos;
         while (save < p->len && isspace((unsigned char)p->src[save]))
             save++;
-        if (!t.quoted && save < p->len && p->src[save] == '(')
+        if (!t.quoted && save < p->len && p->src[save] == '(') {
+            if (p->results) {
+                int rc2 = call_as_column(p, save, out);
+                if (rc2 != FLOWLOG_ABSENT)
+                    return rc2;
+            }
             return parse_call(p, out);
+        }
         rc = resolve_name(p, &t, out);
         if (rc < 0)
             return rc;

@@ -201,6 +201,18 @@ static void aggregates_groups_and_sort(void **state)
     assert_int_equal(v.i, 2);
     flowlog_query_free(q);
 
+    /* After stats, an aggregate written as its column is named is that column. */
+    q = compile("filter ispresent(action) | stats count(*) by action | sort count(*) desc | filter count(*) > 2 "
+                "| display count(*)");
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_column_count(q), 1);
+    assert_string_equal(flowlog_query_column_name(q, 0), "count(*)");
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 3);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_END);
+    flowlog_query_free(q);
+
     /* Nothing matched: one row saying 0. */
     q = compile("filter dstPort = 1 | stats count(*) as n");
     feed_all(q, NULL);

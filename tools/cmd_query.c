@@ -3,6 +3,7 @@
 #include <flowlog/query.h>
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +38,7 @@ typedef struct sink {
     size_t nrows, cap;
     size_t *width;
     bool header_done, any_json_row;
+    bool value_not_numeric;  /* chart: the last column holds text */
     int error;            /* a query error met while feeding */
 } sink;
 
@@ -86,7 +88,10 @@ static void json_value(const flowlog_value *v)
         printf("%" PRId64, v->i);
         return;
     case FLOWLOG_VALUE_FLOAT:
-        printf("%.17g", v->f);
+        if (isfinite(v->f))
+            printf("%.17g", v->f);
+        else
+            fputs("null", stdout); /* JSON has no infinity or NaN */
         return;
     case FLOWLOG_VALUE_STRING:
         json_string(stdout, v->s, v->len);
@@ -216,14 +221,23 @@ static void take_row(sink *k)
             exit(2);
         }
     }
+    k->times[k->nrows] = 0;
     for (size_t c = 0; c < k->ncols; c++) {
         (void)flowlog_query_cell(k->q, c, &v);
         k->cells[k->nrows * k->ncols + c] = format_value(&v);
         if (flowlog_query_column_is_bin(k->q, c))
             k->times[k->nrows] = v.i;
-        else if (v.type == FLOWLOG_VALUE_INT || v.type == FLOWLOG_VALUE_FLOAT)
-            k->nums[k->nrows] = v;
     }
+    /* The chart plots the last column; a null there is drawn as 0. */
+    if (k->ncols)
+        (void)flowlog_query_cell(k->q, k->ncols - 1, &v);
+    if (!k->ncols || v.type == FLOWLOG_VALUE_NULL) {
+        v.type = FLOWLOG_VALUE_INT;
+        v.i = 0;
+    } else if (v.type != FLOWLOG_VALUE_INT && v.type != FLOWLOG_VALUE_FLOAT) {
+        k->value_not_numeric = true;
+    }
+    k->nums[k->nrows] = v;
     k->nrows++;
     /* A streaming table prints in pages so memory stays flat. */
     if (k->form == OUT_TABLE && !flowlog_query_is_deferred(k->q) && k->nrows == 1000) {
@@ -243,8 +257,8 @@ static int chart(sink *k)
         return 2;
     }
     value = k->ncols - 1; /* the last column is the plotted aggregate */
-    if (value == bin) {
-        fputs("flowlog query: --chart needs an aggregate column after the bin\n", stderr);
+    if (value == bin || k->value_not_numeric) {
+        fputs("flowlog query: --chart plots the last column, which must be a number such as count(*)\n", stderr);
         return 2;
     }
     /* Series: the rows sharing the other key columns, in first-seen order. */
