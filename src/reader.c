@@ -119,7 +119,12 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
     case FLOWLOG_OPT_MAX_LINE:
         if (value < 16 || value > ((int64_t)1 << 30))
             return FLOWLOG_E_RANGE;
-        r->max_line = (size_t)value;
+        /* The buffers of an open input were sized for the old limit: a new
+         * one applies from the next input. */
+        if (r->in_open)
+            r->max_line_next = (size_t)value;
+        else
+            r->max_line = (size_t)value;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_ON_ERROR:
         if (value != FLOWLOG_ON_ERROR_SKIP && value != FLOWLOG_ON_ERROR_STOP)
@@ -397,6 +402,10 @@ static int open_next_input(flowlog_reader *r)
         return FLOWLOG_END;
     r->in = &r->inputs[r->next_input++];
     r->in_open = true;
+    if (r->max_line_next) {
+        r->max_line = r->max_line_next;
+        r->max_line_next = 0;
+    }
     r->raw_eof = r->gz_mode = r->detected_gz = r->gz_finished = false;
     r->dec_eof = r->decoded_all = r->discarding = r->piped = false;
     r->deferred_rc = 0;

@@ -649,6 +649,30 @@ static void large_inputs_read_alike_on_every_path(void **state)
         flowlog_reader_free(r);
     }
 
+    /* A longer line limit set mid-input applies from the next input: this
+     * one keeps the buffers it was read with, and its 70 KiB line is still
+     * an error. */
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, path), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, path), FLOWLOG_OK);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 1 << 20), FLOWLOG_OK);
+    {
+        int rc, errors = 0;
+        int codes[2] = {0, 0};
+        while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END)
+            if (rc < 0 && errors < 2)
+                codes[errors++] = rc;
+        /* The same line: too long in the first input, one field too few for a
+         * record in the second, read under the new limit. */
+        assert_int_equal(errors, 2);
+        assert_int_equal(codes[0], FLOWLOG_E_TOO_LONG);
+        assert_int_equal(codes[1], FLOWLOG_E_FIELD_COUNT);
+        assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS), 2 * want.records);
+    }
+    flowlog_reader_free(r);
+
     /* Freed half-way, with the decoding thread still busy. */
     assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
     assert_int_equal(flowlog_reader_add_path(r, path), FLOWLOG_OK);

@@ -40,7 +40,7 @@ typedef struct flowlog_reader flowlog_reader;
 
 /** Option keys for flowlog_reader_set(). */
 enum flowlog_reader_option {
-    FLOWLOG_OPT_MAX_LINE = 1,     ///< longest line in bytes (default 65536; 16 .. 1 GiB)
+    FLOWLOG_OPT_MAX_LINE = 1,     ///< longest line in bytes (default 65536; 16 .. 1 GiB); set while an input is being read, it applies from the next input
     FLOWLOG_OPT_ON_ERROR = 2,     ///< FLOWLOG_ON_ERROR_SKIP (default) or _STOP
     FLOWLOG_OPT_MAX_ENVELOPE = 3, ///< largest JSON document in bytes (default 64 MiB)
     FLOWLOG_OPT_VALIDATE = 4,     ///< 1 (default): a record whose typed fields do not convert is an error; 0: lazy
