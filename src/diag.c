@@ -524,39 +524,14 @@ static bool mixed_at_one_eni(const flowlog_diag *d, int dir)
     return false;
 }
 
-/* A few REJECTs of reverse traffic after an established TCP connection was
- * closed are AWS logging late packets, not a network ACL. */
-static bool late_rejects_after_close(const flowlog_diag *d)
-{
-    const uint64_t *f = d->dir[0], *r = d->dir[1];
-    if (d->protocol != 6 || !(r[FLOWLOG_DIAG_TCP_FLAGS] & FLOWLOG_TCP_SYN) || !r[FLOWLOG_DIAG_RECORDS_ACCEPT])
-        return false;
-    if (!((f[FLOWLOG_DIAG_TCP_FLAGS] | r[FLOWLOG_DIAG_TCP_FLAGS]) & (FLOWLOG_TCP_FIN | FLOWLOG_TCP_RST)))
-        return false;
-    return r[FLOWLOG_DIAG_RECORDS_REJECT] * 10 <= r[FLOWLOG_DIAG_RECORDS_ACCEPT] + r[FLOWLOG_DIAG_RECORDS_REJECT];
-}
-
 int flowlog_diag_verdict(const flowlog_diag *d)
 {
     if (!d)
         return 0;
-    const uint64_t *f = d->dir[0], *r = d->dir[1];
-    uint64_t fa = f[FLOWLOG_DIAG_RECORDS_ACCEPT], fr = f[FLOWLOG_DIAG_RECORDS_REJECT];
-    uint64_t ra = r[FLOWLOG_DIAG_RECORDS_ACCEPT], rr = r[FLOWLOG_DIAG_RECORDS_REJECT];
-    if (!(fa | fr | ra | rr))
-        return FLOWLOG_VERDICT_NO_TRAFFIC;
-    if (mixed_at_one_eni(d, 0) || (mixed_at_one_eni(d, 1) && !late_rejects_after_close(d)))
-        return FLOWLOG_VERDICT_INTERMITTENT;
-    if (fr)
-        return FLOWLOG_VERDICT_BLOCKED;
-    if (rr && !late_rejects_after_close(d))
-        return FLOWLOG_VERDICT_RETURN_BLOCKED;
-    uint64_t rflags = r[FLOWLOG_DIAG_TCP_FLAGS];
-    if (d->protocol == 6 && (rflags & FLOWLOG_TCP_RST) && !(rflags & FLOWLOG_TCP_SYN))
-        return FLOWLOG_VERDICT_REFUSED;
-    if (!ra)
-        return fa ? FLOWLOG_VERDICT_NO_RESPONSE : FLOWLOG_VERDICT_RETURN_BLOCKED;
-    return FLOWLOG_VERDICT_ESTABLISHED;
+    bool any = d->dir[0][FLOWLOG_DIAG_RECORDS_ACCEPT] | d->dir[0][FLOWLOG_DIAG_RECORDS_REJECT] |
+               d->dir[1][FLOWLOG_DIAG_RECORDS_ACCEPT] | d->dir[1][FLOWLOG_DIAG_RECORDS_REJECT];
+    return flowlog__verdict(d->dir[0], d->dir[1], d->protocol, any && mixed_at_one_eni(d, 0),
+                            any && mixed_at_one_eni(d, 1));
 }
 
 int flowlog_diag_side(const flowlog_diag *d)

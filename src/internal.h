@@ -131,4 +131,10 @@ struct flowlog_record {
 
 int flowlog__record_load(flowlog_record *r, const char *line, size_t len);
 
+/* ---- diagnosis verdicts (verdict.c) ----
+ * fwd and rev are counters indexed by enum flowlog_diag_counter. mixed_*:
+ * one ENI saw both ACCEPT and REJECT in that direction. */
+bool flowlog__late_rejects_after_close(const uint64_t *fwd, const uint64_t *rev, int protocol);
+int flowlog__verdict(const uint64_t *fwd, const uint64_t *rev, int protocol, bool mixed_fwd, bool mixed_rev);
+
 #endif
