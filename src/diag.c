@@ -1,7 +1,7 @@
 #include "internal.h"
 
 #include <stdio.h>
-#include <zlib.h>
+#include "serial.h"
 
 /* Table capacities: fixed at flowlog_diag_new(), so feeding never allocates.
  * A full table sets FLOWLOG_WARN_TRUNCATED. */
@@ -769,140 +769,70 @@ int flowlog_diag_merge(flowlog_diag *dst, const flowlog_diag *src)
 #define SER_MAGIC "FLDG"
 #define SER_VERSION 1
 
-typedef struct writer {
-    uint8_t *buf;
-    size_t size, pos;
-} writer;
-
-static void put_u64(writer *w, uint64_t v)
-{
-    if (w->buf && w->pos + 8 <= w->size)
-        for (int i = 0; i < 8; i++)
-            w->buf[w->pos + (size_t)i] = (uint8_t)(v >> (8 * i));
-    w->pos += 8;
-}
-
-static void put_bytes(writer *w, const void *p, size_t n)
-{
-    if (w->buf && w->pos + n <= w->size)
-        memcpy(w->buf + w->pos, p, n);
-    w->pos += n;
-}
-
-static void put_addr(writer *w, const flowlog_addr *a)
-{
-    put_u64(w, a->family);
-    put_bytes(w, a->bytes, 16);
-}
-
 int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t *needed)
 {
     if (!d || !needed || (!buf && size))
         return FLOWLOG_E_ARG;
-    writer w = {buf, size, 0};
-    put_bytes(&w, SER_MAGIC, 4);
-    put_u64(&w, SER_VERSION);
-    put_u64(&w, 0); /* total length, patched below */
-    put_u64(&w, (uint64_t)d->client_any | (uint64_t)d->server_any << 1);
-    put_addr(&w, &d->client_net);
-    put_u64(&w, d->client_prefix);
-    put_addr(&w, &d->server_net);
-    put_u64(&w, d->server_prefix);
-    put_u64(&w, d->port_lo);
-    put_u64(&w, d->port_hi);
-    put_u64(&w, (uint64_t)d->protocol);
-    put_u64(&w, d->since);
-    put_u64(&w, d->until);
-    put_u64(&w, d->bucket_seconds);
+    flowlog__writer w = {buf, size, 0};
+    flowlog__put_bytes(&w, SER_MAGIC, 4);
+    flowlog__put_u64(&w, SER_VERSION);
+    flowlog__put_u64(&w, 0); /* total length, patched below */
+    flowlog__put_u64(&w, (uint64_t)d->client_any | (uint64_t)d->server_any << 1);
+    flowlog__put_addr(&w, &d->client_net);
+    flowlog__put_u64(&w, d->client_prefix);
+    flowlog__put_addr(&w, &d->server_net);
+    flowlog__put_u64(&w, d->server_prefix);
+    flowlog__put_u64(&w, d->port_lo);
+    flowlog__put_u64(&w, d->port_hi);
+    flowlog__put_u64(&w, (uint64_t)d->protocol);
+    flowlog__put_u64(&w, d->since);
+    flowlog__put_u64(&w, d->until);
+    flowlog__put_u64(&w, d->bucket_seconds);
     for (int dir = 0; dir < 2; dir++)
         for (int c = 0; c < NCOUNTERS; c++)
-            put_u64(&w, d->dir[dir][c]);
-    put_u64(&w, d->seen_fields);
-    put_u64(&w, d->overflow);
-    put_u64(&w, d->neni);
+            flowlog__put_u64(&w, d->dir[dir][c]);
+    flowlog__put_u64(&w, d->seen_fields);
+    flowlog__put_u64(&w, d->overflow);
+    flowlog__put_u64(&w, d->neni);
     for (size_t i = 0; i < MAX_ENIS; i++) {
         const eni_state *e = &d->enis[i];
         if (!e->used)
             continue;
-        put_bytes(&w, e->id, sizeof e->id);
-        put_u64(&w, e->ncand);
-        put_addr(&w, &e->cand[0]);
-        put_addr(&w, &e->cand[1]);
-        put_u64(&w, e->ndcand);
-        put_addr(&w, &e->dcand[0]);
-        put_addr(&w, &e->dcand[1]);
+        flowlog__put_bytes(&w, e->id, sizeof e->id);
+        flowlog__put_u64(&w, e->ncand);
+        flowlog__put_addr(&w, &e->cand[0]);
+        flowlog__put_addr(&w, &e->cand[1]);
+        flowlog__put_u64(&w, e->ndcand);
+        flowlog__put_addr(&w, &e->dcand[0]);
+        flowlog__put_addr(&w, &e->dcand[1]);
         for (int k = 0; k < 4; k++)
-            put_u64(&w, e->counts[k]);
-        put_u64(&w, e->io);
-        put_u64(&w, e->nodata);
-        put_u64(&w, e->skipdata);
+            flowlog__put_u64(&w, e->counts[k]);
+        flowlog__put_u64(&w, e->io);
+        flowlog__put_u64(&w, e->nodata);
+        flowlog__put_u64(&w, e->skipdata);
     }
-    put_u64(&w, d->nbuckets);
+    flowlog__put_u64(&w, d->nbuckets);
     for (size_t i = 0; i < d->nbuckets; i++) {
-        put_u64(&w, d->buckets[i].start);
+        flowlog__put_u64(&w, d->buckets[i].start);
         for (int k = 0; k < 4; k++)
-            put_u64(&w, d->buckets[i].packets[k]);
+            flowlog__put_u64(&w, d->buckets[i].packets[k]);
     }
     const addr_count *tables[2] = {d->clients, d->elsewhere};
     size_t counts[2] = {d->nclients, d->nelsewhere};
     for (int t = 0; t < 2; t++) {
-        put_u64(&w, counts[t]);
+        flowlog__put_u64(&w, counts[t]);
         for (size_t i = 0; i < counts[t]; i++) {
-            put_addr(&w, &tables[t][i].addr);
-            put_u64(&w, tables[t][i].a);
-            put_u64(&w, tables[t][i].b);
+            flowlog__put_addr(&w, &tables[t][i].addr);
+            flowlog__put_u64(&w, tables[t][i].a);
+            flowlog__put_u64(&w, tables[t][i].b);
         }
     }
     size_t total = w.pos + 4;
     *needed = total;
     if (!buf || size < total)
         return buf ? FLOWLOG_E_RANGE : FLOWLOG_OK;
-    writer patch = {buf, size, 12};
-    put_u64(&patch, total);
-    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)w.pos);
-    for (int i = 0; i < 4; i++)
-        ((uint8_t *)buf)[w.pos + (size_t)i] = (uint8_t)(crc >> (8 * i));
+    flowlog__seal(buf, w.pos);
     return FLOWLOG_OK;
-}
-
-typedef struct reader_ {
-    const uint8_t *buf;
-    size_t len, pos;
-    bool bad;
-} reader_;
-
-static uint64_t get_u64(reader_ *r)
-{
-    if (r->pos + 8 > r->len) {
-        r->bad = true;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)r->buf[r->pos + (size_t)i] << (8 * i);
-    r->pos += 8;
-    return v;
-}
-
-static void get_bytes(reader_ *r, void *p, size_t n)
-{
-    if (r->pos + n > r->len) {
-        r->bad = true;
-        memset(p, 0, n);
-        return;
-    }
-    memcpy(p, r->buf + r->pos, n);
-    r->pos += n;
-}
-
-static void get_addr(reader_ *r, flowlog_addr *a)
-{
-    uint64_t fam = get_u64(r);
-    memset(a, 0, sizeof *a);
-    if (fam != 0 && fam != FLOWLOG_AF_INET && fam != FLOWLOG_AF_INET6)
-        r->bad = true;
-    a->family = (uint8_t)fam;
-    get_bytes(r, a->bytes, 16);
 }
 
 int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, const flowlog_allocator *a)
@@ -910,85 +840,77 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
     if (!out || (!buf && len))
         return FLOWLOG_E_ARG;
     *out = NULL;
-    const uint8_t *b = buf;
-    if (len < 24 || memcmp(b, SER_MAGIC, 4) != 0)
-        return FLOWLOG_E_CORRUPT;
-    reader_ r = {b, len - 4, 4, false};
-    uint64_t version = get_u64(&r);
-    if (version != SER_VERSION)
-        return FLOWLOG_E_VERSION;
-    if (get_u64(&r) != len)
-        return FLOWLOG_E_CORRUPT;
-    uint32_t crc = (uint32_t)b[len - 4] | (uint32_t)b[len - 3] << 8 | (uint32_t)b[len - 2] << 16 | (uint32_t)b[len - 1] << 24;
-    if ((uint32_t)crc32(0L, b, (uInt)(len - 4)) != crc)
-        return FLOWLOG_E_CORRUPT;
-    flowlog_diag *d;
-    int rc = diag_alloc(&d, a);
+    flowlog__reader r;
+    int rc = flowlog__unseal(buf, len, SER_MAGIC, SER_VERSION, &r);
     if (rc < 0)
         return rc;
-    uint64_t anyflags = get_u64(&r);
+    flowlog_diag *d;
+    rc = diag_alloc(&d, a);
+    if (rc < 0)
+        return rc;
+    uint64_t anyflags = flowlog__get_u64(&r);
     d->client_any = anyflags & 1;
     d->server_any = (anyflags >> 1) & 1;
-    get_addr(&r, &d->client_net);
-    d->client_prefix = (unsigned)get_u64(&r);
-    get_addr(&r, &d->server_net);
-    d->server_prefix = (unsigned)get_u64(&r);
-    d->port_lo = (unsigned)get_u64(&r);
-    d->port_hi = (unsigned)get_u64(&r);
-    d->protocol = (int)get_u64(&r);
-    d->since = get_u64(&r);
-    d->until = get_u64(&r);
-    d->bucket_seconds = get_u64(&r);
+    flowlog__get_addr(&r, &d->client_net);
+    d->client_prefix = (unsigned)flowlog__get_u64(&r);
+    flowlog__get_addr(&r, &d->server_net);
+    d->server_prefix = (unsigned)flowlog__get_u64(&r);
+    d->port_lo = (unsigned)flowlog__get_u64(&r);
+    d->port_hi = (unsigned)flowlog__get_u64(&r);
+    d->protocol = (int)flowlog__get_u64(&r);
+    d->since = flowlog__get_u64(&r);
+    d->until = flowlog__get_u64(&r);
+    d->bucket_seconds = flowlog__get_u64(&r);
     if (anyflags > 3 || d->client_prefix > 128 || d->server_prefix > 128 || d->port_hi > 65535 ||
         d->port_lo > d->port_hi || d->protocol < 0 || d->protocol > 255 || d->bucket_seconds < 1 ||
         d->bucket_seconds > 86400)
         r.bad = true;
     for (int dir = 0; dir < 2; dir++)
         for (int c = 0; c < NCOUNTERS; c++)
-            d->dir[dir][c] = get_u64(&r);
-    d->seen_fields = (unsigned)get_u64(&r);
-    d->overflow = (unsigned)get_u64(&r) & FLOWLOG_WARN_TRUNCATED;
-    uint64_t neni = get_u64(&r);
+            d->dir[dir][c] = flowlog__get_u64(&r);
+    d->seen_fields = (unsigned)flowlog__get_u64(&r);
+    d->overflow = (unsigned)flowlog__get_u64(&r) & FLOWLOG_WARN_TRUNCATED;
+    uint64_t neni = flowlog__get_u64(&r);
     if (neni > MAX_ENIS * 3 / 4)
         r.bad = true;
     for (uint64_t i = 0; i < neni && !r.bad; i++) {
         eni_state e;
         memset(&e, 0, sizeof e);
-        get_bytes(&r, e.id, sizeof e.id);
+        flowlog__get_bytes(&r, e.id, sizeof e.id);
         e.id[ENI_ID_MAX] = '\0';
-        e.ncand = (uint8_t)get_u64(&r);
-        get_addr(&r, &e.cand[0]);
-        get_addr(&r, &e.cand[1]);
-        e.ndcand = (uint8_t)get_u64(&r);
-        get_addr(&r, &e.dcand[0]);
-        get_addr(&r, &e.dcand[1]);
+        e.ncand = (uint8_t)flowlog__get_u64(&r);
+        flowlog__get_addr(&r, &e.cand[0]);
+        flowlog__get_addr(&r, &e.cand[1]);
+        e.ndcand = (uint8_t)flowlog__get_u64(&r);
+        flowlog__get_addr(&r, &e.dcand[0]);
+        flowlog__get_addr(&r, &e.dcand[1]);
         for (int k = 0; k < 4; k++)
-            e.counts[k] = get_u64(&r);
-        e.io = (unsigned)get_u64(&r) & 3u;
-        e.nodata = get_u64(&r);
-        e.skipdata = get_u64(&r);
+            e.counts[k] = flowlog__get_u64(&r);
+        e.io = (unsigned)flowlog__get_u64(&r) & 3u;
+        e.nodata = flowlog__get_u64(&r);
+        e.skipdata = flowlog__get_u64(&r);
         if (e.ncand > 3 || e.ndcand > 3)
             r.bad = true;
         if (!r.bad)
             merge_eni(d, &e);
     }
-    uint64_t nb = get_u64(&r);
+    uint64_t nb = flowlog__get_u64(&r);
     if (nb > MAX_BUCKETS)
         r.bad = true;
     for (uint64_t i = 0; i < nb && !r.bad; i++) {
-        uint64_t start = get_u64(&r), p[4];
+        uint64_t start = flowlog__get_u64(&r), p[4];
         for (int k = 0; k < 4; k++)
-            p[k] = get_u64(&r);
+            p[k] = flowlog__get_u64(&r);
         add_bucket(d, start, p);
     }
     for (int t = 0; t < 2 && !r.bad; t++) {
-        uint64_t n = get_u64(&r);
+        uint64_t n = flowlog__get_u64(&r);
         if (n > MAX_CLIENTS)
             r.bad = true;
         for (uint64_t i = 0; i < n && !r.bad; i++) {
             flowlog_addr ad;
-            get_addr(&r, &ad);
-            uint64_t x = get_u64(&r), y = get_u64(&r);
+            flowlog__get_addr(&r, &ad);
+            uint64_t x = flowlog__get_u64(&r), y = flowlog__get_u64(&r);
             if (t == 0)
                 add_sorted(d->clients, &d->nclients, MAX_CLIENTS, &ad, x, y, &d->overflow);
             else
