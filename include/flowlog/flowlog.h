@@ -19,6 +19,7 @@
 #include "record.h"
 #include "reader.h"
 #include "diag.h"
+#include "sweep.h"
 #include "query.h"
 
 #endif

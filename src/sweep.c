@@ -1,0 +1,612 @@
+#include "internal.h"
+#include "serial.h"
+
+#include <flowlog/diag.h>
+#include <flowlog/sweep.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Conversations live in fixed chunks so that growing never moves them (no
+ * realloc peak of old + new); an open-addressing index of 32-bit entry
+ * numbers finds them. */
+#define CHUNK_SHIFT 12
+#define CHUNK ((size_t)1 << CHUNK_SHIFT)
+#define DEFAULT_MAX_CONVERSATIONS 1000000
+#define DEFAULT_MAX_MEMORY ((int64_t)256 << 20)
+#define MIN_MAX_MEMORY ((int64_t)1 << 20)
+
+typedef struct conversation {
+    uint8_t client[16], server[16]; /* when undecided: the two ends in address order */
+    uint8_t family, protocol;
+    uint16_t port;
+    uint8_t undecided; /* the records did not say who is the client: the first sender is */
+    uint8_t flags[2];
+    uint32_t hash;
+    uint32_t first[2], last[2];
+    uint64_t records[2][2], packets[2][2], bytes[2][2]; /* [direction][reject] */
+} conversation;
+
+typedef struct ranked {
+    uint64_t packets;
+    const conversation *c;
+    uint32_t swapped; /* an undecided conversation whose second end sent first */
+    int verdict;
+} ranked;
+
+struct flowlog_sweep {
+    flowlog_allocator alloc;
+    uint64_t since, until;
+    uint64_t max_conversations;
+    size_t max_memory;
+    conversation **chunks;
+    size_t nchunks, chunk_cap;
+    uint32_t *slots; /* entry number + 1; 0 is empty */
+    size_t nslots;
+    uint64_t n, dropped;
+    ranked *ranks;
+    size_t nranks, ranks_cap;
+    bool ranked_valid;
+};
+
+static conversation *entry(const flowlog_sweep *s, uint64_t i)
+{
+    return &s->chunks[i >> CHUNK_SHIFT][i & (CHUNK - 1)];
+}
+
+size_t flowlog_sweep_memory(const flowlog_sweep *s)
+{
+    if (!s)
+        return 0;
+    return sizeof *s + s->nchunks * CHUNK * sizeof(conversation) + s->chunk_cap * sizeof *s->chunks +
+           s->nslots * sizeof *s->slots + s->ranks_cap * sizeof *s->ranks;
+}
+
+int flowlog_sweep_new(flowlog_sweep **out, const flowlog_allocator *a)
+{
+    if (!out)
+        return FLOWLOG_E_ARG;
+    *out = NULL;
+    flowlog_allocator al;
+    if (flowlog__allocator_init(&al, a) < 0)
+        return FLOWLOG_E_ARG;
+    flowlog_sweep *s = flowlog__calloc(&al, 1, sizeof *s);
+    if (!s)
+        return FLOWLOG_E_NOMEM;
+    s->alloc = al;
+    s->max_conversations = DEFAULT_MAX_CONVERSATIONS;
+    s->max_memory = (size_t)DEFAULT_MAX_MEMORY;
+    *out = s;
+    return FLOWLOG_OK;
+}
+
+void flowlog_sweep_free(flowlog_sweep *s)
+{
+    if (!s)
+        return;
+    flowlog_allocator al = s->alloc;
+    for (size_t i = 0; i < s->nchunks; i++)
+        FLOWLOG__FREE(&al, s->chunks[i], CHUNK * sizeof(conversation));
+    FLOWLOG__FREE(&al, s->chunks, s->chunk_cap * sizeof *s->chunks);
+    FLOWLOG__FREE(&al, s->slots, s->nslots * sizeof *s->slots);
+    FLOWLOG__FREE(&al, s->ranks, s->ranks_cap * sizeof *s->ranks);
+    FLOWLOG__FREE(&al, s, sizeof *s);
+}
+
+int flowlog_sweep_set(flowlog_sweep *s, int key, int64_t value)
+{
+    if (!s)
+        return FLOWLOG_E_ARG;
+    switch (key) {
+    case FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS:
+        if (value < 1 || value > INT32_MAX || (uint64_t)value < s->n)
+            return FLOWLOG_E_RANGE;
+        s->max_conversations = (uint64_t)value;
+        return FLOWLOG_OK;
+    case FLOWLOG_SWEEP_OPT_MAX_MEMORY:
+        if (value < MIN_MAX_MEMORY || (uint64_t)value > SIZE_MAX / 2 || (size_t)value < flowlog_sweep_memory(s))
+            return FLOWLOG_E_RANGE;
+        s->max_memory = (size_t)value;
+        return FLOWLOG_OK;
+    default:
+        return FLOWLOG_E_UNSUPPORTED;
+    }
+}
+
+int flowlog_sweep_set_window(flowlog_sweep *s, uint64_t since, uint64_t until)
+{
+    if (!s || (until && since > until))
+        return FLOWLOG_E_ARG;
+    s->since = since;
+    s->until = until;
+    return FLOWLOG_OK;
+}
+
+uint64_t flowlog_sweep_conversations(const flowlog_sweep *s)
+{
+    return s ? s->n : 0;
+}
+
+uint64_t flowlog_sweep_dropped(const flowlog_sweep *s)
+{
+    return s ? s->dropped : 0;
+}
+
+/* ---- the table ---- */
+
+static uint32_t key_hash(const conversation *k)
+{
+    uint64_t w[4];
+    memcpy(w, k->client, 16);
+    memcpy(w + 2, k->server, 16);
+    uint64_t h = ((uint64_t)k->family << 40 | (uint64_t)k->protocol << 32 | (uint64_t)k->port << 8 | k->undecided) *
+                 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 4; i++)
+        h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+    return (uint32_t)(h >> 32);
+}
+
+static bool key_equal(const conversation *a, const conversation *b)
+{
+    return a->hash == b->hash && a->port == b->port && a->protocol == b->protocol && a->family == b->family &&
+           a->undecided == b->undecided && memcmp(a->client, b->client, 16) == 0 &&
+           memcmp(a->server, b->server, 16) == 0;
+}
+
+/* Bytes after growing to hold n conversations: the ranking that finish will
+ * need is counted in, so the cap holds to the end. */
+static size_t memory_for(const flowlog_sweep *s, size_t nchunks, size_t nslots, uint64_t n)
+{
+    size_t chunk_ptrs = s->chunk_cap > nchunks ? s->chunk_cap : nchunks * 2;
+    return sizeof *s + nchunks * CHUNK * sizeof(conversation) + chunk_ptrs * sizeof *s->chunks +
+           nslots * sizeof *s->slots + (size_t)n * sizeof(ranked);
+}
+
+static int grow_slots(flowlog_sweep *s)
+{
+    size_t nslots = s->nslots ? s->nslots * 2 : 1024;
+    /* While rehashing, the old and the new index are both alive. */
+    if (memory_for(s, s->nchunks, nslots + s->nslots, s->n + 1) > s->max_memory || nslots > (size_t)UINT32_MAX)
+        return FLOWLOG_E_LIMIT;
+    uint32_t *slots = flowlog__calloc(&s->alloc, nslots, sizeof *slots);
+    if (!slots)
+        return FLOWLOG_E_NOMEM;
+    for (uint64_t i = 0; i < s->n; i++) {
+        size_t j = entry(s, i)->hash & (nslots - 1);
+        while (slots[j])
+            j = (j + 1) & (nslots - 1);
+        slots[j] = (uint32_t)i + 1;
+    }
+    FLOWLOG__FREE(&s->alloc, s->slots, s->nslots * sizeof *s->slots);
+    s->slots = slots;
+    s->nslots = nslots;
+    return FLOWLOG_OK;
+}
+
+static int add_chunk(flowlog_sweep *s)
+{
+    if (memory_for(s, s->nchunks + 1, s->nslots, s->n + 1) > s->max_memory)
+        return FLOWLOG_E_LIMIT;
+    if (s->nchunks == s->chunk_cap) {
+        size_t cap = s->chunk_cap ? s->chunk_cap * 2 : 16;
+        conversation **chunks = s->alloc.realloc(s->alloc.ctx, s->chunks, s->chunk_cap * sizeof *chunks,
+                                                 cap * sizeof *chunks);
+        if (!chunks)
+            return FLOWLOG_E_NOMEM;
+        s->chunks = chunks;
+        s->chunk_cap = cap;
+    }
+    conversation *c = s->alloc.alloc(s->alloc.ctx, CHUNK * sizeof *c);
+    if (!c)
+        return FLOWLOG_E_NOMEM;
+    s->chunks[s->nchunks++] = c;
+    return FLOWLOG_OK;
+}
+
+/* Find the conversation of key k or add it. NULL when it does not fit:
+ * *rc says whether a cap (FLOWLOG_E_LIMIT) or memory (FLOWLOG_E_NOMEM)
+ * stopped it. */
+static conversation *find_or_add(flowlog_sweep *s, const conversation *k, int *rc)
+{
+    if (s->nslots) {
+        size_t j = k->hash & (s->nslots - 1);
+        for (uint32_t e; (e = s->slots[j]) != 0; j = (j + 1) & (s->nslots - 1)) {
+            conversation *c = entry(s, e - 1);
+            if (key_equal(c, k))
+                return c;
+        }
+    }
+    if (s->n >= s->max_conversations) {
+        *rc = FLOWLOG_E_LIMIT;
+        return NULL;
+    }
+    if ((s->n + 1) * 2 > s->nslots && (*rc = grow_slots(s)) < 0)
+        return NULL;
+    if (s->n == s->nchunks * CHUNK && (*rc = add_chunk(s)) < 0)
+        return NULL;
+    conversation *c = entry(s, s->n);
+    memset(c, 0, sizeof *c);
+    memcpy(c->client, k->client, 16);
+    memcpy(c->server, k->server, 16);
+    c->family = k->family;
+    c->protocol = k->protocol;
+    c->port = k->port;
+    c->undecided = k->undecided;
+    c->hash = k->hash;
+    size_t j = k->hash & (s->nslots - 1);
+    while (s->slots[j])
+        j = (j + 1) & (s->nslots - 1);
+    s->slots[j] = (uint32_t)s->n + 1;
+    s->n++;
+    s->ranked_valid = false;
+    return c;
+}
+
+static uint32_t clamp32(uint64_t t)
+{
+    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static void add_evidence(conversation *c, const conversation *from)
+{
+    for (int d = 0; d < 2; d++) {
+        for (int r = 0; r < 2; r++) {
+            c->records[d][r] += from->records[d][r];
+            c->packets[d][r] += from->packets[d][r];
+            c->bytes[d][r] += from->bytes[d][r];
+        }
+        c->flags[d] |= from->flags[d];
+        if (from->first[d] && (!c->first[d] || from->first[d] < c->first[d]))
+            c->first[d] = from->first[d];
+        if (from->last[d] > c->last[d])
+            c->last[d] = from->last[d];
+    }
+}
+
+static uint64_t record_count(const conversation *c)
+{
+    return c->records[0][0] + c->records[0][1] + c->records[1][0] + c->records[1][1];
+}
+
+static int put(flowlog_sweep *s, const conversation *one)
+{
+    int rc = FLOWLOG_OK;
+    conversation *c = find_or_add(s, one, &rc);
+    if (!c) {
+        s->dropped += record_count(one);
+        return rc == FLOWLOG_E_NOMEM ? FLOWLOG_E_NOMEM : FLOWLOG_OK;
+    }
+    add_evidence(c, one);
+    s->ranked_valid = false;
+    return FLOWLOG_OK;
+}
+
+/* Which end is the server, from this record alone: 1 the destination, 0 the
+ * source, -1 the record does not say. */
+static int server_is_destination(int protocol, bool have_ports, uint64_t sport, uint64_t dport, bool have_flags,
+                                 uint64_t flags)
+{
+    if (!have_ports || sport == dport)
+        return -1;
+    if (protocol == 6 && have_flags) {
+        if ((flags & FLOWLOG_TCP_SYN_ACK) == FLOWLOG_TCP_SYN_ACK)
+            return 0;
+        if (flags & FLOWLOG_TCP_SYN)
+            return 1;
+    }
+    bool src_known = sport < 1024, dst_known = dport < 1024;
+    if (src_known != dst_known)
+        return dst_known;
+    return dport < sport;
+}
+
+int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec)
+{
+    if (!s || !rec)
+        return FLOWLOG_E_ARG;
+    flowlog_addr src, dst, p;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src) != FLOWLOG_OK ||
+        flowlog_record_get_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst) != FLOWLOG_OK)
+        return FLOWLOG_OK;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &p) == FLOWLOG_OK)
+        src = p;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &p) == FLOWLOG_OK)
+        dst = p;
+    uint64_t protocol;
+    int action;
+    if (src.family != dst.family || flowlog_record_get_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) != FLOWLOG_OK ||
+        protocol > 255 || flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) != FLOWLOG_OK)
+        return FLOWLOG_OK;
+    uint64_t start = 0, end = 0;
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start);
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, &end);
+    if (end < start)
+        end = start;
+    if ((s->since && end && end < s->since) || (s->until && start > s->until))
+        return FLOWLOG_OK;
+    uint64_t sport = 0, dport = 0, flags = 0, packets = 0, bytes = 0;
+    bool have_ports = flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport) == FLOWLOG_OK &&
+                      flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport) == FLOWLOG_OK &&
+                      sport <= 65535 && dport <= 65535;
+    bool have_flags = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK;
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
+
+    conversation one;
+    memset(&one, 0, sizeof one);
+    one.family = src.family;
+    one.protocol = (uint8_t)protocol;
+    int server_dst = server_is_destination((int)protocol, have_ports, sport, dport, have_flags, flags);
+    int dir;
+    if (server_dst < 0) {
+        one.undecided = 1;
+        one.port = (uint16_t)(have_ports ? dport : 0);
+        dir = memcmp(src.bytes, dst.bytes, 16) > 0;
+        memcpy(one.client, dir ? dst.bytes : src.bytes, 16);
+        memcpy(one.server, dir ? src.bytes : dst.bytes, 16);
+    } else {
+        dir = !server_dst;
+        one.port = (uint16_t)(server_dst ? dport : sport);
+        memcpy(one.client, server_dst ? src.bytes : dst.bytes, 16);
+        memcpy(one.server, server_dst ? dst.bytes : src.bytes, 16);
+    }
+    one.hash = key_hash(&one);
+    int reject = action == FLOWLOG_ACTION_REJECT;
+    one.records[dir][reject] = 1;
+    one.packets[dir][reject] = packets;
+    one.bytes[dir][reject] = bytes;
+    one.flags[dir] = (uint8_t)(have_flags ? flags : 0);
+    one.first[dir] = clamp32(start);
+    one.last[dir] = clamp32(end);
+    return put(s, &one);
+}
+
+/* ---- results ---- */
+
+static void counters(const conversation *c, int dir, uint64_t out[14])
+{
+    memset(out, 0, 14 * sizeof *out);
+    out[FLOWLOG_DIAG_RECORDS_ACCEPT] = c->records[dir][0];
+    out[FLOWLOG_DIAG_RECORDS_REJECT] = c->records[dir][1];
+    out[FLOWLOG_DIAG_PACKETS_ACCEPT] = c->packets[dir][0];
+    out[FLOWLOG_DIAG_PACKETS_REJECT] = c->packets[dir][1];
+    out[FLOWLOG_DIAG_BYTES_ACCEPT] = c->bytes[dir][0];
+    out[FLOWLOG_DIAG_BYTES_REJECT] = c->bytes[dir][1];
+    out[FLOWLOG_DIAG_TCP_FLAGS] = c->flags[dir];
+    out[FLOWLOG_DIAG_FIRST_TIME] = c->first[dir];
+    out[FLOWLOG_DIAG_LAST_TIME] = c->last[dir];
+}
+
+/* An undecided conversation's client is the end that sent first. */
+static bool swapped(const conversation *c)
+{
+    if (!c->undecided)
+        return false;
+    bool sent0 = c->records[0][0] | c->records[0][1], sent1 = c->records[1][0] | c->records[1][1];
+    if (!sent0 || !sent1)
+        return !sent0;
+    return c->first[1] < c->first[0];
+}
+
+static int verdict_of(const conversation *c, bool swap)
+{
+    uint64_t fwd[14], rev[14];
+    counters(c, swap, fwd);
+    counters(c, !swap, rev);
+    return flowlog__verdict(fwd, rev, c->protocol, false, false);
+}
+
+static bool is_problem(int verdict)
+{
+    return verdict == FLOWLOG_VERDICT_BLOCKED || verdict == FLOWLOG_VERDICT_RETURN_BLOCKED ||
+           verdict == FLOWLOG_VERDICT_REFUSED || verdict == FLOWLOG_VERDICT_NO_RESPONSE;
+}
+
+static int compare_ranked(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    if (a->packets != b->packets)
+        return a->packets > b->packets ? -1 : 1;
+    const conversation *x = a->c, *y = b->c;
+    const uint8_t *xc = a->swapped ? x->server : x->client, *yc = b->swapped ? y->server : y->client;
+    const uint8_t *xs = a->swapped ? x->client : x->server, *ys = b->swapped ? y->client : y->server;
+    int c;
+    if (x->family != y->family)
+        return x->family < y->family ? -1 : 1;
+    if ((c = memcmp(xc, yc, 16)) != 0 || (c = memcmp(xs, ys, 16)) != 0)
+        return c;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    if (x->protocol != y->protocol)
+        return x->protocol < y->protocol ? -1 : 1;
+    return x->undecided < y->undecided ? -1 : x->undecided > y->undecided;
+}
+
+int flowlog_sweep_finish(flowlog_sweep *s, size_t *count)
+{
+    if (!s || !count)
+        return FLOWLOG_E_ARG;
+    *count = 0;
+    if (s->ranks_cap < s->n) {
+        ranked *r = s->alloc.realloc(s->alloc.ctx, s->ranks, s->ranks_cap * sizeof *r, (size_t)s->n * sizeof *r);
+        if (!r)
+            return FLOWLOG_E_NOMEM;
+        s->ranks = r;
+        s->ranks_cap = (size_t)s->n;
+    }
+    s->nranks = 0;
+    for (uint64_t i = 0; i < s->n; i++) {
+        const conversation *c = entry(s, i);
+        bool swap = swapped(c);
+        int v = verdict_of(c, swap);
+        if (!is_problem(v))
+            continue;
+        ranked *r = &s->ranks[s->nranks++];
+        r->packets = c->packets[0][0] + c->packets[0][1] + c->packets[1][0] + c->packets[1][1];
+        r->c = c;
+        r->swapped = swap;
+        r->verdict = v;
+    }
+    qsort(s->ranks, s->nranks, sizeof *s->ranks, compare_ranked);
+    s->ranked_valid = true;
+    *count = s->nranks;
+    return FLOWLOG_OK;
+}
+
+int flowlog_sweep_result(const flowlog_sweep *s, size_t index, flowlog_addr *client, flowlog_addr *server,
+                         unsigned *port, int *protocol, int *verdict)
+{
+    if (!s)
+        return FLOWLOG_E_ARG;
+    if (!s->ranked_valid || index >= s->nranks)
+        return FLOWLOG_E_RANGE;
+    const ranked *r = &s->ranks[index];
+    const conversation *c = r->c;
+    if (client) {
+        memset(client, 0, sizeof *client);
+        client->family = c->family;
+        memcpy(client->bytes, r->swapped ? c->server : c->client, 16);
+    }
+    if (server) {
+        memset(server, 0, sizeof *server);
+        server->family = c->family;
+        memcpy(server->bytes, r->swapped ? c->client : c->server, 16);
+    }
+    if (port)
+        *port = c->port;
+    if (protocol)
+        *protocol = c->protocol;
+    if (verdict)
+        *verdict = r->verdict;
+    return FLOWLOG_OK;
+}
+
+uint64_t flowlog_sweep_count(const flowlog_sweep *s, size_t index, int direction, int counter)
+{
+    if (!s || !s->ranked_valid || index >= s->nranks || direction < 0 || direction > 1 || counter < 1 ||
+        counter > FLOWLOG_DIAG_LAST_TIME)
+        return 0;
+    uint64_t out[14];
+    counters(s->ranks[index].c, direction ^ (int)s->ranks[index].swapped, out);
+    return out[counter];
+}
+
+int flowlog_sweep_merge(flowlog_sweep *dst, const flowlog_sweep *src)
+{
+    if (!dst || !src || dst == src || dst->since != src->since || dst->until != src->until)
+        return FLOWLOG_E_ARG;
+    dst->dropped += src->dropped;
+    int rc = FLOWLOG_OK;
+    for (uint64_t i = 0; i < src->n; i++)
+        if (put(dst, entry(src, i)) < 0)
+            rc = FLOWLOG_E_NOMEM;
+    return rc;
+}
+
+/* ---- serialisation: "FLSW", version, length, window, dropped, conversations, CRC-32 ---- */
+
+#define SER_MAGIC "FLSW"
+#define SER_VERSION 1
+#define SER_CONVERSATION 152 /* bytes per conversation */
+
+int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_t size, size_t *needed)
+{
+    if (!s || !needed || (!buf && size))
+        return FLOWLOG_E_ARG;
+    flowlog__writer w = {buf, size, 0};
+    flowlog__put_bytes(&w, SER_MAGIC, 4);
+    flowlog__put_u64(&w, SER_VERSION);
+    flowlog__put_u64(&w, 0); /* total length, sealed below */
+    flowlog__put_u64(&w, s->since);
+    flowlog__put_u64(&w, s->until);
+    flowlog__put_u64(&w, s->dropped);
+    flowlog__put_u64(&w, s->n);
+    for (uint64_t i = 0; i < s->n; i++) {
+        const conversation *c = entry(s, i);
+        flowlog__put_bytes(&w, c->client, 16);
+        flowlog__put_bytes(&w, c->server, 16);
+        flowlog__put_u64(&w, (uint64_t)c->family | (uint64_t)c->protocol << 8 | (uint64_t)c->port << 16 |
+                                 (uint64_t)c->undecided << 32 | (uint64_t)c->flags[0] << 40 |
+                                 (uint64_t)c->flags[1] << 48);
+        flowlog__put_u64(&w, (uint64_t)c->first[0] | (uint64_t)c->last[0] << 32);
+        flowlog__put_u64(&w, (uint64_t)c->first[1] | (uint64_t)c->last[1] << 32);
+        for (int d = 0; d < 2; d++)
+            for (int r = 0; r < 2; r++) {
+                flowlog__put_u64(&w, c->records[d][r]);
+                flowlog__put_u64(&w, c->packets[d][r]);
+                flowlog__put_u64(&w, c->bytes[d][r]);
+            }
+    }
+    size_t total = w.pos + 4;
+    *needed = total;
+    if (!buf || size < total)
+        return buf ? FLOWLOG_E_RANGE : FLOWLOG_OK;
+    flowlog__seal(buf, w.pos);
+    return FLOWLOG_OK;
+}
+
+int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, const flowlog_allocator *a)
+{
+    if (!out || (!buf && len))
+        return FLOWLOG_E_ARG;
+    *out = NULL;
+    flowlog__reader r;
+    int rc = flowlog__unseal(buf, len, SER_MAGIC, SER_VERSION, &r);
+    if (rc < 0)
+        return rc;
+    uint64_t since = flowlog__get_u64(&r), until = flowlog__get_u64(&r);
+    uint64_t dropped = flowlog__get_u64(&r), n = flowlog__get_u64(&r);
+    /* The count is checked against the length before anything is allocated
+     * for it, so hostile bytes cannot ask for more memory than they carry. */
+    if (r.bad || (until && since > until) || n > (r.len - r.pos) / SER_CONVERSATION ||
+        r.len - r.pos != n * SER_CONVERSATION || n > INT32_MAX)
+        return FLOWLOG_E_CORRUPT;
+    flowlog_sweep *s;
+    if ((rc = flowlog_sweep_new(&s, a)) < 0)
+        return rc;
+    s->since = since;
+    s->until = until;
+    s->dropped = dropped;
+    /* n is bounded by the bytes given: load it all, then cap at what it holds. */
+    if (n > s->max_conversations)
+        s->max_conversations = n;
+    s->max_memory = SIZE_MAX / 2;
+    for (uint64_t i = 0; i < n && !r.bad && rc == FLOWLOG_OK; i++) {
+        conversation c;
+        memset(&c, 0, sizeof c);
+        flowlog__get_bytes(&r, c.client, 16);
+        flowlog__get_bytes(&r, c.server, 16);
+        uint64_t key = flowlog__get_u64(&r), t0 = flowlog__get_u64(&r), t1 = flowlog__get_u64(&r);
+        c.family = (uint8_t)key;
+        c.protocol = (uint8_t)(key >> 8);
+        c.port = (uint16_t)(key >> 16);
+        c.undecided = (uint8_t)(key >> 32);
+        c.flags[0] = (uint8_t)(key >> 40);
+        c.flags[1] = (uint8_t)(key >> 48);
+        c.first[0] = (uint32_t)t0;
+        c.last[0] = (uint32_t)(t0 >> 32);
+        c.first[1] = (uint32_t)t1;
+        c.last[1] = (uint32_t)(t1 >> 32);
+        for (int d = 0; d < 2; d++)
+            for (int k = 0; k < 2; k++) {
+                c.records[d][k] = flowlog__get_u64(&r);
+                c.packets[d][k] = flowlog__get_u64(&r);
+                c.bytes[d][k] = flowlog__get_u64(&r);
+            }
+        if ((c.family != FLOWLOG_AF_INET && c.family != FLOWLOG_AF_INET6) || c.undecided > 1 || key >> 56)
+            r.bad = true;
+        c.hash = key_hash(&c);
+        if (!r.bad)
+            rc = put(s, &c);
+    }
+    if (rc == FLOWLOG_OK && (r.bad || r.pos != r.len || s->dropped != dropped))
+        rc = FLOWLOG_E_CORRUPT;
+    size_t held = memory_for(s, s->nchunks, s->nslots, s->n);
+    s->max_memory = held > (size_t)DEFAULT_MAX_MEMORY ? held : (size_t)DEFAULT_MAX_MEMORY;
+    if (rc < 0) {
+        flowlog_sweep_free(s);
+        return rc;
+    }
+    *out = s;
+    return FLOWLOG_OK;
+}
