@@ -5,20 +5,31 @@
 
 /* Table capacities: fixed at flowlog_diag_new(), so feeding never allocates.
  * A full table sets FLOWLOG_WARN_TRUNCATED. */
-#define MAX_ENIS 8192      /* every ENI seen: own-address inference, NODATA/SKIPDATA counts */
+#define MAX_ENIS 6144      /* every ENI seen: own-address inference, NODATA/SKIPDATA counts */
+#define ENI_SLOTS 8192     /* the index over them: a power of two, at most 3/4 full */
 #define MAX_BUCKETS 4096
 #define MAX_CLIENTS 256
 #define MAX_ELSEWHERE 256
 #define ENI_ID_MAX 47
 #define NCOUNTERS 14
 
+/* What an ENI's own address can still be: the intersection of the address
+ * sets of its records. The canonical text of each candidate is kept beside
+ * it, so a record that names the candidate again (nearly every record) is
+ * checked with a memcmp instead of parsing two addresses. */
+typedef struct own_set {
+    uint8_t n; /* 0..2 candidates; 3 = nothing seen yet */
+    uint8_t len[2];
+    char text[2][48];
+    flowlog_addr addr[2];
+} own_set;
+
 typedef struct eni_state {
+    /* what every record looks at comes first, to share its cache lines */
+    uint8_t idlen;
     char id[ENI_ID_MAX + 1];
-    bool used;
-    uint8_t ncand;        /* 0..2 candidates for the ENI's own address; 3 = not yet seen */
-    flowlog_addr cand[2];
-    uint8_t ndcand;       /* own address from flow-direction: same scheme as ncand */
-    flowlog_addr dcand[2];
+    own_set own;          /* from the addresses of every record */
+    own_set dir_own;      /* from flow-direction: the destination of ingress, the source of egress */
     uint64_t counts[4];   /* forward accept, forward reject, reverse accept, reverse reject */
     unsigned io;
     uint64_t nodata, skipdata;
@@ -48,8 +59,10 @@ struct flowlog_diag {
     uint64_t dir[2][NCOUNTERS];
     unsigned seen_fields;  /* bits: 1 tcp-flags, 2 pkt addresses, 4 flow-direction, 8 any matched record */
     unsigned overflow;     /* FLOWLOG_WARN_TRUNCATED when a table filled */
-    eni_state *enis;       /* open addressing by id hash */
+    eni_state *enis;       /* in order of first sight */
     size_t neni;
+    uint16_t *eni_slots;   /* open addressing by id hash: index + 1, 0 empty */
+    uint16_t last_eni;     /* index + 1 of the ENI of the previous record */
     bucket *buckets;       /* sorted by start */
     size_t nbuckets;
     addr_count *clients;   /* sorted by address */
@@ -97,6 +110,7 @@ void flowlog_diag_free(flowlog_diag *d)
         return;
     flowlog_allocator al = d->alloc;
     FLOWLOG__FREE(&al, d->enis, MAX_ENIS * sizeof *d->enis);
+    FLOWLOG__FREE(&al, d->eni_slots, ENI_SLOTS * sizeof *d->eni_slots);
     FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
     FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
     FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
@@ -115,11 +129,12 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
     d->alloc = al;
     flowlog__error_clear(&d->err);
     d->enis = flowlog__calloc(&al, MAX_ENIS, sizeof *d->enis);
+    d->eni_slots = flowlog__calloc(&al, ENI_SLOTS, sizeof *d->eni_slots);
     d->buckets = flowlog__calloc(&al, MAX_BUCKETS, sizeof *d->buckets);
     d->clients = flowlog__calloc(&al, MAX_CLIENTS, sizeof *d->clients);
     d->elsewhere = flowlog__calloc(&al, MAX_ELSEWHERE, sizeof *d->elsewhere);
     d->involved = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved);
-    if (!d->enis || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
+    if (!d->enis || !d->eni_slots || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
         flowlog_diag_free(d);
         return FLOWLOG_E_NOMEM;
     }
@@ -192,12 +207,38 @@ static bool in_endpoint(bool any, const flowlog_addr *net, unsigned prefix, cons
     return any || flowlog_addr_in_cidr(a, net, prefix);
 }
 
+/* ENI ids and addresses are 8 to 24 bytes: three overlapping word loads
+ * cover them, without a call or a loop (this runs for every record). */
+static inline uint64_t load64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline bool same_text(const char *a, const char *b, size_t len)
+{
+    if (len >= 8 && len <= 24) {
+        size_t mid = len > 16 ? 8 : len - 8;
+        return ((load64(a) ^ load64(b)) | (load64(a + mid) ^ load64(b + mid)) |
+                (load64(a + len - 8) ^ load64(b + len - 8))) == 0;
+    }
+    return memcmp(a, b, len) == 0;
+}
+
 static uint64_t hash_id(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    uint64_t h = len * 0x9e3779b97f4a7c15ull;
+    if (len >= 8) {
+        size_t mid = len > 16 ? 8 : len - 8;
+        h = (h ^ load64(s)) * 0xff51afd7ed558ccdull;
+        h = (h ^ load64(s + mid) ^ (h >> 29)) * 0xff51afd7ed558ccdull;
+        h = (h ^ load64(s + len - 8) ^ (h >> 29)) * 0xff51afd7ed558ccdull;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    }
+    return h ^ (h >> 32);
 }
 
 /* Find or add an ENI. NULL when the table is full. */
@@ -205,28 +246,36 @@ static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
 {
     if (len > ENI_ID_MAX)
         len = ENI_ID_MAX;
-    size_t mask = MAX_ENIS - 1, i = (size_t)hash_id(id, len) & mask;
-    for (size_t probes = 0; probes < MAX_ENIS; probes++, i = (i + 1) & mask) {
-        eni_state *e = &d->enis[i];
-        if (!e->used) {
-            if (d->neni * 4 >= MAX_ENIS * 3) {
-                d->overflow |= FLOWLOG_WARN_TRUNCATED;
-                return NULL;
-            }
-            e->used = true;
-            memcpy(e->id, id, len);
-            e->id[len] = '\0';
-            e->ncand = 3;
-            e->ndcand = 3;
-            d->neni++;
-            d->involved_stale = true;
-            return e;
-        }
-        if (strlen(e->id) == len && memcmp(e->id, id, len) == 0)
+    if (d->last_eni) {
+        eni_state *e = &d->enis[d->last_eni - 1];
+        if (e->idlen == len && same_text(e->id, id, len))
             return e;
     }
-    d->overflow |= FLOWLOG_WARN_TRUNCATED;
-    return NULL;
+    size_t mask = ENI_SLOTS - 1, i = (size_t)hash_id(id, len) & mask;
+    for (;; i = (i + 1) & mask) {
+        uint16_t k = d->eni_slots[i];
+        if (!k)
+            break;
+        eni_state *e = &d->enis[k - 1];
+        if (e->idlen == len && same_text(e->id, id, len)) {
+            d->last_eni = k;
+            return e;
+        }
+    }
+    if (d->neni == MAX_ENIS) {
+        d->overflow |= FLOWLOG_WARN_TRUNCATED;
+        return NULL;
+    }
+    eni_state *e = &d->enis[d->neni++];
+    memcpy(e->id, id, len);
+    e->id[len] = '\0';
+    e->idlen = (uint8_t)len;
+    e->own.n = 3;
+    e->dir_own.n = 3;
+    d->eni_slots[i] = (uint16_t)d->neni;
+    d->last_eni = (uint16_t)d->neni;
+    d->involved_stale = true;
+    return e;
 }
 
 static bool addr_eq(const flowlog_addr *a, const flowlog_addr *b)
@@ -243,34 +292,56 @@ static int addr_cmp(const flowlog_addr *a, const flowlog_addr *b)
 
 /* Intersect a set of candidate addresses (3 = not yet seen) with a set of
  * one or two: the result does not depend on the order records come in. */
-static void narrow_set(flowlog_addr cand[2], uint8_t *ncand, const flowlog_addr *set, int n)
+static void narrow_addrs(own_set *o, const flowlog_addr *set, int n)
 {
-    if (*ncand == 3) {
-        *ncand = 0;
+    if (o->n == 3) {
+        o->n = 0;
         for (int i = 0; i < n; i++)
             if (!(i == 1 && addr_eq(&set[0], &set[1])))
-                cand[(*ncand)++] = set[i];
-        if (*ncand == 2 && addr_cmp(&cand[0], &cand[1]) > 0) {
-            flowlog_addr t = cand[0];
-            cand[0] = cand[1];
-            cand[1] = t;
+                o->addr[o->n++] = set[i];
+        if (o->n == 2 && addr_cmp(&o->addr[0], &o->addr[1]) > 0) {
+            flowlog_addr t = o->addr[0];
+            o->addr[0] = o->addr[1];
+            o->addr[1] = t;
         }
-        return;
+    } else {
+        uint8_t kept = 0;
+        for (int i = 0; i < o->n; i++) {
+            bool found = false;
+            for (int j = 0; j < n; j++)
+                found = found || addr_eq(&o->addr[i], &set[j]);
+            if (found)
+                o->addr[kept++] = o->addr[i];
+        }
+        o->n = kept;
     }
-    uint8_t kept = 0;
-    for (int i = 0; i < *ncand; i++) {
-        bool found = false;
-        for (int j = 0; j < n; j++)
-            found = found || addr_eq(&cand[i], &set[j]);
-        if (found)
-            cand[kept++] = cand[i];
+    for (int i = 0; i < o->n; i++) {
+        int len = flowlog_addr_format(&o->addr[i], o->text[i], sizeof o->text[i]);
+        o->len[i] = (uint8_t)(len > 0 ? len : 0);
     }
-    *ncand = kept;
 }
 
-static void narrow(eni_state *e, const flowlog_addr *set, int n)
+/* The same with the addresses as the record writes them. */
+static void narrow_spans(own_set *o, const flowlog_span *set, int n)
 {
-    narrow_set(e->cand, &e->ncand, set, n);
+    if (o->n == 0)
+        return;
+    if (o->n != 3) {
+        bool all_named = true;
+        for (int i = 0; i < o->n && all_named; i++) {
+            bool found = false;
+            for (int j = 0; j < n && !found; j++)
+                found = set[j].len == o->len[i] && same_text(set[j].ptr, o->text[i], set[j].len);
+            all_named = found;
+        }
+        if (all_named)
+            return;
+    }
+    flowlog_addr addrs[2];
+    for (int j = 0; j < n; j++)
+        if (flowlog_addr_parse(set[j].ptr, set[j].len, &addrs[j]) != FLOWLOG_OK)
+            return;
+    narrow_addrs(o, addrs, n);
 }
 
 static void add_sorted(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a,
@@ -338,56 +409,89 @@ static void max_time(uint64_t *slot, uint64_t t)
         *slot = t;
 }
 
+/* A protocol number or port straight from its text: these are read for
+ * every record, and are 1 to 5 digits. Anything else is not a match. */
+static bool small_uint(const flowlog_record *rec, uint32_t field, uint64_t *out)
+{
+    int c = flowlog__schema_col(rec->schema, field);
+    if (c < 0 || (size_t)c >= rec->n)
+        return false;
+    const flowlog_span *sp = &rec->spans[c];
+    if (sp->len == 0 || sp->len > 5)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < sp->len; i++) {
+        unsigned digit = (unsigned char)sp->ptr[i] - '0';
+        if (digit > 9)
+            return false;
+        v = v * 10 + digit;
+    }
+    *out = v;
+    return true;
+}
+
+/* A field's text as the record holds it; false when absent or '-'. */
+static bool field_span(const flowlog_record *rec, uint32_t field, flowlog_span *out)
+{
+    int c = flowlog__schema_col(rec->schema, field);
+    if (c < 0 || (size_t)c >= rec->n)
+        return false;
+    *out = rec->spans[c];
+    return !(out->len == 1 && out->ptr[0] == '-');
+}
+
 int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
 {
     if (!d || !rec)
         return FLOWLOG_E_ARG;
     const flowlog_schema *s = flowlog_record_schema(rec);
     flowlog_span eni_id;
-    bool have_eni = flowlog_record_get_str(rec, FLOWLOG_FIELD_INTERFACE_ID, &eni_id) == FLOWLOG_OK;
+    bool have_eni = field_span(rec, FLOWLOG_FIELD_INTERFACE_ID, &eni_id);
     if (!have_eni && stream) {
         eni_id.ptr = stream;
         eni_id.len = strlen(stream);
         have_eni = eni_id.len > 0;
     }
-    int status = 0;
-    (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
-    eni_state *eni = NULL;
-    if (status == FLOWLOG_STATUS_NODATA || status == FLOWLOG_STATUS_SKIPDATA) {
-        if (have_eni && (eni = eni_slot(d, eni_id.ptr, eni_id.len)) != NULL) {
-            if (status == FLOWLOG_STATUS_NODATA)
-                eni->nodata++;
-            else
-                eni->skipdata++;
-        }
+    eni_state *eni = have_eni ? eni_slot(d, eni_id.ptr, eni_id.len) : NULL;
+    /* Most records are not about the question; they are read only as far as
+     * the ENI's own address needs, in text, and the protocol and ports. */
+    flowlog_span pair[2];
+    if (!field_span(rec, FLOWLOG_FIELD_SRCADDR, &pair[0]) || !field_span(rec, FLOWLOG_FIELD_DSTADDR, &pair[1])) {
+        int status = 0;
+        (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
+        if (eni && status == FLOWLOG_STATUS_NODATA)
+            eni->nodata++;
+        else if (eni && status == FLOWLOG_STATUS_SKIPDATA)
+            eni->skipdata++;
         return FLOWLOG_OK;
     }
-    flowlog_addr src, dst, psrc, pdst;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src) != FLOWLOG_OK ||
-        flowlog_record_get_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst) != FLOWLOG_OK)
-        return FLOWLOG_OK;
     int direction = 0;
-    bool have_dir = flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction) == FLOWLOG_OK;
-    if (have_eni && (eni = eni_slot(d, eni_id.ptr, eni_id.len)) != NULL) {
-        flowlog_addr pair[2] = {src, dst};
-        narrow(eni, pair, 2);
+    bool have_dir = flowlog__schema_col(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0 &&
+                    flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction) == FLOWLOG_OK;
+    if (eni) {
+        narrow_spans(&eni->own, pair, 2);
         if (have_dir)
-            narrow_set(eni->dcand, &eni->ndcand, direction == FLOWLOG_DIRECTION_INGRESS ? &dst : &src, 1);
+            narrow_spans(&eni->dir_own, &pair[direction == FLOWLOG_DIRECTION_INGRESS ? 1 : 0], 1);
     }
     uint64_t protocol;
-    if (flowlog_record_get_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) != FLOWLOG_OK ||
-        protocol != (uint64_t)d->protocol)
+    if (!small_uint(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) || protocol != (uint64_t)d->protocol)
+        return FLOWLOG_OK;
+    uint64_t sport = 0, dport = 0;
+    bool icmp = is_icmp(d->protocol);
+    if (!icmp && (!small_uint(rec, FLOWLOG_FIELD_SRCPORT, &sport) || !small_uint(rec, FLOWLOG_FIELD_DSTPORT, &dport)))
+        return FLOWLOG_OK;
+    bool port_fwd = icmp || (dport >= d->port_lo && dport <= d->port_hi);
+    bool port_rev = icmp || (sport >= d->port_lo && sport <= d->port_hi);
+    if (!port_fwd && !port_rev)
         return FLOWLOG_OK;
     /* The packet-level addresses name the real endpoints behind NAT and
      * transit gateways. */
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &psrc) == FLOWLOG_OK)
-        src = psrc;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &pdst) == FLOWLOG_OK)
-        dst = pdst;
-    uint64_t sport = 0, dport = 0;
-    bool icmp = is_icmp(d->protocol);
-    if (!icmp && (flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport) != FLOWLOG_OK ||
-                  flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport) != FLOWLOG_OK))
+    flowlog_addr src, dst;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &src) != FLOWLOG_OK &&
+        flowlog_addr_parse(pair[0].ptr, pair[0].len, &src) != FLOWLOG_OK)
+        return FLOWLOG_OK;
+    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &dst) != FLOWLOG_OK &&
+        flowlog_addr_parse(pair[1].ptr, pair[1].len, &dst) != FLOWLOG_OK)
         return FLOWLOG_OK;
     uint64_t start = 0, end = 0;
     (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start);
@@ -401,8 +505,6 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     bool dst_server = in_endpoint(d->server_any, &d->server_net, d->server_prefix, &dst);
     bool src_server = in_endpoint(d->server_any, &d->server_net, d->server_prefix, &src);
     bool dst_client = in_endpoint(d->client_any, &d->client_net, d->client_prefix, &dst);
-    bool port_fwd = icmp || (dport >= d->port_lo && dport <= d->port_hi);
-    bool port_rev = icmp || (sport >= d->port_lo && sport <= d->port_hi);
     int dir;
     if (src_client && dst_server && port_fwd)
         dir = FLOWLOG_DIAG_FORWARD;
@@ -465,13 +567,14 @@ static bool is_private_v4(const flowlog_addr *a)
 static int eni_side(const flowlog_diag *d, const eni_state *e)
 {
     const flowlog_addr *own = NULL;
-    if (e->ncand == 1)
-        own = &e->cand[0];
-    else if (e->ndcand == 1)
-        own = &e->dcand[0];
-    else if (e->ncand == 2 && is_private_v4(&e->cand[0]) != is_private_v4(&e->cand[1]))
+    const own_set *o = &e->own;
+    if (o->n == 1)
+        own = &o->addr[0];
+    else if (e->dir_own.n == 1)
+        own = &e->dir_own.addr[0];
+    else if (o->n == 2 && is_private_v4(&o->addr[0]) != is_private_v4(&o->addr[1]))
         /* An ENI's IPv4 address in its records is always its private one. */
-        own = is_private_v4(&e->cand[0]) ? &e->cand[0] : &e->cand[1];
+        own = is_private_v4(&o->addr[0]) ? &o->addr[0] : &o->addr[1];
     if (!own)
         return FLOWLOG_SIDE_UNKNOWN;
     bool server = !d->server_any && flowlog_addr_in_cidr(own, &d->server_net, d->server_prefix);
@@ -498,9 +601,9 @@ static void refresh_involved(const flowlog_diag *cd)
     if (!d->involved_stale)
         return;
     d->ninvolved = 0;
-    for (uint32_t i = 0; i < MAX_ENIS; i++) {
+    for (uint32_t i = 0; i < d->neni; i++) {
         const eni_state *e = &d->enis[i];
-        if (e->used && (e->counts[0] | e->counts[1] | e->counts[2] | e->counts[3]))
+        if ((e->counts[0] | e->counts[1] | e->counts[2] | e->counts[3]))
             d->involved[d->ninvolved++] = i;
     }
     /* insertion sort: few ENIs carry one conversation */
@@ -716,10 +819,10 @@ static void merge_eni(flowlog_diag *dst, const eni_state *src)
     eni_state *e = eni_slot(dst, src->id, strlen(src->id));
     if (!e)
         return;
-    if (src->ncand != 3)
-        narrow(e, src->cand, src->ncand);
-    if (src->ndcand != 3)
-        narrow_set(e->dcand, &e->ndcand, src->dcand, src->ndcand);
+    if (src->own.n != 3)
+        narrow_addrs(&e->own, src->own.addr, src->own.n);
+    if (src->dir_own.n != 3)
+        narrow_addrs(&e->dir_own, src->dir_own.addr, src->dir_own.n);
     for (int k = 0; k < 4; k++)
         e->counts[k] += src->counts[k];
     e->io |= src->io;
@@ -750,9 +853,8 @@ int flowlog_diag_merge(flowlog_diag *dst, const flowlog_diag *src)
     }
     dst->seen_fields |= src->seen_fields;
     dst->overflow |= src->overflow;
-    for (size_t i = 0; i < MAX_ENIS; i++)
-        if (src->enis[i].used)
-            merge_eni(dst, &src->enis[i]);
+    for (size_t i = 0; i < src->neni; i++)
+        merge_eni(dst, &src->enis[i]);
     for (size_t i = 0; i < src->nbuckets; i++)
         add_bucket(dst, src->buckets[i].start, src->buckets[i].packets);
     for (size_t i = 0; i < src->nclients; i++)
@@ -794,17 +896,15 @@ int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t
     flowlog__put_u64(&w, d->seen_fields);
     flowlog__put_u64(&w, d->overflow);
     flowlog__put_u64(&w, d->neni);
-    for (size_t i = 0; i < MAX_ENIS; i++) {
+    for (size_t i = 0; i < d->neni; i++) {
         const eni_state *e = &d->enis[i];
-        if (!e->used)
-            continue;
         flowlog__put_bytes(&w, e->id, sizeof e->id);
-        flowlog__put_u64(&w, e->ncand);
-        flowlog__put_addr(&w, &e->cand[0]);
-        flowlog__put_addr(&w, &e->cand[1]);
-        flowlog__put_u64(&w, e->ndcand);
-        flowlog__put_addr(&w, &e->dcand[0]);
-        flowlog__put_addr(&w, &e->dcand[1]);
+        const own_set *sets[2] = {&e->own, &e->dir_own};
+        for (int k = 0; k < 2; k++) {
+            flowlog__put_u64(&w, sets[k]->n);
+            flowlog__put_addr(&w, &sets[k]->addr[0]);
+            flowlog__put_addr(&w, &sets[k]->addr[1]);
+        }
         for (int k = 0; k < 4; k++)
             flowlog__put_u64(&w, e->counts[k]);
         flowlog__put_u64(&w, e->io);
@@ -871,26 +971,29 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
     d->seen_fields = (unsigned)flowlog__get_u64(&r);
     d->overflow = (unsigned)flowlog__get_u64(&r) & FLOWLOG_WARN_TRUNCATED;
     uint64_t neni = flowlog__get_u64(&r);
-    if (neni > MAX_ENIS * 3 / 4)
+    if (neni > MAX_ENIS)
         r.bad = true;
     for (uint64_t i = 0; i < neni && !r.bad; i++) {
         eni_state e;
         memset(&e, 0, sizeof e);
         flowlog__get_bytes(&r, e.id, sizeof e.id);
         e.id[ENI_ID_MAX] = '\0';
-        e.ncand = (uint8_t)flowlog__get_u64(&r);
-        flowlog__get_addr(&r, &e.cand[0]);
-        flowlog__get_addr(&r, &e.cand[1]);
-        e.ndcand = (uint8_t)flowlog__get_u64(&r);
-        flowlog__get_addr(&r, &e.dcand[0]);
-        flowlog__get_addr(&r, &e.dcand[1]);
+        own_set *sets[2] = {&e.own, &e.dir_own};
+        for (int k = 0; k < 2; k++) {
+            uint64_t n = flowlog__get_u64(&r);
+            sets[k]->n = (uint8_t)(n > 3 ? 3 : n);
+            r.bad = r.bad || n > 3;
+            flowlog__get_addr(&r, &sets[k]->addr[0]);
+            flowlog__get_addr(&r, &sets[k]->addr[1]);
+            /* A candidate must be an address. */
+            for (uint64_t c = 0; c < n && c < 2; c++)
+                r.bad = r.bad || sets[k]->addr[c].family == 0;
+        }
         for (int k = 0; k < 4; k++)
             e.counts[k] = flowlog__get_u64(&r);
         e.io = (unsigned)flowlog__get_u64(&r) & 3u;
         e.nodata = flowlog__get_u64(&r);
         e.skipdata = flowlog__get_u64(&r);
-        if (e.ncand > 3 || e.ndcand > 3)
-            r.bad = true;
         if (!r.bad)
             merge_eni(d, &e);
     }

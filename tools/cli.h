@@ -6,6 +6,7 @@
 #include <flowlog/reader.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Options every reading command takes. */
@@ -41,6 +42,20 @@ void cli_input_close(cli_input *in);
 
 /* JSON output into a stdio stream. */
 void json_string(FILE *f, const char *s, size_t len);
+
+/* Diagnosis output shared by a question and the sweep (cmd_diagnose.c). */
+#define DIAG_COUNTERS 14 /* enum flowlog_diag_counter, 1-based */
+void diag_format_time(uint64_t t, char *buf, size_t n);
+void diag_json_evidence(const uint64_t counters[DIAG_COUNTERS]);
+
+/* `flowlog diagnose` without a question (cmd_sweep.c). */
+typedef struct sweep_options {
+    bool json;
+    uint64_t since, until;
+    long long max_conversations; /* 0: the library's default */
+    long long top;               /* results shown; -1: all */
+} sweep_options;
+int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options *o);
 
 int cmd_parse(int argc, char **argv);
 int cmd_fields(int argc, char **argv);

@@ -11,8 +11,13 @@ static void usage(FILE *f)
 {
     fputs("usage: flowlog diagnose --client A --server B --port P[-Q] [--protocol tcp|udp|icmp|N]\n"
           "                        [--since T] [--until T] [--json] [--bucket SECONDS] [PATH...]\n"
+          "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N] [PATH...]\n"
           "Tell why A cannot reach B on port P, and which layer is to blame: prints the verdict,\n"
           "the evidence in both directions, a timeline and what to check next.\n"
+          "Without a question, sweep: list every client -> server:port conversation that is\n"
+          "blocked, return-blocked, refused or unanswered, most packets first (--top N rows,\n"
+          "default 20 on text and all in JSON; 0 = all; at most --max-conversations are kept,\n"
+          "default 1000000, and a fuller table is reported as truncated).\n"
           "A and B are addresses or CIDRs (or 'any'); T is Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z.\n"
           "Verdicts: no-traffic blocked return-blocked refused no-response established intermittent.\n",
           f);
@@ -67,7 +72,7 @@ static int parse_time(const char *s, uint64_t *out)
     return 0;
 }
 
-static void format_time(uint64_t t, char *buf, size_t n)
+void diag_format_time(uint64_t t, char *buf, size_t n)
 {
     if (!t) {
         snprintf(buf, n, "-");
@@ -109,8 +114,8 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
             flags_text(rej ? 0 : flowlog_diag_count(d, dir, FLOWLOG_DIAG_TCP_FLAGS), flags, sizeof flags);
             if (protocol != 6 || rej)
                 snprintf(flags, sizeof flags, "%s", rej ? "" : "-");
-            format_time(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT), first, sizeof first);
-            format_time(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT), last, sizeof last);
+            diag_format_time(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT), first, sizeof first);
+            diag_format_time(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT), last, sizeof last);
             printf("%-16s %9" PRIu64 " %12" PRIu64 " %14" PRIu64 "  %-15s %-19s %-19s\n",
                    dir ? (rej ? "reverse REJECT" : "reverse ACCEPT") : (rej ? "forward REJECT" : "forward ACCEPT"), recs,
                    flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_PACKETS_REJECT : FLOWLOG_DIAG_PACKETS_ACCEPT),
@@ -146,7 +151,7 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
             size_t idx = n > 40 ? i * n / 40 : i;
             char when[32];
             (void)flowlog_diag_interval(d, idx, &start, p);
-            format_time(start, when, sizeof when);
+            diag_format_time(start, when, sizeof when);
             char bar[2][48];
             for (int dir = 0; dir < 2; dir++) {
                 int a = (int)((p[dir * 2] * 10 + max - 1) / max), r = (int)((p[dir * 2 + 1] * 10 + max - 1) / max);
@@ -197,16 +202,22 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
     }
 }
 
-static void json_direction(const flowlog_diag *d, int dir)
+void diag_json_evidence(const uint64_t c[DIAG_COUNTERS])
 {
     printf("{\"records_accept\":%" PRIu64 ",\"records_reject\":%" PRIu64 ",\"packets_accept\":%" PRIu64
            ",\"packets_reject\":%" PRIu64 ",\"bytes_accept\":%" PRIu64 ",\"bytes_reject\":%" PRIu64
            ",\"tcp_flags\":%" PRIu64 ",\"first\":%" PRIu64 ",\"last\":%" PRIu64 "}",
-           flowlog_diag_count(d, dir, FLOWLOG_DIAG_RECORDS_ACCEPT), flowlog_diag_count(d, dir, FLOWLOG_DIAG_RECORDS_REJECT),
-           flowlog_diag_count(d, dir, FLOWLOG_DIAG_PACKETS_ACCEPT), flowlog_diag_count(d, dir, FLOWLOG_DIAG_PACKETS_REJECT),
-           flowlog_diag_count(d, dir, FLOWLOG_DIAG_BYTES_ACCEPT), flowlog_diag_count(d, dir, FLOWLOG_DIAG_BYTES_REJECT),
-           flowlog_diag_count(d, dir, FLOWLOG_DIAG_TCP_FLAGS), flowlog_diag_count(d, dir, FLOWLOG_DIAG_FIRST_TIME),
-           flowlog_diag_count(d, dir, FLOWLOG_DIAG_LAST_TIME));
+           c[FLOWLOG_DIAG_RECORDS_ACCEPT], c[FLOWLOG_DIAG_RECORDS_REJECT], c[FLOWLOG_DIAG_PACKETS_ACCEPT],
+           c[FLOWLOG_DIAG_PACKETS_REJECT], c[FLOWLOG_DIAG_BYTES_ACCEPT], c[FLOWLOG_DIAG_BYTES_REJECT],
+           c[FLOWLOG_DIAG_TCP_FLAGS], c[FLOWLOG_DIAG_FIRST_TIME], c[FLOWLOG_DIAG_LAST_TIME]);
+}
+
+static void json_direction(const flowlog_diag *d, int dir)
+{
+    uint64_t c[DIAG_COUNTERS];
+    for (int k = 0; k < DIAG_COUNTERS; k++)
+        c[k] = flowlog_diag_count(d, dir, k);
+    diag_json_evidence(c);
 }
 
 static void print_json(const flowlog_diag *d)
@@ -278,9 +289,11 @@ int cmd_diagnose(int argc, char **argv)
     cli_input in = {0};
     const char *client = NULL, *server = NULL, *port = NULL, *proto = "tcp", *since = NULL, *until = NULL;
     long bucket = 60;
+    long long max_conversations = 0, top = -2;
     bool json = false;
     char **paths = argv + 1;
     int npaths = 0;
+    in.lazy = true; /* only the fields the diagnosis reads are converted, each checked as it is read */
     for (int i = 1; i < argc; i++) {
         int taken = cli_input_option(&in, argc, argv, &i);
         if (taken < 0)
@@ -302,6 +315,18 @@ int cmd_diagnose(int argc, char **argv)
             bucket = strtol(argv[++i], NULL, 10);
             continue;
         }
+        if ((!strcmp(argv[i], "--max-conversations") || !strcmp(argv[i], "--top")) && i + 1 < argc) {
+            bool is_top = !strcmp(argv[i], "--top");
+            char *end;
+            long long v = strtoll(argv[i + 1], &end, 10);
+            if (*end || !*argv[i + 1] || v < (is_top ? 0 : 1)) {
+                fprintf(stderr, "flowlog diagnose: %s takes a number%s\n", argv[i], is_top ? " (0: all)" : " of at least 1");
+                return 2;
+            }
+            *(is_top ? &top : &max_conversations) = v;
+            i++;
+            continue;
+        }
         if (!strcmp(argv[i], "--json")) {
             json = true;
             continue;
@@ -316,6 +341,15 @@ int cmd_diagnose(int argc, char **argv)
         return 2;
     }
     bool icmp = protocol == 1 || protocol == 58;
+    uint64_t t_since = 0, t_until = 0;
+    if ((since && parse_time(since, &t_since)) || (until && parse_time(until, &t_until))) {
+        fprintf(stderr, "flowlog diagnose: a time is Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z\n");
+        return 2;
+    }
+    if (!client && !server && !port) {
+        sweep_options o = {json, t_since, t_until, max_conversations, top == -2 ? (json ? -1 : 20) : top == 0 ? -1 : top};
+        return diagnose_sweep(&in, paths, npaths, &o);
+    }
     if (!client || !server || (!port && !icmp)) {
         fprintf(stderr, "flowlog diagnose: give --client, --server and --port (a port is not needed for ICMP)\n");
         usage(stderr);
@@ -343,11 +377,6 @@ int cmd_diagnose(int argc, char **argv)
                     k ? "server" : "client", ep);
             return 2;
         }
-    }
-    uint64_t t_since = 0, t_until = 0;
-    if ((since && parse_time(since, &t_since)) || (until && parse_time(until, &t_until))) {
-        fprintf(stderr, "flowlog diagnose: a time is Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z\n");
-        return 2;
     }
     flowlog_diag *d;
     if (flowlog_diag_new(&d, client, server, lo, hi, protocol, NULL) != FLOWLOG_OK ||
