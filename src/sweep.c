@@ -422,6 +422,33 @@ static int compare_ranked(const void *pa, const void *pb)
     return x->undecided < y->undecided ? -1 : x->undecided > y->undecided;
 }
 
+/* Heap sort: in place, because a sort's scratch buffer would not be within
+ * the memory cap (glibc's qsort allocates one as large as the array). */
+static void sift_down(ranked *r, size_t root, size_t n)
+{
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && compare_ranked(&r[child], &r[child + 1]) < 0)
+            child++;
+        if (compare_ranked(&r[root], &r[child]) >= 0)
+            return;
+        ranked t = r[root];
+        r[root] = r[child];
+        r[child] = t;
+    }
+}
+
+static void sort_ranked(ranked *r, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(r, i, n);
+    for (size_t end = n; end-- > 1;) {
+        ranked t = r[0];
+        r[0] = r[end];
+        r[end] = t;
+        sift_down(r, 0, end);
+    }
+}
+
 int flowlog_sweep_finish(flowlog_sweep *s, size_t *count)
 {
     if (!s || !count)
@@ -447,7 +474,7 @@ int flowlog_sweep_finish(flowlog_sweep *s, size_t *count)
         r->swapped = swap;
         r->verdict = v;
     }
-    qsort(s->ranks, s->nranks, sizeof *s->ranks, compare_ranked);
+    sort_ranked(s->ranks, s->nranks);
     s->ranked_valid = true;
     *count = s->nranks;
     return FLOWLOG_OK;
