@@ -312,18 +312,30 @@ int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *ma
     int rc;
     *made = 0;
     if (!r->gz_mode) {
-        size_t got;
-        rc = raw_read(r, (uint8_t *)dst, room, &got, why);
-        if (rc != FLOWLOG_OK)
+        size_t got, held = 0;
+        if (r->have_sniff) {
+            dst[0] = (char)r->sniff_byte;
+            r->have_sniff = false;
+            held = 1;
+        }
+        rc = raw_read(r, (uint8_t *)dst + held, room - held, &got, why);
+        if (rc != FLOWLOG_OK) {
+            r->have_sniff = held;
             return rc;
+        }
+        got += held;
         if (!r->detected_gz) {
             /* Content, not the name, says gzip: the magic 1f 8b at the start.
-             * A first read of one byte waits for the second. */
+             * A first read of one byte waits for the second; a push input
+             * may have to wait for its next chunk, so the byte is held. */
             if (got == 1 && !r->raw_eof) {
                 size_t more;
                 rc = raw_read(r, (uint8_t *)dst + 1, room - 1, &more, why);
-                if (rc != FLOWLOG_OK)
+                if (rc != FLOWLOG_OK) {
+                    r->sniff_byte = (uint8_t)dst[0];
+                    r->have_sniff = true;
                     return rc;
+                }
                 got += more;
             }
             r->detected_gz = true;
@@ -406,7 +418,7 @@ static int open_next_input(flowlog_reader *r)
         r->max_line = r->max_line_next;
         r->max_line_next = 0;
     }
-    r->raw_eof = r->gz_mode = r->detected_gz = r->gz_finished = false;
+    r->raw_eof = r->gz_mode = r->detected_gz = r->gz_finished = r->have_sniff = false;
     r->dec_eof = r->decoded_all = r->discarding = r->piped = false;
     r->deferred_rc = 0;
     r->form = FORM_DETECT;

@@ -106,6 +106,10 @@ struct flowlog_reader {
     /* the input being read */
     flowlog__input *in;
     bool in_open, raw_eof, gz_mode, detected_gz;
+    /* A push input's first chunk of one byte: held until the second byte
+     * says whether the input is gzip. */
+    bool have_sniff;
+    uint8_t sniff_byte;
     input_form form;
     size_t mem_pos;
     const uint8_t *push_ptr;

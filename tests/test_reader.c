@@ -56,6 +56,77 @@ static flowlog_reader *memory_reader(const char *text, size_t len)
     return r;
 }
 
+static size_t gzip_into(const char *text, size_t len, unsigned char *out, size_t cap)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)(uintptr_t)text;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t n = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return n;
+}
+
+/* Push the whole input in chunks of `chunk` bytes; return the reader, drained. */
+static void push_in_chunks(const void *data, size_t len, size_t chunk, tally *t, uint64_t *lines)
+{
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_begin_push(r, "push"), FLOWLOG_OK);
+    const char *p = data;
+    size_t pos = 0;
+    memset(t, 0, sizeof *t);
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_NEED_MORE) {
+            size_t n = len - pos < chunk ? len - pos : chunk;
+            assert_int_equal(flowlog_reader_push(r, p + pos, n), FLOWLOG_OK);
+            pos += n;
+            continue;
+        }
+        if (rc < 0) {
+            t->errors++;
+            continue;
+        }
+        uint64_t v;
+        t->records++;
+        if (flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &v) == FLOWLOG_OK)
+            t->ports_sum += v;
+    }
+    *lines = flowlog_reader_count(r, FLOWLOG_COUNT_LINES);
+    flowlog_reader_free(r);
+}
+
+/* Chunks of any size, down to one byte, give every line, plain or gzip:
+ * the gzip test needs two bytes, which may come in two chunks. */
+static void tiny_chunks(void **state)
+{
+    (void)state;
+    static const char text[] = HDR "\r\n" REC1 "\r\n\n" REC2 "\n" REC1;
+    unsigned char gz[1024];
+    size_t gzlen = gzip_into(text, sizeof text - 1, gz, sizeof gz);
+    for (size_t chunk = 1; chunk <= 9; chunk++) {
+        tally t;
+        uint64_t lines;
+        push_in_chunks(text, sizeof text - 1, chunk, &t, &lines);
+        assert_int_equal(t.records, 3);
+        assert_int_equal(t.errors, 0);
+        assert_int_equal(t.ports_sum, 22 + 3389 + 22);
+        assert_int_equal(lines, 5);
+        push_in_chunks(gz, gzlen, chunk, &t, &lines);
+        assert_int_equal(t.records, 3);
+        assert_int_equal(t.errors, 0);
+        assert_int_equal(lines, 5);
+    }
+}
+
 static void record_split_at_every_byte(void **state)
 {
     (void)state;
@@ -104,20 +175,6 @@ static void record_split_at_every_byte(void **state)
     }
 }
 
-static size_t gzip_into(const char *text, size_t len, unsigned char *out, size_t cap)
-{
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    zs.next_in = (Bytef *)(uintptr_t)text;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    size_t n = cap - zs.avail_out;
-    deflateEnd(&zs);
-    return n;
-}
 
 static void gzip_multi_member_and_truncated(void **state)
 {
@@ -694,6 +751,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(record_split_at_every_byte),
+        cmocka_unit_test(tiny_chunks),
         cmocka_unit_test(gzip_multi_member_and_truncated),
         cmocka_unit_test(directory_tree_mixed_forms),
         cmocka_unit_test(awkward_lines),
