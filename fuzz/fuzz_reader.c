@@ -1,0 +1,81 @@
+/* The reader over untrusted input: plain text, gzip, CloudWatch JSON, as a
+ * memory input and as a push input in chunks whose size the first byte
+ * picks. Both ways must account for the same lines: records + headers +
+ * blanks + errors == lines, and the same counts either way. */
+#include "fuzz.h"
+
+#include <flowlog/reader.h>
+
+#include <string.h>
+
+static void counts(flowlog_reader *r, uint64_t out[5])
+{
+    out[0] = flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS);
+    out[1] = flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS);
+    out[2] = flowlog_reader_count(r, FLOWLOG_COUNT_BLANKS);
+    out[3] = flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS);
+    out[4] = flowlog_reader_count(r, FLOWLOG_COUNT_LINES);
+    FUZZ_CHECK(out[0] + out[1] + out[2] + out[3] == out[4]);
+}
+
+static void drain(flowlog_reader *r, const uint8_t *data, size_t size, size_t chunk)
+{
+    size_t pos = 0;
+    bool ended = false;
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            return;
+        if (rc == FLOWLOG_NEED_MORE) {
+            FUZZ_CHECK(!ended);
+            size_t n = size - pos < chunk ? size - pos : chunk;
+            FUZZ_CHECK(flowlog_reader_push(r, data + pos, n) == FLOWLOG_OK);
+            ended = n == 0;
+            pos += n;
+            continue;
+        }
+        if (rc == FLOWLOG_OK) {
+            fuzz_touch_record(rec);
+            (void)flowlog_reader_stream(r);
+        } else {
+            FUZZ_CHECK(flowlog_reader_error_message(r)[0] != '\0');
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    size_t chunk = 1 + data[0] % 97;
+    bool validate = data[0] & 0x80;
+    data++;
+    size--;
+    uint64_t whole[5], pushed[5];
+    flowlog_reader *r;
+    if (flowlog_reader_new(&r, NULL, NULL) != FLOWLOG_OK)
+        abort();
+    /* Small limits, so that fuzzing reaches them. */
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 512);
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_MAX_ENVELOPE, 1 << 16);
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, validate);
+    FUZZ_CHECK(flowlog_reader_add_memory(r, data, size, "fuzz") == FLOWLOG_OK);
+    drain(r, data, size, chunk);
+    counts(r, whole);
+    flowlog_reader_free(r);
+
+    if (flowlog_reader_new(&r, NULL, NULL) != FLOWLOG_OK)
+        abort();
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 512);
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_MAX_ENVELOPE, 1 << 16);
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, validate);
+    FUZZ_CHECK(flowlog_reader_begin_push(r, "fuzz") == FLOWLOG_OK);
+    drain(r, data, size, chunk);
+    counts(r, pushed);
+    flowlog_reader_free(r);
+    if (memcmp(whole, pushed, sizeof whole) != 0)
+        fprintf(stderr, "memory %llu %llu %llu %llu %llu pushed %llu %llu %llu %llu %llu\n", (unsigned long long)whole[0], (unsigned long long)whole[1], (unsigned long long)whole[2], (unsigned long long)whole[3], (unsigned long long)whole[4], (unsigned long long)pushed[0], (unsigned long long)pushed[1], (unsigned long long)pushed[2], (unsigned long long)pushed[3], (unsigned long long)pushed[4]);
+    FUZZ_CHECK(memcmp(whole, pushed, sizeof whole) == 0);
+    return 0;
+}
