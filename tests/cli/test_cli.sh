@@ -8,6 +8,12 @@ data=$tests/data
 shared=${FLOWLOG_SHARED_DATA:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# FLOWLOG_WRAPPER (e.g. valgrind and its options) runs every flowlog under it.
+if [ -n "${FLOWLOG_WRAPPER:-}" ]; then
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$FLOWLOG_WRAPPER" "$flowlog" > "$tmp/flowlog"
+    chmod +x "$tmp/flowlog"
+    flowlog=$tmp/flowlog
+fi
 passed=0 failed=0 skipped=0
 
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
