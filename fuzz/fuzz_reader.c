@@ -1,7 +1,9 @@
 /* The reader over untrusted input: plain text, gzip, CloudWatch JSON, as a
  * memory input and as a push input in chunks whose size the first byte
- * picks. Both ways must account for the same lines: records + headers +
- * blanks + errors == lines, and the same counts either way. */
+ * picks. Both ways must account for every line (records + headers + blanks
+ * + errors == lines) and agree on the counts, unless the gzip stream is
+ * corrupt: how much decodes before the damage is found depends on how the
+ * compressed bytes arrive. */
 #include "fuzz.h"
 
 #include <flowlog/reader.h>
@@ -17,6 +19,8 @@ static void counts(flowlog_reader *r, uint64_t out[5])
     out[4] = flowlog_reader_count(r, FLOWLOG_COUNT_LINES);
     FUZZ_CHECK(out[0] + out[1] + out[2] + out[3] == out[4]);
 }
+
+static bool gzip_damaged;
 
 static void drain(flowlog_reader *r, const uint8_t *data, size_t size, size_t chunk)
 {
@@ -40,6 +44,7 @@ static void drain(flowlog_reader *r, const uint8_t *data, size_t size, size_t ch
             (void)flowlog_reader_stream(r);
         } else {
             FUZZ_CHECK(flowlog_reader_error_message(r)[0] != '\0');
+            gzip_damaged = gzip_damaged || rc == FLOWLOG_E_GZIP;
         }
     }
 }
@@ -53,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
     uint64_t whole[5], pushed[5];
+    gzip_damaged = false;
     flowlog_reader *r;
     if (flowlog_reader_new(&r, NULL, NULL) != FLOWLOG_OK)
         abort();
@@ -74,8 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     drain(r, data, size, chunk);
     counts(r, pushed);
     flowlog_reader_free(r);
-    if (memcmp(whole, pushed, sizeof whole) != 0)
-        fprintf(stderr, "memory %llu %llu %llu %llu %llu pushed %llu %llu %llu %llu %llu\n", (unsigned long long)whole[0], (unsigned long long)whole[1], (unsigned long long)whole[2], (unsigned long long)whole[3], (unsigned long long)whole[4], (unsigned long long)pushed[0], (unsigned long long)pushed[1], (unsigned long long)pushed[2], (unsigned long long)pushed[3], (unsigned long long)pushed[4]);
-    FUZZ_CHECK(memcmp(whole, pushed, sizeof whole) == 0);
+    FUZZ_CHECK(gzip_damaged || memcmp(whole, pushed, sizeof whole) == 0);
     return 0;
 }

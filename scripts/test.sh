@@ -1,7 +1,8 @@
 #!/bin/sh
 # The full test suite: a debug-info build with every test, the examples
-# against the installed library, then the suite again under AddressSanitizer
-# and UndefinedBehaviorSanitizer.
+# against the installed library; the suite again under valgrind memcheck,
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and its unit tests
+# under ThreadSanitizer; then each fuzz target for FUZZ_SECONDS (default 60).
 set -eu
 cd "$(dirname "$0")/.."
 meson setup build-test --buildtype=debugoptimized --wipe >/dev/null 2>&1 || meson setup build-test --buildtype=debugoptimized >/dev/null
@@ -13,3 +14,9 @@ CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false 
 meson compile -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     meson test -C build-asan --print-errorlogs
+meson test -C build-test --setup valgrind --suite unit --suite fuzz --suite cli --print-errorlogs
+CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dabi_check=disabled --wipe >/dev/null 2>&1 ||
+    CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dabi_check=disabled >/dev/null
+meson compile -C build-tsan
+TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --suite unit --print-errorlogs
+sh scripts/fuzz.sh
