@@ -301,10 +301,21 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
             j->depth--;
         }
     }
+    if (j->in_string) {
+        /* JSON cannot hold a raw line break in a string: this document is
+         * broken here, and the next line starts afresh rather than being
+         * swallowed into it. */
+        flowlog__error_set(&r->err, 0, -1, "JSON string is not closed at the end of the line (the document began on line %llu)",
+                           (unsigned long long)j->line);
+        j->acc_len = 0;
+        j->depth = 0;
+        j->in_string = j->escaped = false;
+        return FLOWLOG_E_JSON;
+    }
     memcpy(j->acc + j->acc_len, line, len);
     j->acc_len += len;
     j->acc[j->acc_len++] = '\n';
-    if (j->depth > 0 || j->in_string)
+    if (j->depth > 0)
         return FLOWLOG_NEED_MORE;
     j->depth = 0;
     int rc = parse_next_document(r);
