@@ -249,6 +249,13 @@ static int parse_next_document(flowlog_reader *r)
         used = j->acc_len;
     memmove(j->acc, j->acc + used, j->acc_len - used);
     j->acc_len -= used;
+    /* Only the line's end may follow the document: then nothing is pending,
+     * whether or not the document turns out to be usable. */
+    size_t rest = 0;
+    while (rest < j->acc_len && (j->acc[rest] == ' ' || j->acc[rest] == '\n' || j->acc[rest] == '\r' || j->acc[rest] == '\t'))
+        rest++;
+    if (rest == j->acc_len)
+        j->acc_len = 0;
     int rc = take_document(r, doc, 0);
     json_decref(doc);
     return rc;
