@@ -39,6 +39,11 @@ typedef struct parser {
     int naliases;
 } parser;
 
+/* Bounds on an untrusted regular expression (see parse_regex). */
+#define MAX_REGEX_LENGTH 1024
+#define MAX_REGEX_REPEAT 255
+#define MAX_REGEX_GROWTH 4096
+
 #define FAIL(p, off, ...)                                                                 \
     do {                                                                                  \
         flowlog__error_set(&(p)->q->err, (off), -1, __VA_ARGS__);                         \
@@ -384,6 +389,36 @@ static int parse_regex(parser *p, qexpr *e)
         pattern[n++] = p->src[k];
     }
     pattern[n] = '\0';
+    /* A query may come from anyone: glibc's matcher is polynomial except for
+     * back-references (an extension to ERE), and bounded repetition grows
+     * the compiled automaton multiplicatively, so both are bounded here. */
+    if (n > MAX_REGEX_LENGTH)
+        FAIL(p, start, "regular expression is longer than %d bytes", MAX_REGEX_LENGTH);
+    unsigned long growth = 1; /* the product of repetition counts bounds the expansion */
+    for (size_t k = 0; k < n; k++) {
+        if (pattern[k] == '\\' && k + 1 < n) {
+            if (pattern[k + 1] >= '1' && pattern[k + 1] <= '9')
+                FAIL(p, start + k, "back-references (\\%c) are not supported in a regular expression", pattern[k + 1]);
+            k++;
+        } else if (pattern[k] == '{') {
+            unsigned long count = 0, most = 1;
+            for (size_t m = k + 1; m < n && pattern[m] != '}'; m++) {
+                if (pattern[m] >= '0' && pattern[m] <= '9') {
+                    count = count * 10 + (unsigned long)(pattern[m] - '0');
+                    if (count > MAX_REGEX_REPEAT)
+                        FAIL(p, start + k, "a repetition count in a regular expression is above %d", MAX_REGEX_REPEAT);
+                    if (count > most)
+                        most = count;
+                } else {
+                    count = 0;
+                }
+            }
+            growth *= most;
+            if (growth > MAX_REGEX_GROWTH)
+                FAIL(p, start + k, "the repetition counts of a regular expression multiply to more than %d",
+                     MAX_REGEX_GROWTH);
+        }
+    }
     p->pos = i + 1;
     int flags = REG_EXTENDED | REG_NOSUB;
     /* An `i` right after the closing slash: case-insensitive. */
