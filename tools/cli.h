@@ -40,6 +40,9 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
 /* Print --stats and free the reader. */
 void cli_input_close(cli_input *in);
 
+/* Text from logs made safe for a terminal: control bytes as \xHH, cut to size. */
+const char *cli_printable(const char *s, char *buf, size_t size);
+
 /* JSON output into a stdio stream. */
 void json_string(FILE *f, const char *s, size_t len);
 

@@ -158,6 +158,20 @@ void cli_input_close(cli_input *in)
     in->schema = NULL;
 }
 
+const char *cli_printable(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; *s && n + 5 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
+        else
+            buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 void json_string(FILE *f, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

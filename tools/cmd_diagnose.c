@@ -134,7 +134,9 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
             (void)flowlog_diag_eni(d, i, &id, &side, c, &io, ns);
             snprintf(fw, sizeof fw, "%" PRIu64 "/%" PRIu64, c[0], c[1]);
             snprintf(rv, sizeof rv, "%" PRIu64 "/%" PRIu64, c[2], c[3]);
-            printf("%-24s %-13s %-15s %-15s %-15s %" PRIu64 "/%" PRIu64 "\n", id, flowlog_diag_side_name(side), fw, rv,
+            char safe[200];
+            printf("%-24s %-13s %-15s %-15s %-15s %" PRIu64 "/%" PRIu64 "\n", cli_printable(id, safe, sizeof safe),
+                   flowlog_diag_side_name(side), fw, rv,
                    io == 3 ? "ingress+egress" : io == 1 ? "ingress" : io == 2 ? "egress" : "-", ns[0], ns[1]);
         }
     }

@@ -60,13 +60,22 @@ static char *format_value(const flowlog_value *v)
         break;
     }
     case FLOWLOG_VALUE_STRING: {
-        char *s = malloc(v->len + 1);
+        /* Log text reaches a terminal here: control bytes (escape
+         * sequences, NUL) are shown as \xHH, never sent raw. */
+        char *s = malloc(v->len * 4 + 1);
         if (!s) {
             perror("flowlog");
             exit(2);
         }
-        memcpy(s, v->s, v->len);
-        s[v->len] = '\0';
+        size_t n = 0;
+        for (size_t i = 0; i < v->len; i++) {
+            unsigned char c = (unsigned char)v->s[i];
+            if (c < 0x20 || c == 0x7f)
+                n += (size_t)sprintf(s + n, "\\x%02x", c);
+            else
+                s[n++] = (char)c;
+        }
+        s[n] = '\0';
         return s;
     }
     default:
