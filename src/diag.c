@@ -985,8 +985,8 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
             r.bad = r.bad || n > 3;
             flowlog__get_addr(&r, &sets[k]->addr[0]);
             flowlog__get_addr(&r, &sets[k]->addr[1]);
-            /* A candidate must be an address. */
-            for (uint64_t c = 0; c < n && c < 2; c++)
+            /* A candidate must be an address (3: none seen yet, nothing to check). */
+            for (uint64_t c = 0; n <= 2 && c < n; c++)
                 r.bad = r.bad || sets[k]->addr[c].family == 0;
         }
         for (int k = 0; k < 4; k++)

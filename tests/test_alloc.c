@@ -237,12 +237,61 @@ static int read_with_headers(const flowlog_allocator *a)
     return rc;
 }
 
+/* Diagnosis and sweep handles: made, fed, serialised, loaded and merged. */
+static int diagnose_and_merge(const flowlog_allocator *a)
+{
+    static const char *const lines[] = {
+        "2 1 eni-1 10.0.1.5 10.0.2.9 40000 3306 6 3 180 100 160 ACCEPT OK",
+        "2 1 eni-2 10.0.2.9 10.0.1.5 3306 40000 6 3 180 100 160 REJECT OK",
+        "2 1 eni-3 10.0.7.1 10.0.8.1 0 0 1 1 84 100 160 ACCEPT OK",
+    };
+    flowlog_schema *s = NULL;
+    flowlog_record *rec = NULL;
+    flowlog_diag *d = NULL, *back = NULL;
+    flowlog_sweep *w = NULL, *wback = NULL;
+    uint8_t buf[1 << 16];
+    size_t n, problems;
+    int rc = flowlog_schema_compile(&s, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, a);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_record_new(&rec, s, a);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_diag_new(&d, "10.0.1.0/24", "10.0.2.9", 3306, 3306, 6, a);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_sweep_new(&w, a);
+    for (size_t i = 0; rc == FLOWLOG_OK && i < sizeof lines / sizeof *lines; i++) {
+        rc = flowlog_record_parse(rec, lines[i], strlen(lines[i]));
+        if (rc == FLOWLOG_OK)
+            rc = flowlog_diag_feed(d, rec, NULL);
+        if (rc == FLOWLOG_OK)
+            rc = flowlog_sweep_feed(w, rec);
+    }
+    if (rc == FLOWLOG_OK && (rc = flowlog_diag_serialize(d, buf, sizeof buf, &n)) == FLOWLOG_OK &&
+        (rc = flowlog_diag_deserialize(&back, buf, n, a)) == FLOWLOG_OK)
+        rc = flowlog_diag_merge(d, back);
+    if (rc == FLOWLOG_OK && (rc = flowlog_sweep_serialize(w, buf, sizeof buf, &n)) == FLOWLOG_OK &&
+        (rc = flowlog_sweep_deserialize(&wback, buf, n, a)) == FLOWLOG_OK)
+        rc = flowlog_sweep_merge(w, wback);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_sweep_finish(w, &problems);
+    /* What was made before a failure still answers. */
+    if (rc == FLOWLOG_OK && (flowlog_diag_verdict(d) != FLOWLOG_VERDICT_RETURN_BLOCKED || problems != 2))
+        rc = FLOWLOG_E_INVALID;
+    flowlog_sweep_free(wback);
+    flowlog_sweep_free(w);
+    flowlog_diag_free(back);
+    flowlog_diag_free(d);
+    flowlog_record_free(rec);
+    flowlog_schema_free(s);
+    return rc;
+}
+
 static void every_allocation_can_fail(void **state)
 {
     (void)state;
     fail_each_allocation(make_schema_and_record);
     fail_each_allocation(derive_schema);
     fail_each_allocation(read_with_headers);
+    fail_each_allocation(diagnose_and_merge);
 }
 
 int main(void)

@@ -324,6 +324,29 @@ static void corrupt_states_are_errors(void **state)
     assert_int_equal(flowlog_diag_new(&d, "any", "10.0.2.10", 9, 1, 6, NULL), FLOWLOG_E_QUERY);
 }
 
+/* An ENI known only from NODATA records has no address yet; its state still
+ * loads. */
+static void state_with_an_eni_without_addresses(void **state)
+{
+    (void)state;
+    flowlog_schema *s = must_schema(NULL, FLOWLOG_SYNTAX_DEFAULT);
+    flowlog_record *rec;
+    flowlog_diag *d, *back;
+    assert_int_equal(flowlog_record_new(&rec, s, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_new(&d, "10.0.1.25", "10.0.2.10", 3306, 3306, 6, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_record_parse(rec, STR("2 1 eni-quiet - - - - - - - 1704196800 1704196860 - NODATA")), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_feed(d, rec, NULL), FLOWLOG_OK);
+    uint8_t *bytes;
+    size_t n = serialize(d, &bytes);
+    assert_int_equal(flowlog_diag_deserialize(&back, bytes, n, NULL), FLOWLOG_OK);
+    assert_same(d, back);
+    free(bytes);
+    flowlog_diag_free(back);
+    flowlog_diag_free(d);
+    flowlog_record_free(rec);
+    flowlog_schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +355,7 @@ int main(void)
         cmocka_unit_test(aws_documented_examples),
         cmocka_unit_test(random_splits_merge_to_one_pass),
         cmocka_unit_test(corrupt_states_are_errors),
+        cmocka_unit_test(state_with_an_eni_without_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
