@@ -35,6 +35,19 @@ typedef struct eni_state {
     uint64_t nodata, skipdata;
 } eni_state;
 
+/* The part of an ENI that every record reads, in one cache line: the id as
+ * three overlapping words (ids of 8 to 24 bytes) and the own-address
+ * candidates' text (8 to 16 bytes: IPv4). Anything longer is read from
+ * eni_state, which stays the truth; this is a mirror of it. */
+typedef struct eni_hot {
+    uint64_t idw[3];
+    uint8_t idlen;
+    uint8_t n;      /* own.n */
+    uint8_t len[2]; /* candidate text lengths; 0 when not mirrored */
+    char text[2][16];
+    uint32_t unused;
+} eni_hot;
+
 typedef struct bucket {
     uint64_t start;
     uint64_t packets[4];
@@ -60,6 +73,7 @@ struct flowlog_diag {
     unsigned seen_fields;  /* bits: 1 tcp-flags, 2 pkt addresses, 4 flow-direction, 8 any matched record */
     unsigned overflow;     /* FLOWLOG_WARN_TRUNCATED when a table filled */
     eni_state *enis;       /* in order of first sight */
+    eni_hot *hot;          /* beside enis, same index */
     size_t neni;
     uint16_t *eni_slots;   /* open addressing by id hash: index + 1, 0 empty */
     uint16_t last_eni;     /* index + 1 of the ENI of the previous record */
@@ -111,6 +125,7 @@ void flowlog_diag_free(flowlog_diag *d)
     flowlog_allocator al = d->alloc;
     FLOWLOG__FREE(&al, d->enis, MAX_ENIS * sizeof *d->enis);
     FLOWLOG__FREE(&al, d->eni_slots, ENI_SLOTS * sizeof *d->eni_slots);
+    FLOWLOG__FREE(&al, d->hot, MAX_ENIS * sizeof *d->hot);
     FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
     FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
     FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
@@ -130,11 +145,12 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
     flowlog__error_clear(&d->err);
     d->enis = flowlog__calloc(&al, MAX_ENIS, sizeof *d->enis);
     d->eni_slots = flowlog__calloc(&al, ENI_SLOTS, sizeof *d->eni_slots);
+    d->hot = flowlog__calloc(&al, MAX_ENIS, sizeof *d->hot);
     d->buckets = flowlog__calloc(&al, MAX_BUCKETS, sizeof *d->buckets);
     d->clients = flowlog__calloc(&al, MAX_CLIENTS, sizeof *d->clients);
     d->elsewhere = flowlog__calloc(&al, MAX_ELSEWHERE, sizeof *d->elsewhere);
     d->involved = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved);
-    if (!d->enis || !d->eni_slots || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
+    if (!d->enis || !d->eni_slots || !d->hot || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
         flowlog_diag_free(d);
         return FLOWLOG_E_NOMEM;
     }
@@ -241,41 +257,72 @@ static uint64_t hash_id(const char *s, size_t len)
     return h ^ (h >> 32);
 }
 
-/* Find or add an ENI. NULL when the table is full. */
-static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
+static void id_words(const char *id, size_t len, uint64_t w[3])
+{
+    if (len >= 8 && len <= 24) {
+        size_t mid = len > 16 ? 8 : len - 8;
+        w[0] = load64(id);
+        w[1] = load64(id + mid);
+        w[2] = load64(id + len - 8);
+    } else {
+        w[0] = w[1] = w[2] = 0;
+    }
+}
+
+static bool same_id(const flowlog_diag *d, uint32_t k, const char *id, size_t len)
+{
+    const eni_hot *h = &d->hot[k];
+    if (h->idlen != len)
+        return false;
+    if (len >= 8 && len <= 24) {
+        size_t mid = len > 16 ? 8 : len - 8;
+        return ((h->idw[0] ^ load64(id)) | (h->idw[1] ^ load64(id + mid)) | (h->idw[2] ^ load64(id + len - 8))) == 0;
+    }
+    return memcmp(d->enis[k].id, id, len) == 0;
+}
+
+/* Find or add an ENI: its index, or -1 when the table is full. */
+static int eni_find(flowlog_diag *d, const char *id, size_t len)
 {
     if (len > ENI_ID_MAX)
         len = ENI_ID_MAX;
-    if (d->last_eni) {
-        eni_state *e = &d->enis[d->last_eni - 1];
-        if (e->idlen == len && same_text(e->id, id, len))
-            return e;
-    }
+    if (d->last_eni && same_id(d, d->last_eni - 1u, id, len))
+        return d->last_eni - 1;
     size_t mask = ENI_SLOTS - 1, i = (size_t)hash_id(id, len) & mask;
     for (;; i = (i + 1) & mask) {
         uint16_t k = d->eni_slots[i];
         if (!k)
             break;
-        eni_state *e = &d->enis[k - 1];
-        if (e->idlen == len && same_text(e->id, id, len)) {
+        if (same_id(d, k - 1u, id, len)) {
             d->last_eni = k;
-            return e;
+            return k - 1;
         }
     }
     if (d->neni == MAX_ENIS) {
         d->overflow |= FLOWLOG_WARN_TRUNCATED;
-        return NULL;
+        return -1;
     }
-    eni_state *e = &d->enis[d->neni++];
+    size_t k = d->neni++;
+    eni_state *e = &d->enis[k];
     memcpy(e->id, id, len);
     e->id[len] = '\0';
     e->idlen = (uint8_t)len;
     e->own.n = 3;
     e->dir_own.n = 3;
+    eni_hot *h = &d->hot[k];
+    id_words(id, len, h->idw);
+    h->idlen = (uint8_t)len;
+    h->n = 3;
     d->eni_slots[i] = (uint16_t)d->neni;
     d->last_eni = (uint16_t)d->neni;
     d->involved_stale = true;
-    return e;
+    return (int)k;
+}
+
+static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
+{
+    int k = eni_find(d, id, len);
+    return k < 0 ? NULL : &d->enis[k];
 }
 
 static bool addr_eq(const flowlog_addr *a, const flowlog_addr *b)
@@ -342,6 +389,41 @@ static void narrow_spans(own_set *o, const flowlog_span *set, int n)
         if (flowlog_addr_parse(set[j].ptr, set[j].len, &addrs[j]) != FLOWLOG_OK)
             return;
     narrow_addrs(o, addrs, n);
+}
+
+/* Copy an ENI's own-address candidates into its cache line. */
+static void mirror_own(flowlog_diag *d, const eni_state *e)
+{
+    eni_hot *h = &d->hot[e - d->enis];
+    h->n = e->own.n;
+    for (int i = 0; i < 2; i++) {
+        bool fits = i < e->own.n && e->own.n <= 2 && e->own.len[i] >= 8 && e->own.len[i] <= 16;
+        h->len[i] = fits ? e->own.len[i] : 0;
+        if (fits)
+            memcpy(h->text[i], e->own.text[i], e->own.len[i]);
+    }
+}
+
+/* Narrow an ENI's own address by a record's two addresses, from its cache
+ * line when the record names every candidate (nearly always). */
+static void narrow_record(flowlog_diag *d, int k, const flowlog_span pair[2])
+{
+    const eni_hot *h = &d->hot[k];
+    if (h->n == 0)
+        return;
+    if (h->n <= 2) {
+        bool all_named = true;
+        for (int i = 0; i < h->n && all_named; i++) {
+            size_t len = h->len[i];
+            all_named = len && ((pair[0].len == len && same_text(pair[0].ptr, h->text[i], len)) ||
+                                (pair[1].len == len && same_text(pair[1].ptr, h->text[i], len)));
+        }
+        if (all_named)
+            return;
+    }
+    eni_state *e = &d->enis[k];
+    narrow_spans(&e->own, pair, 2);
+    mirror_own(d, e);
 }
 
 static void add_sorted(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a,
@@ -411,7 +493,7 @@ static void max_time(uint64_t *slot, uint64_t t)
 
 /* A protocol number or port straight from its text: these are read for
  * every record, and are 1 to 5 digits. Anything else is not a match. */
-static bool small_uint(const flowlog_record *rec, uint32_t field, uint64_t *out)
+static inline bool small_uint(const flowlog_record *rec, uint32_t field, uint64_t *out)
 {
     int c = flowlog__schema_col(rec->schema, field);
     if (c < 0 || (size_t)c >= rec->n)
@@ -452,7 +534,8 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         eni_id.len = strlen(stream);
         have_eni = eni_id.len > 0;
     }
-    eni_state *eni = have_eni ? eni_slot(d, eni_id.ptr, eni_id.len) : NULL;
+    int eni_index = have_eni ? eni_find(d, eni_id.ptr, eni_id.len) : -1;
+    eni_state *eni = eni_index < 0 ? NULL : &d->enis[eni_index];
     /* Most records are not about the question; they are read only as far as
      * the ENI's own address needs, in text, and the protocol and ports. */
     flowlog_span pair[2];
@@ -469,7 +552,7 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     bool have_dir = flowlog__schema_col(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0 &&
                     flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction) == FLOWLOG_OK;
     if (eni) {
-        narrow_spans(&eni->own, pair, 2);
+        narrow_record(d, eni_index, pair);
         if (have_dir)
             narrow_spans(&eni->dir_own, &pair[direction == FLOWLOG_DIRECTION_INGRESS ? 1 : 0], 1);
     }
@@ -821,6 +904,7 @@ static void merge_eni(flowlog_diag *dst, const eni_state *src)
         return;
     if (src->own.n != 3)
         narrow_addrs(&e->own, src->own.addr, src->own.n);
+    mirror_own(dst, e);
     if (src->dir_own.n != 3)
         narrow_addrs(&e->dir_own, src->dir_own.addr, src->dir_own.n);
     for (int k = 0; k < 4; k++)

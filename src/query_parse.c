@@ -43,6 +43,7 @@ typedef struct parser {
 #define MAX_REGEX_LENGTH 1024
 #define MAX_REGEX_REPEAT 255
 #define MAX_REGEX_GROWTH 4096
+#define MAX_REGEX_EXPANSION 2048
 
 #define FAIL(p, off, ...)                                                                 \
     do {                                                                                  \
@@ -367,6 +368,75 @@ static int expect(parser *p, ttype t, const char *what)
     return lex(p);
 }
 
+/* A query may come from anyone, and glibc compiles a regular expression into
+ * an automaton that grows with repetition: bounded repetition copies its
+ * operand, a quantifier on a quantifier (a++) doubles it, and
+ * back-references (an extension to ERE) make matching exponential. The
+ * message of the first risk, or NULL; *at is its byte offset. */
+static const char *regex_risk(const char *re, size_t n, size_t *at, char *msg, size_t msgsize)
+{
+    unsigned long growth = 1; /* the product of repetition counts */
+    bool after_quantifier = false;
+    if (n > MAX_REGEX_LENGTH) {
+        *at = 0;
+        snprintf(msg, msgsize, "regular expression is longer than %d bytes", MAX_REGEX_LENGTH);
+        return msg;
+    }
+    for (size_t k = 0; k < n; k++) {
+        *at = k;
+        char c = re[k];
+        bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+        if (quantifier && after_quantifier)
+            return "a quantifier cannot follow another quantifier in a regular expression";
+        after_quantifier = false;
+        if (c == '\\' && k + 1 < n) {
+            if (re[k + 1] >= '1' && re[k + 1] <= '9') {
+                snprintf(msg, msgsize, "back-references (\\%c) are not supported in a regular expression", re[k + 1]);
+                return msg;
+            }
+            k++;
+        } else if (c == '[') {
+            /* A bracket expression is one atom: its bytes are literal. */
+            size_t m = k + 1;
+            if (m < n && re[m] == '^')
+                m++;
+            if (m < n && re[m] == ']')
+                m++;
+            while (m < n && re[m] != ']')
+                m += re[m] == '[' && m + 1 < n && (re[m + 1] == ':' || re[m + 1] == '.' || re[m + 1] == '=') ? 2 : 1;
+            k = m;
+        } else if (quantifier) {
+            after_quantifier = true;
+            if (c != '{')
+                continue;
+            unsigned long count = 0, most = 1;
+            size_t m = k + 1;
+            for (; m < n && re[m] != '}'; m++) {
+                if (re[m] >= '0' && re[m] <= '9') {
+                    count = count * 10 + (unsigned long)(re[m] - '0');
+                    if (count > MAX_REGEX_REPEAT) {
+                        snprintf(msg, msgsize, "a repetition count in a regular expression is above %d",
+                                 MAX_REGEX_REPEAT);
+                        return msg;
+                    }
+                    if (count > most)
+                        most = count;
+                } else {
+                    count = 0;
+                }
+            }
+            k = m;
+            growth *= most;
+            if (growth > MAX_REGEX_GROWTH || growth * n > MAX_REGEX_EXPANSION) {
+                snprintf(msg, msgsize, "a regular expression's repetitions expand it beyond %d bytes",
+                         MAX_REGEX_EXPANSION);
+                return msg;
+            }
+        }
+    }
+    return NULL;
+}
+
 static int parse_regex(parser *p, qexpr *e)
 {
     /* p->tok is the opening '/', already consumed by the lexer. */
@@ -389,36 +459,11 @@ static int parse_regex(parser *p, qexpr *e)
         pattern[n++] = p->src[k];
     }
     pattern[n] = '\0';
-    /* A query may come from anyone: glibc's matcher is polynomial except for
-     * back-references (an extension to ERE), and bounded repetition grows
-     * the compiled automaton multiplicatively, so both are bounded here. */
-    if (n > MAX_REGEX_LENGTH)
-        FAIL(p, start, "regular expression is longer than %d bytes", MAX_REGEX_LENGTH);
-    unsigned long growth = 1; /* the product of repetition counts bounds the expansion */
-    for (size_t k = 0; k < n; k++) {
-        if (pattern[k] == '\\' && k + 1 < n) {
-            if (pattern[k + 1] >= '1' && pattern[k + 1] <= '9')
-                FAIL(p, start + k, "back-references (\\%c) are not supported in a regular expression", pattern[k + 1]);
-            k++;
-        } else if (pattern[k] == '{') {
-            unsigned long count = 0, most = 1;
-            for (size_t m = k + 1; m < n && pattern[m] != '}'; m++) {
-                if (pattern[m] >= '0' && pattern[m] <= '9') {
-                    count = count * 10 + (unsigned long)(pattern[m] - '0');
-                    if (count > MAX_REGEX_REPEAT)
-                        FAIL(p, start + k, "a repetition count in a regular expression is above %d", MAX_REGEX_REPEAT);
-                    if (count > most)
-                        most = count;
-                } else {
-                    count = 0;
-                }
-            }
-            growth *= most;
-            if (growth > MAX_REGEX_GROWTH)
-                FAIL(p, start + k, "the repetition counts of a regular expression multiply to more than %d",
-                     MAX_REGEX_GROWTH);
-        }
-    }
+    size_t risk_at;
+    char risk_msg[96];
+    const char *risk = regex_risk(pattern, n, &risk_at, risk_msg, sizeof risk_msg);
+    if (risk)
+        FAIL(p, start + risk_at, "%s", risk);
     p->pos = i + 1;
     int flags = REG_EXTENDED | REG_NOSUB;
     /* An `i` right after the closing slash: case-insensitive. */
