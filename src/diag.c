@@ -28,6 +28,7 @@ typedef struct eni_state {
     /* what every record looks at comes first, to share its cache lines */
     uint8_t idlen;
     char id[ENI_ID_MAX + 1];
+    uint16_t slot;        /* its eni_hot */
     own_set own;          /* from the addresses of every record */
     own_set dir_own;      /* from flow-direction: the destination of ingress, the source of egress */
     uint64_t counts[4];   /* forward accept, forward reject, reverse accept, reverse reject */
@@ -35,17 +36,19 @@ typedef struct eni_state {
     uint64_t nodata, skipdata;
 } eni_state;
 
-/* The part of an ENI that every record reads, in one cache line: the id as
- * three overlapping words (ids of 8 to 24 bytes) and the own-address
- * candidates' text (8 to 16 bytes: IPv4). Anything longer is read from
- * eni_state, which stays the truth; this is a mirror of it. */
+/* The part of an ENI that every record reads, in one cache line that is
+ * also its hash slot: the id as three overlapping words (ids of 8 to 24
+ * bytes) and the own-address candidates' text (8 to 16 bytes: IPv4).
+ * Anything longer is read from eni_state, which stays the truth; this is a
+ * mirror of it. */
 typedef struct eni_hot {
     uint64_t idw[3];
     uint8_t idlen;
     uint8_t n;      /* own.n */
     uint8_t len[2]; /* candidate text lengths; 0 when not mirrored */
     char text[2][16];
-    uint32_t unused;
+    uint16_t index; /* into enis, + 1; 0: an empty slot */
+    uint16_t unused;
 } eni_hot;
 
 typedef struct bucket {
@@ -73,9 +76,8 @@ struct flowlog_diag {
     unsigned seen_fields;  /* bits: 1 tcp-flags, 2 pkt addresses, 4 flow-direction, 8 any matched record */
     unsigned overflow;     /* FLOWLOG_WARN_TRUNCATED when a table filled */
     eni_state *enis;       /* in order of first sight */
-    eni_hot *hot;          /* beside enis, same index */
+    eni_hot *hot;          /* ENI_SLOTS, open addressing by id hash */
     size_t neni;
-    uint16_t *eni_slots;   /* open addressing by id hash: index + 1, 0 empty */
     uint16_t last_eni;     /* index + 1 of the ENI of the previous record */
     bucket *buckets;       /* sorted by start */
     size_t nbuckets;
@@ -124,8 +126,7 @@ void flowlog_diag_free(flowlog_diag *d)
         return;
     flowlog_allocator al = d->alloc;
     FLOWLOG__FREE(&al, d->enis, MAX_ENIS * sizeof *d->enis);
-    FLOWLOG__FREE(&al, d->eni_slots, ENI_SLOTS * sizeof *d->eni_slots);
-    FLOWLOG__FREE(&al, d->hot, MAX_ENIS * sizeof *d->hot);
+    FLOWLOG__FREE(&al, d->hot, ENI_SLOTS * sizeof *d->hot);
     FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
     FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
     FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
@@ -144,13 +145,12 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
     d->alloc = al;
     flowlog__error_clear(&d->err);
     d->enis = flowlog__calloc(&al, MAX_ENIS, sizeof *d->enis);
-    d->eni_slots = flowlog__calloc(&al, ENI_SLOTS, sizeof *d->eni_slots);
-    d->hot = flowlog__calloc(&al, MAX_ENIS, sizeof *d->hot);
+    d->hot = flowlog__calloc(&al, ENI_SLOTS, sizeof *d->hot);
     d->buckets = flowlog__calloc(&al, MAX_BUCKETS, sizeof *d->buckets);
     d->clients = flowlog__calloc(&al, MAX_CLIENTS, sizeof *d->clients);
     d->elsewhere = flowlog__calloc(&al, MAX_ELSEWHERE, sizeof *d->elsewhere);
     d->involved = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved);
-    if (!d->enis || !d->eni_slots || !d->hot || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
+    if (!d->enis || !d->hot || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
         flowlog_diag_free(d);
         return FLOWLOG_E_NOMEM;
     }
@@ -269,60 +269,59 @@ static void id_words(const char *id, size_t len, uint64_t w[3])
     }
 }
 
-static bool same_id(const flowlog_diag *d, uint32_t k, const char *id, size_t len)
+static bool same_id(const flowlog_diag *d, const eni_hot *h, const char *id, size_t len)
 {
-    const eni_hot *h = &d->hot[k];
     if (h->idlen != len)
         return false;
     if (len >= 8 && len <= 24) {
         size_t mid = len > 16 ? 8 : len - 8;
         return ((h->idw[0] ^ load64(id)) | (h->idw[1] ^ load64(id + mid)) | (h->idw[2] ^ load64(id + len - 8))) == 0;
     }
-    return memcmp(d->enis[k].id, id, len) == 0;
+    return memcmp(d->enis[h->index - 1].id, id, len) == 0;
 }
 
-/* Find or add an ENI: its index, or -1 when the table is full. */
+/* Find or add an ENI: its slot, or -1 when the table is full. */
 static int eni_find(flowlog_diag *d, const char *id, size_t len)
 {
     if (len > ENI_ID_MAX)
         len = ENI_ID_MAX;
-    if (d->last_eni && same_id(d, d->last_eni - 1u, id, len))
+    if (d->last_eni && same_id(d, &d->hot[d->last_eni - 1], id, len))
         return d->last_eni - 1;
     size_t mask = ENI_SLOTS - 1, i = (size_t)hash_id(id, len) & mask;
     for (;; i = (i + 1) & mask) {
-        uint16_t k = d->eni_slots[i];
-        if (!k)
+        eni_hot *h = &d->hot[i];
+        if (!h->index)
             break;
-        if (same_id(d, k - 1u, id, len)) {
-            d->last_eni = k;
-            return k - 1;
+        if (same_id(d, h, id, len)) {
+            d->last_eni = (uint16_t)(i + 1);
+            return (int)i;
         }
     }
     if (d->neni == MAX_ENIS) {
         d->overflow |= FLOWLOG_WARN_TRUNCATED;
         return -1;
     }
-    size_t k = d->neni++;
-    eni_state *e = &d->enis[k];
+    eni_state *e = &d->enis[d->neni++];
     memcpy(e->id, id, len);
     e->id[len] = '\0';
     e->idlen = (uint8_t)len;
+    e->slot = (uint16_t)i;
     e->own.n = 3;
     e->dir_own.n = 3;
-    eni_hot *h = &d->hot[k];
+    eni_hot *h = &d->hot[i];
     id_words(id, len, h->idw);
     h->idlen = (uint8_t)len;
     h->n = 3;
-    d->eni_slots[i] = (uint16_t)d->neni;
-    d->last_eni = (uint16_t)d->neni;
+    h->index = (uint16_t)d->neni;
+    d->last_eni = (uint16_t)(i + 1);
     d->involved_stale = true;
-    return (int)k;
+    return (int)i;
 }
 
 static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
 {
     int k = eni_find(d, id, len);
-    return k < 0 ? NULL : &d->enis[k];
+    return k < 0 ? NULL : &d->enis[d->hot[k].index - 1];
 }
 
 static bool addr_eq(const flowlog_addr *a, const flowlog_addr *b)
@@ -394,7 +393,7 @@ static void narrow_spans(own_set *o, const flowlog_span *set, int n)
 /* Copy an ENI's own-address candidates into its cache line. */
 static void mirror_own(flowlog_diag *d, const eni_state *e)
 {
-    eni_hot *h = &d->hot[e - d->enis];
+    eni_hot *h = &d->hot[e->slot];
     h->n = e->own.n;
     for (int i = 0; i < 2; i++) {
         bool fits = i < e->own.n && e->own.n <= 2 && e->own.len[i] >= 8 && e->own.len[i] <= 16;
@@ -421,7 +420,7 @@ static void narrow_record(flowlog_diag *d, int k, const flowlog_span pair[2])
         if (all_named)
             return;
     }
-    eni_state *e = &d->enis[k];
+    eni_state *e = &d->enis[h->index - 1];
     narrow_spans(&e->own, pair, 2);
     mirror_own(d, e);
 }
@@ -535,26 +534,29 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         have_eni = eni_id.len > 0;
     }
     int eni_index = have_eni ? eni_find(d, eni_id.ptr, eni_id.len) : -1;
-    eni_state *eni = eni_index < 0 ? NULL : &d->enis[eni_index];
     /* Most records are not about the question; they are read only as far as
-     * the ENI's own address needs, in text, and the protocol and ports. */
+     * the ENI's own address needs, in text, and the protocol and ports. The
+     * ENI's full state is another cache line: it is touched only when used. */
     flowlog_span pair[2];
     if (!field_span(rec, FLOWLOG_FIELD_SRCADDR, &pair[0]) || !field_span(rec, FLOWLOG_FIELD_DSTADDR, &pair[1])) {
         int status = 0;
         (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
-        if (eni && status == FLOWLOG_STATUS_NODATA)
-            eni->nodata++;
-        else if (eni && status == FLOWLOG_STATUS_SKIPDATA)
-            eni->skipdata++;
+        if (eni_index >= 0 && status == FLOWLOG_STATUS_NODATA)
+            d->enis[d->hot[eni_index].index - 1].nodata++;
+        else if (eni_index >= 0 && status == FLOWLOG_STATUS_SKIPDATA)
+            d->enis[d->hot[eni_index].index - 1].skipdata++;
         return FLOWLOG_OK;
     }
     int direction = 0;
     bool have_dir = flowlog__schema_col(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0 &&
                     flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction) == FLOWLOG_OK;
-    if (eni) {
+    eni_state *eni = NULL;
+    if (eni_index >= 0) {
         narrow_record(d, eni_index, pair);
-        if (have_dir)
+        if (have_dir) {
+            eni = &d->enis[d->hot[eni_index].index - 1];
             narrow_spans(&eni->dir_own, &pair[direction == FLOWLOG_DIRECTION_INGRESS ? 1 : 0], 1);
+        }
     }
     uint64_t protocol;
     if (!small_uint(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) || protocol != (uint64_t)d->protocol)
@@ -567,6 +569,8 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     bool port_rev = icmp || (sport >= d->port_lo && sport <= d->port_hi);
     if (!port_fwd && !port_rev)
         return FLOWLOG_OK;
+    if (eni_index >= 0)
+        eni = &d->enis[d->hot[eni_index].index - 1];
     /* The packet-level addresses name the real endpoints behind NAT and
      * transit gateways. */
     flowlog_addr src, dst;
