@@ -1015,21 +1015,16 @@ int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t
             flowlog__put_u64(&w, tables[t][i].b);
         }
     }
-    size_t total = w.pos + 4;
-    *needed = total;
-    if (!buf || size < total)
-        return buf ? FLOWLOG_E_RANGE : FLOWLOG_OK;
-    flowlog__seal(buf, w.pos);
-    return FLOWLOG_OK;
+    return flowlog__serial_end(&w, buf, size, needed);
 }
 
 int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, const flowlog_allocator *a)
 {
-    if (!out || (!buf && len))
+    if (!out)
         return FLOWLOG_E_ARG;
     *out = NULL;
     flowlog__reader r;
-    int rc = flowlog__unseal(buf, len, SER_MAGIC, SER_VERSION, &r);
+    int rc = flowlog__serial_begin(buf, len, SER_MAGIC, SER_VERSION, &r);
     if (rc < 0)
         return rc;
     flowlog_diag *d;

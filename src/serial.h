@@ -110,4 +110,25 @@ static inline int flowlog__unseal(const void *buf, size_t len, const char magic[
     return FLOWLOG_OK;
 }
 
+/* The end of serialising a state into buf (NULL: only the size): the size
+ * needed, and the seal when buf holds it. */
+static inline int flowlog__serial_end(const flowlog__writer *w, void *buf, size_t size, size_t *needed)
+{
+    size_t total = w->pos + 4;
+    *needed = total;
+    if (!buf || size < total)
+        return buf ? FLOWLOG_E_RANGE : FLOWLOG_OK;
+    flowlog__seal(buf, w->pos);
+    return FLOWLOG_OK;
+}
+
+/* The start of loading a state: the arguments and the frame checked. */
+static inline int flowlog__serial_begin(const void *buf, size_t len, const char magic[4], uint64_t version,
+                                        flowlog__reader *r)
+{
+    if (!buf && len)
+        return FLOWLOG_E_ARG;
+    return flowlog__unseal(buf, len, magic, version, r);
+}
+
 #endif

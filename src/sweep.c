@@ -564,21 +564,16 @@ int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_t size, size
                 flowlog__put_u64(&w, c->bytes[d][r]);
             }
     }
-    size_t total = w.pos + 4;
-    *needed = total;
-    if (!buf || size < total)
-        return buf ? FLOWLOG_E_RANGE : FLOWLOG_OK;
-    flowlog__seal(buf, w.pos);
-    return FLOWLOG_OK;
+    return flowlog__serial_end(&w, buf, size, needed);
 }
 
 int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, const flowlog_allocator *a)
 {
-    if (!out || (!buf && len))
+    if (!out)
         return FLOWLOG_E_ARG;
     *out = NULL;
     flowlog__reader r;
-    int rc = flowlog__unseal(buf, len, SER_MAGIC, SER_VERSION, &r);
+    int rc = flowlog__serial_begin(buf, len, SER_MAGIC, SER_VERSION, &r);
     if (rc < 0)
         return rc;
     uint64_t since = flowlog__get_u64(&r), until = flowlog__get_u64(&r);
