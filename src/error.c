@@ -2,13 +2,6 @@
 
 #include <stdio.h>
 
-void flowlog__error_clear(flowlog__error *e)
-{
-    e->msg = "";
-    e->offset = 0;
-    e->column = -1;
-}
-
 void flowlog__error_static(flowlog__error *e, size_t offset, int column, const char *msg)
 {
     e->msg = msg;

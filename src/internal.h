@@ -40,7 +40,13 @@ typedef struct flowlog__error {
     char buf[FLOWLOG__MSG_SIZE];
 } flowlog__error;
 
-void flowlog__error_clear(flowlog__error *e);
+/* Inline: the reader clears its error on every record. */
+static inline void flowlog__error_clear(flowlog__error *e)
+{
+    e->msg = "";
+    e->offset = 0;
+    e->column = -1;
+}
 void flowlog__error_static(flowlog__error *e, size_t offset, int column, const char *msg);
 void flowlog__error_set(flowlog__error *e, size_t offset, int column, const char *fmt, ...)
     FLOWLOG__PRINTF(4, 5);

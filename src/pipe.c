@@ -19,6 +19,7 @@ struct flowlog__pipe {
     unsigned first;        /* oldest published block (the caller's, once taken) */
     unsigned published;    /* blocks published and not yet given back */
     bool taken;            /* the caller holds blocks[first] */
+    bool thread_waits;     /* the thread waits for room: wake it at half */
     bool cancel, running;
     flowlog_reader *r;
 };
@@ -29,8 +30,15 @@ static void *decode_thread(void *arg)
     flowlog_reader *r = p->r;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->cancel && p->published == FLOWLOG__PIPE_BLOCKS)
-            pthread_cond_wait(&p->cv, &p->mu);
+        /* A full ring waits until half of it is free, so that the thread
+         * is woken once per half a ring, not once per block: each wake-up
+         * costs the caller a system call. */
+        if (p->published == FLOWLOG__PIPE_BLOCKS) {
+            p->thread_waits = true;
+            while (!p->cancel && p->published > FLOWLOG__PIPE_BLOCKS / 2)
+                pthread_cond_wait(&p->cv, &p->mu);
+            p->thread_waits = false;
+        }
         bool cancel = p->cancel;
         unsigned idx = (p->first + p->published) % FLOWLOG__PIPE_BLOCKS;
         pthread_mutex_unlock(&p->mu);
@@ -100,7 +108,7 @@ int flowlog__pipe_start(flowlog_reader *r, size_t head)
         p->blocks[i].data = p->blocks[i].mem + head;
     }
     p->first = p->published = 0;
-    p->taken = p->cancel = false;
+    p->taken = p->cancel = p->thread_waits = false;
     p->r = r;
     if (pthread_create(&p->thread, NULL, decode_thread, p) != 0)
         return FLOWLOG_E_NOMEM;
@@ -124,7 +132,8 @@ flowlog__block *flowlog__pipe_next(flowlog_reader *r, const char *pending, size_
         pthread_mutex_lock(&p->mu);
         p->first = (p->first + 1) % FLOWLOG__PIPE_BLOCKS;
         p->published--;
-        pthread_cond_broadcast(&p->cv);
+        if (p->thread_waits && p->published <= FLOWLOG__PIPE_BLOCKS / 2)
+            pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
     p->taken = true;

@@ -48,7 +48,7 @@ typedef struct flowlog__block {
     char msg[FLOWLOG__MSG_SIZE];
 } flowlog__block;
 
-#define FLOWLOG__PIPE_BLOCKS 4
+#define FLOWLOG__PIPE_BLOCKS 8
 
 typedef struct flowlog__pipe flowlog__pipe;
 
