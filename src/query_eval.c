@@ -302,6 +302,25 @@ void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out)
     }
 }
 
+/* A field's text as the record holds it; false when absent or '-'. */
+static inline bool field_text(const flowlog_record *rec, uint32_t field, flowlog_span *out)
+{
+    int c = flowlog__schema_col(rec->schema, field);
+    if (c < 0 || (size_t)c >= rec->n)
+        return false;
+    *out = rec->spans[c];
+    return !(out->len == 1 && out->ptr[0] == '-');
+}
+
+/* A comparison that is a text field's bytes against a string literal: a
+ * missing field is false either way, as compare() has it. */
+static inline bool is_text_equality(const qexpr *e)
+{
+    return (e->op == OP_EQ || e->op == OP_NE) && e->a->kind == Q_FIELD && e->b->kind == Q_LIT &&
+           e->b->lit.type == FLOWLOG_VALUE_STRING && e->a->ftype != FLOWLOG_TYPE_UINT &&
+           e->a->ftype != FLOWLOG_TYPE_TIME;
+}
+
 static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
 {
     set_null(out);
@@ -554,6 +573,18 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
         set_int(out, flowlog__value_truthy(&b));
         return;
     case Q_CMP:
+        if (is_text_equality(e)) {
+            /* `field = "text"`, the commonest filter (action = "REJECT"):
+             * the field's bytes against the literal's, nothing converted. */
+            flowlog_span sp;
+            if (!q->rec || !field_text(q->rec, e->a->field, &sp)) {
+                set_int(out, 0);
+                return;
+            }
+            bool eq = sp.len == e->b->lit.len && memcmp(sp.ptr, e->b->lit.s, sp.len) == 0;
+            set_int(out, (e->op == OP_EQ) == eq);
+            return;
+        }
         flowlog__query_eval(q, e->a, row, accs, &a);
         flowlog__query_eval(q, e->b, row, accs, &b);
         set_int(out, compare(q, e->op, &a, &b));
