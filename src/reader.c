@@ -39,6 +39,7 @@ int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
     r->max_envelope = DEFAULT_MAX_ENVELOPE;
     r->validate = true;
     r->threads = true;
+    r->max_fields = FLOWLOG_MAX_COLUMNS;
     int rc = FLOWLOG_OK;
     if (!schema) {
         rc = flowlog_schema_compile(&r->default_schema, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, &al);
@@ -145,6 +146,11 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
         r->threads = value == 1;
+        return FLOWLOG_OK;
+    case FLOWLOG_OPT_MAX_FIELDS:
+        if (value < 1 || value > FLOWLOG_MAX_COLUMNS)
+            return FLOWLOG_E_RANGE;
+        r->max_fields = (size_t)value;
         return FLOWLOG_OK;
     default:
         return FLOWLOG_E_UNSUPPORTED;
@@ -616,6 +622,12 @@ static int header_line(flowlog_reader *r, const char *line, size_t len)
     if (rc < 0)
         return line_error(r, rc);
     rc = flowlog_schema_set_header(s, line, len);
+    if (rc == FLOWLOG_OK && flowlog_schema_column_count(s) > r->max_fields) {
+        flowlog__error_set(&r->err, 0, -1, "header line names %zu fields, more than the limit of %zu",
+                           flowlog_schema_column_count(s), r->max_fields);
+        flowlog_schema_free(s);
+        return line_error(r, FLOWLOG_E_LIMIT);
+    }
     if (rc == FLOWLOG_OK)
         rc = flowlog_schema_freeze(s);
     if (rc < 0) {

@@ -91,6 +91,7 @@ struct flowlog_reader {
 
     /* options */
     size_t max_line;
+    size_t max_fields;    /* FLOWLOG_OPT_MAX_FIELDS */
     size_t max_line_next;      /* set while an input was open: applies from the next */
     size_t max_envelope;
     bool stop_on_error;

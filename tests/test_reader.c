@@ -393,6 +393,36 @@ static void long_lines_are_bounded(void **state)
     flowlog_reader_free(r);
 }
 
+/* A header line naming more fields than FLOWLOG_OPT_MAX_FIELDS is an error
+ * for that line; the schema before it reads the records after it. */
+static void header_field_limit(void **state)
+{
+    (void)state;
+    static const char text[] = "version srcaddr dstaddr action\n"
+                               "5 10.0.0.1 10.0.0.2 ACCEPT\n"
+                               "version srcaddr dstaddr srcport dstport action\n"
+                               "5 10.0.0.3 10.0.0.4 REJECT\n";
+    flowlog_reader *r = memory_reader(text, sizeof text - 1);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_FIELDS, 0), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_FIELDS, FLOWLOG_MAX_COLUMNS + 1), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_FIELDS, 4), FLOWLOG_OK);
+    flowlog_record *rec;
+    flowlog_addr a;
+    char buf[64];
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_E_LIMIT);
+    assert_int_equal(flowlog_reader_line(r), 3);
+    assert_non_null(strstr(flowlog_reader_error_message(r), "header line names 6 fields, more than the limit of 4"));
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
+    assert_int_equal(flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &a), FLOWLOG_OK);
+    flowlog_addr_format(&a, buf, sizeof buf);
+    assert_string_equal(buf, "10.0.0.3");
+    assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_END);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_HEADERS), 1);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS), 1);
+    flowlog_reader_free(r);
+}
+
 static void stop_policy(void **state)
 {
     (void)state;
@@ -756,6 +786,7 @@ int main(void)
         cmocka_unit_test(directory_tree_mixed_forms),
         cmocka_unit_test(awkward_lines),
         cmocka_unit_test(long_lines_are_bounded),
+        cmocka_unit_test(header_field_limit),
         cmocka_unit_test(stop_policy),
         cmocka_unit_test(repeated_headers_and_mixed_transit_gateway),
         cmocka_unit_test(cloudwatch_forms),

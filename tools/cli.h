@@ -13,6 +13,7 @@
 typedef struct cli_input {
     const char *format;     /* --format, or NULL */
     long long max_line;     /* --max-line, or 0 */
+    long long max_fields;   /* --max-fields, or 0 */
     bool stop_on_error;     /* --stop-on-error */
     bool stats;             /* --stats */
     bool progress;          /* --progress */

@@ -44,6 +44,17 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if (take_value(argc, argv, i, "--max-fields", &v)) {
+        char *end;
+        if (!v)
+            return -1;
+        in->max_fields = strtoll(v, &end, 10);
+        if (*end || in->max_fields < 1 || in->max_fields > FLOWLOG_MAX_COLUMNS) {
+            fprintf(stderr, "flowlog: --max-fields takes a number from 1 to %d\n", FLOWLOG_MAX_COLUMNS);
+            return -1;
+        }
+        return 1;
+    }
     if (strcmp(argv[*i], "--stop-on-error") == 0) {
         in->stop_on_error = true;
         return 1;
@@ -98,6 +109,8 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
     }
     if (in->max_line)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line);
+    if (in->max_fields)
+        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields);
     if (in->stop_on_error)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
     if (in->lazy)

@@ -47,7 +47,13 @@ enum flowlog_reader_option {
     /** 1 (default): regular files of 1 MiB or more are read and inflated on a
      * second thread, one per reader, while the caller parses; 0: everything
      * runs on the caller's thread. Since: 1.1 */
-    FLOWLOG_OPT_THREADS = 5
+    FLOWLOG_OPT_THREADS = 5,
+    /** Most fields a header line in the input may name (default and most
+     * FLOWLOG_MAX_COLUMNS; 1 .. FLOWLOG_MAX_COLUMNS): a longer one is an
+     * error (FLOWLOG_E_LIMIT) for that line, and the schema before it stays
+     * in force. The schema given to flowlog_reader_new() is not limited.
+     * Since: 1.1 */
+    FLOWLOG_OPT_MAX_FIELDS = 6
 };
 
 /** Values of FLOWLOG_OPT_ON_ERROR. */
