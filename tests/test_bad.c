@@ -92,27 +92,24 @@ static void read_input(const char *path, outcome *o)
     flowlog_reader_free(r);
 }
 
-static void compile_format(const char *path, outcome *o)
+/* A format string (.fmt) or a query (.query) compiled from the file's text. */
+static void compile_text(const char *path, bool query, outcome *o)
 {
     size_t len;
     char *text = slurp(path, &len);
-    flowlog_schema *s;
-    assert_int_equal(flowlog_schema_new(&s, NULL), FLOWLOG_OK);
-    int rc = flowlog_schema_set_format(s, text, len);
-    note(o, rc, 0, flowlog_schema_error_message(s));
-    flowlog_schema_free(s);
-    free(text);
-}
-
-static void compile_query(const char *path, outcome *o)
-{
-    size_t len;
-    char *text = slurp(path, &len);
-    flowlog_query *q;
-    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
-    int rc = flowlog_query_compile(q, text, len);
-    note(o, rc, 0, flowlog_query_error_message(q));
-    flowlog_query_free(q);
+    if (query) {
+        flowlog_query *q;
+        assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+        int rc = flowlog_query_compile(q, text, len);
+        note(o, rc, 0, flowlog_query_error_message(q));
+        flowlog_query_free(q);
+    } else {
+        flowlog_schema *s;
+        assert_int_equal(flowlog_schema_new(&s, NULL), FLOWLOG_OK);
+        int rc = flowlog_schema_set_format(s, text, len);
+        note(o, rc, 0, flowlog_schema_error_message(s));
+        flowlog_schema_free(s);
+    }
     free(text);
 }
 
@@ -146,10 +143,8 @@ static void run(const char *name, outcome *o)
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", bad_dir(), name);
     memset(o, 0, sizeof *o);
-    if (ends_with(name, ".fmt"))
-        compile_format(path, o);
-    else if (ends_with(name, ".query"))
-        compile_query(path, o);
+    if (ends_with(name, ".fmt") || ends_with(name, ".query"))
+        compile_text(path, ends_with(name, ".query"), o);
     else if (ends_with(name, ".state"))
         load_state(name, path, o);
     else
