@@ -60,6 +60,34 @@ static void feed_all(flowlog_query *q, const char *stream)
     assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
 }
 
+static int64_t count_of(const char *filter)
+{
+    char text[256];
+    snprintf(text, sizeof text, "filter %s | stats count(*) as n", filter);
+    flowlog_query *q = compile(text);
+    feed_all(q, NULL);
+    flowlog_value v;
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    flowlog_query_free(q);
+    return v.i;
+}
+
+/* A comparison with a missing field ('-', or not in the format) is false
+ * whichever way it is asked, and a field against a string literal gives
+ * what the same comparison against a computed string gives. */
+static void text_comparisons_with_missing_fields(void **state)
+{
+    (void)state;
+    assert_int_equal(count_of("action = \"REJECT\""), 2);
+    assert_int_equal(count_of("action != \"ACCEPT\""), 2);
+    assert_int_equal(count_of("action != concat(\"ACC\", \"EPT\")"), 2);
+    assert_int_equal(count_of("action = concat(\"REJ\", \"ECT\")"), 2);
+    assert_int_equal(count_of("vpcId = \"vpc-1\""), 0);
+    assert_int_equal(count_of("vpcId != \"vpc-1\""), 0);
+    assert_int_equal(count_of("srcAddr != \"10.0.1.5\""), 3);
+}
+
 static void compile_errors_point_at_the_mistake(void **state)
 {
     (void)state;
@@ -337,6 +365,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compile_errors_point_at_the_mistake),
+        cmocka_unit_test(text_comparisons_with_missing_fields),
         cmocka_unit_test(limits_on_query_text),
         cmocka_unit_test(streaming_rows_and_limit),
         cmocka_unit_test(aggregates_groups_and_sort),
