@@ -199,7 +199,16 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
     char *text = malloc(need + 1);
     if (text) {
         flowlog_diag_explain(d, text, need + 1);
-        printf("\nwhat to check next:\n%s", text);
+        /* It names ENIs, whose ids come from the logs. */
+        printf("\nwhat to check next:\n");
+        for (const char *c = text; *c; c++) {
+            if ((unsigned char)*c < 0x20 && *c != '\n')
+                printf("\\x%02x", (unsigned char)*c);
+            else if (*c == 0x7f)
+                printf("\\x7f");
+            else
+                putchar(*c);
+        }
         free(text);
     }
 }
