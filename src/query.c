@@ -129,6 +129,85 @@ int flowlog_query_is_deferred(const flowlog_query *q)
     return q && (q->stats || q->nsort > 0);
 }
 
+typedef struct needle_set {
+    size_t n;
+    flowlog_span s[FLOWLOG_PREFILTER_MAX_NEEDLES];
+} needle_set;
+
+static bool one_needle(const flowlog_value *lit, needle_set *out)
+{
+    if (lit->len == 0 || lit->len > FLOWLOG_PREFILTER_MAX_NEEDLE)
+        return false;
+    out->n = 1;
+    out->s[0].ptr = lit->s;
+    out->s[0].len = lit->len;
+    return true;
+}
+
+/* Of two sets either of which every passing line must meet, the one that
+ * lets fewer lines through: fewer strings, then longer ones. */
+static const needle_set *narrower(const needle_set *x, const needle_set *y)
+{
+    if (x->n != y->n)
+        return x->n < y->n ? x : y;
+    size_t sx = SIZE_MAX, sy = SIZE_MAX;
+    for (size_t i = 0; i < x->n; i++) {
+        sx = x->s[i].len < sx ? x->s[i].len : sx;
+        sy = y->s[i].len < sy ? y->s[i].len : sy;
+    }
+    return sx >= sy ? x : y;
+}
+
+/* Byte strings one of which is in the line of every record for which e is
+ * true; false when there are none to say. */
+static bool needles_of(const qexpr *e, needle_set *out)
+{
+    needle_set x, y;
+    switch (e->kind) {
+    case Q_CMP:
+        return e->op == OP_EQ && flowlog__is_text_equality(e) && one_needle(&e->b->lit, out);
+    case Q_LIKE:
+        return !e->negate && e->a->kind == Q_MESSAGE && one_needle(&e->lit, out);
+    case Q_AND: {
+        bool hx = needles_of(e->a, &x), hy = needles_of(e->b, &y);
+        if (!hx && !hy)
+            return false;
+        *out = hx && hy ? *narrower(&x, &y) : hx ? x : y;
+        return true;
+    }
+    case Q_OR:
+        if (!needles_of(e->a, &x) || !needles_of(e->b, &y) || x.n + y.n > FLOWLOG_PREFILTER_MAX_NEEDLES)
+            return false;
+        memcpy(&x.s[x.n], y.s, y.n * sizeof y.s[0]);
+        x.n += y.n;
+        *out = x;
+        return true;
+    default:
+        return false;
+    }
+}
+
+int flowlog_query_prefilter(const flowlog_query *q, flowlog_span *needles, size_t *n)
+{
+    if (!q || !q->compiled || !n || (*n && !needles))
+        return FLOWLOG_E_ARG;
+    needle_set best = {0}, one;
+    bool have = false;
+    for (int i = 0; i < q->nfilters; i++) {
+        if (!needles_of(q->filters[i], &one))
+            continue;
+        best = have ? *narrower(&best, &one) : one;
+        have = true;
+    }
+    if (!have || best.n > *n) {
+        *n = 0;
+        return FLOWLOG_OK;
+    }
+    memcpy(needles, best.s, best.n * sizeof best.s[0]);
+    *n = best.n;
+    return FLOWLOG_OK;
+}
+
 size_t flowlog_query_column_count(const flowlog_query *q)
 {
     return q && q->compiled ? (size_t)q->ndisplay : 0;
@@ -174,11 +253,55 @@ static int row_cmp(const flowlog_query *q, size_t a, size_t b)
     return 0;
 }
 
+/* Row a comes before row b: by the sort keys, then in the order the rows
+ * were made, so the order is total and the same however rows are picked. */
+static bool row_before(const flowlog_query *q, size_t a, size_t b)
+{
+    int c = row_cmp(q, a, b);
+    return c < 0 || (c == 0 && a < b);
+}
+
+static void sift_down(const flowlog_query *q, size_t *heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t worst = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && row_before(q, heap[worst], heap[l]))
+            worst = l;
+        if (r < n && row_before(q, heap[worst], heap[r]))
+            worst = r;
+        if (worst == i)
+            return;
+        size_t t = heap[i];
+        heap[i] = heap[worst];
+        heap[worst] = t;
+        i = worst;
+    }
+}
+
+/* The first `keep` rows in sort order, in src[0..keep): a heap of the best
+ * seen so far whose root is the worst of them, so n rows cost n log keep
+ * comparisons rather than n log n. */
+static void pick_first(const flowlog_query *q, size_t *src, size_t n, size_t keep)
+{
+    for (size_t i = 0; i < keep; i++)
+        src[i] = i;
+    for (size_t i = keep / 2; i-- > 0;)
+        sift_down(q, src, keep, i);
+    for (size_t i = keep; i < n; i++) {
+        if (row_before(q, i, src[0])) {
+            src[0] = i;
+            sift_down(q, src, keep, 0);
+        }
+    }
+}
+
 static int sort_rows(flowlog_query *q)
 {
     size_t n = q->nrows, w = row_width(q);
     if (q->nsort == 0 || n < 2)
         return FLOWLOG_OK;
+    /* With a limit, only the rows it keeps need their order. */
+    size_t keep = q->limit >= 0 && (size_t)q->limit < n ? (size_t)q->limit : n;
     size_t *idx = q->alloc.alloc(q->alloc.ctx, 2 * n * sizeof *idx);
     flowlog_value *sorted = q->alloc.alloc(q->alloc.ctx, q->rows_cap * w * sizeof *sorted);
     if (!idx || !sorted) {
@@ -189,14 +312,18 @@ static int sort_rows(flowlog_query *q)
         return FLOWLOG_E_NOMEM;
     }
     size_t *src = idx, *dst = idx + n;
-    for (size_t i = 0; i < n; i++)
-        src[i] = i;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+    if (keep < n) {
+        pick_first(q, src, n, keep);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            src[i] = i;
+    }
+    for (size_t width = 1; width < keep; width *= 2) {
+        for (size_t lo = 0; lo < keep; lo += 2 * width) {
+            size_t mid = lo + width < keep ? lo + width : keep, hi = lo + 2 * width < keep ? lo + 2 * width : keep;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                dst[k++] = row_cmp(q, src[j], src[i]) < 0 ? src[j++] : src[i++];
+                dst[k++] = row_before(q, src[j], src[i]) ? src[j++] : src[i++];
             while (i < mid)
                 dst[k++] = src[i++];
             while (j < hi)
@@ -206,11 +333,12 @@ static int sort_rows(flowlog_query *q)
         src = dst;
         dst = t;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < keep; i++)
         memcpy(sorted + i * w, q->rows + src[i] * w, w * sizeof *sorted);
     FLOWLOG__FREE(&q->alloc, q->rows, q->rows_cap * w * sizeof *q->rows);
     FLOWLOG__FREE(&q->alloc, idx, 2 * n * sizeof *idx);
     q->rows = sorted;
+    q->nrows = keep;
     return FLOWLOG_OK;
 }
 

@@ -175,42 +175,69 @@ static int accumulate(flowlog_query *q, size_t g)
     return FLOWLOG_OK;
 }
 
+/* A group's slot keeps its key's hash, so a probe that meets another
+ * group's slot is told apart without reading that group's keys. */
+struct qslot {
+    uint64_t hash;
+    uint32_t group;  /* index + 1; 0: empty */
+    uint32_t type;   /* of the key, when the group has one key */
+};
+
+static uint64_t keys_hash(const flowlog_value *key, int nkeys)
+{
+    uint64_t h = 0x84222325cbf29ce4u;
+    for (int k = 0; k < nkeys; k++)
+        h = flowlog__value_hash(&key[k], h);
+    return h;
+}
+
+/* One integer or time key: its hash is a bijection of the value for each
+ * type (an xor, a multiplication by an odd constant, an xor-shift), so the
+ * hash and type decide equality without reading the group's key. */
+static inline bool hash_decides(const flowlog_value *key, int nkeys)
+{
+    return nkeys == 1 && (key[0].type == FLOWLOG_VALUE_INT || key[0].type == FLOWLOG_VALUE_TIME);
+}
+
 int flowlog__query_group(flowlog_query *q)
 {
     flowlog_value key[QUERY_MAX_KEYS];
-    uint64_t h = 0x84222325cbf29ce4u;
-    for (int k = 0; k < q->nkeys; k++) {
+    for (int k = 0; k < q->nkeys; k++)
         flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
-        h = flowlog__value_hash(&key[k], h);
-    }
+    uint64_t h = keys_hash(key, q->nkeys);
     if (q->ngroups * 2 >= q->nslots) {
         size_t cap = q->nslots ? q->nslots * 2 : 1024;
-        uint32_t *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
+        struct qslot *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
         if (!fresh)
             return FLOWLOG_E_NOMEM;
-        for (size_t g = 0; g < q->ngroups; g++) {
-            uint64_t gh = 0x84222325cbf29ce4u;
-            for (int k = 0; k < q->nkeys; k++)
-                gh = flowlog__value_hash(&q->gkeys[g * (size_t)q->nkeys + (size_t)k], gh);
-            size_t j = gh & (cap - 1);
-            while (fresh[j])
+        for (size_t i = 0; i < q->nslots; i++) {
+            if (!q->slots[i].group)
+                continue;
+            size_t j = q->slots[i].hash & (cap - 1);
+            while (fresh[j].group)
                 j = (j + 1) & (cap - 1);
-            fresh[j] = (uint32_t)g + 1;
+            fresh[j] = q->slots[i];
         }
         FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
         q->slots = fresh;
         q->nslots = cap;
     }
+    bool decided = hash_decides(key, q->nkeys);
+    uint32_t type = q->nkeys == 1 ? (uint32_t)key[0].type : 0;
     size_t j = h & (q->nslots - 1);
-    while (q->slots[j]) {
-        size_t g = q->slots[j] - 1;
+    for (; q->slots[j].group; j = (j + 1) & (q->nslots - 1)) {
+        const struct qslot *sl = &q->slots[j];
+        if (sl->hash != h || sl->type != type)
+            continue;
+        size_t g = sl->group - 1;
+        if (decided)
+            return accumulate(q, g);
         const flowlog_value *gk = q->gkeys + g * (size_t)q->nkeys;
         int k = 0;
         while (k < q->nkeys && flowlog__value_equal(&gk[k], &key[k]))
             k++;
         if (k == q->nkeys)
             return accumulate(q, g);
-        j = (j + 1) & (q->nslots - 1);
     }
     if (q->ngroups >= q->max_groups)
         return limit_error(q, "groups");
@@ -235,7 +262,9 @@ int flowlog__query_group(flowlog_query *q)
         q->gkeys[g * (size_t)q->nkeys + (size_t)k] = key[k];
     }
     memset(q->gaccs + g * (size_t)q->naggs, 0, sizeof *q->gaccs * (size_t)q->naggs);
-    q->slots[j] = (uint32_t)g + 1;
+    q->slots[j].hash = h;
+    q->slots[j].group = (uint32_t)g + 1;
+    q->slots[j].type = type;
     q->ngroups++;
     return accumulate(q, g);
 }

@@ -312,15 +312,6 @@ static inline bool field_text(const flowlog_record *rec, uint32_t field, flowlog
     return !(out->len == 1 && out->ptr[0] == '-');
 }
 
-/* A comparison that is a text field's bytes against a string literal: a
- * missing field is false either way, as compare() has it. */
-static inline bool is_text_equality(const qexpr *e)
-{
-    return (e->op == OP_EQ || e->op == OP_NE) && e->a->kind == Q_FIELD && e->b->kind == Q_LIT &&
-           e->b->lit.type == FLOWLOG_VALUE_STRING && e->a->ftype != FLOWLOG_TYPE_UINT &&
-           e->a->ftype != FLOWLOG_TYPE_TIME;
-}
-
 static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
 {
     set_null(out);
@@ -573,7 +564,7 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
         set_int(out, flowlog__value_truthy(&b));
         return;
     case Q_CMP:
-        if (is_text_equality(e)) {
+        if (flowlog__is_text_equality(e)) {
             /* `field = "text"`, the commonest filter (action = "REJECT"):
              * the field's bytes against the literal's, nothing converted. */
             flowlog_span sp;

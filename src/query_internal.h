@@ -117,7 +117,7 @@ struct flowlog_query {
 
     /* groups (stats) or kept rows (sort without stats) */
     qarena data;
-    uint32_t *slots;      /* group index + 1, open addressing */
+    struct qslot *slots;  /* open addressing over the groups */
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
     qacc *gaccs;          /* ngroups x naggs */
@@ -134,6 +134,16 @@ struct flowlog_query {
     bool have_row, finished, done;
     int64_t emitted;
 };
+
+/* A comparison of a text field's bytes with a string literal, which
+ * evaluation does without converting anything; a missing field is false
+ * either way, as with any comparison. */
+static inline bool flowlog__is_text_equality(const qexpr *e)
+{
+    return (e->op == OP_EQ || e->op == OP_NE) && e->a->kind == Q_FIELD && e->b->kind == Q_LIT &&
+           e->b->lit.type == FLOWLOG_VALUE_STRING && e->a->ftype != FLOWLOG_TYPE_UINT &&
+           e->a->ftype != FLOWLOG_TYPE_TIME;
+}
 
 /* query_parse.c */
 int flowlog__query_parse(flowlog_query *q, const char *text, size_t len);

@@ -73,6 +73,7 @@ static void close_input(flowlog_reader *r)
     flowlog__gz_end(&r->gz);
     flowlog__json_reset(r);
     r->in_open = false;
+    r->pf_valid = false;
 }
 
 static void drop_header_schemas(flowlog_reader *r)
@@ -109,6 +110,8 @@ void flowlog_reader_free(flowlog_reader *r)
     FLOWLOG__FREE(&al, r->buf, r->buf_cap);
     flowlog__pipe_free(r);
     FLOWLOG__FREE(&al, r->scratch, r->scratch_cap);
+    if (r->pf_work)
+        FLOWLOG__FREE(&al, r->pf_work, sizeof *r->pf_work);
     FLOWLOG__FREE(&al, r, sizeof *r);
 }
 
@@ -154,6 +157,73 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
         return FLOWLOG_OK;
     default:
         return FLOWLOG_E_UNSUPPORTED;
+    }
+}
+
+int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n)
+{
+    if (!r || (n && !needles) || n > FLOWLOG__MAX_NEEDLES)
+        return FLOWLOG_E_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (!needles[i].ptr || needles[i].len == 0 || needles[i].len > FLOWLOG__MAX_NEEDLE)
+            return FLOWLOG_E_ARG;
+    r->pf.nneedles = n;
+    r->pf.longest = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(r->pf.needle[i], needles[i].ptr, needles[i].len);
+        r->pf.needle_len[i] = needles[i].len;
+        if (needles[i].len > r->pf.longest)
+            r->pf.longest = needles[i].len;
+    }
+    r->prefilter_on = n > 0;
+    r->pf_valid = false;
+    return FLOWLOG_OK;
+}
+
+static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
+{
+    r->start += bytes;
+    r->dec_offset += bytes;
+    r->line_no += lines;
+    r->counts[FLOWLOG_COUNT_RECORDS] += lines;
+}
+
+/* Pass over the records at the front of the window that the prefilter says
+ * the caller does not need, up to the next line it must see; they are
+ * counted like every record. A chunk is judged once: its stops are taken in
+ * turn as the caller comes back for more. */
+static void pass_over(flowlog_reader *r)
+{
+    for (;;) {
+        uint64_t cur = r->dec_offset;
+        if (!r->pf_valid || r->pf_schema != r->current || cur != r->pf_pos) {
+            const flowlog_schema *s = r->current;
+            r->pf.ncols = s->ncols;
+            r->pf.time_cols[0] = s->builtin_col[FLOWLOG_FIELD_START];
+            r->pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
+            r->pf.max_line = r->max_line;
+            r->pf_schema = s;
+            if (!r->pf_work && !(r->pf_work = r->alloc.alloc(r->alloc.ctx, sizeof *r->pf_work)))
+                return; /* without room to scan, every record is returned */
+            size_t judged = flowlog__prefilter_scan(&r->pf, r->pf_work, r->win + r->start, r->end - r->start, r->pf_stops,
+                                                    FLOWLOG__PF_STOPS, &r->pf_nstops, &r->pf_tail);
+            r->pf_valid = judged > 0;
+            if (!r->pf_valid)
+                return;
+            r->pf_base = r->pf_pos = cur;
+            r->pf_end = cur + judged;
+            r->pf_next = 0;
+        }
+        if (r->pf_next < r->pf_nstops) {
+            const flowlog__pf_stop *st = &r->pf_stops[r->pf_next++];
+            pass(r, r->pf_base + st->off - cur, st->before);
+            r->pf_pos = r->pf_base + st->end;
+            return;
+        }
+        pass(r, r->pf_end - cur, r->pf_tail);
+        r->pf_valid = false;
+        if (r->start == r->end)
+            return;
     }
 }
 
@@ -858,6 +928,9 @@ int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
     if (r->stopped)
         return FLOWLOG_END;
     flowlog__error_clear(&r->err);
+    if (r->prefilter_on && r->form == FORM_TEXT && !r->discarding && r->end > r->start && !r->validate &&
+        !r->current->transit_gateway)
+        pass_over(r);
     if (FLOWLOG__LIKELY(r->form == FORM_TEXT && !r->discarding && r->end > r->start)) {
         /* The common line: whole in the window, a record of the current
          * schema. Anything else takes the general path below. */

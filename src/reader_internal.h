@@ -4,6 +4,7 @@
 #define FLOWLOG_READER_INTERNAL_H
 
 #include "internal.h"
+#include "prefilter.h"
 
 #include <jansson.h>
 #include <zlib.h>
@@ -98,6 +99,18 @@ struct flowlog_reader {
     bool validate;
     flowlog_progress_fn progress;
     void *progress_ctx;
+    bool prefilter_on;         /* flowlog_reader_set_prefilter() */
+    flowlog__prefilter pf;     /* its needles, and the schema its scan was set for: */
+    const flowlog_schema *pf_schema;
+    /* The chunk the prefilter last judged, in decoded offsets of the input:
+     * [pf_base, pf_end), its stops, the next one due, and where the lines
+     * passed over before it begin. */
+    bool pf_valid;
+    uint64_t pf_base, pf_end, pf_pos;
+    flowlog__pf_stop pf_stops[FLOWLOG__PF_STOPS];
+    flowlog__pf_work *pf_work;   /* allocated with the first scan */
+    size_t pf_nstops, pf_next;
+    uint32_t pf_tail;
 
     /* the queue */
     flowlog__input *inputs;

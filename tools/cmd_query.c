@@ -422,6 +422,11 @@ int cmd_query(int argc, char **argv)
         flowlog_query_free(q);
         return status;
     }
+    /* The reader passes over records the filters cannot accept. */
+    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    size_t nneedles = FLOWLOG_PREFILTER_MAX_NEEDLES;
+    if (flowlog_query_prefilter(q, needles, &nneedles) == FLOWLOG_OK && nneedles)
+        (void)flowlog_reader_set_prefilter(in.reader, needles, nneedles);
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     sink k = {0};

@@ -89,6 +89,19 @@ FLOWLOG_API size_t flowlog_query_error_offset(const flowlog_query *q);
 /** 1 when rows come only after flowlog_query_finish() (stats or sort), else 0. Since: 1.1 */
 FLOWLOG_API int flowlog_query_is_deferred(const flowlog_query *q);
 
+/**
+ * Byte strings of which every record that can pass the query's filters
+ * holds at least one in its line: from a filter `field = "text"` on a text
+ * field or `@message like "text"`, alone, in `and`, or as every branch of an
+ * `or`. Give them to flowlog_reader_set_prefilter() and the reader passes
+ * over the other records unseen; the result is the same.
+ * @param n  in: the room in `needles`; out: how many there are, 0 when the
+ *           query has none (or needs more than the room).
+ * The spans point into the compiled query. @return FLOWLOG_OK, FLOWLOG_E_ARG
+ * (not compiled). Since: 1.2
+ */
+FLOWLOG_API int flowlog_query_prefilter(const flowlog_query *q, flowlog_span *needles, size_t *n);
+
 /** The number of result columns. Since: 1.1 */
 FLOWLOG_API size_t flowlog_query_column_count(const flowlog_query *q);
 

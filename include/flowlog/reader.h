@@ -103,6 +103,30 @@ FLOWLOG_API int flowlog_reader_set(flowlog_reader *r, int key, int64_t value);
 /** Set (or clear with NULL) the progress callback. Since: 1.0 */
 FLOWLOG_API int flowlog_reader_set_progress(flowlog_reader *r, flowlog_progress_fn fn, void *ctx);
 
+/** Most byte strings flowlog_reader_set_prefilter() takes, and their longest. */
+#define FLOWLOG_PREFILTER_MAX_NEEDLES 4
+#define FLOWLOG_PREFILTER_MAX_NEEDLE 64
+
+/**
+ * Let the reader pass over records the caller has no use for: once set, a
+ * record whose line holds none of the n byte strings in `needles` may be
+ * counted (as a record, in flowlog_reader_count()) without being returned.
+ * Records that hold one are always returned, and so may some that do not,
+ * so the caller still tests every record it gets. flowlog_query_prefilter()
+ * gives the strings for a query. The reader scans many lines at once for
+ * them, which is much faster than returning every record.
+ *
+ * It applies to plain text lines while FLOWLOG_OPT_VALIDATE is 0 (with
+ * validation on, every record is checked and returned); a line the reader
+ * would treat in any other way than as a plain record of the schema in
+ * force (a header, an error, millisecond times) is returned or reported as
+ * without it. The strings are copied; n = 0 turns it off.
+ * @return FLOWLOG_OK; FLOWLOG_E_ARG for more than
+ *         FLOWLOG_PREFILTER_MAX_NEEDLES strings, or one that is empty or
+ *         longer than FLOWLOG_PREFILTER_MAX_NEEDLE bytes. Since: 1.2
+ */
+FLOWLOG_API int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n);
+
 /**
  * Queue a path: a file, a directory (its regular files, recursively, in
  * byte-wise sorted order of their paths, dot files skipped), or `-` for

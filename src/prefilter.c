@@ -1,0 +1,59 @@
+#include "prefilter.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline uint64_t eq_mask(const char *p, char byte)
+{
+    const __m128i b = _mm_set1_epi8(byte);
+    uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), b));
+    uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), b));
+    uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), b));
+    uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), b));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+#else
+static inline uint64_t eq_mask(const char *p, char byte)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] == byte) << i;
+    return m;
+}
+#endif
+
+static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t *sep, uint64_t *nl,
+                            uint64_t *cand)
+{
+    *sep = eq_mask(p, ' ');
+    *nl = eq_mask(p, '\n');
+    uint64_t k = 0;
+    for (size_t j = 0; j < f->nneedles; j++)
+        k |= eq_mask(p, f->needle[j][0]) & eq_mask(p + f->needle_len[j] - 1, f->needle[j][f->needle_len[j] - 1]);
+    *cand = k;
+}
+
+static inline unsigned select_bit(uint64_t x, unsigned j)
+{
+    while (j--)
+        x &= x - 1;
+    return (unsigned)__builtin_ctzll(x);
+}
+
+#define PF_NAME flowlog__prefilter_scan_portable
+#define PF_HAS_NEEDLE has_needle
+#define PF_ANY_BITS any_bits
+#define PF_POPCOUNT(x) __builtin_popcountll(x)
+#define PF_SELECT(x, j) select_bit((x), (j))
+#define PF_TZCNT(x) ((x) ? (unsigned)__builtin_ctzll(x) : 0u)
+#include "prefilter_body.h"
+
+size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+                               flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
+{
+#if FLOWLOG_HAVE_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+        return flowlog__prefilter_scan_avx2(f, wk, p, len, stops, cap, nstops, tail);
+#endif
+    return flowlog__prefilter_scan_portable(f, wk, p, len, stops, cap, nstops, tail);
+}

@@ -1,0 +1,63 @@
+/* The reader's prefilter: a scan over many lines at once that passes over
+ * the records a consumer has said it does not need, counting them, so only
+ * the few it needs are split into fields. Not API. */
+#ifndef FLOWLOG_PREFILTER_H
+#define FLOWLOG_PREFILTER_H
+
+#include "internal.h"
+
+#define FLOWLOG__MAX_NEEDLES FLOWLOG_PREFILTER_MAX_NEEDLES
+#define FLOWLOG__MAX_NEEDLE FLOWLOG_PREFILTER_MAX_NEEDLE
+
+typedef struct flowlog__prefilter {
+    /* A line with any of these byte strings is never passed over. */
+    size_t nneedles;
+    size_t needle_len[FLOWLOG__MAX_NEEDLES];
+    char needle[FLOWLOG__MAX_NEEDLES][FLOWLOG__MAX_NEEDLE];
+    size_t longest;      /* of the needles */
+    /* What a plain record of the schema in force looks like. */
+    size_t ncols;
+    int time_cols[2];    /* start and end, -1 when absent */
+    size_t max_line;
+} flowlog__prefilter;
+
+/* A line of a chunk the scan cannot pass over: where it starts and where
+ * the next line starts, relative to the chunk, and how many lines it did
+ * pass over since the previous one (or the chunk's start). */
+typedef struct flowlog__pf_stop {
+    uint32_t off, end;
+    uint32_t before;
+} flowlog__pf_stop;
+
+#define FLOWLOG__PF_CHUNK 16384
+#define FLOWLOG__PF_STOPS 512
+#define FLOWLOG__PF_WORDS (FLOWLOG__PF_CHUNK / 64)
+
+/* The masks of a chunk, kept off the stack (the caller's thread may have a
+ * small one). */
+typedef struct flowlog__pf_work {
+    uint64_t sep[FLOWLOG__PF_WORDS + 4], start[FLOWLOG__PF_WORDS], cand[FLOWLOG__PF_WORDS];
+    uint32_t rank[FLOWLOG__PF_WORDS + 4];
+    uint16_t nl[FLOWLOG__PF_CHUNK + 2];
+} flowlog__pf_work;
+
+/* Judge the whole lines of p[0..min(len, FLOWLOG__PF_CHUNK)), which starts a
+ * line. A line is passed over when it is certainly a record of f's schema
+ * that the reader's own path would take without an error, whose times are
+ * in seconds, and which holds none of the needles: it starts with a digit,
+ * has at most max_line bytes and exactly ncols fields. Every other line is
+ * a stop, up to cap of them. Returns the bytes judged (whole lines only;
+ * it ends before the stop that did not fit); *tail gets the lines passed
+ * over after the last stop. Anything the scan is unsure of is a stop. */
+size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+                               flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+
+/* The implementations behind it, for the tests that hold them to agree. */
+size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+                                        flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+#if FLOWLOG_HAVE_AVX2
+size_t flowlog__prefilter_scan_avx2(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+                                    flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+#endif
+
+#endif

@@ -1,0 +1,32 @@
+/* The prefilter's scan with AVX2, BMI1, BMI2 and POPCNT; this file alone is
+ * compiled for them, and it runs only where the processor has them. */
+#include "prefilter.h"
+
+#include <immintrin.h>
+
+static inline uint64_t eq_mask(const char *p, char byte)
+{
+    const __m256i b = _mm256_set1_epi8(byte);
+    uint64_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)p), b));
+    uint64_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), b));
+    return lo | hi << 32;
+}
+
+static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t *sep, uint64_t *nl,
+                            uint64_t *cand)
+{
+    *sep = eq_mask(p, ' ');
+    *nl = eq_mask(p, '\n');
+    uint64_t k = 0;
+    for (size_t j = 0; j < f->nneedles; j++)
+        k |= eq_mask(p, f->needle[j][0]) & eq_mask(p + f->needle_len[j] - 1, f->needle[j][f->needle_len[j] - 1]);
+    *cand = k;
+}
+
+#define PF_NAME flowlog__prefilter_scan_avx2
+#define PF_HAS_NEEDLE has_needle
+#define PF_ANY_BITS any_bits
+#define PF_POPCOUNT(x) _mm_popcnt_u64(x)
+#define PF_SELECT(x, j) ((size_t)_tzcnt_u64(_pdep_u64((uint64_t)1 << (j), (x))))
+#define PF_TZCNT(x) _tzcnt_u64(x)
+#include "prefilter_body.h"

@@ -1,0 +1,150 @@
+/* The prefilter's scan, compiled once per instruction set: the including
+ * file defines PF_NAME, pf_block() (the masks of one 64-byte block),
+ * PF_POPCOUNT and PF_SELECT (the position of the j-th set bit of a word).
+ *
+ * A chunk of up to 16 KiB is turned into bit masks first (separators,
+ * newlines, field starts, needle candidates) and a running count of field
+ * starts per word; each line is then judged from the masks alone: its
+ * field count is the difference of two ranks, a time field's start is a
+ * select, its length a look at the separator bits. Only a line with a
+ * needle candidate is looked at byte by byte. */
+
+static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const char *line, size_t len)
+{
+    for (size_t j = 0; j < f->nneedles; j++) {
+        size_t n = f->needle_len[j];
+        const char *hay = line, *end = line + len;
+        while ((size_t)(end - hay) >= n) {
+            const char *hit = memchr(hay, f->needle[j][0], (size_t)(end - hay) - n + 1);
+            if (!hit)
+                break;
+            if (memcmp(hit, f->needle[j], n) == 0)
+                return true;
+            hay = hit + 1;
+        }
+    }
+    return false;
+}
+
+static inline bool PF_ANY_BITS(const uint64_t *m, size_t a, size_t b)
+{
+    size_t wa = a >> 6, wb = b >> 6;
+    uint64_t lo = ~(uint64_t)0 << (a & 63), hi = (b & 63) ? ~(uint64_t)0 >> (64 - (b & 63)) : 0;
+    if (wa == wb)
+        return (m[wa] & lo & hi) != 0;
+    if (m[wa] & lo)
+        return true;
+    for (size_t w = wa + 1; w < wb; w++)
+        if (m[w])
+            return true;
+    return (m[wb] & hi) != 0;
+}
+
+size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+               flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
+{
+    uint64_t *sep = wk->sep, *start = wk->start, *cand = wk->cand;
+    uint32_t *rank = wk->rank;
+    uint16_t *nl = wk->nl;
+    size_t reach = f->longest ? f->longest - 1 : 0; /* bytes past a block its needle test reads */
+    size_t n = len < FLOWLOG__PF_CHUNK ? len : FLOWLOG__PF_CHUNK;
+    size_t words = (n + 63) / 64, nnl = 0;
+    uint64_t carry = 1; /* the chunk starts a line */
+    uint32_t r = 0;
+    for (size_t w = 0; w < words; w++) {
+        size_t base = w * 64;
+        uint64_t s, l, k;
+        if (base + 64 + reach <= n) {
+            pf_block(f, p + base, &s, &l, &k);
+        } else {
+            /* The end of the chunk: the bytes past it are zeros, which are
+             * neither separators nor newlines, and a needle must lie inside
+             * a line, so inside the chunk. */
+            char tail_bytes[64 + FLOWLOG__MAX_NEEDLE];
+            size_t have = n - base < sizeof tail_bytes ? n - base : sizeof tail_bytes;
+            memset(tail_bytes, 0, sizeof tail_bytes);
+            memcpy(tail_bytes, p + base, have);
+            pf_block(f, tail_bytes, &s, &l, &k);
+        }
+        uint64_t sp = s | l;
+        sep[w] = sp;
+        cand[w] = k;
+        start[w] = ~sp & (sp << 1 | carry);
+        carry = sp >> 63;
+        rank[w] = r;
+        r += (uint32_t)PF_POPCOUNT(start[w]);
+        /* The newlines' positions: a line is about two blocks long, so two
+         * are written whether they exist or not, and more only when there
+         * are more: no branch to guess for most blocks. */
+        size_t cnt = (size_t)PF_POPCOUNT(l);
+        nl[nnl] = (uint16_t)(base + PF_TZCNT(l));
+        l &= l - 1;
+        nl[nnl + 1] = (uint16_t)(base + PF_TZCNT(l));
+        l &= l - 1;
+        if (cnt > 2) {
+            nnl += 2;
+            for (; l; l &= l - 1)
+                nl[nnl++] = (uint16_t)(base + PF_TZCNT(l));
+        } else {
+            nnl += cnt;
+        }
+    }
+    for (size_t w = words; w < words + 4; w++) {
+        rank[w] = r;
+        sep[w] = 0;
+    }
+    rank[words] = r;
+
+    size_t a = 0;      /* where the line being judged starts */
+    uint32_t ra = 0;   /* field starts before a */
+    uint32_t run = 0;  /* lines passed over since the last stop */
+    size_t ns = 0;
+    for (size_t i = 0; i < nnl; i++) {
+        size_t b = nl[i], w = b >> 6;
+        uint64_t below = ((uint64_t)1 << (b & 63)) - 1;
+        uint32_t rb = rank[w] + (uint32_t)PF_POPCOUNT(start[w] & below);
+        size_t linelen = b - a;
+        bool ok = linelen && (unsigned char)(p[a] - '0') <= 9 && linelen <= f->max_line &&
+                  rb - ra == f->ncols;
+        for (int t = 0; ok && t < 2; t++) {
+            if (f->time_cols[t] < 0)
+                continue;
+            /* Twelve bytes without a separator: a time in milliseconds,
+             * which the reader flags and counts. The field's word is found
+             * by comparisons rather than a loop when the line spans at most
+             * four words, as nearly every line does. */
+            uint32_t want = ra + (uint32_t)f->time_cols[t];
+            size_t v = a >> 6;
+            if (w - v < 4) {
+                v += (size_t)(rank[v + 1] <= want) + (size_t)(rank[v + 2] <= want) + (size_t)(rank[v + 3] <= want);
+            } else {
+                while (rank[v + 1] <= want)
+                    v++;
+            }
+            size_t pos = v * 64 + PF_SELECT(start[v], want - rank[v]);
+            size_t o = pos & 63, x = pos >> 6;
+            uint64_t bits = sep[x] >> o;
+            if (o > 52)
+                bits |= sep[x + 1] << (64 - o);
+            ok = (bits & 0xfff) != 0;
+        }
+        if (ok && f->nneedles && PF_ANY_BITS(cand, a, b))
+            ok = !PF_HAS_NEEDLE(f, p + a, linelen);
+        if (ok) {
+            run++;
+        } else {
+            if (ns == cap)
+                break;
+            stops[ns].off = (uint32_t)a;
+            stops[ns].end = (uint32_t)(b + 1);
+            stops[ns].before = run;
+            ns++;
+            run = 0;
+        }
+        a = b + 1;
+        ra = rb;
+    }
+    *nstops = ns;
+    *tail = run;
+    return a;
+}
