@@ -92,7 +92,11 @@ int flowlog__gz_inflate(flowlog__gz *g, const uint8_t *in, size_t in_len, size_t
         uint32_t avail_in = st->avail_in, avail_out = st->avail_out;
         int rc = isal_inflate(st);
         *in_used += avail_in - st->avail_in;
-        *out_made += avail_out - st->avail_out;
+        /* After an invalid distance, what this call wrote is not trusted:
+         * igzip may have copied the back-reference, from before the data it
+         * was given, before it found the distance invalid. */
+        if (rc != ISAL_INVALID_LOOKBACK)
+            *out_made += avail_out - st->avail_out;
         if (rc < 0) {
             *why = isal_reason(rc);
             return FLOWLOG_E_GZIP;
