@@ -1,0 +1,608 @@
+/* The prefilter passes over records a consumer cannot use, and nothing
+ * else: its scan agrees with a line-by-line definition in every
+ * implementation, the reader with it counts every line exactly as without
+ * it and returns every record that holds a needle, and a query gives the
+ * same rows with it as without. The internal functions are reached through
+ * the static library. */
+#include "test_util.h"
+
+#include <stdio.h>
+
+#include "../src/prefilter.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1du;
+static unsigned next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng >> 32);
+}
+
+/* ---- the scan against its definition ---- */
+
+/* A line the scan may pass over, judged byte by byte. */
+static bool passable(const flowlog__prefilter *f, const char *line, size_t len)
+{
+    if (len == 0 || line[0] < '0' || line[0] > '9' || len > f->max_line)
+        return false;
+    size_t nfields = 0, field_start[FLOWLOG_MAX_COLUMNS + 1], field_len[FLOWLOG_MAX_COLUMNS + 1];
+    for (size_t i = 0; i < len;) {
+        if (line[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t s = i;
+        while (i < len && line[i] != ' ')
+            i++;
+        if (nfields <= FLOWLOG_MAX_COLUMNS) {
+            field_start[nfields] = s;
+            field_len[nfields] = i - s;
+        }
+        nfields++;
+    }
+    if (nfields != f->ncols)
+        return false;
+    for (int t = 0; t < 2; t++)
+        if (f->time_cols[t] >= 0 && field_len[f->time_cols[t]] >= 12)
+            return false;
+    (void)field_start;
+    for (size_t j = 0; j < f->nneedles; j++)
+        for (size_t i = 0; i + f->needle_len[j] <= len; i++)
+            if (memcmp(line + i, f->needle[j], f->needle_len[j]) == 0)
+                return false;
+    return true;
+}
+
+typedef size_t (*scan_fn)(const flowlog__prefilter *, flowlog__pf_work *, const char *, size_t,
+                          flowlog__pf_stop *, size_t, size_t *, uint32_t *);
+
+/* What the scan of p[0..len) must give, from the definition. */
+static size_t scan_reference(const flowlog__prefilter *f, const char *p, size_t len, flowlog__pf_stop *stops,
+                             size_t cap, size_t *nstops, uint32_t *tail)
+{
+    size_t n = len < FLOWLOG__PF_CHUNK ? len : FLOWLOG__PF_CHUNK, a = 0, ns = 0;
+    uint32_t run = 0;
+    for (size_t b = 0; b < n; b++) {
+        if (p[b] != '\n')
+            continue;
+        if (passable(f, p + a, b - a)) {
+            run++;
+        } else {
+            if (ns == cap)
+                break;
+            stops[ns].off = (uint32_t)a;
+            stops[ns].end = (uint32_t)(b + 1);
+            stops[ns].before = run;
+            ns++;
+            run = 0;
+        }
+        a = b + 1;
+    }
+    *nstops = ns;
+    *tail = run;
+    return a;
+}
+
+static void check_scan(scan_fn fn, const flowlog__prefilter *f, const char *p, size_t len, size_t cap)
+{
+    static flowlog__pf_work work;
+    flowlog__pf_stop want[FLOWLOG__PF_STOPS], got[FLOWLOG__PF_STOPS];
+    size_t nwant, ngot;
+    uint32_t twant, tgot;
+    size_t bwant = scan_reference(f, p, len, want, cap, &nwant, &twant);
+    size_t bgot = fn(f, &work, p, len, got, cap, &ngot, &tgot);
+    assert_int_equal(bgot, bwant);
+    assert_int_equal(ngot, nwant);
+    assert_int_equal(tgot, twant);
+    for (size_t i = 0; i < nwant; i++) {
+        assert_int_equal(got[i].off, want[i].off);
+        assert_int_equal(got[i].end, want[i].end);
+        assert_int_equal(got[i].before, want[i].before);
+    }
+}
+
+static void set_needles(flowlog__prefilter *f, const char *const *needles, size_t n)
+{
+    f->nneedles = n;
+    f->longest = 0;
+    for (size_t i = 0; i < n; i++) {
+        f->needle_len[i] = strlen(needles[i]);
+        memcpy(f->needle[i], needles[i], f->needle_len[i]);
+        if (f->needle_len[i] > f->longest)
+            f->longest = f->needle_len[i];
+    }
+}
+
+/* Lines of a few fields, built to sit near every edge the scan judges: the
+ * field count, twelve-byte time fields, the first byte, runs of spaces, CR,
+ * tabs, needles whole and cut, blank lines, and lines around the 64-byte
+ * blocks and the chunk's end. */
+static size_t random_text(char *buf, size_t cap)
+{
+    static const char *const pieces[] = {"REJECT", "REJEC", "EJECT", "ACCEPT", "OK", "-", "10.0.0.1", "eni-1"};
+    size_t n = 0;
+    while (n + 300 < cap) {
+        unsigned kind = next_rand() % 16;
+        if (kind == 0) {
+            buf[n++] = '\n';
+            continue;
+        }
+        if (kind == 1) {
+            size_t len = next_rand() % 200;
+            for (size_t i = 0; i < len; i++)
+                buf[n++] = "ab 1\t\r"[next_rand() % 6];
+            buf[n++] = '\n';
+            continue;
+        }
+        if (next_rand() % 8 == 0)
+            buf[n++] = next_rand() % 2 ? ' ' : 'v';
+        size_t fields = 4 + next_rand() % 4;
+        for (size_t k = 0; k < fields; k++) {
+            if (k)
+                for (unsigned s = 1 + (next_rand() % 6 == 0); s; s--)
+                    buf[n++] = ' ';
+            unsigned what = next_rand() % 6;
+            if (what < 3) {
+                size_t digits = 1 + next_rand() % 14;
+                for (size_t i = 0; i < digits; i++)
+                    buf[n++] = (char)('0' + next_rand() % 10);
+            } else {
+                const char *piece = pieces[next_rand() % (sizeof pieces / sizeof pieces[0])];
+                memcpy(buf + n, piece, strlen(piece));
+                n += strlen(piece);
+            }
+        }
+        if (next_rand() % 10 == 0)
+            buf[n++] = next_rand() % 2 ? '\r' : ' ';
+        if (next_rand() % 200 == 0) { /* a long field */
+            size_t len = 64 + next_rand() % 200;
+            memset(buf + n, '7', len);
+            n += len;
+        }
+        buf[n++] = '\n';
+    }
+    return n;
+}
+
+static void scans_agree_with_the_definition(void **state)
+{
+    (void)state;
+    static const char *const needle_sets[][2] = {{"REJECT", NULL}, {"OK", "10.0.0.1"}, {"R", NULL}};
+    char *buf = malloc(FLOWLOG__PF_CHUNK + 4096);
+    assert_non_null(buf);
+    for (int round = 0; round < 300; round++) {
+        size_t len = random_text(buf, FLOWLOG__PF_CHUNK + 4096);
+        /* Start anywhere a line starts, and cut anywhere. */
+        size_t from = 0;
+        for (unsigned skip = next_rand() % 5; skip && from < len; skip--) {
+            const char *nl = memchr(buf + from, '\n', len - from);
+            from = nl ? (size_t)(nl - buf) + 1 : len;
+        }
+        size_t cut = from + next_rand() % (len - from + 1);
+        flowlog__prefilter f;
+        memset(&f, 0, sizeof f);
+        f.ncols = 4 + next_rand() % 4;
+        f.time_cols[0] = next_rand() % 3 ? (int)(next_rand() % f.ncols) : -1;
+        f.time_cols[1] = next_rand() % 3 ? (int)(next_rand() % f.ncols) : -1;
+        f.max_line = next_rand() % 4 ? 65536 : 40 + next_rand() % 80;
+        int set = (int)(next_rand() % 4);
+        if (set < 3)
+            set_needles(&f, needle_sets[set], needle_sets[set][1] ? 2 : 1);
+        /* An exact-size copy, so the sanitizers see a read past its end. */
+        char *exact = malloc(cut - from ? cut - from : 1);
+        assert_non_null(exact);
+        memcpy(exact, buf + from, cut - from);
+        size_t cap = next_rand() % 8 ? FLOWLOG__PF_STOPS : next_rand() % 4;
+        check_scan(flowlog__prefilter_scan_portable, &f, exact, cut - from, cap);
+#if FLOWLOG_HAVE_AVX2
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+            check_scan(flowlog__prefilter_scan_avx2, &f, exact, cut - from, cap);
+#endif
+        check_scan(flowlog__prefilter_scan, &f, exact, cut - from, cap);
+        free(exact);
+    }
+    free(buf);
+}
+
+/* A time field of exactly eleven and twelve bytes, at every offset of a
+ * 64-byte block, since the scan reads a field's length across two words. */
+static void time_field_lengths_at_every_offset(void **state)
+{
+    (void)state;
+    flowlog__prefilter f;
+    memset(&f, 0, sizeof f);
+    f.ncols = 3;
+    f.time_cols[0] = 1;
+    f.time_cols[1] = -1;
+    f.max_line = 65536;
+    char buf[512];
+    for (size_t pad = 1; pad < 140; pad++) {
+        for (size_t tlen = 10; tlen <= 13; tlen++) {
+            size_t n = 0;
+            memset(buf + n, '1', pad);
+            n += pad;
+            buf[n++] = ' ';
+            memset(buf + n, '2', tlen);
+            n += tlen;
+            memcpy(buf + n, " x\n9 1 2\n", 9);
+            n += 9;
+            check_scan(flowlog__prefilter_scan_portable, &f, buf, n, FLOWLOG__PF_STOPS);
+#if FLOWLOG_HAVE_AVX2
+            if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+                check_scan(flowlog__prefilter_scan_avx2, &f, buf, n, FLOWLOG__PF_STOPS);
+#endif
+            flowlog__pf_stop stops[4];
+            size_t ns;
+            uint32_t tail;
+            static flowlog__pf_work work;
+            size_t judged = flowlog__prefilter_scan(&f, &work, buf, n, stops, 4, &ns, &tail);
+            assert_int_equal(judged, n);
+            assert_int_equal(ns, tlen >= 12 ? 1 : 0);
+            assert_int_equal(tail, tlen >= 12 ? 1 : 2);
+        }
+    }
+}
+
+/* ---- the reader with and without it ---- */
+
+typedef struct seen {
+    uint64_t counts[10];
+    char *needled;      /* "line_no:text\n" of every record holding a needle */
+    size_t needled_len, needled_cap;
+    char *errors;       /* "line_no:message\n" of every error */
+    size_t errors_len, errors_cap;
+    uint64_t returned;
+} seen;
+
+static void append(char **buf, size_t *len, size_t *cap, uint64_t line, const char *text, size_t n)
+{
+    char head[32];
+    int h = snprintf(head, sizeof head, "%llu:", (unsigned long long)line);
+    if (*len + (size_t)h + n + 2 > *cap) {
+        *cap = (*len + (size_t)h + n + 2) * 2;
+        *buf = realloc(*buf, *cap);
+        assert_non_null(*buf);
+    }
+    memcpy(*buf + *len, head, (size_t)h);
+    memcpy(*buf + *len + h, text, n);
+    *len += (size_t)h + n;
+    (*buf)[(*len)++] = '\n';
+    (*buf)[*len] = '\0';
+}
+
+static bool holds(const char *s, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(s + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
+static void read_all(const char *data, size_t len, const char *needle, size_t chunk, size_t max_line, seen *out)
+{
+    memset(out, 0, sizeof *out);
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, (int64_t)max_line), FLOWLOG_OK);
+    if (needle) {
+        flowlog_span sp = {needle, strlen(needle)};
+        assert_int_equal(flowlog_reader_set_prefilter(r, &sp, 1), FLOWLOG_OK);
+    }
+    if (chunk)
+        assert_int_equal(flowlog_reader_begin_push(r, "t"), FLOWLOG_OK);
+    else
+        assert_int_equal(flowlog_reader_add_memory(r, data, len, "t"), FLOWLOG_OK);
+    size_t pos = 0;
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_NEED_MORE) {
+            size_t n = len - pos < chunk ? len - pos : chunk;
+            assert_int_equal(flowlog_reader_push(r, data + pos, n), FLOWLOG_OK);
+            pos += n;
+            continue;
+        }
+        if (rc == FLOWLOG_OK) {
+            out->returned++;
+            flowlog_span line = flowlog_record_line(rec);
+            if (holds(line.ptr, line.len, "REJECT"))
+                append(&out->needled, &out->needled_len, &out->needled_cap, flowlog_reader_line(r), line.ptr,
+                       line.len);
+        } else {
+            const char *msg = flowlog_reader_error_message(r);
+            append(&out->errors, &out->errors_len, &out->errors_cap, flowlog_reader_line(r), msg, strlen(msg));
+        }
+    }
+    for (int c = 1; c < 10; c++)
+        out->counts[c] = flowlog_reader_count(r, c);
+    flowlog_reader_free(r);
+}
+
+static void seen_free(seen *s)
+{
+    free(s->needled);
+    free(s->errors);
+}
+
+static size_t line_of(char *buf, size_t n, unsigned kind)
+{
+    static const char *const actions[] = {"ACCEPT", "REJECT"};
+    switch (kind) {
+    case 0:
+        return (size_t)snprintf(buf, n, "\n");
+    case 1:
+        return (size_t)snprintf(buf, n, "version account-id interface-id srcaddr dstaddr srcport dstport "
+                                        "protocol packets bytes start end action log-status\n");
+    case 2: /* a header for a shorter format */
+        return (size_t)snprintf(buf, n, "version srcaddr dstaddr action start end\n");
+    case 3: /* the short format's record */
+        return (size_t)snprintf(buf, n, "5 10.0.0.%u 10.0.1.%u %s %u %u\n", next_rand() % 256, next_rand() % 256,
+                                actions[next_rand() % 2], 1600000000u + next_rand() % 1000, 1600000060u);
+    case 4: /* milliseconds */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000123 1600000060123 %s OK\n",
+                                actions[next_rand() % 2]);
+    case 5: /* too few fields */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-1 10.0.0.1 REJECT OK\n");
+    case 6: /* CRLF */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-2 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 %s OK\r\n",
+                                actions[next_rand() % 2]);
+    case 7: /* a transit-gateway record among VPC records */
+        return (size_t)snprintf(buf, n, "TransitGateway tgw-1 REJECT\n");
+    case 8: /* longer than the reader's limit in some runs */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-3 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 %s OK %0200u\n",
+                                actions[next_rand() % 2], 7u);
+    default: /* the common record */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-%u 10.0.%u.%u 10.1.%u.%u %u %u 6 %u %u 1600000000 1600000060 %s OK\n",
+                                next_rand() % 9, next_rand() % 256, next_rand() % 256, next_rand() % 256,
+                                next_rand() % 256, next_rand() % 65536, next_rand() % 65536, 1 + next_rand() % 99,
+                                next_rand() % 99999, actions[next_rand() % 5 == 0]);
+    }
+}
+
+static void reader_counts_alike_with_and_without(void **state)
+{
+    (void)state;
+    size_t cap = 400000;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    for (int round = 0; round < 40; round++) {
+        size_t len = 0;
+        unsigned special = 2 + next_rand() % 30; /* how rare the unusual lines are */
+        while (len + 400 < cap) {
+            unsigned kind = next_rand() % special;
+            len += line_of(data + len, cap - len, kind < 9 ? kind : 9);
+        }
+        if (next_rand() % 2)
+            len--; /* no final newline */
+        size_t max_line = next_rand() % 2 ? 65536 : 180;
+        seen plain, filtered;
+        size_t chunk = next_rand() % 3 ? 0 : 1 + next_rand() % 70000;
+        read_all(data, len, NULL, chunk, max_line, &plain);
+        read_all(data, len, "REJECT", chunk, max_line, &filtered);
+        assert_memory_equal(plain.counts, filtered.counts, sizeof plain.counts);
+        assert_int_equal(plain.errors_len, filtered.errors_len);
+        if (plain.errors_len)
+            assert_string_equal(plain.errors, filtered.errors);
+        assert_int_equal(plain.needled_len, filtered.needled_len);
+        if (plain.needled_len)
+            assert_string_equal(plain.needled, filtered.needled);
+        assert_true(filtered.returned <= plain.returned);
+        seen_free(&plain);
+        seen_free(&filtered);
+    }
+    free(data);
+}
+
+static void records_are_passed_over(void **state)
+{
+    (void)state;
+    char data[4096];
+    size_t len = 0;
+    for (int i = 0; i < 30; i++)
+        len += (size_t)snprintf(data + len, sizeof data - len,
+                                "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 %s OK\n",
+                                i % 10 == 3 ? "REJECT" : "ACCEPT");
+    seen s;
+    read_all(data, len, "REJECT", 0, 65536, &s);
+    assert_int_equal(s.counts[FLOWLOG_COUNT_RECORDS], 30);
+    /* The first line of an input is read the general way, which tells the
+     * input's form; after it, only the three with the needle. */
+    assert_in_range(s.returned, 3, 4);
+    assert_string_equal(s.needled, "4:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n"
+                                   "14:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n"
+                                   "24:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n");
+    seen_free(&s);
+}
+
+static void bad_needles_are_refused(void **state)
+{
+    (void)state;
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    char big[FLOWLOG_PREFILTER_MAX_NEEDLE + 1];
+    memset(big, 'x', sizeof big);
+    flowlog_span five[5] = {{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}, {"e", 1}};
+    flowlog_span empty = {"", 0}, toolong = {big, sizeof big}, longest = {big, sizeof big - 1};
+    assert_int_equal(flowlog_reader_set_prefilter(r, five, 5), FLOWLOG_E_ARG);
+    assert_int_equal(flowlog_reader_set_prefilter(r, &empty, 1), FLOWLOG_E_ARG);
+    assert_int_equal(flowlog_reader_set_prefilter(r, &toolong, 1), FLOWLOG_E_ARG);
+    assert_int_equal(flowlog_reader_set_prefilter(r, NULL, 1), FLOWLOG_E_ARG);
+    assert_int_equal(flowlog_reader_set_prefilter(NULL, five, 1), FLOWLOG_E_ARG);
+    assert_int_equal(flowlog_reader_set_prefilter(r, &longest, 1), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set_prefilter(r, five, 4), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set_prefilter(r, NULL, 0), FLOWLOG_OK);
+    flowlog_reader_free(r);
+}
+
+/* ---- queries ---- */
+
+static flowlog_query *compiled(const char *text)
+{
+    flowlog_query *q;
+    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(q, text, strlen(text)), FLOWLOG_OK);
+    return q;
+}
+
+/* The needles of a query, joined with '|' ("" for none). */
+static void needles_are(const char *text, const char *want)
+{
+    flowlog_query *q = compiled(text);
+    flowlog_span sp[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    size_t n = FLOWLOG_PREFILTER_MAX_NEEDLES;
+    assert_int_equal(flowlog_query_prefilter(q, sp, &n), FLOWLOG_OK);
+    char got[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(got, "|");
+        strncat(got, sp[i].ptr, sp[i].len);
+    }
+    if (strcmp(got, want) != 0)
+        fail_msg("query %s: needles '%s', want '%s'", text, got, want);
+    flowlog_query_free(q);
+}
+
+static void query_needles(void **state)
+{
+    (void)state;
+    needles_are("filter action = \"REJECT\"", "REJECT");
+    needles_are("filter action = \"REJECT\" | stats count(*) by dstport", "REJECT");
+    needles_are("filter action = \"REJECT\" and srcaddr = \"10.0.0.1\"", "10.0.0.1");
+    needles_are("filter action = \"REJECT\" | filter srcaddr = \"10.0.0.1\"", "10.0.0.1");
+    needles_are("filter action = \"REJECT\" or action = \"ACCEPT\"", "REJECT|ACCEPT");
+    needles_are("filter (srcaddr = \"10.0.0.1\" or dstaddr = \"10.0.0.1\") and action = \"REJECT\"", "REJECT");
+    needles_are("filter @message like \"eni-0abc\"", "eni-0abc");
+    needles_are("filter action != \"REJECT\"", "");
+    needles_are("filter not action = \"REJECT\"", "");
+    needles_are("filter @message not like \"x\"", "");
+    needles_are("filter dstport = 443", "");
+    needles_are("filter dstport = \"443\"", "");
+    needles_are("filter action = \"REJECT\" or dstport = 22", "");
+    needles_are("filter srcaddr like \"10.0\"", "");
+    needles_are("filter action = \"\"", "");
+    needles_are("stats count(*) as n by action | filter action = \"REJECT\"", "");
+    needles_are("filter action = \"A\" or action = \"B\" or action = \"C\" or action = \"D\"", "A|B|C|D");
+    needles_are("filter action = \"A\" or action = \"B\" or action = \"C\" or action = \"D\" or action = \"E\"", "");
+    needles_are("fields srcaddr", "");
+
+    flowlog_query *q = compiled("filter action = \"A\" or action = \"B\"");
+    flowlog_span sp[1];
+    size_t n = 1;
+    assert_int_equal(flowlog_query_prefilter(q, sp, &n), FLOWLOG_OK);
+    assert_int_equal(n, 0); /* two do not fit in one */
+    assert_int_equal(flowlog_query_prefilter(q, NULL, &n), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_prefilter(q, sp, NULL), FLOWLOG_E_ARG);
+    flowlog_query_free(q);
+    flowlog_query *fresh;
+    assert_int_equal(flowlog_query_new(&fresh, NULL), FLOWLOG_OK);
+    n = 1;
+    assert_int_equal(flowlog_query_prefilter(fresh, sp, &n), FLOWLOG_E_ARG);
+    flowlog_query_free(fresh);
+}
+
+/* Every row of a query run over data, as text, with or without the
+ * reader's prefilter for the query's needles. */
+static char *run_query(const char *text, const char *data, size_t len, bool prefilter)
+{
+    flowlog_query *q = compiled(text);
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0), FLOWLOG_OK);
+    if (prefilter) {
+        flowlog_span sp[FLOWLOG_PREFILTER_MAX_NEEDLES];
+        size_t n = FLOWLOG_PREFILTER_MAX_NEEDLES;
+        assert_int_equal(flowlog_query_prefilter(q, sp, &n), FLOWLOG_OK);
+        assert_true(n > 0);
+        assert_int_equal(flowlog_reader_set_prefilter(r, sp, n), FLOWLOG_OK);
+    }
+    assert_int_equal(flowlog_reader_add_memory(r, data, len, "t"), FLOWLOG_OK);
+    size_t cap = 1 << 16, used = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    size_t ncols = flowlog_query_column_count(q);
+    for (bool finished = false;;) {
+        flowlog_record *rec;
+        int rc = finished ? FLOWLOG_END : flowlog_reader_next(r, &rec);
+        int qrc = FLOWLOG_ABSENT;
+        if (rc == FLOWLOG_OK)
+            qrc = flowlog_query_feed(q, rec, flowlog_reader_stream(r));
+        else if (rc == FLOWLOG_END && !finished) {
+            assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
+            finished = true;
+        }
+        if (finished)
+            qrc = flowlog_query_next_row(q) == FLOWLOG_OK ? FLOWLOG_OK : FLOWLOG_END;
+        if (qrc == FLOWLOG_END && finished)
+            break;
+        if (qrc != FLOWLOG_OK)
+            continue;
+        for (size_t c = 0; c < ncols; c++) {
+            flowlog_value v;
+            assert_int_equal(flowlog_query_cell(q, c, &v), FLOWLOG_OK);
+            char cell[128];
+            int k = v.type == FLOWLOG_VALUE_STRING ? snprintf(cell, sizeof cell, "%.*s,", (int)v.len, v.s)
+                  : v.type == FLOWLOG_VALUE_FLOAT  ? snprintf(cell, sizeof cell, "%g,", v.f)
+                                                   : snprintf(cell, sizeof cell, "%lld,", (long long)v.i);
+            if (used + (size_t)k + 2 > cap) {
+                cap *= 2;
+                out = realloc(out, cap);
+                assert_non_null(out);
+            }
+            memcpy(out + used, cell, (size_t)k);
+            used += (size_t)k;
+        }
+        out[used++] = '\n';
+        out[used] = '\0';
+    }
+    flowlog_reader_free(r);
+    flowlog_query_free(q);
+    return out;
+}
+
+static void queries_answer_alike(void **state)
+{
+    (void)state;
+    static const char *const queries[] = {
+        "filter action = \"REJECT\" | stats count(*) as n by dstport | sort n desc, dstport asc | limit 10",
+        "filter action = \"REJECT\" | fields srcaddr, dstaddr, dstport",
+        "filter action = \"REJECT\" and `interface-id` = \"eni-3\" | stats sum(bytes) by dstaddr | sort dstaddr",
+        "filter @message like \"eni-3\" | stats count(*), min(start), max(end)",
+        "filter action = \"ACCEPT\" or action = \"REJECT\" | stats count(*) by action | sort action",
+        "filter action = \"REJECT\" | stats count(*) by bin(5m) | sort 1",
+    };
+    size_t cap = 600000, len = 0;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    while (len + 400 < cap)
+        len += line_of(data + len, cap - len, next_rand() % 40 == 0 ? next_rand() % 9 : 9);
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *plain = run_query(queries[i], data, len, false);
+        char *filtered = run_query(queries[i], data, len, true);
+        if (plain[0] == '\0')
+            fail_msg("no rows from %s", queries[i]);
+        assert_string_equal(plain, filtered);
+        free(plain);
+        free(filtered);
+    }
+    free(data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scans_agree_with_the_definition),
+        cmocka_unit_test(time_field_lengths_at_every_offset),
+        cmocka_unit_test(records_are_passed_over),
+        cmocka_unit_test(reader_counts_alike_with_and_without),
+        cmocka_unit_test(bad_needles_are_refused),
+        cmocka_unit_test(query_needles),
+        cmocka_unit_test(queries_answer_alike),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
