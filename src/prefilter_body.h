@@ -106,13 +106,14 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         size_t linelen = b - a;
         bool ok = linelen && (unsigned char)(p[a] - '0') <= 9 && linelen <= f->max_line &&
                   rb - ra == f->ncols;
+        /* Twelve bytes without a separator in a time field: milliseconds,
+         * which the reader flags and counts. The field's word is found by
+         * comparisons rather than a loop when the line spans at most four
+         * words, as nearly every line does; two adjacent time fields (start
+         * and end, as AWS writes them) are read from one window. */
         for (int t = 0; ok && t < 2; t++) {
             if (f->time_cols[t] < 0)
                 continue;
-            /* Twelve bytes without a separator: a time in milliseconds,
-             * which the reader flags and counts. The field's word is found
-             * by comparisons rather than a loop when the line spans at most
-             * four words, as nearly every line does. */
             uint32_t want = ra + (uint32_t)f->time_cols[t];
             size_t v = a >> 6;
             if (w - v < 4) {
@@ -123,10 +124,19 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
             }
             size_t pos = v * 64 + PF_SELECT(start[v], want - rank[v]);
             size_t o = pos & 63, x = pos >> 6;
-            uint64_t bits = sep[x] >> o;
-            if (o > 52)
-                bits |= sep[x + 1] << (64 - o);
-            ok = (bits & 0xfff) != 0;
+            uint64_t win = sep[x] >> o;
+            if (o)
+                win |= sep[x + 1] << (64 - o);
+            ok = (win & 0xfff) != 0;
+            if (ok && t == 0 && f->time_cols[1] == f->time_cols[0] + 1) {
+                unsigned end1 = (unsigned)PF_TZCNT(win);
+                uint64_t after = ~win >> end1; /* non-separators from the field's end */
+                unsigned next = after ? end1 + (unsigned)PF_TZCNT(after) : 64;
+                if (next + 12 <= 64) {
+                    ok = ((win >> next) & 0xfff) != 0;
+                    break;
+                }
+            }
         }
         if (ok && f->nneedles && PF_ANY_BITS(cand, a, b))
             ok = !PF_HAS_NEEDLE(f, p + a, linelen);

@@ -109,6 +109,9 @@ int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
     int rc = flowlog__query_parse(q, text, len);
     if (rc < 0)
         return rc;
+    q->counts_only = q->stats;
+    for (int k = 0; k < q->naggs; k++)
+        q->counts_only = q->counts_only && q->aggs[k] == AGG_COUNT_ALL;
     q->compiled = true;
     flowlog__error_clear(&q->err);
     return FLOWLOG_OK;
@@ -452,6 +455,7 @@ static int finish_stats(flowlog_query *q)
             return rc;
     }
     q->nrows = 0;
+    flowlog__query_groups_settle(q);
     for (size_t g = 0; g < want; g++) {
         const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
         flowlog_value *row = q->rows + q->nrows * w;

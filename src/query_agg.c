@@ -176,12 +176,37 @@ static int accumulate(flowlog_query *q, size_t g)
 }
 
 /* A group's slot keeps its key's hash, so a probe that meets another
- * group's slot is told apart without reading that group's keys. */
+ * group's slot is told apart without reading that group's keys; and when
+ * every aggregate is count(*), the count, so a record touches one cache
+ * line of the table and nothing else. */
 struct qslot {
     uint64_t hash;
     uint32_t group;  /* index + 1; 0: empty */
     uint32_t type;   /* of the key, when the group has one key */
+    uint64_t count;  /* records, when counts_only; moved to gaccs at the end */
 };
+
+void flowlog__query_groups_settle(flowlog_query *q)
+{
+    if (!q->counts_only)
+        return;
+    for (size_t i = 0; i < q->nslots; i++) {
+        if (!q->slots[i].group)
+            continue;
+        qacc *accs = q->gaccs + (size_t)(q->slots[i].group - 1) * (size_t)q->naggs;
+        for (int k = 0; k < q->naggs; k++)
+            accs[k].count = q->slots[i].count;
+    }
+}
+
+static inline int count_in(flowlog_query *q, struct qslot *sl)
+{
+    if (q->counts_only) {
+        sl->count++;
+        return FLOWLOG_OK;
+    }
+    return accumulate(q, sl->group - 1);
+}
 
 static uint64_t keys_hash(const flowlog_value *key, int nkeys)
 {
@@ -226,18 +251,17 @@ int flowlog__query_group(flowlog_query *q)
     uint32_t type = q->nkeys == 1 ? (uint32_t)key[0].type : 0;
     size_t j = h & (q->nslots - 1);
     for (; q->slots[j].group; j = (j + 1) & (q->nslots - 1)) {
-        const struct qslot *sl = &q->slots[j];
+        struct qslot *sl = &q->slots[j];
         if (sl->hash != h || sl->type != type)
             continue;
-        size_t g = sl->group - 1;
         if (decided)
-            return accumulate(q, g);
-        const flowlog_value *gk = q->gkeys + g * (size_t)q->nkeys;
+            return count_in(q, sl);
+        const flowlog_value *gk = q->gkeys + (size_t)(sl->group - 1) * (size_t)q->nkeys;
         int k = 0;
         while (k < q->nkeys && flowlog__value_equal(&gk[k], &key[k]))
             k++;
         if (k == q->nkeys)
-            return accumulate(q, g);
+            return count_in(q, sl);
     }
     if (q->ngroups >= q->max_groups)
         return limit_error(q, "groups");
@@ -265,8 +289,9 @@ int flowlog__query_group(flowlog_query *q)
     q->slots[j].hash = h;
     q->slots[j].group = (uint32_t)g + 1;
     q->slots[j].type = type;
+    q->slots[j].count = 0;
     q->ngroups++;
-    return accumulate(q, g);
+    return count_in(q, &q->slots[j]);
 }
 
 void flowlog__query_groups_clear(flowlog_query *q)

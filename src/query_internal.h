@@ -96,6 +96,7 @@ struct flowlog_query {
     qexpr *keys[QUERY_MAX_KEYS]; /* stats ... by */
     int nkeys;
     qagg aggs[QUERY_MAX_AGGS];
+    bool counts_only;     /* stats whose every aggregate is count(*) */
     qexpr *agg_args[QUERY_MAX_AGGS];
     int naggs;
 
@@ -166,6 +167,8 @@ void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out);
 /* Fold the current record into its group. */
 int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
+/* Move what the group slots counted into the groups' accumulators. */
+void flowlog__query_groups_settle(flowlog_query *q);
 /* Keep a copy of v's text in the query's data arena. */
 int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v);
 

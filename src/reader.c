@@ -1,3 +1,7 @@
+#if defined(__linux__)
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
+#endif
 #include "internal.h"
 #include "reader_internal.h"
 
@@ -477,11 +481,24 @@ static void report_bytes(flowlog_reader *r, uint64_t raw_total)
 #define PIPE_MIN_BYTES ((uint64_t)1 << 20)
 #define PIPE_MAX_HEAD ((size_t)4 << 20)
 
+/* A process allowed one processor (taskset, a container's cpuset) gains
+ * nothing from a second thread but the switches between the two. */
+static bool one_processor(void)
+{
+#if defined(__linux__)
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == 1;
+#else
+    return false;
+#endif
+}
+
 static bool worth_a_thread(flowlog_reader *r)
 {
     struct stat st;
     return r->threads && r->in->kind == INPUT_FILE && r->max_line + 2 <= PIPE_MAX_HEAD &&
-           fstat(r->in->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= PIPE_MIN_BYTES;
+           fstat(r->in->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= PIPE_MIN_BYTES &&
+           !one_processor();
 }
 
 static int open_next_input(flowlog_reader *r)
