@@ -42,7 +42,6 @@ static inline unsigned select_bit(uint64_t x, unsigned j)
 
 #define PF_NAME flowlog__prefilter_scan_portable
 #define PF_HAS_NEEDLE has_needle
-#define PF_ANY_BITS any_bits
 #define PF_POPCOUNT(x) __builtin_popcountll(x)
 #define PF_SELECT(x, j) select_bit((x), (j))
 #define PF_TZCNT(x) ((x) ? (unsigned)__builtin_ctzll(x) : 0u)

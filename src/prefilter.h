@@ -37,7 +37,8 @@ typedef struct flowlog__pf_stop {
  * small one). */
 typedef struct flowlog__pf_work {
     uint64_t sep[FLOWLOG__PF_WORDS + 4], start[FLOWLOG__PF_WORDS], cand[FLOWLOG__PF_WORDS];
-    uint32_t rank[FLOWLOG__PF_WORDS + 4];
+    uint32_t rank[FLOWLOG__PF_WORDS + 4];   /* field starts before each word */
+    uint32_t crank[FLOWLOG__PF_WORDS + 4];  /* needle candidates before each word */
     uint16_t nl[FLOWLOG__PF_CHUNK + 2];
 } flowlog__pf_work;
 

@@ -6,51 +6,42 @@
  * newlines, field starts, needle candidates) and a running count of field
  * starts per word; each line is then judged from the masks alone: its
  * field count is the difference of two ranks, a time field's start is a
- * select, its length a look at the separator bits. Only a line with a
- * needle candidate is looked at byte by byte. */
+ * select, its length a look at the separator bits; whether it holds a
+ * needle candidate is a difference of ranks too. Only a line with a
+ * candidate is looked at byte by byte. */
 
-static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const char *line, size_t len)
+/* Whether a needle lies in p[a..b): only where a candidate bit says its
+ * first and last bytes do (every needle is tried there; the bits of all of
+ * them are one mask), so a line is compared at one or two places. */
+static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const uint64_t *cand, const char *p, size_t a, size_t b)
 {
-    for (size_t j = 0; j < f->nneedles; j++) {
-        size_t n = f->needle_len[j];
-        const char *hay = line, *end = line + len;
-        while ((size_t)(end - hay) >= n) {
-            const char *hit = memchr(hay, f->needle[j][0], (size_t)(end - hay) - n + 1);
-            if (!hit)
-                break;
-            if (memcmp(hit, f->needle[j], n) == 0)
-                return true;
-            hay = hit + 1;
+    for (size_t w = a >> 6; w * 64 < b; w++) {
+        uint64_t m = cand[w];
+        if (w == a >> 6)
+            m &= ~(uint64_t)0 << (a & 63);
+        for (; m; m &= m - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(m);
+            if (i >= b)
+                return false;
+            for (size_t j = 0; j < f->nneedles; j++)
+                if (i + f->needle_len[j] <= b && memcmp(p + i, f->needle[j], f->needle_len[j]) == 0)
+                    return true;
         }
     }
     return false;
-}
-
-static inline bool PF_ANY_BITS(const uint64_t *m, size_t a, size_t b)
-{
-    size_t wa = a >> 6, wb = b >> 6;
-    uint64_t lo = ~(uint64_t)0 << (a & 63), hi = (b & 63) ? ~(uint64_t)0 >> (64 - (b & 63)) : 0;
-    if (wa == wb)
-        return (m[wa] & lo & hi) != 0;
-    if (m[wa] & lo)
-        return true;
-    for (size_t w = wa + 1; w < wb; w++)
-        if (m[w])
-            return true;
-    return (m[wb] & hi) != 0;
 }
 
 size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
 {
     uint64_t *sep = wk->sep, *start = wk->start, *cand = wk->cand;
-    uint32_t *rank = wk->rank;
+    uint32_t *rank = wk->rank, *crank = wk->crank;
     uint16_t *nl = wk->nl;
     size_t reach = f->longest ? f->longest - 1 : 0; /* bytes past a block its needle test reads */
     size_t n = len < FLOWLOG__PF_CHUNK ? len : FLOWLOG__PF_CHUNK;
     size_t words = (n + 63) / 64, nnl = 0;
     uint64_t carry = 1; /* the chunk starts a line */
-    uint32_t r = 0;
+    uint32_t r = 0, cr = 0;
     for (size_t w = 0; w < words; w++) {
         size_t base = w * 64;
         uint64_t s, l, k;
@@ -73,6 +64,8 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         carry = sp >> 63;
         rank[w] = r;
         r += (uint32_t)PF_POPCOUNT(start[w]);
+        crank[w] = cr;
+        cr += (uint32_t)PF_POPCOUNT(k);
         /* The newlines' positions: a line is about two blocks long, so two
          * are written whether they exist or not, and more only when there
          * are more: no branch to guess for most blocks. */
@@ -91,18 +84,20 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
     }
     for (size_t w = words; w < words + 4; w++) {
         rank[w] = r;
+        crank[w] = cr;
         sep[w] = 0;
     }
-    rank[words] = r;
 
     size_t a = 0;      /* where the line being judged starts */
     uint32_t ra = 0;   /* field starts before a */
+    uint32_t ca = 0;   /* needle candidates before a */
     uint32_t run = 0;  /* lines passed over since the last stop */
     size_t ns = 0;
     for (size_t i = 0; i < nnl; i++) {
         size_t b = nl[i], w = b >> 6;
         uint64_t below = ((uint64_t)1 << (b & 63)) - 1;
         uint32_t rb = rank[w] + (uint32_t)PF_POPCOUNT(start[w] & below);
+        uint32_t cb = crank[w] + (uint32_t)PF_POPCOUNT(cand[w] & below);
         size_t linelen = b - a;
         bool ok = linelen && (unsigned char)(p[a] - '0') <= 9 && linelen <= f->max_line &&
                   rb - ra == f->ncols;
@@ -124,9 +119,9 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
             }
             size_t pos = v * 64 + PF_SELECT(start[v], want - rank[v]);
             size_t o = pos & 63, x = pos >> 6;
-            uint64_t win = sep[x] >> o;
-            if (o)
-                win |= sep[x + 1] << (64 - o);
+            /* The next word's bits above; the two shifts give none when o
+             * is 0, where one shift by 64 would be undefined. */
+            uint64_t win = sep[x] >> o | (sep[x + 1] << 1) << (63 - o);
             ok = (win & 0xfff) != 0;
             if (ok && t == 0 && f->time_cols[1] == f->time_cols[0] + 1) {
                 unsigned end1 = (unsigned)PF_TZCNT(win);
@@ -138,8 +133,8 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
                 }
             }
         }
-        if (ok && f->nneedles && PF_ANY_BITS(cand, a, b))
-            ok = !PF_HAS_NEEDLE(f, p + a, linelen);
+        if (ok && cb != ca)
+            ok = !PF_HAS_NEEDLE(f, cand, p, a, b);
         if (ok) {
             run++;
         } else {
@@ -153,6 +148,7 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         }
         a = b + 1;
         ra = rb;
+        ca = cb + (uint32_t)((cand[w] >> (b & 63)) & 1);
     }
     *nstops = ns;
     *tail = run;
