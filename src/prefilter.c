@@ -50,6 +50,11 @@ static inline unsigned select_bit(uint64_t x, unsigned j)
 size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
 {
+#if FLOWLOG_HAVE_AVX512
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+        return flowlog__prefilter_scan_avx512(f, wk, p, len, stops, cap, nstops, tail);
+#endif
 #if FLOWLOG_HAVE_AVX2
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
         return flowlog__prefilter_scan_avx2(f, wk, p, len, stops, cap, nstops, tail);

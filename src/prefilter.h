@@ -56,6 +56,10 @@ size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                         flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+#if FLOWLOG_HAVE_AVX512
+size_t flowlog__prefilter_scan_avx512(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+                                      flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+#endif
 #if FLOWLOG_HAVE_AVX2
 size_t flowlog__prefilter_scan_avx2(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                     flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);

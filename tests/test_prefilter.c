@@ -199,6 +199,10 @@ static void scans_agree_with_the_definition(void **state)
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
             check_scan(flowlog__prefilter_scan_avx2, &f, exact, cut - from, cap);
 #endif
+#if FLOWLOG_HAVE_AVX512
+        if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi2"))
+            check_scan(flowlog__prefilter_scan_avx512, &f, exact, cut - from, cap);
+#endif
         check_scan(flowlog__prefilter_scan, &f, exact, cut - from, cap);
         free(exact);
     }
@@ -231,6 +235,10 @@ static void time_field_lengths_at_every_offset(void **state)
 #if FLOWLOG_HAVE_AVX2
             if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
                 check_scan(flowlog__prefilter_scan_avx2, &f, buf, n, FLOWLOG__PF_STOPS);
+#endif
+#if FLOWLOG_HAVE_AVX512
+            if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi2"))
+                check_scan(flowlog__prefilter_scan_avx512, &f, buf, n, FLOWLOG__PF_STOPS);
 #endif
             flowlog__pf_stop stops[4];
             size_t ns;

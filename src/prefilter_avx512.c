@@ -1,0 +1,31 @@
+/* The prefilter's scan with AVX-512BW (a 64-byte block compares to a mask
+ * in one instruction), BMI1, BMI2 and POPCNT; this file alone is compiled
+ * for them, and it runs only where the processor has them. */
+#include "prefilter.h"
+
+#include <immintrin.h>
+
+static inline uint64_t eq_mask(const char *p, char byte)
+{
+    return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512((const void *)p), _mm512_set1_epi8(byte));
+}
+
+static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t *sep, uint64_t *nl,
+                            uint64_t *cand)
+{
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    *sep = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' '));
+    *nl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+    uint64_t k = 0;
+    for (size_t j = 0; j < f->nneedles; j++)
+        k |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(f->needle[j][0])) &
+             eq_mask(p + f->needle_len[j] - 1, f->needle[j][f->needle_len[j] - 1]);
+    *cand = k;
+}
+
+#define PF_NAME flowlog__prefilter_scan_avx512
+#define PF_HAS_NEEDLE has_needle
+#define PF_POPCOUNT(x) _mm_popcnt_u64(x)
+#define PF_SELECT(x, j) ((size_t)_tzcnt_u64(_pdep_u64((uint64_t)1 << (j), (x))))
+#define PF_TZCNT(x) _tzcnt_u64(x)
+#include "prefilter_body.h"
