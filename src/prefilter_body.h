@@ -99,8 +99,11 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         uint32_t rb = rank[w] + (uint32_t)PF_POPCOUNT(start[w] & below);
         uint32_t cb = crank[w] + (uint32_t)PF_POPCOUNT(cand[w] & below);
         size_t linelen = b - a;
+        /* The reader drops a CR before the newline, and with it a field
+         * when the CR stands alone after a space. */
+        uint32_t cr_field = linelen && p[b - 1] == '\r' && ((start[(b - 1) >> 6] >> ((b - 1) & 63)) & 1);
         bool ok = linelen && (unsigned char)(p[a] - '0') <= 9 && linelen <= f->max_line &&
-                  rb - ra == f->ncols;
+                  rb - cr_field - ra == f->ncols;
         /* Twelve bytes without a separator in a time field: milliseconds,
          * which the reader flags and counts. The field's word is found by
          * comparisons rather than a loop when the line spans at most four

@@ -26,6 +26,21 @@ static bool passable(const flowlog__prefilter *f, const char *line, size_t len)
 {
     if (len == 0 || line[0] < '0' || line[0] > '9' || len > f->max_line)
         return false;
+    /* Fields are counted as the reader does, without a final CR; a time
+     * field's length is taken with it, which only makes the scan stop at
+     * a line it could have passed over. */
+    size_t counted = 0;
+    for (size_t i = 0, end = line[len - 1] == '\r' ? len - 1 : len; i < end;) {
+        if (line[i] == ' ') {
+            i++;
+            continue;
+        }
+        while (i < end && line[i] != ' ')
+            i++;
+        counted++;
+    }
+    if (counted != f->ncols)
+        return false;
     size_t nfields = 0, field_start[FLOWLOG_MAX_COLUMNS + 1], field_len[FLOWLOG_MAX_COLUMNS + 1];
     for (size_t i = 0; i < len;) {
         if (line[i] == ' ') {
@@ -41,8 +56,6 @@ static bool passable(const flowlog__prefilter *f, const char *line, size_t len)
         }
         nfields++;
     }
-    if (nfields != f->ncols)
-        return false;
     for (int t = 0; t < 2; t++)
         if (f->time_cols[t] >= 0 && field_len[f->time_cols[t]] >= 12)
             return false;
@@ -359,6 +372,10 @@ static size_t line_of(char *buf, size_t n, unsigned kind)
     case 6: /* CRLF */
         return (size_t)snprintf(buf, n, "2 123456789012 eni-2 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 %s OK\r\n",
                                 actions[next_rand() % 2]);
+    case 10: /* CRLF after a space: one field fewer once the CR goes */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-2 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 ACCEPT \r\n");
+    case 11: /* CRLF after a space, the right count once the CR goes */
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-2 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 ACCEPT OK \r\n");
     case 7: /* a transit-gateway record among VPC records */
         return (size_t)snprintf(buf, n, "TransitGateway tgw-1 REJECT\n");
     case 8: /* longer than the reader's limit in some runs */
@@ -383,7 +400,7 @@ static void reader_counts_alike_with_and_without(void **state)
         unsigned special = 2 + next_rand() % 30; /* how rare the unusual lines are */
         while (len + 400 < cap) {
             unsigned kind = next_rand() % special;
-            len += line_of(data + len, cap - len, kind < 9 ? kind : 9);
+            len += line_of(data + len, cap - len, kind < 9 ? kind : kind < 11 ? kind + 1 : 9);
         }
         if (next_rand() % 2)
             len--; /* no final newline */
