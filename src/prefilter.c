@@ -47,6 +47,30 @@ static inline unsigned select_bit(uint64_t x, unsigned j)
 #define PF_TZCNT(x) ((x) ? (unsigned)__builtin_ctzll(x) : 0u)
 #include "prefilter_body.h"
 
+size_t flowlog__prefilter_spans(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
+                                flowlog_span *out, size_t cap)
+{
+    size_t starts = 0, ends = 0;
+    for (size_t w = a >> 6; w * 64 < e; w++) {
+        uint64_t in = ~(uint64_t)0;
+        if (w == a >> 6)
+            in &= ~(uint64_t)0 << (a & 63);
+        if (e - w * 64 < 64)
+            in &= ((uint64_t)1 << (e - w * 64)) - 1;
+        uint64_t before = wk->sep[w] << 1 | (w ? wk->sep[w - 1] >> 63 : 1);
+        uint64_t s = wk->start[w] & in, en = wk->sep[w] & ~before & in;
+        for (; s; s &= s - 1, starts++)
+            if (starts < cap)
+                out[starts].ptr = chunk + w * 64 + (size_t)__builtin_ctzll(s);
+        for (; en; en &= en - 1, ends++)
+            if (ends < cap)
+                out[ends].len = (size_t)(chunk + w * 64 + (size_t)__builtin_ctzll(en) - out[ends].ptr);
+    }
+    if (ends < starts && ends < cap) /* the last field ends where the line does */
+        out[ends].len = (size_t)(chunk + e - out[ends].ptr);
+    return starts;
+}
+
 size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
 {

@@ -27,6 +27,7 @@ typedef struct flowlog__prefilter {
 typedef struct flowlog__pf_stop {
     uint32_t off, end;
     uint32_t before;
+    uint32_t plain;   /* 1: a plain record stopped only for a needle */
 } flowlog__pf_stop;
 
 #define FLOWLOG__PF_CHUNK 16384
@@ -52,6 +53,13 @@ typedef struct flowlog__pf_work {
  * over after the last stop. Anything the scan is unsure of is a stop. */
 size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+
+/* The fields of line chunk[a..e) (e: its end without newline or CR), a
+ * stop that the last scan with wk found plain, from the scan's masks: what
+ * the reader's split would give. Returns how many there are; at most cap
+ * are stored. */
+size_t flowlog__prefilter_spans(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
+                                flowlog_span *out, size_t cap);
 
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,

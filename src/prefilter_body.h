@@ -136,6 +136,7 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
                 }
             }
         }
+        bool plain = ok;
         if (ok && cb != ca)
             ok = !PF_HAS_NEEDLE(f, cand, p, a, b);
         if (ok) {
@@ -146,6 +147,7 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
             stops[ns].off = (uint32_t)a;
             stops[ns].end = (uint32_t)(b + 1);
             stops[ns].before = run;
+            stops[ns].plain = plain;
             ns++;
             run = 0;
         }

@@ -190,6 +190,13 @@ void flowlog__query_groups_settle(flowlog_query *q)
 {
     if (!q->counts_only)
         return;
+    for (size_t v = 0; q->dense && v < QUERY_DENSE_KEYS; v++) {
+        if (!q->dense[v])
+            continue;
+        qacc *accs = q->gaccs + (size_t)(q->dense_group[v] - 1) * (size_t)q->naggs;
+        for (int k = 0; k < q->naggs; k++)
+            accs[k].count = q->dense[v];
+    }
     for (size_t i = 0; i < q->nslots; i++) {
         if (!q->slots[i].group)
             continue;
@@ -224,11 +231,69 @@ static inline bool hash_decides(const flowlog_value *key, int nkeys)
     return nkeys == 1 && (key[0].type == FLOWLOG_VALUE_INT || key[0].type == FLOWLOG_VALUE_TIME);
 }
 
+static int new_group(flowlog_query *q, flowlog_value *key, size_t *out)
+{
+    if (q->ngroups >= q->max_groups)
+        return limit_error(q, "groups");
+    if (q->ngroups == q->groups_cap) {
+        size_t cap = q->groups_cap ? q->groups_cap * 2 : 256;
+        if (q->gkeys_cap < cap) {
+            int rc = grow(q, (void **)&q->gkeys, sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1), q->gkeys_cap, cap);
+            if (rc < 0)
+                return rc;
+            q->gkeys_cap = cap;
+        }
+        int rc = grow(q, (void **)&q->gaccs, sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1), q->groups_cap, cap);
+        if (rc < 0)
+            return rc;
+        q->groups_cap = cap;
+    }
+    size_t g = q->ngroups;
+    for (int k = 0; k < q->nkeys; k++) {
+        int rc = flowlog__query_keep_value(q, &q->data, &key[k]);
+        if (rc < 0)
+            return rc;
+        q->gkeys[g * (size_t)q->nkeys + (size_t)k] = key[k];
+    }
+    memset(q->gaccs + g * (size_t)q->naggs, 0, sizeof *q->gaccs * (size_t)q->naggs);
+    q->ngroups++;
+    *out = g;
+    return FLOWLOG_OK;
+}
+
+/* Counts by one small whole number (a port, a protocol): an array indexed
+ * by the value, half a megabyte, which stays in cache where a hash table of
+ * the same groups would not. */
+static int dense_count(flowlog_query *q, flowlog_value *key)
+{
+    size_t v = (size_t)key->i;
+    if (!q->dense) {
+        q->dense = flowlog__calloc(&q->alloc, QUERY_DENSE_KEYS, sizeof *q->dense);
+        q->dense_group = flowlog__calloc(&q->alloc, QUERY_DENSE_KEYS, sizeof *q->dense_group);
+        if (!q->dense || !q->dense_group)
+            return FLOWLOG_E_NOMEM;
+    }
+    if (FLOWLOG__LIKELY(q->dense[v])) {
+        q->dense[v]++;
+        return FLOWLOG_OK;
+    }
+    size_t g;
+    int rc = new_group(q, key, &g);
+    if (rc < 0)
+        return rc;
+    q->dense_group[v] = (uint32_t)g + 1;
+    q->dense[v] = 1;
+    return FLOWLOG_OK;
+}
+
 int flowlog__query_group(flowlog_query *q)
 {
     flowlog_value key[QUERY_MAX_KEYS];
     for (int k = 0; k < q->nkeys; k++)
         flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
+    if (q->counts_only && q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 &&
+        key[0].i < QUERY_DENSE_KEYS)
+        return dense_count(q, key);
     uint64_t h = keys_hash(key, q->nkeys);
     if (q->ngroups * 2 >= q->nslots) {
         size_t cap = q->nslots ? q->nslots * 2 : 1024;
@@ -263,40 +328,26 @@ int flowlog__query_group(flowlog_query *q)
         if (k == q->nkeys)
             return count_in(q, sl);
     }
-    if (q->ngroups >= q->max_groups)
-        return limit_error(q, "groups");
-    if (q->ngroups == q->groups_cap) {
-        size_t cap = q->groups_cap ? q->groups_cap * 2 : 256;
-        if (q->gkeys_cap < cap) {
-            int rc = grow(q, (void **)&q->gkeys, sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1), q->gkeys_cap, cap);
-            if (rc < 0)
-                return rc;
-            q->gkeys_cap = cap;
-        }
-        int rc = grow(q, (void **)&q->gaccs, sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1), q->groups_cap, cap);
-        if (rc < 0)
-            return rc;
-        q->groups_cap = cap;
-    }
-    size_t g = q->ngroups;
-    for (int k = 0; k < q->nkeys; k++) {
-        int rc = flowlog__query_keep_value(q, &q->data, &key[k]);
-        if (rc < 0)
-            return rc;
-        q->gkeys[g * (size_t)q->nkeys + (size_t)k] = key[k];
-    }
-    memset(q->gaccs + g * (size_t)q->naggs, 0, sizeof *q->gaccs * (size_t)q->naggs);
+    size_t g;
+    int rc = new_group(q, key, &g);
+    if (rc < 0)
+        return rc;
     q->slots[j].hash = h;
     q->slots[j].group = (uint32_t)g + 1;
     q->slots[j].type = type;
     q->slots[j].count = 0;
-    q->ngroups++;
     return count_in(q, &q->slots[j]);
 }
 
 void flowlog__query_groups_clear(flowlog_query *q)
 {
     FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
+    if (q->dense)
+        FLOWLOG__FREE(&q->alloc, q->dense, QUERY_DENSE_KEYS * sizeof *q->dense);
+    if (q->dense_group)
+        FLOWLOG__FREE(&q->alloc, q->dense_group, QUERY_DENSE_KEYS * sizeof *q->dense_group);
+    q->dense = NULL;
+    q->dense_group = NULL;
     FLOWLOG__FREE(&q->alloc, q->gkeys, q->gkeys_cap * sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1));
     FLOWLOG__FREE(&q->alloc, q->gaccs, q->groups_cap * sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1));
     FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);

@@ -12,6 +12,7 @@
 #define QUERY_MAX_AGGS 32
 #define QUERY_MAX_SORT 8
 #define QUERY_SCRATCH ((size_t)64 * 1024)
+#define QUERY_DENSE_KEYS 65536 /* small whole-number keys counted in an array */
 
 typedef enum qkind {
     Q_LIT, Q_FIELD, Q_TIMESTAMP, Q_MESSAGE, Q_STREAM, Q_COL, Q_NEG, Q_NOT, Q_AND, Q_OR,
@@ -119,6 +120,8 @@ struct flowlog_query {
     /* groups (stats) or kept rows (sort without stats) */
     qarena data;
     struct qslot *slots;  /* open addressing over the groups */
+    uint64_t *dense;      /* counts_only, one key: the count of each small value, 0: no group */
+    uint32_t *dense_group;/* and its group + 1 */
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
     qacc *gaccs;          /* ngroups x naggs */

@@ -198,6 +198,7 @@ static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
  * turn as the caller comes back for more. */
 static void pass_over(flowlog_reader *r)
 {
+    r->pf_plain = false;
     for (;;) {
         uint64_t cur = r->dec_offset;
         if (!r->pf_valid || r->pf_schema != r->current || cur != r->pf_pos) {
@@ -222,6 +223,7 @@ static void pass_over(flowlog_reader *r)
             const flowlog__pf_stop *st = &r->pf_stops[r->pf_next++];
             pass(r, r->pf_base + st->off - cur, st->before);
             r->pf_pos = r->pf_base + st->end;
+            r->pf_plain = st->plain;
             return;
         }
         pass(r, r->pf_end - cur, r->pf_tail);
@@ -229,6 +231,29 @@ static void pass_over(flowlog_reader *r)
         if (r->start == r->end)
             return;
     }
+}
+
+/* The record at the window's start, a stop the scan found plain: its
+ * fields come from the scan's masks, without another pass over its bytes. */
+static bool take_plain(flowlog_reader *r)
+{
+    const flowlog__pf_stop *st = &r->pf_stops[r->pf_next - 1];
+    const char *line = r->win + r->start, *chunk = line - st->off;
+    size_t n = st->end - st->off - 1, len = flowlog__chomp(line, n);
+    flowlog_record *rec = r->rec;
+    if (flowlog__prefilter_spans(r->pf_work, chunk, st->off, st->off + len, rec->spans, rec->cap) !=
+        r->current->ncols)
+        return false;
+    rec->n = r->current->ncols;
+    rec->line.ptr = line;
+    rec->line.len = len;
+    rec->flags = 0; /* the scan passes only times in seconds as plain */
+    r->start += n + 1;
+    r->line_offset = r->dec_offset;
+    r->dec_offset += n + 1;
+    r->line_no++;
+    r->counts[FLOWLOG_COUNT_RECORDS]++;
+    return true;
 }
 
 int flowlog_reader_set_progress(flowlog_reader *r, flowlog_progress_fn fn, void *ctx)
@@ -946,8 +971,11 @@ int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
         return FLOWLOG_END;
     flowlog__error_clear(&r->err);
     if (r->prefilter_on && r->form == FORM_TEXT && !r->discarding && r->end > r->start && !r->validate &&
-        !r->current->transit_gateway)
+        !r->current->transit_gateway) {
         pass_over(r);
+        if (r->pf_plain && r->rec->schema == r->current && take_plain(r))
+            return *rec = r->rec, FLOWLOG_OK;
+    }
     if (FLOWLOG__LIKELY(r->form == FORM_TEXT && !r->discarding && r->end > r->start)) {
         /* The common line: whole in the window, a record of the current
          * schema. Anything else takes the general path below. */

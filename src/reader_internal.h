@@ -111,6 +111,7 @@ struct flowlog_reader {
     flowlog__pf_work *pf_work;   /* allocated with the first scan */
     size_t pf_nstops, pf_next;
     uint32_t pf_tail;
+    bool pf_plain;             /* the line at the window's start is the last stop taken, a plain record */
 
     /* the queue */
     flowlog__input *inputs;

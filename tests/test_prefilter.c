@@ -10,6 +10,8 @@
 
 #include "../src/prefilter.h"
 
+size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
+
 static uint64_t rng = 0x2545f4914f6cdd1du;
 static unsigned next_rand(void)
 {
@@ -84,9 +86,12 @@ static size_t scan_reference(const flowlog__prefilter *f, const char *p, size_t 
         } else {
             if (ns == cap)
                 break;
+            flowlog__prefilter bare = *f;
+            bare.nneedles = 0;
             stops[ns].off = (uint32_t)a;
             stops[ns].end = (uint32_t)(b + 1);
             stops[ns].before = run;
+            stops[ns].plain = passable(&bare, p + a, b - a);
             ns++;
             run = 0;
         }
@@ -112,6 +117,23 @@ static void check_scan(scan_fn fn, const flowlog__prefilter *f, const char *p, s
         assert_int_equal(got[i].off, want[i].off);
         assert_int_equal(got[i].end, want[i].end);
         assert_int_equal(got[i].before, want[i].before);
+        assert_int_equal(got[i].plain, want[i].plain);
+        if (!got[i].plain)
+            continue;
+        /* A plain stop's fields, from the masks, are the split's. */
+        const char *line = p + got[i].off;
+        size_t linelen = got[i].end - got[i].off - 1;
+        if (linelen && line[linelen - 1] == '\r')
+            linelen--;
+        flowlog_span fast[FLOWLOG_MAX_COLUMNS], slow[FLOWLOG_MAX_COLUMNS];
+        size_t nf = flowlog__prefilter_spans(&work, p, got[i].off, got[i].off + linelen, fast, FLOWLOG_MAX_COLUMNS);
+        size_t nsl = flowlog__split(line, linelen, slow, FLOWLOG_MAX_COLUMNS);
+        assert_int_equal(nf, nsl);
+        assert_int_equal(nf, f->ncols);
+        for (size_t k = 0; k < nf; k++) {
+            assert_ptr_equal(fast[k].ptr, slow[k].ptr);
+            assert_int_equal(fast[k].len, slow[k].len);
+        }
     }
 }
 
