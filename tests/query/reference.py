@@ -160,6 +160,20 @@ def suite(flowlog, path, label):
     check(label + ": top rejected destination ports", [g["numRejections"] for g in got], top(want, 10))
     check(label + ": each port's rejects", all(want[g["dstPort"]] == g["numRejections"] for g in got), True)
 
+    # Counts by a number that is sometimes small (counted in an array) and
+    # sometimes not (hashed), and by one with another aggregate beside.
+    q = 'stats count(*) as n by bytes'
+    want = group(rows, lambda r: r["bytes"], lambda r: True)
+    got = {g["bytes"]: g["n"] for g in run(flowlog, q, path)}
+    check(label + ": count by bytes, small and large", got, want)
+    q = 'stats count(*) as n, sum(packets) as p by dstPort'
+    want = {}
+    for r in rows:
+        n, p = want.get(r["dstport"], (0, 0))
+        want[r["dstport"]] = (n + 1, p + (r["packets"] or 0))
+    got = {g["dstPort"]: (g["n"], g["p"]) for g in run(flowlog, q, path)}
+    check(label + ": count and sum by port", got, want)
+
     q = 'filter action="REJECT" | stats count(*) as rejects'
     got = run(flowlog, q, path)
     check(label + ": count of rejects", got, [{"rejects": sum(1 for r in rows if r["action"] == "REJECT")}])
