@@ -41,6 +41,7 @@ static inline unsigned select_bit(uint64_t x, unsigned j)
 }
 
 #define PF_NAME flowlog__prefilter_scan_portable
+#define PF_NEWLINES flowlog__newlines_portable
 #define PF_HAS_NEEDLE has_needle
 #define PF_POPCOUNT(x) __builtin_popcountll(x)
 #define PF_SELECT(x, j) select_bit((x), (j))
@@ -84,4 +85,19 @@ size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk
         return flowlog__prefilter_scan_avx2(f, wk, p, len, stops, cap, nstops, tail);
 #endif
     return flowlog__prefilter_scan_portable(f, wk, p, len, stops, cap, nstops, tail);
+}
+
+size_t flowlog__newlines(const char *p, size_t n, uint16_t *pos)
+{
+#if FLOWLOG_HAVE_AVX512
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+        return flowlog__newlines_avx512(p, n, pos);
+#endif
+#if FLOWLOG_HAVE_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("popcnt"))
+        return flowlog__newlines_avx2(p, n, pos);
+#endif
+    return flowlog__newlines_portable(p, n, pos);
 }

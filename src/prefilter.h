@@ -61,6 +61,18 @@ size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk
 size_t flowlog__prefilter_spans(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
                                 flowlog_span *out, size_t cap);
 
+/* The newlines of p[0..n), n at most FLOWLOG__PF_CHUNK, as offsets into
+ * pos, which has room for n + 2 (two are written past the last): how many
+ * there are. The reader finds lines with it a chunk at a time. */
+size_t flowlog__newlines(const char *p, size_t n, uint16_t *pos);
+size_t flowlog__newlines_portable(const char *p, size_t n, uint16_t *pos);
+#if FLOWLOG_HAVE_AVX512
+size_t flowlog__newlines_avx512(const char *p, size_t n, uint16_t *pos);
+#endif
+#if FLOWLOG_HAVE_AVX2
+size_t flowlog__newlines_avx2(const char *p, size_t n, uint16_t *pos);
+#endif
+
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                         flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);

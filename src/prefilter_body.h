@@ -159,3 +159,34 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
     *tail = run;
     return a;
 }
+
+/* The newlines of p[0..n), n at most FLOWLOG__PF_CHUNK, as offsets into
+ * pos (which has room for n + 2): how many there are. */
+size_t PF_NEWLINES(const char *p, size_t n, uint16_t *pos)
+{
+    size_t count = 0, base = 0;
+    for (; base < n; base += 64) {
+        uint64_t l;
+        if (n - base >= 64) {
+            l = eq_mask(p + base, '\n');
+        } else {
+            char tail_bytes[64];
+            memset(tail_bytes, 0, sizeof tail_bytes);
+            memcpy(tail_bytes, p + base, n - base);
+            l = eq_mask(tail_bytes, '\n');
+        }
+        size_t cnt = (size_t)PF_POPCOUNT(l);
+        pos[count] = (uint16_t)(base + PF_TZCNT(l));
+        l &= l - 1;
+        pos[count + 1] = (uint16_t)(base + PF_TZCNT(l));
+        l &= l - 1;
+        if (cnt > 2) {
+            count += 2;
+            for (; l; l &= l - 1)
+                pos[count++] = (uint16_t)(base + PF_TZCNT(l));
+        } else {
+            count += cnt;
+        }
+    }
+    return count;
+}

@@ -78,6 +78,7 @@ static void close_input(flowlog_reader *r)
     flowlog__json_reset(r);
     r->in_open = false;
     r->pf_valid = false;
+    r->nlx_len = 0;
 }
 
 static void drop_header_schemas(flowlog_reader *r)
@@ -116,6 +117,8 @@ void flowlog_reader_free(flowlog_reader *r)
     FLOWLOG__FREE(&al, r->scratch, r->scratch_cap);
     if (r->pf_work)
         FLOWLOG__FREE(&al, r->pf_work, sizeof *r->pf_work);
+    if (r->nlx_pos)
+        FLOWLOG__FREE(&al, r->nlx_pos, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_pos);
     FLOWLOG__FREE(&al, r, sizeof *r);
 }
 
@@ -657,11 +660,44 @@ static int line_error(flowlog_reader *r, int rc)
     return rc;
 }
 
+/* The first newline at or after the window's start, or NULL when the
+ * window has none: from the index of the chunk it is in, made when the
+ * lines reach a chunk not indexed yet. */
+static const char *find_newline(flowlog_reader *r)
+{
+    uint64_t cur = r->dec_offset;
+    size_t avail = r->end - r->start;
+    const char *at = r->win + r->start;
+    if (cur >= r->nlx_base && cur < r->nlx_base + r->nlx_len && r->nlx_len) {
+        size_t rel = (size_t)(cur - r->nlx_base);
+        while (r->nlx_next < r->nlx_count && r->nlx_pos[r->nlx_next] < rel)
+            r->nlx_next++;
+        if (r->nlx_next < r->nlx_count)
+            return at + (r->nlx_pos[r->nlx_next] - rel);
+        if (r->nlx_base + r->nlx_len - cur >= avail)
+            return NULL; /* no newline in what the window holds */
+        /* The window holds bytes past the indexed ones: index from here. */
+    }
+    if (avail == 0)
+        return NULL;
+    if (!r->nlx_pos && !(r->nlx_pos = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_pos)))
+        return memchr(at, '\n', avail);
+    size_t n = avail < FLOWLOG__PF_CHUNK ? avail : FLOWLOG__PF_CHUNK;
+    r->nlx_base = cur;
+    r->nlx_len = n;
+    r->nlx_count = flowlog__newlines(at, n, r->nlx_pos);
+    r->nlx_next = 0;
+    if (r->nlx_count)
+        return at + r->nlx_pos[0];
+    /* A line longer than a chunk. */
+    return n < avail ? memchr(at + n, '\n', avail - n) : NULL;
+}
+
 /* The next physical line of the input (without its newline). */
 static int next_line(flowlog_reader *r, const char **line, size_t *len)
 {
     for (;;) {
-        const char *nl = r->end > r->start ? memchr(r->win + r->start, '\n', r->end - r->start) : NULL;
+        const char *nl = find_newline(r);
         if (nl || (r->dec_eof && r->start < r->end)) {
             size_t n = nl ? (size_t)(nl - (r->win + r->start)) : r->end - r->start;
             *line = r->win + r->start;
@@ -980,7 +1016,7 @@ int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
         /* The common line: whole in the window, a record of the current
          * schema. Anything else takes the general path below. */
         const char *line = r->win + r->start;
-        const char *nl = memchr(line, '\n', r->end - r->start);
+        const char *nl = find_newline(r);
         size_t n = nl ? (size_t)(nl - line) : 0;
         if (nl && n <= r->max_line && n && line[0] >= '0' && line[0] <= '9') {
             r->start += n + 1;

@@ -112,6 +112,12 @@ struct flowlog_reader {
     size_t pf_nstops, pf_next;
     uint32_t pf_tail;
     bool pf_plain;             /* the line at the window's start is the last stop taken, a plain record */
+    /* The newlines of the window from decoded offset nlx_base on, over
+     * nlx_len bytes, found a chunk at a time; nlx_next: the first not yet
+     * passed. nlx_pos is allocated with the first chunk. */
+    uint64_t nlx_base;
+    size_t nlx_len, nlx_count, nlx_next;
+    uint16_t *nlx_pos;
 
     /* the queue */
     flowlog__input *inputs;
