@@ -663,21 +663,29 @@ static int line_error(flowlog_reader *r, int rc)
 /* The first newline at or after the window's start, or NULL when the
  * window has none: from the index of the chunk it is in, made when the
  * lines reach a chunk not indexed yet. */
-static const char *find_newline(flowlog_reader *r)
+static const char *index_newlines(flowlog_reader *r);
+
+static inline const char *find_newline(flowlog_reader *r)
+{
+    uint64_t cur = r->dec_offset;
+    if (FLOWLOG__LIKELY(cur >= r->nlx_base && cur - r->nlx_base < r->nlx_len)) {
+        size_t rel = (size_t)(cur - r->nlx_base);
+        while (r->nlx_next < r->nlx_count && r->nlx_pos[r->nlx_next] < rel)
+            r->nlx_next++;
+        if (FLOWLOG__LIKELY(r->nlx_next < r->nlx_count))
+            return r->win + r->start + (r->nlx_pos[r->nlx_next] - rel);
+        if (r->nlx_base + r->nlx_len - cur >= r->end - r->start)
+            return NULL; /* no newline in what the window holds */
+        /* The window holds bytes past the indexed ones: index from here. */
+    }
+    return index_newlines(r);
+}
+
+static const char *index_newlines(flowlog_reader *r)
 {
     uint64_t cur = r->dec_offset;
     size_t avail = r->end - r->start;
     const char *at = r->win + r->start;
-    if (cur >= r->nlx_base && cur < r->nlx_base + r->nlx_len && r->nlx_len) {
-        size_t rel = (size_t)(cur - r->nlx_base);
-        while (r->nlx_next < r->nlx_count && r->nlx_pos[r->nlx_next] < rel)
-            r->nlx_next++;
-        if (r->nlx_next < r->nlx_count)
-            return at + (r->nlx_pos[r->nlx_next] - rel);
-        if (r->nlx_base + r->nlx_len - cur >= avail)
-            return NULL; /* no newline in what the window holds */
-        /* The window holds bytes past the indexed ones: index from here. */
-    }
     if (avail == 0)
         return NULL;
     if (!r->nlx_pos && !(r->nlx_pos = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_pos)))
