@@ -109,7 +109,7 @@ int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
     int rc = flowlog__query_parse(q, text, len);
     if (rc < 0)
         return rc;
-    q->counts_only = q->stats;
+    q->counts_only = q->stats && q->naggs > 0;
     for (int k = 0; k < q->naggs; k++)
         q->counts_only = q->counts_only && q->aggs[k] == AGG_COUNT_ALL;
     q->compiled = true;

@@ -194,8 +194,9 @@ void flowlog__query_groups_settle(flowlog_query *q)
         if (!q->dense[v])
             continue;
         qacc *accs = q->gaccs + (size_t)(q->dense_group[v] - 1) * (size_t)q->naggs;
+        uint64_t count = accs[0].count + q->dense[v];
         for (int k = 0; k < q->naggs; k++)
-            accs[k].count = q->dense[v];
+            accs[k].count = count;
     }
     for (size_t i = 0; i < q->nslots; i++) {
         if (!q->slots[i].group)
@@ -262,8 +263,8 @@ static int new_group(flowlog_query *q, flowlog_value *key, size_t *out)
 }
 
 /* Counts by one small whole number (a port, a protocol): an array indexed
- * by the value, half a megabyte, which stays in cache where a hash table of
- * the same groups would not. */
+ * by the value, a quarter of a megabyte, which stays in cache where a hash
+ * table of the same groups would not. */
 static int dense_count(flowlog_query *q, flowlog_value *key)
 {
     size_t v = (size_t)key->i;
@@ -273,8 +274,14 @@ static int dense_count(flowlog_query *q, flowlog_value *key)
         if (!q->dense || !q->dense_group)
             return FLOWLOG_E_NOMEM;
     }
-    if (FLOWLOG__LIKELY(q->dense[v])) {
+    if (FLOWLOG__LIKELY(q->dense[v] - 1 < UINT32_MAX - 1)) {
         q->dense[v]++;
+        return FLOWLOG_OK;
+    }
+    if (q->dense[v]) {
+        /* Four billion records of one value: carry on in the group. */
+        q->gaccs[(size_t)(q->dense_group[v] - 1) * (size_t)q->naggs].count += q->dense[v];
+        q->dense[v] = 1;
         return FLOWLOG_OK;
     }
     size_t g;

@@ -120,7 +120,8 @@ struct flowlog_query {
     /* groups (stats) or kept rows (sort without stats) */
     qarena data;
     struct qslot *slots;  /* open addressing over the groups */
-    uint64_t *dense;      /* counts_only, one key: the count of each small value, 0: no group */
+    uint32_t *dense;      /* counts_only, one key: the count of each small value, 0: no group
+                             (past 2^32 - 2 the count goes on in the group's first accumulator) */
     uint32_t *dense_group;/* and its group + 1 */
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
