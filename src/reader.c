@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,6 +74,12 @@ static void close_input(flowlog_reader *r)
     if (r->in->kind == INPUT_FILE && r->in->fd >= 0) {
         close(r->in->fd);
         r->in->fd = -1;
+    }
+    if (r->map) {
+        munmap(r->map, r->map_len);
+        r->map = NULL;
+        r->win = r->buf;
+        r->start = r->end = 0;
     }
     flowlog__gz_end(&r->gz);
     flowlog__json_reset(r);
@@ -156,6 +163,11 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
         r->threads = value == 1;
+        return FLOWLOG_OK;
+    case FLOWLOG_OPT_MMAP:
+        if (value != 0 && value != 1)
+            return FLOWLOG_E_RANGE;
+        r->map_files = value == 1;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_MAX_FIELDS:
         if (value < 1 || value > FLOWLOG_MAX_COLUMNS)
@@ -529,6 +541,45 @@ static bool worth_a_thread(flowlog_reader *r)
            !one_processor();
 }
 
+/* Map a plain-text regular file and read it where it lies, as a memory
+ * input; false (and nothing changed) when it is not worth it or not
+ * possible, and the file is read as usual. */
+static bool map_input(flowlog_reader *r)
+{
+    struct stat st;
+    uint8_t magic[2];
+    if (!r->map_files || fstat(r->in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size < PIPE_MIN_BYTES || (uint64_t)st.st_size > SIZE_MAX ||
+        pread(r->in->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+        return false;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->in->fd, 0);
+    if (m == MAP_FAILED)
+        return false;
+    (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+    r->map = m;
+    r->map_len = (size_t)st.st_size;
+    r->map_trimmed = 0;
+    r->win = m;
+    r->end = r->map_len;
+    r->raw_eof = r->decoded_all = r->dec_eof = r->detected_gz = true;
+    r->raw_total += r->map_len;
+    report_bytes(r, r->raw_total);
+    return true;
+}
+
+/* The pages of a mapped input that every line has left are given back, so
+ * the process's resident memory does not grow with the file. */
+#define MAP_TRIM_STEP ((size_t)64 << 20)
+
+static void trim_map(flowlog_reader *r)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), upto = r->start / page * page;
+    if (upto > r->map_trimmed) {
+        (void)madvise((char *)r->map + r->map_trimmed, upto - r->map_trimmed, MADV_DONTNEED);
+        r->map_trimmed = upto;
+    }
+}
+
 static int open_next_input(flowlog_reader *r)
 {
     if (r->next_input == r->ninputs)
@@ -556,6 +607,8 @@ static int open_next_input(flowlog_reader *r)
             flowlog__error_set(&r->err, 0, -1, "cannot open: %s", strerror(errno));
             return input_error(r, FLOWLOG_E_IO);
         }
+        if (map_input(r))
+            return FLOWLOG_OK;
         if (worth_a_thread(r))
             r->piped = flowlog__pipe_start(r, r->max_line + 2) == FLOWLOG_OK;
         if (!r->piped)
@@ -1014,6 +1067,8 @@ int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
     if (r->stopped)
         return FLOWLOG_END;
     flowlog__error_clear(&r->err);
+    if (FLOWLOG__UNLIKELY(r->map != NULL) && r->start - r->map_trimmed >= MAP_TRIM_STEP)
+        trim_map(r);
     if (r->prefilter_on && r->form == FORM_TEXT && !r->discarding && r->end > r->start && !r->validate &&
         !r->current->transit_gateway) {
         pass_over(r);

@@ -97,6 +97,7 @@ struct flowlog_reader {
     size_t max_envelope;
     bool stop_on_error;
     bool validate;
+    bool map_files;            /* FLOWLOG_OPT_MMAP */
     flowlog_progress_fn progress;
     void *progress_ctx;
     bool prefilter_on;         /* flowlog_reader_set_prefilter() */
@@ -146,6 +147,8 @@ struct flowlog_reader {
      * own buffer, a block from the decoding thread, or the caller's memory. */
     const char *win;
     size_t start, end;
+    void *map;                 /* the input's mapping, when mapped */
+    size_t map_len, map_trimmed;
     char *buf;                 /* the reader's own buffer of decoded bytes */
     size_t buf_cap;
     bool dec_eof;              /* the window holds the last bytes of the input */

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,36 @@ static bool take_value(int argc, char **argv, int *i, const char *name, const ch
         return true;
     }
     return false;
+}
+
+/* Large plain files are mapped, not copied, which is faster; a mapped file
+ * that shrinks while it is read raises SIGBUS, and this says so and stops
+ * rather than crash. */
+static const flowlog_reader *mapped_reader;
+
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    static const char head[] = "flowlog: ", tail[] =
+        ": the file became shorter while it was being read (truncated or rewritten); stopping\n";
+    const char *path = mapped_reader ? flowlog_reader_path(mapped_reader) : "an input";
+    ssize_t ignored = write(2, head, sizeof head - 1);
+    ignored = write(2, path, strlen(path));
+    ignored = write(2, tail, sizeof tail - 1);
+    (void)ignored;
+    _exit(2);
+}
+
+static bool watch_for_shrinking_files(const flowlog_reader *r)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, NULL) != 0)
+        return false;
+    mapped_reader = r;
+    return true;
 }
 
 int cli_input_option(cli_input *in, int argc, char **argv, int *i)
@@ -53,6 +84,10 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
             fprintf(stderr, "flowlog: --max-fields takes a number from 1 to %d\n", FLOWLOG_MAX_COLUMNS);
             return -1;
         }
+        return 1;
+    }
+    if (strcmp(argv[*i], "--no-mmap") == 0) {
+        in->no_mmap = true;
         return 1;
     }
     if (strcmp(argv[*i], "--stop-on-error") == 0) {
@@ -115,6 +150,8 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
     if (in->lazy)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_VALIDATE, 0);
+    if (!in->no_mmap && watch_for_shrinking_files(in->reader))
+        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MMAP, 1);
     if (in->progress && isatty(2))
         (void)flowlog_reader_set_progress(in->reader, draw_progress, NULL);
     if (npaths == 0) {

@@ -19,7 +19,9 @@ static void usage(FILE *f)
           "default 20 on text and all in JSON; 0 = all; at most --max-conversations are kept,\n"
           "default 1000000, and a fuller table is reported as truncated).\n"
           "A and B are addresses or CIDRs (or 'any'); T is Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z.\n"
-          "Verdicts: no-traffic blocked return-blocked refused no-response established intermittent.\n",
+          "Verdicts: no-traffic blocked return-blocked refused no-response established intermittent.\n"
+          "  --format FMT, --max-line N, --max-fields N, --stop-on-error, --stats, --progress, --no-mmap:\n"
+          "  as for flowlog parse\n",
           f);
 }
 

@@ -5,7 +5,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: flowlog parse [--format FMT] [--context] [--stats] [--stop-on-error] [--max-line N] [--max-fields N] [PATH...]\n"
+    fputs("usage: flowlog parse [--format FMT] [--context] [--stats] [--stop-on-error] [--max-line N] [--max-fields N] [--no-mmap] [PATH...]\n"
           "Print each record as one JSON object (NDJSON). Keys are the AWS field names;\n"
           "integers are numbers, other values strings, '-' is null. Errors go to stderr\n"
           "as PATH:LINE: reason, and the exit status is 1 when any line failed.\n"
@@ -14,7 +14,10 @@ static void usage(FILE *f)
           "  --stats          print how many lines were records, headers, blanks and errors\n"
           "  --stop-on-error  stop at the first bad line\n"
           "  --max-line N     longest line in bytes (default 65536)\n"
-          "  --max-fields N   most fields a header line in the input may name (default 256)\n",
+          "  --max-fields N   most fields a header line in the input may name (default 256)\n"
+          "  --no-mmap        read large plain files with read() rather than mapping them\n"
+          "                   (mapping is faster; a mapped file that is truncated while it is\n"
+          "                   read stops the command with exit status 2)\n",
           f);
 }
 

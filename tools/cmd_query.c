@@ -20,7 +20,7 @@ static void usage(FILE *f)
           "  --csv            RFC 4180 CSV with a header row\n"
           "  --chart          for a query grouped by bin(): a text chart of each series\n"
           "  --max-groups N   most groups (or rows to sort) kept in memory (default 1000000)\n"
-          "  --format FMT, --max-line N, --max-fields N, --stop-on-error, --stats, --progress: as for flowlog parse\n"
+          "  --format FMT, --max-line N, --max-fields N, --stop-on-error, --stats, --progress, --no-mmap: as for flowlog parse\n"
           "Exit status: 0 done, 1 some input lines were bad, 2 usage, query or limit error.\n",
           f);
 }

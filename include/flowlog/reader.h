@@ -53,7 +53,15 @@ enum flowlog_reader_option {
      * error (FLOWLOG_E_LIMIT) for that line, and the schema before it stays
      * in force. The schema given to flowlog_reader_new() is not limited.
      * Since: 1.1 */
-    FLOWLOG_OPT_MAX_FIELDS = 6
+    FLOWLOG_OPT_MAX_FIELDS = 6,
+    /** 1: plain-text regular files of 1 MiB or more are mapped into memory
+     * and read where they lie, without copying them out of the page cache;
+     * 0 (default): read(). A mapped file that shrinks while it is read (it is
+     * truncated, or rewritten in place) raises SIGBUS in the reading thread:
+     * set this only where files do not change under the reader, or where
+     * the program handles SIGBUS (the flowlog CLI reports it and exits).
+     * gzip files are always read. Since: 1.2 */
+    FLOWLOG_OPT_MMAP = 7
 };
 
 /** Values of FLOWLOG_OPT_ON_ERROR. */
