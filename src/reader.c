@@ -738,9 +738,9 @@ static const char *index_newlines(flowlog_reader *r)
 {
     uint64_t cur = r->dec_offset;
     size_t avail = r->end - r->start;
-    const char *at = r->win + r->start;
     if (avail == 0)
         return NULL;
+    const char *at = r->win + r->start;
     if (!r->nlx_pos && !(r->nlx_pos = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_pos)))
         return memchr(at, '\n', avail);
     size_t n = avail < FLOWLOG__PF_CHUNK ? avail : FLOWLOG__PF_CHUNK;
