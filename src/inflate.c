@@ -36,6 +36,11 @@ int flowlog__gz_init(flowlog__gz *g, const flowlog_allocator *a)
     g->st = a->alloc(a->ctx, sizeof *g->st);
     if (!g->st)
         return FLOWLOG_E_NOMEM;
+    /* igzip resolves a back-reference of a damaged stream from its history
+     * buffer without checking that the history was ever written: zeroed, a
+     * damaged stream decodes to the same bytes every time, never to memory
+     * left over in the heap. */
+    memset(g->st, 0, sizeof *g->st);
     isal_inflate_init(g->st);
     g->st->crc_flag = ISAL_GZIP;
     g->active = true;

@@ -286,6 +286,8 @@ static void sift_down(const flowlog_query *q, size_t *heap, size_t n, size_t i)
  * comparisons rather than n log n. */
 static void pick_first(const flowlog_query *q, size_t *src, size_t n, size_t keep)
 {
+    if (keep == 0)
+        return;
     for (size_t i = 0; i < keep; i++)
         src[i] = i;
     for (size_t i = keep / 2; i-- > 0;)

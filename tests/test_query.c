@@ -305,6 +305,64 @@ static void top_rows_without_stats(void **state)
     assert_int_equal(c.live_bytes, 0);
 }
 
+/* Rows of a query over 2000 records with many ties, as "key:tag" text. */
+static void sorted_rows(const char *text, char *out, size_t size)
+{
+    flowlog_query *q = compile(text);
+    char line[200];
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(line, sizeof line, "2 1 eni-%d 10.0.0.1 10.0.0.2 %d %d 6 1 40 1 2 ACCEPT OK", i,
+                         (i * 7919) % 37, i % 11);
+        assert_int_equal(flowlog_record_parse(rec, line, (size_t)n), FLOWLOG_OK);
+        int rc = flowlog_query_feed(q, rec, NULL);
+        assert_true(rc == FLOWLOG_ABSENT || rc == FLOWLOG_OK);
+    }
+    assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
+    size_t used = 0;
+    out[0] = '\0';
+    while (flowlog_query_next_row(q) == FLOWLOG_OK) {
+        flowlog_value a, b;
+        assert_int_equal(flowlog_query_cell(q, 0, &a), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_cell(q, 1, &b), FLOWLOG_OK);
+        used += (size_t)snprintf(out + used, size - used, "%lld:%lld,", (long long)a.i, (long long)b.i);
+        assert_true(used < size);
+    }
+    flowlog_query_free(q);
+}
+
+/* A limit keeps exactly the first rows of the whole sort, ties in the order
+ * the rows were made, for every limit from none at all to more than there
+ * are; with stats and without. */
+static void a_limit_keeps_the_first_rows_of_the_sort(void **state)
+{
+    (void)state;
+    static const char *const shapes[] = {
+        "fields srcPort, dstPort | sort srcPort desc",
+        "stats count(*) as n by srcPort | sort n desc",
+        "stats count(*) as n, sum(packets) as p by dstPort | sort n asc",
+    };
+    static char all[64 * 1024], some[64 * 1024];
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        char text[200];
+        snprintf(text, sizeof text, "%s", shapes[s]);
+        sorted_rows(text, all, sizeof all);
+        size_t rows = 0;
+        for (const char *p = all; *p; p++)
+            rows += *p == ',';
+        static const size_t limits[] = {0, 1, 2, 3, 10, 36, 37, 38, 1999, 2000, 2001};
+        for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+            snprintf(text, sizeof text, "%s | limit %zu", shapes[s], limits[l]);
+            sorted_rows(text, some, sizeof some);
+            /* The first min(limit, rows) rows of the unlimited result. */
+            size_t keep = limits[l] < rows ? limits[l] : rows, cut = 0;
+            for (size_t k = 0; k < keep; k++)
+                cut = (size_t)(strchr(all + cut, ',') - all) + 1;
+            if (strlen(some) != cut || strncmp(some, all, cut) != 0)
+                fail_msg("%s: got %.80s..., want the first %zu rows of %.80s...", text, some, keep, all);
+        }
+    }
+}
+
 static void no_allocation_per_record(void **state)
 {
     (void)state;
@@ -371,6 +429,7 @@ int main(void)
         cmocka_unit_test(aggregates_groups_and_sort),
         cmocka_unit_test(the_group_cap_is_an_error_not_growth),
         cmocka_unit_test(top_rows_without_stats),
+        cmocka_unit_test(a_limit_keeps_the_first_rows_of_the_sort),
         cmocka_unit_test(no_allocation_per_record),
         cmocka_unit_test(every_allocation_may_fail),
     };
