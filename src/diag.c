@@ -497,7 +497,7 @@ static inline bool small_uint(const flowlog_record *rec, uint32_t field, uint64_
     int c = flowlog__schema_col(rec->schema, field);
     if (c < 0 || (size_t)c >= rec->n)
         return false;
-    const flowlog_span *sp = &rec->spans[c];
+    const flowlog_span *sp = flowlog__record_span(rec, (size_t)c);
     if (sp->len == 0 || sp->len > 5)
         return false;
     uint64_t v = 0;
@@ -517,7 +517,7 @@ static bool field_span(const flowlog_record *rec, uint32_t field, flowlog_span *
     int c = flowlog__schema_col(rec->schema, field);
     if (c < 0 || (size_t)c >= rec->n)
         return false;
-    *out = rec->spans[c];
+    *out = *flowlog__record_span(rec, (size_t)c);
     return !(out->len == 1 && out->ptr[0] == '-');
 }
 

@@ -124,6 +124,8 @@ int flowlog__parse_ipv6(const char *s, size_t len, uint8_t out[16]);
 #define FLOWLOG__MILLIS_THRESHOLD 100000000000ull
 
 /* ---- records ---- */
+struct flowlog__pf_work;
+
 struct flowlog_record {
     flowlog_allocator alloc;
     const flowlog_schema *schema;
@@ -133,9 +135,28 @@ struct flowlog_record {
     flowlog_span line;
     unsigned flags;
     flowlog__error err;
+    /* A record the reader's prefilter judged whole: its spans (of the first
+     * 64 columns, a bit each in pending) are filled from the scan's masks
+     * when first asked for, since a consumer reads only a few. The masks
+     * stay valid until the reader is next called, as the record does. */
+    uint64_t pending;
+    const struct flowlog__pf_work *lazy_wk;
+    const char *lazy_chunk;  /* what the masks' positions count from */
+    size_t lazy_end;         /* the line's end in the chunk, without CR */
+    uint32_t lazy_rank;      /* field starts in the chunk before the line */
 };
 
 int flowlog__record_load(flowlog_record *r, const char *line, size_t len);
+/* Fill a pending span from the masks (prefilter.c). */
+void flowlog__record_fill(flowlog_record *r, size_t col);
+
+/* Column col's span; every reader of spans goes through this. */
+static inline const flowlog_span *flowlog__record_span(const flowlog_record *r, size_t col)
+{
+    if (FLOWLOG__UNLIKELY(col < 64 && ((r->pending >> col) & 1)))
+        flowlog__record_fill((flowlog_record *)(uintptr_t)r, col); /* a cache of the record's own content */
+    return &r->spans[col];
+}
 
 /* ---- diagnosis verdicts (verdict.c) ----
  * fwd and rev are counters indexed by enum flowlog_diag_counter. mixed_*:

@@ -72,6 +72,40 @@ size_t flowlog__prefilter_spans(const flowlog__pf_work *wk, const char *chunk, s
     return starts;
 }
 
+void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
+                              flowlog_record *rec)
+{
+    size_t w = a >> 6;
+    uint64_t below = ((uint64_t)1 << (a & 63)) - 1;
+    size_t ncols = rec->schema->ncols;
+    rec->lazy_wk = wk;
+    rec->lazy_chunk = chunk;
+    rec->lazy_end = e;
+    rec->lazy_rank = wk->rank[w] + (uint32_t)__builtin_popcountll(wk->start[w] & below);
+    rec->pending = ncols == 64 ? ~(uint64_t)0 : ((uint64_t)1 << ncols) - 1;
+}
+
+void flowlog__record_fill(flowlog_record *r, size_t col)
+{
+    const flowlog__pf_work *wk = r->lazy_wk;
+    uint32_t want = r->lazy_rank + (uint32_t)col;
+    size_t v = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
+    while (wk->rank[v + 1] <= want)
+        v++;
+    size_t pos = v * 64 + select_bit(wk->start[v], want - wk->rank[v]);
+    /* The field ends at the next separator, or where the line does. */
+    size_t end = pos, x = pos >> 6;
+    uint64_t m = wk->sep[x] & (~(uint64_t)0 << (pos & 63));
+    while (!m && (x + 1) * 64 < r->lazy_end)
+        m = wk->sep[++x];
+    end = m ? x * 64 + (size_t)__builtin_ctzll(m) : r->lazy_end;
+    if (end > r->lazy_end)
+        end = r->lazy_end;
+    r->spans[col].ptr = r->lazy_chunk + pos;
+    r->spans[col].len = end - pos;
+    r->pending &= ~((uint64_t)1 << col);
+}
+
 size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
 {

@@ -73,6 +73,11 @@ size_t flowlog__newlines_avx512(const char *p, size_t n, uint16_t *pos);
 size_t flowlog__newlines_avx2(const char *p, size_t n, uint16_t *pos);
 #endif
 
+/* Make rec's spans pending, to be filled from wk's masks for the plain stop
+ * chunk[a..e) when read (rec->n and the rest are the caller's). */
+void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
+                              flowlog_record *rec);
+
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                         flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);

@@ -308,7 +308,7 @@ static inline bool field_text(const flowlog_record *rec, uint32_t field, flowlog
     int c = flowlog__schema_col(rec->schema, field);
     if (c < 0 || (size_t)c >= rec->n)
         return false;
-    *out = rec->spans[c];
+    *out = *flowlog__record_span(rec, (size_t)c);
     return !(out->len == 1 && out->ptr[0] == '-');
 }
 

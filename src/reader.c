@@ -249,17 +249,23 @@ static void pass_over(flowlog_reader *r)
 }
 
 /* The record at the window's start, a stop the scan found plain: its
- * fields come from the scan's masks, without another pass over its bytes. */
+ * fields come from the scan's masks, without another pass over its bytes,
+ * each when it is first read. */
 static bool take_plain(flowlog_reader *r)
 {
     const flowlog__pf_stop *st = &r->pf_stops[r->pf_next - 1];
     const char *line = r->win + r->start, *chunk = line - st->off;
     size_t n = st->end - st->off - 1, len = flowlog__chomp(line, n);
     flowlog_record *rec = r->rec;
-    if (flowlog__prefilter_spans(r->pf_work, chunk, st->off, st->off + len, rec->spans, rec->cap) !=
-        r->current->ncols)
+    size_t ncols = r->current->ncols;
+    if (ncols <= 64) {
+        flowlog__prefilter_defer(r->pf_work, chunk, st->off, st->off + len, rec);
+    } else if (flowlog__prefilter_spans(r->pf_work, chunk, st->off, st->off + len, rec->spans, rec->cap) != ncols) {
         return false;
-    rec->n = r->current->ncols;
+    } else {
+        rec->pending = 0;
+    }
+    rec->n = ncols;
     rec->line.ptr = line;
     rec->line.len = len;
     rec->flags = 0; /* the scan passes only times in seconds as plain */
@@ -946,7 +952,7 @@ static int validate(flowlog_reader *r)
                          : (f == FLOWLOG_FIELD_PROTOCOL || f == FLOWLOG_FIELD_TCP_FLAGS) ? 255
                          : UINT64_MAX;
             if (rc == FLOWLOG_OK && v > max) {
-                flowlog__error_set(&rec->err, (size_t)(rec->spans[c].ptr - rec->line.ptr), (int)c,
+                flowlog__error_set(&rec->err, (size_t)(flowlog__record_span(rec, c)->ptr - rec->line.ptr), (int)c,
                                    "%s %llu is above %llu", flowlog_schema_field_name(s, f),
                                    (unsigned long long)v, (unsigned long long)max);
                 rc = FLOWLOG_E_OVERFLOW;

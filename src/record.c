@@ -66,7 +66,8 @@ static void detect_millis(flowlog_record *r)
     const flowlog_schema *s = r->schema;
     int cs = s->builtin_col[FLOWLOG_FIELD_START], ce = s->builtin_col[FLOWLOG_FIELD_END];
     r->flags = 0;
-    if ((cs >= 0 && r->spans[cs].len >= 12) || (ce >= 0 && r->spans[ce].len >= 12))
+    if ((cs >= 0 && flowlog__record_span(r, (size_t)cs)->len >= 12) ||
+        (ce >= 0 && flowlog__record_span(r, (size_t)ce)->len >= 12))
         r->flags |= FLOWLOG_RECORD_MILLIS;
 }
 
@@ -76,6 +77,7 @@ int flowlog__record_load(flowlog_record *r, const char *line, size_t len)
     r->line.ptr = line;
     r->line.len = len;
     size_t want = r->schema->ncols;
+    r->pending = 0;
     size_t n = flowlog__split(line, len, r->spans, want);
     if (FLOWLOG__UNLIKELY(n != want)) {
         r->n = 0;
@@ -107,6 +109,7 @@ int flowlog_record_set_spans(flowlog_record *r, const flowlog_span *spans, size_
         flowlog__error_set(&r->err, 0, -1, "expected %zu fields, found %zu", r->schema->ncols, n);
         return FLOWLOG_E_FIELD_COUNT;
     }
+    r->pending = 0;
     memcpy(r->spans, spans, n * sizeof *spans);
     r->n = n;
     r->line.ptr = n ? spans[0].ptr : "";
@@ -132,7 +135,7 @@ int flowlog_record_column(const flowlog_record *r, size_t col, flowlog_span *out
         return FLOWLOG_E_ARG;
     if (col >= r->n)
         return FLOWLOG_E_RANGE;
-    *out = r->spans[col];
+    *out = *flowlog__record_span(r, col);
     return FLOWLOG_OK;
 }
 
@@ -142,7 +145,7 @@ static inline int present_col(const flowlog_record *r, uint32_t field)
     int c = flowlog__schema_col(r->schema, field);
     if (c < 0 || (size_t)c >= r->n)
         return -1;
-    const flowlog_span *sp = &r->spans[c];
+    const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
     if (sp->len == 1 && sp->ptr[0] == '-')
         return -1;
     return c;
@@ -158,7 +161,7 @@ static int type_error(flowlog_record *r, uint32_t field, const char *want)
 
 static int value_error(flowlog_record *r, int col, int rc, const char *what)
 {
-    const flowlog_span *sp = &r->spans[col];
+    const flowlog_span *sp = flowlog__record_span(r, (size_t)col);
     const char *name = flowlog_schema_field_name(r->schema, r->schema->cols[col]);
     int shown = sp->len > 40 ? 40 : (int)sp->len;
     flowlog__error_set(&r->err, (size_t)(sp->ptr - r->line.ptr), col, "%s '%.*s%s' in field '%s'",
@@ -174,7 +177,7 @@ int flowlog_record_get_str(flowlog_record *r, uint32_t field, flowlog_span *out)
     int c = present_col(r, field);
     if (c < 0)
         return FLOWLOG_ABSENT;
-    *out = r->spans[c];
+    *out = *flowlog__record_span(r, (size_t)c);
     return FLOWLOG_OK;
 }
 
@@ -193,7 +196,8 @@ int flowlog_record_get_u64(flowlog_record *r, uint32_t field, uint64_t *out)
     if (type != FLOWLOG_TYPE_UINT && type != FLOWLOG_TYPE_TIME)
         return type_error(r, field, "an integer");
     uint64_t v;
-    int rc = flowlog__parse_u64(r->spans[c].ptr, r->spans[c].len, &v);
+    const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
+    int rc = flowlog__parse_u64(sp->ptr, sp->len, &v);
     if (FLOWLOG__UNLIKELY(rc < 0))
         return value_error(r, c, rc, "not an unsigned integer:");
     if (type == FLOWLOG_TYPE_TIME && v >= FLOWLOG__MILLIS_THRESHOLD)
@@ -215,7 +219,8 @@ int flowlog_record_get_addr(flowlog_record *r, uint32_t field, flowlog_addr *out
     }
     if (r->schema->col_types[c] != FLOWLOG_TYPE_ADDR)
         return type_error(r, field, "an address");
-    int rc = flowlog_addr_parse(r->spans[c].ptr, r->spans[c].len, out);
+    const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
+    int rc = flowlog_addr_parse(sp->ptr, sp->len, out);
     if (rc < 0)
         return value_error(r, c, FLOWLOG_E_MALFORMED, "not an IPv4 or IPv6 address:");
     return FLOWLOG_OK;
@@ -234,7 +239,8 @@ int flowlog_record_get_enum(flowlog_record *r, uint32_t field, int *out)
     }
     if (r->schema->col_types[c] != FLOWLOG_TYPE_ENUM)
         return type_error(r, field, "an enumeration");
-    int v = flowlog__enum_parse(field, r->spans[c].ptr, r->spans[c].len);
+    const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
+    int v = flowlog__enum_parse(field, sp->ptr, sp->len);
     if (v == 0)
         return value_error(r, c, FLOWLOG_E_MALFORMED, "unknown value");
     *out = v;

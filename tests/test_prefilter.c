@@ -353,9 +353,21 @@ static void read_all(const char *data, size_t len, const char *needle, size_t ch
         if (rc == FLOWLOG_OK) {
             out->returned++;
             flowlog_span line = flowlog_record_line(rec);
-            if (holds(line.ptr, line.len, "REJECT"))
+            if (holds(line.ptr, line.len, "REJECT")) {
                 append(&out->needled, &out->needled_len, &out->needled_cap, flowlog_reader_line(r), line.ptr,
                        line.len);
+                /* Every field too, last first (the reader may fill them
+                 * as they are asked for), each as "[text]". */
+                char fields[1024];
+                size_t used = 0, ncols = flowlog_schema_column_count(flowlog_record_schema(rec));
+                for (size_t c = ncols; c-- > 0;) {
+                    flowlog_span sp;
+                    assert_int_equal(flowlog_record_column(rec, c, &sp), FLOWLOG_OK);
+                    used += (size_t)snprintf(fields + used, sizeof fields - used, "[%.*s]", (int)sp.len, sp.ptr);
+                    assert_true(used < sizeof fields);
+                }
+                append(&out->needled, &out->needled_len, &out->needled_cap, flowlog_reader_line(r), fields, used);
+            }
         } else {
             const char *msg = flowlog_reader_error_message(r);
             append(&out->errors, &out->errors_len, &out->errors_cap, flowlog_reader_line(r), msg, strlen(msg));
@@ -460,9 +472,11 @@ static void records_are_passed_over(void **state)
     /* The first line of an input is read the general way, which tells the
      * input's form; after it, only the three with the needle. */
     assert_in_range(s.returned, 3, 4);
-    assert_string_equal(s.needled, "4:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n"
-                                   "14:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n"
-                                   "24:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n");
+#define FIELDS "[OK][REJECT][1600000060][1600000000][1][1][6][2][1][10.0.0.2][10.0.0.1][eni-1][1][2]\n"
+    assert_string_equal(s.needled, "4:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n4:" FIELDS
+                                   "14:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n14:" FIELDS
+                                   "24:2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK\n24:" FIELDS);
+#undef FIELDS
     seen_free(&s);
 }
 
