@@ -18,6 +18,7 @@ typedef struct cli_input {
     bool stats;             /* --stats */
     bool progress;          /* --progress */
     bool lazy;              /* do not validate fields the command does not read */
+    bool map;               /* map large plain files (the command gains from it) */
     bool no_mmap;           /* --no-mmap */
     bool failed;            /* an input could not be queued */
     flowlog_schema *schema; /* compiled from format */

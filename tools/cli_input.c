@@ -150,7 +150,7 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
     if (in->lazy)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_VALIDATE, 0);
-    if (!in->no_mmap && watch_for_shrinking_files(in->reader))
+    if (in->map && !in->no_mmap && watch_for_shrinking_files(in->reader))
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MMAP, 1);
     if (in->progress && isatty(2))
         (void)flowlog_reader_set_progress(in->reader, draw_progress, NULL);

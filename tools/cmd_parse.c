@@ -15,9 +15,9 @@ static void usage(FILE *f)
           "  --stop-on-error  stop at the first bad line\n"
           "  --max-line N     longest line in bytes (default 65536)\n"
           "  --max-fields N   most fields a header line in the input may name (default 256)\n"
-          "  --no-mmap        read large plain files with read() rather than mapping them\n"
-          "                   (mapping is faster; a mapped file that is truncated while it is\n"
-          "                   read stops the command with exit status 2)\n",
+          "  --no-mmap        read large plain files with read() where a command would map\n"
+          "                   them (query does when its filters let it skip records; a mapped\n"
+          "                   file that is truncated while it is read stops it with status 2)\n",
           f);
 }
 

@@ -416,16 +416,20 @@ int cmd_query(int argc, char **argv)
         return 2;
     }
     in.lazy = true; /* only the fields the query reads are converted */
+    /* The reader passes over records the filters cannot accept, scanning
+     * faster than a second thread could copy: the files are mapped then. */
+    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    size_t nneedles = FLOWLOG_PREFILTER_MAX_NEEDLES;
+    if (flowlog_query_prefilter(q, needles, &nneedles) != FLOWLOG_OK)
+        nneedles = 0;
+    in.map = nneedles > 0;
     int status = cli_input_open(&in, paths, npaths);
     if (status) {
         cli_input_close(&in);
         flowlog_query_free(q);
         return status;
     }
-    /* The reader passes over records the filters cannot accept. */
-    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
-    size_t nneedles = FLOWLOG_PREFILTER_MAX_NEEDLES;
-    if (flowlog_query_prefilter(q, needles, &nneedles) == FLOWLOG_OK && nneedles)
+    if (nneedles)
         (void)flowlog_reader_set_prefilter(in.reader, needles, nneedles);
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
