@@ -14,5 +14,5 @@ f=$out/flows-$bytes.log
 [ -f "$f.gz" ] || gzip -6 -k -c "$f" > "$f.gz"
 cat "$f" "$f.gz" > /dev/null
 # The reader decodes on a second thread: both cores are given to it.
-echo "command: $build/bench/bench_reader $f $f.gz 5"
-"$build/bench/bench_reader" "$f" "$f.gz" 5
+echo "command: $build/bench/bench_reader $f $f.gz 9"
+"$build/bench/bench_reader" "$f" "$f.gz" 9

@@ -60,14 +60,14 @@ const flowlog_schema *flowlog_record_schema(const flowlog_record *r)
     return r ? r->schema : NULL;
 }
 
-static void detect_millis(flowlog_record *r)
+/* Called where every span was just filled (none pending). */
+static inline void detect_millis(flowlog_record *r)
 {
     /* Twelve digits or more cannot be seconds before the year 5138. */
     const flowlog_schema *s = r->schema;
     int cs = s->builtin_col[FLOWLOG_FIELD_START], ce = s->builtin_col[FLOWLOG_FIELD_END];
     r->flags = 0;
-    if ((cs >= 0 && flowlog__record_span(r, (size_t)cs)->len >= 12) ||
-        (ce >= 0 && flowlog__record_span(r, (size_t)ce)->len >= 12))
+    if ((cs >= 0 && r->spans[cs].len >= 12) || (ce >= 0 && r->spans[ce].len >= 12))
         r->flags |= FLOWLOG_RECORD_MILLIS;
 }
 
