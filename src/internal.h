@@ -144,17 +144,16 @@ struct flowlog_record {
     const char *lazy_chunk;  /* what the masks' positions count from */
     size_t lazy_end;         /* the line's end in the chunk, without CR */
     uint32_t lazy_rank;      /* field starts in the chunk before the line */
+    void (*lazy_fill)(flowlog_record *r, size_t col); /* for this processor */
 };
 
 int flowlog__record_load(flowlog_record *r, const char *line, size_t len);
-/* Fill a pending span from the masks (prefilter.c). */
-void flowlog__record_fill(flowlog_record *r, size_t col);
 
 /* Column col's span; every reader of spans goes through this. */
 static inline const flowlog_span *flowlog__record_span(const flowlog_record *r, size_t col)
 {
     if (FLOWLOG__UNLIKELY(col < 64 && ((r->pending >> col) & 1)))
-        flowlog__record_fill((flowlog_record *)(uintptr_t)r, col); /* a cache of the record's own content */
+        r->lazy_fill((flowlog_record *)(uintptr_t)r, col); /* a cache of the record's own content */
     return &r->spans[col];
 }
 

@@ -42,6 +42,7 @@ static inline unsigned select_bit(uint64_t x, unsigned j)
 
 #define PF_NAME flowlog__prefilter_scan_portable
 #define PF_NEWLINES flowlog__newlines_portable
+#define PF_FILL flowlog__record_fill_portable
 #define PF_HAS_NEEDLE has_needle
 #define PF_POPCOUNT(x) __builtin_popcountll(x)
 #define PF_SELECT(x, j) select_bit((x), (j))
@@ -83,27 +84,12 @@ void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, siz
     rec->lazy_end = e;
     rec->lazy_rank = wk->rank[w] + (uint32_t)__builtin_popcountll(wk->start[w] & below);
     rec->pending = ncols == 64 ? ~(uint64_t)0 : ((uint64_t)1 << ncols) - 1;
-}
-
-void flowlog__record_fill(flowlog_record *r, size_t col)
-{
-    const flowlog__pf_work *wk = r->lazy_wk;
-    uint32_t want = r->lazy_rank + (uint32_t)col;
-    size_t v = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
-    while (wk->rank[v + 1] <= want)
-        v++;
-    size_t pos = v * 64 + select_bit(wk->start[v], want - wk->rank[v]);
-    /* The field ends at the next separator, or where the line does. */
-    size_t end = pos, x = pos >> 6;
-    uint64_t m = wk->sep[x] & (~(uint64_t)0 << (pos & 63));
-    while (!m && (x + 1) * 64 < r->lazy_end)
-        m = wk->sep[++x];
-    end = m ? x * 64 + (size_t)__builtin_ctzll(m) : r->lazy_end;
-    if (end > r->lazy_end)
-        end = r->lazy_end;
-    r->spans[col].ptr = r->lazy_chunk + pos;
-    r->spans[col].len = end - pos;
-    r->pending &= ~((uint64_t)1 << col);
+    rec->lazy_fill = flowlog__record_fill_portable;
+#if FLOWLOG_HAVE_AVX2 /* the AVX2 file is built for BMI2 too, and has the select it gives */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("popcnt"))
+        rec->lazy_fill = flowlog__record_fill_avx2;
+#endif
 }
 
 size_t flowlog__prefilter_scan(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,

@@ -78,6 +78,12 @@ size_t flowlog__newlines_avx2(const char *p, size_t n, uint16_t *pos);
 void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
                               flowlog_record *rec);
 
+/* Fill a pending span of a record from the masks (the record chooses). */
+void flowlog__record_fill_portable(flowlog_record *r, size_t col);
+#if FLOWLOG_HAVE_AVX2
+void flowlog__record_fill_avx2(flowlog_record *r, size_t col);
+#endif
+
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                         flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);

@@ -23,9 +23,15 @@ static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const uint64_t *cand, con
             size_t i = w * 64 + (size_t)__builtin_ctzll(m);
             if (i >= b)
                 return false;
-            for (size_t j = 0; j < f->nneedles; j++)
-                if (i + f->needle_len[j] <= b && memcmp(p + i, f->needle[j], f->needle_len[j]) == 0)
+            for (size_t j = 0; j < f->nneedles; j++) {
+                size_t n = f->needle_len[j], k = 1;
+                if (i + n > b)
+                    continue;
+                while (k < n && p[i + k] == f->needle[j][k]) /* byte 0 matched already */
+                    k++;
+                if (k >= n)
                     return true;
+            }
         }
     }
     return false;
@@ -195,3 +201,28 @@ size_t PF_NEWLINES(const char *p, size_t n, uint16_t *pos)
     }
     return count;
 }
+
+#ifdef PF_FILL
+/* Fill pending span col of a record the prefilter judged whole, from the
+ * masks of its chunk: its start is a select over the ranks, its end the
+ * next separator (or the line's end). */
+void PF_FILL(flowlog_record *r, size_t col)
+{
+    const flowlog__pf_work *wk = r->lazy_wk;
+    uint32_t want = r->lazy_rank + (uint32_t)col;
+    size_t v = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
+    while (wk->rank[v + 1] <= want)
+        v++;
+    size_t pos = v * 64 + PF_SELECT(wk->start[v], want - wk->rank[v]);
+    size_t x = pos >> 6;
+    uint64_t m = wk->sep[x] & (~(uint64_t)0 << (pos & 63));
+    while (!m && (x + 1) * 64 < r->lazy_end)
+        m = wk->sep[++x];
+    size_t end = m ? x * 64 + (size_t)PF_TZCNT(m) : r->lazy_end;
+    if (end > r->lazy_end)
+        end = r->lazy_end;
+    r->spans[col].ptr = r->lazy_chunk + pos;
+    r->spans[col].len = end - pos;
+    r->pending &= ~((uint64_t)1 << col);
+}
+#endif
