@@ -9,6 +9,8 @@
  * usage: bench_prefilter FILE [NEEDLE] [REPEAT] */
 #include <flowlog/flowlog.h>
 
+#include "bench_util.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,45 +18,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        return NULL;
-    char *buf = malloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (buf && got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    *len = got;
-    return buf;
-}
-
-static double t_memchr(const char *buf, size_t len, uint64_t *lines)
-{
-    double t0 = now();
-    uint64_t n = 0;
-    for (const char *p = buf, *end = buf + len; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        n++;
-        p = nl ? nl + 1 : end;
-    }
-    *lines = n;
-    return now() - t0;
-}
 
 /* Returns the time; *got: records returned, *records: records counted. */
 static double t_reader(const char *path, const char *buf, size_t len, const char *needle, int threads,

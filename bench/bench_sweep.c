@@ -5,6 +5,8 @@
  * Exits 1 when the peak exceeds the cap. */
 #include <flowlog/flowlog.h>
 
+#include "bench_util.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +19,6 @@ static long peak_kib(void)
     struct rusage u;
     getrusage(RUSAGE_SELF, &u);
     return u.ru_maxrss;
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

@@ -44,6 +44,7 @@ static inline unsigned select_bit(uint64_t x, unsigned j)
 #define PF_NEWLINES flowlog__newlines_portable
 #define PF_FILL flowlog__record_fill_portable
 #define PF_HAS_NEEDLE has_needle
+#define PF_PUT_NEWLINES put_newlines
 #define PF_POPCOUNT(x) __builtin_popcountll(x)
 #define PF_SELECT(x, j) select_bit((x), (j))
 #define PF_TZCNT(x) ((x) ? (unsigned)__builtin_ctzll(x) : 0u)

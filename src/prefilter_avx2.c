@@ -27,6 +27,7 @@ static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t
 #define PF_NEWLINES flowlog__newlines_avx2
 #define PF_FILL flowlog__record_fill_avx2
 #define PF_HAS_NEEDLE has_needle
+#define PF_PUT_NEWLINES put_newlines
 #define PF_POPCOUNT(x) _mm_popcnt_u64(x)
 #define PF_SELECT(x, j) ((size_t)_tzcnt_u64(_pdep_u64((uint64_t)1 << (j), (x))))
 #define PF_TZCNT(x) _tzcnt_u64(x)

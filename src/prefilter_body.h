@@ -37,6 +37,25 @@ static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const uint64_t *cand, con
     return false;
 }
 
+/* The positions of a block's newlines (mask l, block at base) into pos[k..]:
+ * a line is about two blocks long, so two are written whether they exist or
+ * not, and more only when there are more: no branch to guess for most
+ * blocks. pos has room for two past the last. Returns the new count. */
+static inline size_t PF_PUT_NEWLINES(uint16_t *pos, size_t k, uint64_t l, size_t base)
+{
+    size_t cnt = (size_t)PF_POPCOUNT(l);
+    pos[k] = (uint16_t)(base + PF_TZCNT(l));
+    l &= l - 1;
+    pos[k + 1] = (uint16_t)(base + PF_TZCNT(l));
+    l &= l - 1;
+    if (cnt <= 2)
+        return k + cnt;
+    k += 2;
+    for (; l; l &= l - 1)
+        pos[k++] = (uint16_t)(base + PF_TZCNT(l));
+    return k;
+}
+
 size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
 {
@@ -72,21 +91,7 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         r += (uint32_t)PF_POPCOUNT(start[w]);
         crank[w] = cr;
         cr += (uint32_t)PF_POPCOUNT(k);
-        /* The newlines' positions: a line is about two blocks long, so two
-         * are written whether they exist or not, and more only when there
-         * are more: no branch to guess for most blocks. */
-        size_t cnt = (size_t)PF_POPCOUNT(l);
-        nl[nnl] = (uint16_t)(base + PF_TZCNT(l));
-        l &= l - 1;
-        nl[nnl + 1] = (uint16_t)(base + PF_TZCNT(l));
-        l &= l - 1;
-        if (cnt > 2) {
-            nnl += 2;
-            for (; l; l &= l - 1)
-                nl[nnl++] = (uint16_t)(base + PF_TZCNT(l));
-        } else {
-            nnl += cnt;
-        }
+        nnl = PF_PUT_NEWLINES(nl, nnl, l, base);
     }
     for (size_t w = words; w < words + 4; w++) {
         rank[w] = r;
@@ -186,18 +191,7 @@ size_t PF_NEWLINES(const char *p, size_t n, uint16_t *pos)
             memcpy(tail_bytes, p + base, n - base);
             l = eq_mask(tail_bytes, '\n');
         }
-        size_t cnt = (size_t)PF_POPCOUNT(l);
-        pos[count] = (uint16_t)(base + PF_TZCNT(l));
-        l &= l - 1;
-        pos[count + 1] = (uint16_t)(base + PF_TZCNT(l));
-        l &= l - 1;
-        if (cnt > 2) {
-            count += 2;
-            for (; l; l &= l - 1)
-                pos[count++] = (uint16_t)(base + PF_TZCNT(l));
-        } else {
-            count += cnt;
-        }
+        count = PF_PUT_NEWLINES(pos, count, l, base);
     }
     return count;
 }

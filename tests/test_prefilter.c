@@ -12,15 +12,6 @@
 
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
 
-static uint64_t rng = 0x2545f4914f6cdd1du;
-static unsigned next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 32);
-}
-
 /* ---- the scan against its definition ---- */
 
 /* A line the scan may pass over, judged byte by byte. */
@@ -341,15 +332,10 @@ static void read_all(const char *data, size_t len, const char *needle, size_t ch
     size_t pos = 0;
     for (;;) {
         flowlog_record *rec;
-        int rc = flowlog_reader_next(r, &rec);
+        int rc = next_pushing(r, &rec, data, len, chunk, &pos);
+        assert_int_not_equal(rc, FLOWLOG_E_ARG);
         if (rc == FLOWLOG_END)
             break;
-        if (rc == FLOWLOG_NEED_MORE) {
-            size_t n = len - pos < chunk ? len - pos : chunk;
-            assert_int_equal(flowlog_reader_push(r, data + pos, n), FLOWLOG_OK);
-            pos += n;
-            continue;
-        }
         if (rc == FLOWLOG_OK) {
             out->returned++;
             flowlog_span line = flowlog_record_line(rec);

@@ -77,20 +77,14 @@ static void push_in_chunks(const void *data, size_t len, size_t chunk, tally *t,
     flowlog_reader *r;
     assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
     assert_int_equal(flowlog_reader_begin_push(r, "push"), FLOWLOG_OK);
-    const char *p = data;
     size_t pos = 0;
     memset(t, 0, sizeof *t);
     for (;;) {
         flowlog_record *rec;
-        int rc = flowlog_reader_next(r, &rec);
+        int rc = next_pushing(r, &rec, data, len, chunk, &pos);
+        assert_int_not_equal(rc, FLOWLOG_E_ARG);
         if (rc == FLOWLOG_END)
             break;
-        if (rc == FLOWLOG_NEED_MORE) {
-            size_t n = len - pos < chunk ? len - pos : chunk;
-            assert_int_equal(flowlog_reader_push(r, p + pos, n), FLOWLOG_OK);
-            pos += n;
-            continue;
-        }
         if (rc < 0) {
             t->errors++;
             continue;

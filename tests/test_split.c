@@ -10,15 +10,6 @@
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
 size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, size_t cap);
 
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-static unsigned next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng >> 32);
-}
-
 static void check(const char *line, size_t len, size_t cap)
 {
     flowlog_span fast[80], slow[80];

@@ -15,6 +15,32 @@
 
 #define STR(s) (s), strlen(s)
 
+/* A repeatable pseudo-random sequence (xorshift64) for property tests. */
+static inline unsigned next_rand(void)
+{
+    static uint64_t rng = 0x9e3779b97f4a7c15u;
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng >> 32);
+}
+
+/* The reader's next status other than FLOWLOG_NEED_MORE: a push input is
+ * given data[*pos..] in chunks of `chunk` bytes whenever it asks. */
+static inline int next_pushing(flowlog_reader *r, flowlog_record **rec, const void *data, size_t len,
+                               size_t chunk, size_t *pos)
+{
+    for (;;) {
+        int rc = flowlog_reader_next(r, rec);
+        if (rc != FLOWLOG_NEED_MORE)
+            return rc;
+        size_t n = len - *pos < chunk ? len - *pos : chunk;
+        if (flowlog_reader_push(r, (const char *)data + *pos, n) != FLOWLOG_OK)
+            return FLOWLOG_E_ARG;
+        *pos += n;
+    }
+}
+
 /* Compile a schema or fail the test. */
 static inline flowlog_schema *must_schema(const char *text, int syntax)
 {
