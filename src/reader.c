@@ -1072,7 +1072,8 @@ int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
     *rec = NULL;
     if (r->stopped)
         return FLOWLOG_END;
-    flowlog__error_clear(&r->err);
+    if (FLOWLOG__UNLIKELY(r->err.msg[0] != '\0')) /* a message is only ever set with the rest */
+        flowlog__error_clear(&r->err);
     if (FLOWLOG__UNLIKELY(r->map != NULL) && r->start - r->map_trimmed >= MAP_TRIM_STEP)
         trim_map(r);
     if (r->prefilter_on && r->form == FORM_TEXT && !r->discarding && r->end > r->start && !r->validate &&
