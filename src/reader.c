@@ -1096,7 +1096,8 @@ int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
             int rc;
             if (!r->validate && !r->current->transit_gateway && r->rec->schema == r->current &&
                 (rc = flowlog__record_load(r->rec, line, n)) == FLOWLOG_OK) {
-                r->counts[FLOWLOG_COUNT_MILLIS] += (r->rec->flags & FLOWLOG_RECORD_MILLIS) != 0;
+                if (FLOWLOG__UNLIKELY(r->rec->flags & FLOWLOG_RECORD_MILLIS))
+                    r->counts[FLOWLOG_COUNT_MILLIS]++;
                 r->counts[FLOWLOG_COUNT_RECORDS]++;
                 *rec = r->rec;
                 return FLOWLOG_OK;
