@@ -1,6 +1,8 @@
 /* The prefilter's scan, compiled once per instruction set: the including
- * file defines PF_NAME, pf_block() (the masks of one 64-byte block),
- * PF_POPCOUNT and PF_SELECT (the position of the j-th set bit of a word).
+ * file defines eq_mask() and pf_block() (the masks of one 64-byte block),
+ * PF_POPCOUNT, PF_TZCNT and PF_SELECT (the position of the j-th set bit of
+ * a word), and the names to give what this file defines (PF_NAME,
+ * PF_NEWLINES, PF_HAS_NEEDLE, PF_PUT_NEWLINES, and PF_FILL where wanted).
  *
  * A chunk of up to 16 KiB is turned into bit masks first (separators,
  * newlines, field starts, needle candidates) and a running count of field
@@ -108,8 +110,8 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         /* The next chunk is asked for while this one is judged, so that
          * reading it from memory overlaps the work (the hardware prefetcher
          * sees no loads while it waits); a prefetch never faults. */
-        __builtin_prefetch(p + n + i * 128);
-        __builtin_prefetch(p + n + i * 128 + 64);
+        __builtin_prefetch((const void *)((uintptr_t)p + n + i * 128));
+        __builtin_prefetch((const void *)((uintptr_t)p + n + i * 128 + 64));
         size_t b = nl[i], w = b >> 6;
         uint64_t below = ((uint64_t)1 << (b & 63)) - 1;
         uint32_t rb = rank[w] + (uint32_t)PF_POPCOUNT(start[w] & below);
