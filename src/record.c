@@ -52,6 +52,7 @@ int flowlog_record_bind(flowlog_record *r, const flowlog_schema *s)
         return rc;
     r->schema = s;
     r->n = 0;
+    r->pending = 0;
     return FLOWLOG_OK;
 }
 
