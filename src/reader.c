@@ -503,6 +503,18 @@ int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *ma
     rc = flowlog__gz_inflate(&r->gz, r->raw + r->raw_start, r->raw_end - r->raw_start, &used,
                              (uint8_t *)dst, room, made, r->raw_eof, &reason);
     r->raw_start += used;
+    if (rc == FLOWLOG_OK && used == 0 && *made == 0 && room > 0 && !r->raw_eof) {
+        /* The decoder needs more than the bytes held (the start of the next
+         * member, cut by a push): keep them and read more after them, or
+         * the caller would ask again for ever. */
+        size_t left = r->raw_end - r->raw_start, got;
+        memmove(r->raw, r->raw + r->raw_start, left);
+        r->raw_start = 0;
+        r->raw_end = left;
+        rc = raw_read(r, r->raw + left, r->raw_cap - left, &got, why);
+        r->raw_end += got;
+        return rc;
+    }
     if (rc == FLOWLOG_END) {
         r->decoded_all = true;
         return FLOWLOG_OK;

@@ -186,6 +186,23 @@ static void gzip_multi_member_and_truncated(void **state)
     assert_int_equal(t.ports_sum, 22 + 3389 + 3389);
     flowlog_reader_free(r);
 
+    /* Pushed so that a chunk ends at every byte around where the second
+     * member starts, its magic split between chunks too: the decoder must
+     * wait for the rest, not ask again for ever. */
+    for (size_t cut = n1 - 2; cut <= n1 + 3; cut++) {
+        assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+        assert_int_equal(flowlog_reader_begin_push(r, "push"), FLOWLOG_OK);
+        size_t pos = 0, records = 0;
+        flowlog_record *rec;
+        int rc;
+        while ((rc = next_pushing(r, &rec, gz, n1 + n2, pos < cut ? cut : n1 + n2, &pos)) != FLOWLOG_END) {
+            assert_int_equal(rc, FLOWLOG_OK);
+            records++;
+        }
+        assert_int_equal(records, 3);
+        flowlog_reader_free(r);
+    }
+
     /* Cut inside the second member: every record before the damage is still
      * delivered, and the damage is an error that says so. */
     r = memory_reader((const char *)gz, n1 + n2 - 12);
