@@ -165,7 +165,7 @@ int main(int argc, char **argv)
     printf("  %-5s decompress alone            %7.3f s  %7.0f MB/s\n", inflater, inf, mb / inf);
     printf("  reader, .gz file                  %7.3f s  %7.0f MB/s\n", gzr, mb / gzr);
     printf("ratio reader/tokenize-from-memory   %.3f  (target <= 1.10)\n", rd / tok);
-    printf("ratio reader-mapped/tokenize        %.3f  (FLOWLOG_OPT_MMAP, as flowlog uses it)\n", rdmap / tok);
+    printf("ratio reader-mapped/tokenize        %.3f  (FLOWLOG_OPT_MMAP)\n", rdmap / tok);
     printf("ratio reader-memory/tokenize        %.3f\n", rdm / tok);
     printf("ratio reader-gz/decompress-alone    %.3f  (target <= 1.20)\n", gzr / inf);
     free(buf);
