@@ -512,7 +512,7 @@ static inline bool small_uint(const flowlog_record *rec, uint32_t field, uint64_
 }
 
 /* A field's text as the record holds it; false when absent or '-'. */
-static bool field_span(const flowlog_record *rec, uint32_t field, flowlog_span *out)
+static inline bool field_span(const flowlog_record *rec, uint32_t field, flowlog_span *out)
 {
     int c = flowlog__schema_col(rec->schema, field);
     if (c < 0 || (size_t)c >= rec->n)
