@@ -1,26 +1,11 @@
 #include "prefilter.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#include "bytemask.h"
 
 static inline uint64_t eq_mask(const char *p, char byte)
 {
-    const __m128i b = _mm_set1_epi8(byte);
-    uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), b));
-    uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), b));
-    uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), b));
-    uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), b));
-    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+    return flowlog__byte_mask(p, byte);
 }
-#else
-static inline uint64_t eq_mask(const char *p, char byte)
-{
-    uint64_t m = 0;
-    for (int i = 0; i < 64; i++)
-        m |= (uint64_t)(p[i] == byte) << i;
-    return m;
-}
-#endif
 
 static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t *sep, uint64_t *nl,
                             uint64_t *cand)

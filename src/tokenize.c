@@ -31,26 +31,12 @@ size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, si
  * which the starts (non-space after space) and ends (space after non-space)
  * of fields fall out with a shift. A line of 14 fields costs two blocks and
  * 28 bit scans instead of a branch per byte. */
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#include "bytemask.h"
+
 static inline uint64_t space_mask(const char *p)
 {
-    const __m128i sp = _mm_set1_epi8(' ');
-    uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), sp));
-    uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), sp));
-    uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), sp));
-    uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), sp));
-    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+    return flowlog__byte_mask(p, ' ');
 }
-#else
-static inline uint64_t space_mask(const char *p)
-{
-    uint64_t m = 0;
-    for (int i = 0; i < 64; i++)
-        m |= (uint64_t)(p[i] == ' ') << i;
-    return m;
-}
-#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define lowest_bit(x) ((unsigned)__builtin_ctzll(x))
