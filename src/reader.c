@@ -508,6 +508,12 @@ int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *ma
          * member, cut by a push): keep them and read more after them, or
          * the caller would ask again for ever. */
         size_t left = r->raw_end - r->raw_start, got;
+        if (left == r->raw_cap) {
+            /* A full buffer the decoder takes nothing from: never read
+             * into no room (a read of 0 bytes would look like the end). */
+            snprintf(why, FLOWLOG__MSG_SIZE, "corrupt gzip data: the decoder makes no progress");
+            return FLOWLOG_E_GZIP;
+        }
         memmove(r->raw, r->raw + r->raw_start, left);
         r->raw_start = 0;
         r->raw_end = left;
