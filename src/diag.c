@@ -1,4 +1,5 @@
 #include "internal.h"
+#include "prefilter.h"
 
 #include <stdio.h>
 #include "serial.h"
@@ -6,7 +7,8 @@
 /* Table capacities: fixed at flowlog_diag_new(), so feeding never allocates.
  * A full table sets FLOWLOG_WARN_TRUNCATED. */
 #define MAX_ENIS 6144      /* every ENI seen: own-address inference, NODATA/SKIPDATA counts */
-#define ENI_SLOTS 8192     /* the index over them: a power of two, at most 3/4 full */
+#define ENI_SLOTS 8192     /* the index over them at most: a power of two, at most 3/4 full */
+#define ENI_SLOTS_MIN 2048 /* the part of it in use at first; more when a quarter full, to probe little */
 #define MAX_BUCKETS 4096
 #define MAX_CLIENTS 256
 #define MAX_ELSEWHERE 256
@@ -28,7 +30,7 @@ typedef struct eni_state {
     /* what every record looks at comes first, to share its cache lines */
     uint8_t idlen;
     char id[ENI_ID_MAX + 1];
-    uint16_t slot;        /* its eni_hot */
+    uint16_t slot;        /* its eni_key */
     own_set own;          /* from the addresses of every record */
     own_set dir_own;      /* from flow-direction: the destination of ingress, the source of egress */
     uint64_t counts[4];   /* forward accept, forward reject, reverse accept, reverse reject */
@@ -36,19 +38,30 @@ typedef struct eni_state {
     uint64_t nodata, skipdata;
 } eni_state;
 
-/* The part of an ENI that every record reads, in one cache line that is
- * also its hash slot: the id as three overlapping words (ids of 8 to 24
- * bytes) and the own-address candidates' text (8 to 16 bytes: IPv4).
- * Anything longer is read from eni_state, which stays the truth; this is a
- * mirror of it. */
-typedef struct eni_hot {
+/* A slot of the index over the ENIs, half a cache line: the id as three
+ * overlapping words (ids of 8 to 24 bytes; longer ones are compared in
+ * eni_state) and whether the ENI's own address is settled as none, which
+ * is all a record that is not evidence asks of most ENIs. The index uses
+ * as few slots as its ENIs need (a few hundred take a few pages, which
+ * stay in the cache and its address map while a scan streams past). */
+typedef struct eni_key {
     uint64_t idw[3];
+    uint16_t index; /* into enis, + 1; 0: an empty slot */
     uint8_t idlen;
+    uint8_t quiet;  /* 1: own.n is 0; 2: dir_own.n is 0 */
+    uint32_t unused;
+} eni_key;
+
+#define QUIET_OWN 1u
+#define QUIET_DIR 2u
+
+/* What a record that names the ENI's candidates compares them with: their
+ * text (8 to 16 bytes: IPv4), in the ENIs' order. A mirror of eni_state,
+ * which stays the truth. */
+typedef struct eni_hot {
     uint8_t n;      /* own.n */
     uint8_t len[2]; /* candidate text lengths; 0 when not mirrored */
     char text[2][16];
-    uint16_t index; /* into enis, + 1; 0: an empty slot */
-    uint16_t unused;
 } eni_hot;
 
 typedef struct bucket {
@@ -76,9 +89,11 @@ struct flowlog_diag {
     unsigned seen_fields;  /* bits: 1 tcp-flags, 2 pkt addresses, 4 flow-direction, 8 any matched record */
     unsigned overflow;     /* FLOWLOG_WARN_TRUNCATED when a table filled */
     eni_state *enis;       /* in order of first sight */
-    eni_hot *hot;          /* ENI_SLOTS, open addressing by id hash */
+    eni_hot *hot;          /* beside them, in the same order */
+    eni_key *slots;        /* ENI_SLOTS, open addressing by id hash */
+    size_t nslots;         /* how many are in use: a power of two */
     size_t neni;
-    uint16_t last_eni;     /* index + 1 of the ENI of the previous record */
+    uint16_t last_slot;    /* slot + 1 of the ENI of the previous record */
     bucket *buckets;       /* sorted by start */
     size_t nbuckets;
     addr_count *clients;   /* sorted by address */
@@ -89,6 +104,7 @@ struct flowlog_diag {
     uint32_t *involved;
     size_t ninvolved;
     bool involved_stale;
+    bool passed_status;    /* a reader attached passes over no NODATA or SKIPDATA line */
 };
 
 static const char *const verdict_names[] = {NULL, "no-traffic", "blocked", "return-blocked", "refused",
@@ -126,7 +142,8 @@ void flowlog_diag_free(flowlog_diag *d)
         return;
     flowlog_allocator al = d->alloc;
     FLOWLOG__FREE(&al, d->enis, MAX_ENIS * sizeof *d->enis);
-    FLOWLOG__FREE(&al, d->hot, ENI_SLOTS * sizeof *d->hot);
+    FLOWLOG__FREE(&al, d->hot, MAX_ENIS * sizeof *d->hot);
+    FLOWLOG__FREE(&al, d->slots, ENI_SLOTS * sizeof *d->slots);
     FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
     FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
     FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
@@ -145,17 +162,19 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
     d->alloc = al;
     flowlog__error_clear(&d->err);
     d->enis = flowlog__calloc(&al, MAX_ENIS, sizeof *d->enis);
-    d->hot = flowlog__calloc(&al, ENI_SLOTS, sizeof *d->hot);
+    d->hot = flowlog__calloc(&al, MAX_ENIS, sizeof *d->hot);
+    d->slots = flowlog__calloc(&al, ENI_SLOTS, sizeof *d->slots);
     d->buckets = flowlog__calloc(&al, MAX_BUCKETS, sizeof *d->buckets);
     d->clients = flowlog__calloc(&al, MAX_CLIENTS, sizeof *d->clients);
     d->elsewhere = flowlog__calloc(&al, MAX_ELSEWHERE, sizeof *d->elsewhere);
     d->involved = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved);
-    if (!d->enis || !d->hot || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
+    if (!d->enis || !d->hot || !d->slots || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
         flowlog_diag_free(d);
         return FLOWLOG_E_NOMEM;
     }
     d->bucket_seconds = 60;
     d->involved_stale = true;
+    d->nslots = ENI_SLOTS_MIN;
     *out = d;
     return FLOWLOG_OK;
 }
@@ -242,19 +261,20 @@ static inline bool same_text(const char *a, const char *b, size_t len)
     return memcmp(a, b, len) == 0;
 }
 
-static uint64_t hash_id(const char *s, size_t len)
+static inline uint64_t hash_id(const char *s, size_t len)
 {
     uint64_t h = len * 0x9e3779b97f4a7c15ull;
-    if (len >= 8) {
+    if (len >= 8 && len <= 24) {
+        /* three products side by side, not one after another: a record's
+         * lookup waits on this */
         size_t mid = len > 16 ? 8 : len - 8;
-        h = (h ^ load64(s)) * 0xff51afd7ed558ccdull;
-        h = (h ^ load64(s + mid) ^ (h >> 29)) * 0xff51afd7ed558ccdull;
-        h = (h ^ load64(s + len - 8) ^ (h >> 29)) * 0xff51afd7ed558ccdull;
+        h ^= load64(s) * 0xff51afd7ed558ccdull ^ load64(s + mid) * 0xc4ceb9fe1a85ec53ull ^
+             load64(s + len - 8) * 0x94d049bb133111ebull;
     } else {
         for (size_t i = 0; i < len; i++)
             h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
     }
-    return h ^ (h >> 32);
+    return h ^ (h >> 29) ^ (h >> 47);
 }
 
 static void id_words(const char *id, size_t len, uint64_t w[3])
@@ -269,59 +289,92 @@ static void id_words(const char *id, size_t len, uint64_t w[3])
     }
 }
 
-static bool same_id(const flowlog_diag *d, const eni_hot *h, const char *id, size_t len)
+static inline bool same_id(const flowlog_diag *d, const eni_key *key, const char *id, size_t len)
 {
-    if (h->idlen != len)
+    if (key->idlen != len)
         return false;
     if (len >= 8 && len <= 24) {
         size_t mid = len > 16 ? 8 : len - 8;
-        return ((h->idw[0] ^ load64(id)) | (h->idw[1] ^ load64(id + mid)) | (h->idw[2] ^ load64(id + len - 8))) == 0;
+        return ((key->idw[0] ^ load64(id)) | (key->idw[1] ^ load64(id + mid)) | (key->idw[2] ^ load64(id + len - 8))) ==
+               0;
     }
-    return memcmp(d->enis[h->index - 1].id, id, len) == 0;
+    return memcmp(d->enis[key->index - 1].id, id, len) == 0;
 }
 
-/* Find or add an ENI: its slot, or -1 when the table is full. */
-static int eni_find(flowlog_diag *d, const char *id, size_t len)
+static uint8_t quiet_of(const eni_state *e)
 {
-    if (len > ENI_ID_MAX)
-        len = ENI_ID_MAX;
-    if (d->last_eni && same_id(d, &d->hot[d->last_eni - 1], id, len))
-        return d->last_eni - 1;
-    size_t mask = ENI_SLOTS - 1, i = (size_t)hash_id(id, len) & mask;
+    return (uint8_t)((e->own.n == 0 ? QUIET_OWN : 0) | (e->dir_own.n == 0 ? QUIET_DIR : 0));
+}
+
+/* Put ENI k into the first free slot from its hash's. */
+static void eni_index(flowlog_diag *d, size_t k)
+{
+    eni_state *e = &d->enis[k];
+    size_t mask = d->nslots - 1, i = (size_t)hash_id(e->id, e->idlen) & mask;
+    while (d->slots[i].index)
+        i = (i + 1) & mask;
+    eni_key *key = &d->slots[i];
+    id_words(e->id, e->idlen, key->idw);
+    key->idlen = e->idlen;
+    key->index = (uint16_t)(k + 1);
+    key->quiet = quiet_of(e);
+    e->slot = (uint16_t)i;
+}
+
+/* Find or add an ENI by its id and hash_id() of it (the id cut to
+ * ENI_ID_MAX bytes first): its index, or -1 when the table is full. */
+static inline int eni_find_hashed(flowlog_diag *d, const char *id, size_t len, uint64_t hash)
+{
+    size_t mask = d->nslots - 1, i = (size_t)hash & mask;
     for (;; i = (i + 1) & mask) {
-        eni_hot *h = &d->hot[i];
-        if (!h->index)
+        const eni_key *key = &d->slots[i];
+        if (!key->index)
             break;
-        if (same_id(d, h, id, len)) {
-            d->last_eni = (uint16_t)(i + 1);
-            return (int)i;
+        if (same_id(d, key, id, len)) {
+            d->last_slot = (uint16_t)(i + 1);
+            return key->index - 1;
         }
     }
     if (d->neni == MAX_ENIS) {
         d->overflow |= FLOWLOG_WARN_TRUNCATED;
         return -1;
     }
-    eni_state *e = &d->enis[d->neni++];
+    size_t k = d->neni++;
+    eni_state *e = &d->enis[k];
     memcpy(e->id, id, len);
     e->id[len] = '\0';
     e->idlen = (uint8_t)len;
-    e->slot = (uint16_t)i;
     e->own.n = 3;
     e->dir_own.n = 3;
-    eni_hot *h = &d->hot[i];
-    id_words(id, len, h->idw);
-    h->idlen = (uint8_t)len;
-    h->n = 3;
-    h->index = (uint16_t)d->neni;
-    d->last_eni = (uint16_t)(i + 1);
+    d->hot[k].n = 3;
+    if (d->neni > d->nslots / 4 && d->nslots < ENI_SLOTS) {
+        /* More slots (the memory is there from the start): every ENI
+         * again, from its id. */
+        d->nslots *= 2;
+        memset(d->slots, 0, d->nslots * sizeof *d->slots);
+        for (size_t j = 0; j < d->neni; j++)
+            eni_index(d, j);
+    } else {
+        eni_index(d, k);
+    }
+    d->last_slot = (uint16_t)(e->slot + 1);
     d->involved_stale = true;
-    return (int)i;
+    return (int)k;
+}
+
+static int eni_find(flowlog_diag *d, const char *id, size_t len)
+{
+    if (len > ENI_ID_MAX)
+        len = ENI_ID_MAX;
+    if (d->last_slot && same_id(d, &d->slots[d->last_slot - 1], id, len))
+        return d->slots[d->last_slot - 1].index - 1;
+    return eni_find_hashed(d, id, len, hash_id(id, len));
 }
 
 static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
 {
     int k = eni_find(d, id, len);
-    return k < 0 ? NULL : &d->enis[d->hot[k].index - 1];
+    return k < 0 ? NULL : &d->enis[k];
 }
 
 static bool addr_eq(const flowlog_addr *a, const flowlog_addr *b)
@@ -390,10 +443,12 @@ static void narrow_spans(own_set *o, const flowlog_span *set, int n)
     narrow_addrs(o, addrs, n);
 }
 
-/* Copy an ENI's own-address candidates into its cache line. */
+/* Copy what an ENI's own-address candidates are into where every record
+ * looks. */
 static void mirror_own(flowlog_diag *d, const eni_state *e)
 {
-    eni_hot *h = &d->hot[e->slot];
+    d->slots[e->slot].quiet = quiet_of(e);
+    eni_hot *h = &d->hot[e - d->enis];
     h->n = e->own.n;
     for (int i = 0; i < 2; i++) {
         bool fits = i < e->own.n && e->own.n <= 2 && e->own.len[i] >= 8 && e->own.len[i] <= 16;
@@ -420,7 +475,7 @@ static void narrow_record(flowlog_diag *d, int k, const flowlog_span pair[2])
         if (all_named)
             return;
     }
-    eni_state *e = &d->enis[h->index - 1];
+    eni_state *e = &d->enis[k];
     narrow_spans(&e->own, pair, 2);
     mirror_own(d, e);
 }
@@ -521,43 +576,153 @@ static inline bool field_span(const flowlog_record *rec, uint32_t field, flowlog
     return !(out->len == 1 && out->ptr[0] == '-');
 }
 
+/* The slot of a record's ENI (its interface-id, or the log stream's name),
+ * or -1: none, or the table is full. */
+static int eni_of(flowlog_diag *d, flowlog_record *rec, const char *stream)
+{
+    flowlog_span id;
+    if (field_span(rec, FLOWLOG_FIELD_INTERFACE_ID, &id))
+        return eni_find(d, id.ptr, id.len);
+    if (stream && *stream)
+        return eni_find(d, stream, strlen(stream));
+    return -1;
+}
+
+/* What every record tells, whatever it is about: its ENI's own address,
+ * and whether it was NODATA or SKIPDATA. Returns false for a record
+ * without both addresses; else gives them and the flow direction
+ * (have_dir false where the format has none). */
+static bool note_eni(flowlog_diag *d, flowlog_record *rec, int eni_index, flowlog_span pair[2], bool *have_dir,
+                     int *direction)
+{
+    if (!field_span(rec, FLOWLOG_FIELD_SRCADDR, &pair[0]) || !field_span(rec, FLOWLOG_FIELD_DSTADDR, &pair[1])) {
+        int status = 0;
+        (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
+        if (eni_index >= 0 && status == FLOWLOG_STATUS_NODATA)
+            d->enis[eni_index].nodata++;
+        else if (eni_index >= 0 && status == FLOWLOG_STATUS_SKIPDATA)
+            d->enis[eni_index].skipdata++;
+        return false;
+    }
+    *direction = 0;
+    *have_dir = flowlog__schema_col(rec->schema, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0 &&
+                flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, direction) == FLOWLOG_OK;
+    if (eni_index >= 0) {
+        narrow_record(d, eni_index, pair);
+        if (*have_dir) {
+            eni_state *e = &d->enis[eni_index];
+            uint8_t before = e->dir_own.n;
+            narrow_spans(&e->dir_own, &pair[*direction == FLOWLOG_DIRECTION_INGRESS ? 1 : 0], 1);
+            if (e->dir_own.n != before)
+                mirror_own(d, e);
+        }
+    }
+    return true;
+}
+
+/* Records the reader passed over: they cannot be evidence (they do not
+ * name the client), but each still narrows its ENI's own address. Where
+ * NODATA and SKIPDATA lines are never passed over (d->passed_status), a
+ * record of an ENI whose own address is settled as none has nothing more
+ * to tell, and only its ENI is read: straight from the scan's masks, a
+ * batch at a time, each ENI's slot asked for ahead of its turn so that
+ * the lookups overlap instead of waiting on the cache one by one. */
+#define PASSED_BATCH 32
+
+static void note_passed(void *ctx, const flowlog__passed *run)
+{
+    flowlog_diag *d = ctx;
+    int col = flowlog__schema_col(run->schema, FLOWLOG_FIELD_INTERFACE_ID);
+    bool dir_col = flowlog__schema_col(run->schema, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0;
+    flowlog_span pair[2];
+    int direction;
+    bool have_dir;
+    if (col < 0 || !d->passed_status) {
+        for (size_t i = 0; i < run->n; i++) {
+            flowlog_record *rec = run->record(run, i);
+            (void)note_eni(d, rec, eni_of(d, rec, run->stream), pair, &have_dir, &direction);
+        }
+        return;
+    }
+    for (size_t base = 0; base < run->n; base += PASSED_BATCH) {
+        size_t m = run->n - base < PASSED_BATCH ? run->n - base : PASSED_BATCH;
+        flowlog_span id[PASSED_BATCH];
+        uint64_t hash[PASSED_BATCH];
+        for (size_t j = 0; j < m; j++) {
+            const uint16_t *line = run->lines[base + j];
+            size_t e = flowlog__chomp(run->chunk + line[0], (size_t)(line[1] - line[0])) + line[0];
+            if (!flowlog__pf_field_near(run->wk, run->chunk, line[0], e, (size_t)col, &id[j]))
+                id[j] = flowlog__pf_field(run->wk, run->chunk, line[0], e, (size_t)col);
+            if (id[j].len > ENI_ID_MAX)
+                id[j].len = ENI_ID_MAX;
+            hash[j] = hash_id(id[j].ptr, id[j].len);
+            __builtin_prefetch(&d->slots[hash[j] & (d->nslots - 1)]);
+        }
+        for (size_t j = 0; j < m; j++) {
+            int k;
+            if (id[j].len == 1 && id[j].ptr[0] == '-') {
+                flowlog_record *rec = run->record(run, base + j);
+                k = eni_of(d, rec, run->stream);
+            } else {
+                k = eni_find_hashed(d, id[j].ptr, id[j].len, hash[j]);
+                if (k < 0)
+                    continue;
+                unsigned quiet = d->slots[d->last_slot - 1].quiet; /* eni_find_hashed leaves its slot there */
+                if ((quiet & QUIET_OWN) && ((quiet & QUIET_DIR) || !dir_col))
+                    continue;
+            }
+            (void)note_eni(d, run->record(run, base + j), k, pair, &have_dir, &direction);
+        }
+    }
+}
+
+int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
+{
+    if (!d || !r)
+        return FLOWLOG_E_ARG;
+    /* Every record that can be evidence, or name a place the client sent
+     * to instead, has the client as its (packet) source or destination,
+     * written out in full; an IPv4 address has one way to be written (as
+     * the reader parses it), so its text is in the line. An IPv6 address
+     * has many, and a network too many addresses. */
+    if (d->client_any || d->client_net.family != FLOWLOG_AF_INET || d->client_prefix < 30)
+        return 0;
+    size_t n = (size_t)1 << (32 - d->client_prefix);
+    char text[4][16];
+    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    for (size_t i = 0; i < n; i++) {
+        flowlog_addr a = d->client_net;
+        a.bytes[3] = (uint8_t)((a.bytes[3] & ~(n - 1)) | i);
+        int len = flowlog_addr_format(&a, text[i], sizeof text[i]);
+        if (len <= 0)
+            return 0;
+        needles[i].ptr = text[i];
+        needles[i].len = (size_t)len;
+    }
+    /* A log status is one of its words exactly, so a NODATA or SKIPDATA
+     * record holds "DATA"; where there is room for it, such lines go the
+     * whole way, and the ones passed over cannot be one. */
+    d->passed_status = n < FLOWLOG_PREFILTER_MAX_NEEDLES;
+    if (d->passed_status)
+        needles[n++] = (flowlog_span){"DATA", 4};
+    int rc = flowlog__reader_watch(r, needles, n, note_passed, d);
+    return rc < 0 ? rc : 1;
+}
+
 int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
 {
     if (!d || !rec)
         return FLOWLOG_E_ARG;
     const flowlog_schema *s = flowlog_record_schema(rec);
-    flowlog_span eni_id;
-    bool have_eni = field_span(rec, FLOWLOG_FIELD_INTERFACE_ID, &eni_id);
-    if (!have_eni && stream) {
-        eni_id.ptr = stream;
-        eni_id.len = strlen(stream);
-        have_eni = eni_id.len > 0;
-    }
-    int eni_index = have_eni ? eni_find(d, eni_id.ptr, eni_id.len) : -1;
     /* Most records are not about the question; they are read only as far as
      * the ENI's own address needs, in text, and the protocol and ports. The
      * ENI's full state is another cache line: it is touched only when used. */
     flowlog_span pair[2];
-    if (!field_span(rec, FLOWLOG_FIELD_SRCADDR, &pair[0]) || !field_span(rec, FLOWLOG_FIELD_DSTADDR, &pair[1])) {
-        int status = 0;
-        (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
-        if (eni_index >= 0 && status == FLOWLOG_STATUS_NODATA)
-            d->enis[d->hot[eni_index].index - 1].nodata++;
-        else if (eni_index >= 0 && status == FLOWLOG_STATUS_SKIPDATA)
-            d->enis[d->hot[eni_index].index - 1].skipdata++;
+    int eni_index = eni_of(d, rec, stream), direction;
+    bool have_dir;
+    if (!note_eni(d, rec, eni_index, pair, &have_dir, &direction))
         return FLOWLOG_OK;
-    }
-    int direction = 0;
-    bool have_dir = flowlog__schema_col(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0 &&
-                    flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction) == FLOWLOG_OK;
     eni_state *eni = NULL;
-    if (eni_index >= 0) {
-        narrow_record(d, eni_index, pair);
-        if (have_dir) {
-            eni = &d->enis[d->hot[eni_index].index - 1];
-            narrow_spans(&eni->dir_own, &pair[direction == FLOWLOG_DIRECTION_INGRESS ? 1 : 0], 1);
-        }
-    }
     uint64_t protocol;
     if (!small_uint(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) || protocol != (uint64_t)d->protocol)
         return FLOWLOG_OK;
@@ -570,7 +735,7 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     if (!port_fwd && !port_rev)
         return FLOWLOG_OK;
     if (eni_index >= 0)
-        eni = &d->enis[d->hot[eni_index].index - 1];
+        eni = &d->enis[eni_index];
     /* The packet-level addresses name the real endpoints behind NAT and
      * transit gateways. */
     flowlog_addr src, dst;
@@ -908,9 +1073,9 @@ static void merge_eni(flowlog_diag *dst, const eni_state *src)
         return;
     if (src->own.n != 3)
         narrow_addrs(&e->own, src->own.addr, src->own.n);
-    mirror_own(dst, e);
     if (src->dir_own.n != 3)
         narrow_addrs(&e->dir_own, src->dir_own.addr, src->dir_own.n);
+    mirror_own(dst, e);
     for (int k = 0; k < 4; k++)
         e->counts[k] += src->counts[k];
     e->io |= src->io;

@@ -7,14 +7,14 @@ static inline uint64_t eq_mask(const char *p, char byte)
     return flowlog__byte_mask(p, byte);
 }
 
-static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t *sep, uint64_t *nl,
+static inline void pf_block(const flowlog__pf_needles *nd, size_t nn, const char *p, uint64_t *sep, uint64_t *nl,
                             uint64_t *cand)
 {
     *sep = eq_mask(p, ' ');
     *nl = eq_mask(p, '\n');
     uint64_t k = 0;
-    for (size_t j = 0; j < f->nneedles; j++)
-        k |= eq_mask(p, f->needle[j][0]) & eq_mask(p + f->needle_len[j] - 1, f->needle[j][f->needle_len[j] - 1]);
+    for (size_t j = 0; j < nn; j++)
+        k |= eq_mask(p, nd->first[j]) & eq_mask(p + nd->mid_off[j], nd->mid[j]) & eq_mask(p + nd->last_off[j], nd->last[j]);
     *cand = k;
 }
 

@@ -10,16 +10,16 @@ static inline uint64_t eq_mask(const char *p, char byte)
     return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512((const void *)p), _mm512_set1_epi8(byte));
 }
 
-static inline void pf_block(const flowlog__prefilter *f, const char *p, uint64_t *sep, uint64_t *nl,
+static inline void pf_block(const flowlog__pf_needles *nd, size_t nn, const char *p, uint64_t *sep, uint64_t *nl,
                             uint64_t *cand)
 {
     __m512i v = _mm512_loadu_si512((const void *)p);
     *sep = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' '));
     *nl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
     uint64_t k = 0;
-    for (size_t j = 0; j < f->nneedles; j++)
-        k |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(f->needle[j][0])) &
-             eq_mask(p + f->needle_len[j] - 1, f->needle[j][f->needle_len[j] - 1]);
+    for (size_t j = 0; j < nn; j++)
+        k |= _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(nd->first[j])) & eq_mask(p + nd->mid_off[j], nd->mid[j]) &
+             eq_mask(p + nd->last_off[j], nd->last[j]);
     *cand = k;
 }
 

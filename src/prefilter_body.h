@@ -13,7 +13,7 @@
  * candidate is looked at byte by byte. */
 
 /* Whether a needle lies in p[a..b): only where a candidate bit says its
- * first and last bytes do (every needle is tried there; the bits of all of
+ * first, middle and last bytes do (every needle is tried there; the bits of all of
  * them are one mask), so a line is compared at one or two places. */
 static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const uint64_t *cand, const char *p, size_t a, size_t b)
 {
@@ -58,14 +58,13 @@ static inline size_t PF_PUT_NEWLINES(uint16_t *pos, size_t k, uint64_t l, size_t
     return k;
 }
 
-size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
-               flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
+/* The masks and ranks of p[0..n) into wk, with nn needles (a constant
+ * where it is inlined, so the needle loop unrolls): how many newlines. */
+static inline __attribute__((always_inline)) size_t pf_masks(const flowlog__pf_needles *nd, size_t nn, flowlog__pf_work *wk,
+                                                             const char *p, size_t n, size_t reach)
 {
     uint64_t *sep = wk->sep, *start = wk->start, *cand = wk->cand;
     uint32_t *rank = wk->rank, *crank = wk->crank;
-    uint16_t *nl = wk->nl;
-    size_t reach = f->longest ? f->longest - 1 : 0; /* bytes past a block its needle test reads */
-    size_t n = len < FLOWLOG__PF_CHUNK ? len : FLOWLOG__PF_CHUNK;
     size_t words = (n + 63) / 64, nnl = 0;
     uint64_t carry = 1; /* the chunk starts a line */
     uint32_t r = 0, cr = 0;
@@ -73,7 +72,7 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         size_t base = w * 64;
         uint64_t s, l, k;
         if (base + 64 + reach <= n) {
-            pf_block(f, p + base, &s, &l, &k);
+            pf_block(nd, nn, p + base, &s, &l, &k);
         } else {
             /* The end of the chunk: the bytes past it are zeros, which are
              * neither separators nor newlines, and a needle must lie inside
@@ -82,7 +81,7 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
             size_t have = n - base < sizeof tail_bytes ? n - base : sizeof tail_bytes;
             memset(tail_bytes, 0, sizeof tail_bytes);
             memcpy(tail_bytes, p + base, have);
-            pf_block(f, tail_bytes, &s, &l, &k);
+            pf_block(nd, nn, tail_bytes, &s, &l, &k);
         }
         uint64_t sp = s | l;
         sep[w] = sp;
@@ -93,19 +92,49 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
         r += (uint32_t)PF_POPCOUNT(start[w]);
         crank[w] = cr;
         cr += (uint32_t)PF_POPCOUNT(k);
-        nnl = PF_PUT_NEWLINES(nl, nnl, l, base);
+        nnl = PF_PUT_NEWLINES(wk->nl, nnl, l, base);
     }
     for (size_t w = words; w < words + 4; w++) {
         rank[w] = r;
         crank[w] = cr;
         sep[w] = 0;
+        start[w] = 0;
+    }
+    return nnl;
+}
+
+size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+               flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail)
+{
+    const uint64_t *sep = wk->sep, *start = wk->start, *cand = wk->cand;
+    const uint32_t *rank = wk->rank, *crank = wk->crank;
+    const uint16_t *nl = wk->nl;
+    size_t reach = f->longest ? f->longest - 1 : 0; /* bytes past a block its needle test reads */
+    size_t n = len < FLOWLOG__PF_CHUNK ? len : FLOWLOG__PF_CHUNK;
+    flowlog__pf_needles nd;
+    for (size_t j = 0; j < f->nneedles; j++) {
+        size_t m = f->needle_len[j];
+        nd.first[j] = f->needle[j][0];
+        nd.mid[j] = f->needle[j][m / 2];
+        nd.last[j] = f->needle[j][m - 1];
+        nd.mid_off[j] = m / 2;
+        nd.last_off[j] = m - 1;
+    }
+    size_t nnl;
+    switch (f->nneedles) {
+    case 0: nnl = pf_masks(&nd, 0, wk, p, n, reach); break;
+    case 1: nnl = pf_masks(&nd, 1, wk, p, n, reach); break;
+    case 2: nnl = pf_masks(&nd, 2, wk, p, n, reach); break;
+    case 3: nnl = pf_masks(&nd, 3, wk, p, n, reach); break;
+    default: nnl = pf_masks(&nd, 4, wk, p, n, reach); break;
     }
 
     size_t a = 0;      /* where the line being judged starts */
     uint32_t ra = 0;   /* field starts before a */
     uint32_t ca = 0;   /* needle candidates before a */
     uint32_t run = 0;  /* lines passed over since the last stop */
-    size_t ns = 0;
+    size_t ns = 0, np = 0;
+    bool keep = f->keep_passed;
     for (size_t i = 0; i < nnl; i++) {
         /* The next chunk is asked for while this one is judged, so that
          * reading it from memory overlaps the work (the hardware prefetcher
@@ -159,6 +188,11 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
             ok = !PF_HAS_NEEDLE(f, cand, p, a, b);
         if (ok) {
             run++;
+            if (keep) {
+                wk->passed[np][0] = (uint16_t)a;
+                wk->passed[np][1] = (uint16_t)b;
+                np++;
+            }
         } else {
             if (ns == cap)
                 break;

@@ -179,7 +179,8 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
     }
 }
 
-int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n)
+int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t n, flowlog__watch_fn fn,
+                          void *ctx)
 {
     if (!r || (n && !needles) || n > FLOWLOG__MAX_NEEDLES)
         return FLOWLOG_E_ARG;
@@ -195,8 +196,60 @@ int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles,
             r->pf.longest = needles[i].len;
     }
     r->prefilter_on = n > 0;
+    r->watch = n > 0 ? fn : NULL;
+    r->watch_ctx = ctx;
     r->pf_valid = false;
     return FLOWLOG_OK;
+}
+
+int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n)
+{
+    return flowlog__reader_watch(r, needles, n, NULL, NULL);
+}
+
+/* Make the reader's record the plain line chunk[off..off+len) of the
+ * schema in force, its fields taken from the scan's masks (each when first
+ * read, for up to 64 columns). */
+static bool load_plain(flowlog_reader *r, const char *chunk, size_t off, size_t len)
+{
+    flowlog_record *rec = r->rec;
+    size_t ncols = r->current->ncols;
+    if (ncols <= 64) {
+        flowlog__prefilter_defer(r->pf_work, chunk, off, off + len, rec);
+    } else if (flowlog__prefilter_spans(r->pf_work, chunk, off, off + len, rec->spans, rec->cap) != ncols) {
+        return false;
+    } else {
+        rec->pending = 0;
+    }
+    rec->n = ncols;
+    rec->line.ptr = chunk + off;
+    rec->line.len = len;
+    rec->flags = 0; /* the scan passes only times in seconds as plain */
+    return true;
+}
+
+static flowlog_record *passed_record(const flowlog__passed *p, size_t i)
+{
+    flowlog_reader *r = p->reader;
+    const uint16_t *pl = p->lines[i];
+    size_t len = flowlog__chomp(p->chunk + pl[0], (size_t)(pl[1] - pl[0]));
+    if (!load_plain(r, p->chunk, pl[0], len)) { /* not for a line the scan passed over: it has the fields */
+        r->rec->n = 0;
+        r->rec->pending = 0;
+    }
+    return r->rec;
+}
+
+/* Show the watcher the next `lines` lines the scan passed over, of the
+ * chunk that starts at `chunk`. */
+static void show_passed(flowlog_reader *r, const char *chunk, uint32_t lines)
+{
+    if (!lines)
+        return;
+    flowlog__passed run = {r->pf_work, chunk, (const uint16_t(*)[2])r->pf_work->passed[r->pf_passed_next], lines,
+                           r->current, r->stream, passed_record, r};
+    r->pf_passed_next += lines;
+    r->watch(r->watch_ctx, &run);
 }
 
 static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
@@ -209,11 +262,15 @@ static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
 
 /* Pass over the records at the front of the window that the prefilter says
  * the caller does not need, up to the next line it must see; they are
- * counted like every record. A chunk is judged once: its stops are taken in
- * turn as the caller comes back for more. */
+ * counted like every record (and shown to a watcher). A chunk is judged
+ * once: its stops are taken in turn as the caller comes back for more. */
 static void pass_over(flowlog_reader *r)
 {
     r->pf_plain = false;
+    /* A watcher is shown passed lines in the reader's record, which must
+     * have the schema's room; without it, nothing is passed over. */
+    if (r->watch && r->rec->schema != r->current && flowlog_record_bind(r->rec, r->current) < 0)
+        return;
     for (;;) {
         uint64_t cur = r->dec_offset;
         if (!r->pf_valid || r->pf_schema != r->current || cur != r->pf_pos) {
@@ -222,6 +279,7 @@ static void pass_over(flowlog_reader *r)
             r->pf.time_cols[0] = s->builtin_col[FLOWLOG_FIELD_START];
             r->pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
             r->pf.max_line = r->max_line;
+            r->pf.keep_passed = r->watch != NULL;
             r->pf_schema = s;
             if (!r->pf_work && !(r->pf_work = r->alloc.alloc(r->alloc.ctx, sizeof *r->pf_work)))
                 return; /* without room to scan, every record is returned */
@@ -233,14 +291,20 @@ static void pass_over(flowlog_reader *r)
             r->pf_base = r->pf_pos = cur;
             r->pf_end = cur + judged;
             r->pf_next = 0;
+            r->pf_passed_next = 0;
         }
+        const char *chunk = r->win + r->start - (size_t)(cur - r->pf_base);
         if (r->pf_next < r->pf_nstops) {
             const flowlog__pf_stop *st = &r->pf_stops[r->pf_next++];
+            if (r->watch)
+                show_passed(r, chunk, st->before);
             pass(r, r->pf_base + st->off - cur, st->before);
             r->pf_pos = r->pf_base + st->end;
             r->pf_plain = st->plain;
             return;
         }
+        if (r->watch)
+            show_passed(r, chunk, r->pf_tail);
         pass(r, r->pf_end - cur, r->pf_tail);
         r->pf_valid = false;
         if (r->start == r->end)
@@ -256,19 +320,8 @@ static bool take_plain(flowlog_reader *r)
     const flowlog__pf_stop *st = &r->pf_stops[r->pf_next - 1];
     const char *line = r->win + r->start, *chunk = line - st->off;
     size_t n = st->end - st->off - 1, len = flowlog__chomp(line, n);
-    flowlog_record *rec = r->rec;
-    size_t ncols = r->current->ncols;
-    if (ncols <= 64) {
-        flowlog__prefilter_defer(r->pf_work, chunk, st->off, st->off + len, rec);
-    } else if (flowlog__prefilter_spans(r->pf_work, chunk, st->off, st->off + len, rec->spans, rec->cap) != ncols) {
+    if (!load_plain(r, chunk, st->off, len))
         return false;
-    } else {
-        rec->pending = 0;
-    }
-    rec->n = ncols;
-    rec->line.ptr = line;
-    rec->line.len = len;
-    rec->flags = 0; /* the scan passes only times in seconds as plain */
     r->start += n + 1;
     r->line_offset = r->dec_offset;
     r->dec_offset += n + 1;

@@ -18,7 +18,6 @@ typedef struct cli_input {
     bool stats;             /* --stats */
     bool progress;          /* --progress */
     bool lazy;              /* do not validate fields the command does not read */
-    bool map;               /* map large plain files (the command gains from it) */
     bool no_mmap;           /* --no-mmap */
     bool failed;            /* an input could not be queued */
     flowlog_schema *schema; /* compiled from format */
@@ -30,6 +29,9 @@ typedef struct cli_input {
 int cli_input_option(cli_input *in, int argc, char **argv, int *i);
 /* Make the reader and queue the paths. Prints errors; returns 0 or 2. */
 int cli_input_open(cli_input *in, char **paths, int npaths);
+/* Map large plain files from now on: for a command whose reader passes
+ * over records, scanning faster than a second thread could copy them. */
+void cli_input_map(cli_input *in);
 /* Print a reader error as PATH:LINE: reason. */
 void cli_report(const flowlog_reader *r, int rc);
 /* Handle an argument that is not a command option: -h/--help, an unknown

@@ -150,8 +150,6 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
     if (in->lazy)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_VALIDATE, 0);
-    if (in->map && !in->no_mmap && watch_for_shrinking_files(in->reader))
-        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MMAP, 1);
     if (in->progress && isatty(2))
         (void)flowlog_reader_set_progress(in->reader, draw_progress, NULL);
     if (npaths == 0) {
@@ -169,6 +167,12 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         }
     }
     return 0;
+}
+
+void cli_input_map(cli_input *in)
+{
+    if (!in->no_mmap && watch_for_shrinking_files(in->reader))
+        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MMAP, 1);
 }
 
 void cli_report(const flowlog_reader *r, int rc)

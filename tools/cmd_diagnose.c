@@ -404,6 +404,10 @@ int cmd_diagnose(int argc, char **argv)
         cli_input_close(&in);
         return status;
     }
+    /* Records that do not name the client are only narrowed to their ENI's
+     * own address, by the reader's scan, without being split. */
+    if (flowlog_diag_attach_reader(d, in.reader) > 0)
+        cli_input_map(&in);
     status = cli_read_all(&in, feed, d);
     char question[256];
     snprintf(question, sizeof question, "%s -> %s%s%s %s", client, server, port ? ":" : "", port ? port : "", proto);

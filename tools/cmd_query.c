@@ -422,15 +422,14 @@ int cmd_query(int argc, char **argv)
     size_t nneedles = FLOWLOG_PREFILTER_MAX_NEEDLES;
     if (flowlog_query_prefilter(q, needles, &nneedles) != FLOWLOG_OK)
         nneedles = 0;
-    in.map = nneedles > 0;
     int status = cli_input_open(&in, paths, npaths);
     if (status) {
         cli_input_close(&in);
         flowlog_query_free(q);
         return status;
     }
-    if (nneedles)
-        (void)flowlog_reader_set_prefilter(in.reader, needles, nneedles);
+    if (nneedles && flowlog_reader_set_prefilter(in.reader, needles, nneedles) == FLOWLOG_OK)
+        cli_input_map(&in);
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     sink k = {0};
