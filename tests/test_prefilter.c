@@ -486,6 +486,153 @@ static void bad_needles_are_refused(void **state)
     flowlog_reader_free(r);
 }
 
+/* ---- a diagnosis with the reader attached ---- */
+
+/* Addresses that make the client's text a trap as well as a match:
+ * 10.0.0.1 is in 110.0.0.1 and begins 10.0.0.100. */
+static const char *const diag_addrs[] = {"10.0.0.1", "10.0.0.2",  "10.0.0.3",   "10.0.0.0", "10.0.0.5",
+                                         "10.0.0.6", "110.0.0.1", "10.0.0.100", "10.0.1.1"};
+#define NADDRS (sizeof diag_addrs / sizeof diag_addrs[0])
+
+/* A line of a file in the default format (v5 = false) or with flow
+ * direction, packet addresses and tcp-flags (v5 = true). ENIs 0 to 3 own
+ * one address each, which is in every record they log; the others log
+ * anything. */
+static size_t diag_line(char *buf, size_t n, bool v5)
+{
+    static const char *const actions[] = {"ACCEPT", "REJECT"};
+    static const unsigned protos[] = {6, 6, 6, 17, 1};
+    static const unsigned ports[] = {443, 22, 3306, 40000, 40001, 65535};
+    unsigned kind = next_rand() % 40;
+    if (kind == 0 || kind == 1)
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-%u - - - - - - - 1600000000 1600000060 - %s%s\n",
+                                next_rand() % 6, kind ? "SKIPDATA" : "NODATA", v5 ? " - - - -" : "");
+    if (kind == 2 && !v5)
+        return line_of(buf, n, next_rand() % 9); /* a header, an error, milliseconds, CRLF, ... */
+    unsigned eni = next_rand() % 6;
+    char far[2][16]; /* most traffic is with addresses far from the question's */
+    snprintf(far[0], sizeof far[0], "10.9.%u.%u", next_rand() % 256, next_rand() % 256);
+    snprintf(far[1], sizeof far[1], "10.9.%u.%u", next_rand() % 256, next_rand() % 256);
+    const char *own = diag_addrs[eni], *other = next_rand() % 4 ? far[0] : diag_addrs[next_rand() % NADDRS];
+    if (eni >= 4 && next_rand() % 4)
+        own = far[1];
+    const char *src = own, *dst = other;
+    if (eni >= 4 || next_rand() % 2) {
+        src = eni >= 4 ? diag_addrs[next_rand() % NADDRS] : other;
+        dst = eni >= 4 ? other : own;
+    }
+    /* a record without a flow direction, of neither address: its ENI's
+     * own address from all records is none, from the direction still one */
+    bool undirected = v5 && next_rand() % 10 == 0;
+    if (undirected)
+        src = dst = far[0];
+    unsigned sport = ports[next_rand() % 6], dport = ports[next_rand() % 6];
+    unsigned start = 1600000000u + next_rand() % 600;
+    int len = snprintf(buf, n, "2 123456789012 eni-%u %s %s %u %u %u %u %u %u %u %s OK", eni, src, dst, sport, dport,
+                       protos[next_rand() % 5], 1 + next_rand() % 9, 40 + next_rand() % 999, start, start + 60,
+                       actions[next_rand() % 4 == 0]);
+    if (v5) {
+        /* the packet addresses differ now and then, as behind a NAT gateway */
+        bool nat = next_rand() % 5 == 0;
+        len += snprintf(buf + len, n - (size_t)len, " %s %s %s %u", undirected ? "-" : (src == own) != (next_rand() % 30 == 0) ? "egress" : "ingress",
+                        nat ? diag_addrs[next_rand() % NADDRS] : src, nat ? diag_addrs[next_rand() % NADDRS] : dst,
+                        next_rand() % 2 ? 2u : 18u);
+    }
+    len += snprintf(buf + len, n - (size_t)len, "%s\n", next_rand() % 50 ? "" : "\r");
+    return (size_t)len;
+}
+
+/* Diagnose the whole of data: with the reader attached (and whether it
+ * took), or fed every record. Gives the state's bytes and the reader's
+ * counts. */
+static unsigned char *diagnosed(const char *data, size_t len, const char *const q[4], bool window, bool attach,
+                                size_t chunk, int *took, size_t *size, uint64_t counts[10], uint64_t *returned)
+{
+    flowlog_diag *d;
+    unsigned lo = (unsigned)atoi(q[2]), hi = strchr(q[2], '-') ? (unsigned)atoi(strchr(q[2], '-') + 1) : lo;
+    assert_int_equal(flowlog_diag_new(&d, q[0], q[1], lo, hi, atoi(q[3]), NULL), FLOWLOG_OK);
+    if (window)
+        assert_int_equal(flowlog_diag_set_window(d, 1600000200, 1600000400), FLOWLOG_OK);
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 180), FLOWLOG_OK);
+    *took = attach ? flowlog_diag_attach_reader(d, r) : 0;
+    assert_true(*took >= 0);
+    if (chunk)
+        assert_int_equal(flowlog_reader_begin_push(r, "t"), FLOWLOG_OK);
+    else
+        assert_int_equal(flowlog_reader_add_memory(r, data, len, "t"), FLOWLOG_OK);
+    size_t pos = 0;
+    *returned = 0;
+    for (;;) {
+        flowlog_record *rec;
+        int rc = next_pushing(r, &rec, data, len, chunk, &pos);
+        assert_int_not_equal(rc, FLOWLOG_E_ARG);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_OK) {
+            ++*returned;
+            assert_int_equal(flowlog_diag_feed(d, rec, flowlog_reader_stream(r)), FLOWLOG_OK);
+        }
+    }
+    for (int c = 1; c < 10; c++)
+        counts[c] = flowlog_reader_count(r, c);
+    flowlog_reader_free(r);
+    assert_int_equal(flowlog_diag_serialize(d, NULL, 0, size), FLOWLOG_OK);
+    unsigned char *bytes = malloc(*size);
+    assert_non_null(bytes);
+    assert_int_equal(flowlog_diag_serialize(d, bytes, *size, size), FLOWLOG_OK);
+    flowlog_diag_free(d);
+    return bytes;
+}
+
+static void diagnoses_alike_attached_or_not(void **state)
+{
+    (void)state;
+    static const char *const questions[][4] = {
+        {"10.0.0.1", "10.0.0.2", "443", "6"},       {"10.0.0.1", "any", "443", "6"},
+        {"10.0.0.1/32", "10.0.0.0/24", "1-65535", "6"}, {"10.0.0.0/31", "10.0.0.3", "22", "6"},
+        {"10.0.0.0/30", "10.0.0.2", "40000-40001", "17"}, {"10.0.0.2", "10.0.0.1", "0", "1"},
+        {"10.0.0.5", "10.0.0.6", "3306", "6"},      {"10.0.0.0/24", "10.0.0.2", "443", "6"},
+        {"any", "10.0.0.2", "443", "6"},            {"::1", "10.0.0.2", "443", "6"},
+    };
+    size_t cap = 200000;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    uint64_t passed_over = 0;
+    for (int round = 0; round < 60; round++) {
+        bool v5 = round % 2;
+        size_t len = 0;
+        if (v5)
+            len += (size_t)snprintf(data, cap,
+                                    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+                                    "bytes start end action log-status flow-direction pkt-srcaddr pkt-dstaddr tcp-flags\n");
+        while (len + 400 < cap)
+            len += diag_line(data + len, cap - len, v5);
+        const char *const *q = questions[next_rand() % (sizeof questions / sizeof questions[0])];
+        size_t chunk = next_rand() % 3 ? 0 : 1 + next_rand() % 30000;
+        bool window = next_rand() % 4 == 0;
+        int took_plain, took;
+        size_t size_plain, size;
+        uint64_t counts_plain[10], counts[10], returned_plain, returned;
+        unsigned char *plain, *attached;
+        plain = diagnosed(data, len, q, window, false, chunk, &took_plain, &size_plain, counts_plain, &returned_plain);
+        attached = diagnosed(data, len, q, window, true, chunk, &took, &size, counts, &returned);
+        assert_int_equal(took, strchr(q[0], '.') && strcmp(q[0], "10.0.0.0/24") ? 1 : 0);
+        assert_memory_equal(counts_plain + 1, counts + 1, 9 * sizeof counts[0]);
+        assert_int_equal(size_plain, size);
+        assert_memory_equal(plain, attached, size);
+        assert_true(returned <= returned_plain);
+        passed_over += returned_plain - returned;
+        free(plain);
+        free(attached);
+    }
+    /* and it did pass over most records */
+    assert_true(passed_over > 60 * 500);
+    free(data);
+}
+
 /* ---- queries ---- */
 
 static flowlog_query *compiled(const char *text)
@@ -650,6 +797,7 @@ int main(void)
         cmocka_unit_test(bad_needles_are_refused),
         cmocka_unit_test(query_needles),
         cmocka_unit_test(queries_answer_alike),
+        cmocka_unit_test(diagnoses_alike_attached_or_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
