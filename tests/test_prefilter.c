@@ -1,8 +1,9 @@
 /* The prefilter passes over records a consumer cannot use, and nothing
  * else: its scan agrees with a line-by-line definition in every
  * implementation, the reader with it counts every line exactly as without
- * it and returns every record that holds a needle, and a query gives the
- * same rows with it as without. The internal functions are reached through
+ * it and returns every record that holds a needle, a query gives the same
+ * rows with it as without, and a diagnosis the same state with its reader
+ * attached as fed every record. The internal functions are reached through
  * the static library. */
 #include "test_util.h"
 
