@@ -4,9 +4,11 @@
  * + errors == lines) and agree on the counts, unless the gzip stream is
  * corrupt: how much decodes before the damage is found depends on how the
  * compressed bytes arrive. A third read with a prefilter must give the
- * memory input's counts exactly. */
+ * memory input's counts exactly, and a diagnosis attached to its reader
+ * the same state as one fed every record. */
 #include "fuzz.h"
 
+#include <flowlog/diag.h>
 #include <flowlog/reader.h>
 
 #include <string.h>
@@ -48,6 +50,39 @@ static void drain(flowlog_reader *r, const uint8_t *data, size_t size, size_t ch
             gzip_damaged = gzip_damaged || rc == FLOWLOG_E_GZIP;
         }
     }
+}
+
+/* The state of a diagnosis of the input, attached to its reader or not;
+ * NULL where the handles cannot be made. */
+static uint8_t *diagnosed(const uint8_t *data, size_t size, bool validate, bool attach, size_t *len)
+{
+    flowlog_diag *d;
+    flowlog_reader *r;
+    if (flowlog_diag_new(&d, "10.0.0.1", "10.0.0.0/24", 1, 65535, 6, NULL) != FLOWLOG_OK)
+        return NULL;
+    if (flowlog_reader_new(&r, NULL, NULL) != FLOWLOG_OK) {
+        flowlog_diag_free(d);
+        return NULL;
+    }
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, 512);
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_MAX_ENVELOPE, 1 << 16);
+    (void)flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, validate);
+    FUZZ_CHECK(!attach || flowlog_diag_attach_reader(d, r) == 1);
+    FUZZ_CHECK(flowlog_reader_add_memory(r, data, size, "fuzz") == FLOWLOG_OK);
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_OK)
+            FUZZ_CHECK(flowlog_diag_feed(d, rec, flowlog_reader_stream(r)) == FLOWLOG_OK);
+    }
+    flowlog_reader_free(r);
+    uint8_t *bytes = NULL;
+    if (flowlog_diag_serialize(d, NULL, 0, len) == FLOWLOG_OK && (bytes = malloc(*len)) != NULL)
+        FUZZ_CHECK(flowlog_diag_serialize(d, bytes, *len, len) == FLOWLOG_OK);
+    flowlog_diag_free(d);
+    return bytes;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -101,5 +136,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     flowlog_reader_free(r);
     FUZZ_CHECK(memcmp(whole, filtered, sizeof whole) == 0);
     FUZZ_CHECK(millis_filtered == whole_millis);
+
+    size_t fed_len = 0, attached_len = 0;
+    uint8_t *fed = diagnosed(data, size, validate, false, &fed_len);
+    uint8_t *attached = diagnosed(data, size, validate, true, &attached_len);
+    FUZZ_CHECK(!fed || !attached || (fed_len == attached_len && memcmp(fed, attached, fed_len) == 0));
+    free(fed);
+    free(attached);
     return 0;
 }
