@@ -321,19 +321,24 @@ static void eni_index(flowlog_diag *d, size_t k)
     e->slot = (uint16_t)i;
 }
 
-/* Find or add an ENI by its id and hash_id() of it (the id cut to
- * ENI_ID_MAX bytes first): its index, or -1 when the table is full. */
-static inline int eni_find_hashed(flowlog_diag *d, const char *id, size_t len, uint64_t hash)
+/* The slot of an ENI by its id and hash_id() of it (the id cut to
+ * ENI_ID_MAX bytes first): its own, or the empty one where it would go. */
+static inline eni_key *eni_lookup(flowlog_diag *d, const char *id, size_t len, uint64_t hash)
 {
     size_t mask = d->nslots - 1, i = (size_t)hash & mask;
-    for (;; i = (i + 1) & mask) {
-        const eni_key *key = &d->slots[i];
-        if (!key->index)
-            break;
-        if (same_id(d, key, id, len)) {
-            d->last_slot = (uint16_t)(i + 1);
-            return key->index - 1;
-        }
+    while (d->slots[i].index && !same_id(d, &d->slots[i], id, len))
+        i = (i + 1) & mask;
+    return &d->slots[i];
+}
+
+/* Find or add an ENI as eni_lookup() finds it: its index, or -1 when the
+ * table is full. */
+static int eni_find_hashed(flowlog_diag *d, const char *id, size_t len, uint64_t hash)
+{
+    const eni_key *key = eni_lookup(d, id, len, hash);
+    if (key->index) {
+        d->last_slot = (uint16_t)(key - d->slots + 1);
+        return key->index - 1;
     }
     if (d->neni == MAX_ENIS) {
         d->overflow |= FLOWLOG_WARN_TRUNCATED;
@@ -624,11 +629,9 @@ static bool note_eni(flowlog_diag *d, flowlog_record *rec, int eni_index, flowlo
  * name the client), but each still narrows its ENI's own address. Where
  * NODATA and SKIPDATA lines are never passed over (d->passed_status), a
  * record of an ENI whose own address is settled as none has nothing more
- * to tell, and only its ENI is read: straight from the scan's masks, a
- * batch at a time, each ENI's slot asked for ahead of its turn so that
- * the lookups overlap instead of waiting on the cache one by one. */
-#define PASSED_BATCH 32
-
+ * to tell, and only its ENI is read, straight from the scan's masks, and
+ * looked up in a loop kept small for it: this runs for nearly every line
+ * of a file. */
 static void note_passed(void *ctx, const flowlog__passed *run)
 {
     flowlog_diag *d = ctx;
@@ -644,35 +647,27 @@ static void note_passed(void *ctx, const flowlog__passed *run)
         }
         return;
     }
-    for (size_t base = 0; base < run->n; base += PASSED_BATCH) {
-        size_t m = run->n - base < PASSED_BATCH ? run->n - base : PASSED_BATCH;
-        flowlog_span id[PASSED_BATCH];
-        uint64_t hash[PASSED_BATCH];
-        for (size_t j = 0; j < m; j++) {
-            const uint16_t *line = run->lines[base + j];
-            size_t e = flowlog__chomp(run->chunk + line[0], (size_t)(line[1] - line[0])) + line[0];
-            if (!flowlog__pf_field_near(run->wk, run->chunk, line[0], e, (size_t)col, &id[j]))
-                id[j] = flowlog__pf_field(run->wk, run->chunk, line[0], e, (size_t)col);
-            if (id[j].len > ENI_ID_MAX)
-                id[j].len = ENI_ID_MAX;
-            hash[j] = hash_id(id[j].ptr, id[j].len);
-            __builtin_prefetch(&d->slots[hash[j] & (d->nslots - 1)]);
+    const flowlog__pf_work *wk = run->wk;
+    const char *chunk = run->chunk;
+    const uint16_t(*lines)[2] = run->lines;
+    size_t n = run->n;
+    unsigned settled = dir_col ? QUIET_OWN | QUIET_DIR : QUIET_OWN;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = lines[i][0], nl = lines[i][1];
+        flowlog_span id;
+        if (!flowlog__pf_field_near(wk, chunk, a, nl, (size_t)col, &id))
+            id = flowlog__pf_field(wk, chunk, a, nl, (size_t)col);
+        if (id.ptr + id.len == chunk + nl && chunk[nl - 1] == '\r')
+            id.len--; /* the last field, before a CR the reader drops */
+        if (id.len > ENI_ID_MAX)
+            id.len = ENI_ID_MAX;
+        if (!(id.len == 1 && id.ptr[0] == '-')) {
+            const eni_key *key = eni_lookup(d, id.ptr, id.len, hash_id(id.ptr, id.len));
+            if (key->index && (key->quiet & settled) == settled)
+                continue;
         }
-        for (size_t j = 0; j < m; j++) {
-            int k;
-            if (id[j].len == 1 && id[j].ptr[0] == '-') {
-                flowlog_record *rec = run->record(run, base + j);
-                k = eni_of(d, rec, run->stream);
-            } else {
-                k = eni_find_hashed(d, id[j].ptr, id[j].len, hash[j]);
-                if (k < 0)
-                    continue;
-                unsigned quiet = d->slots[d->last_slot - 1].quiet; /* eni_find_hashed leaves its slot there */
-                if ((quiet & QUIET_OWN) && ((quiet & QUIET_DIR) || !dir_col))
-                    continue;
-            }
-            (void)note_eni(d, run->record(run, base + j), k, pair, &have_dir, &direction);
-        }
+        flowlog_record *rec = run->record(run, i);
+        (void)note_eni(d, rec, eni_of(d, rec, run->stream), pair, &have_dir, &direction);
     }
 }
 
