@@ -629,9 +629,9 @@ static bool note_eni(flowlog_diag *d, flowlog_record *rec, int eni_index, flowlo
  * name the client), but each still narrows its ENI's own address. Where
  * NODATA and SKIPDATA lines are never passed over (d->passed_status), a
  * record of an ENI whose own address is settled as none has nothing more
- * to tell, and only its ENI is read, straight from the scan's masks, and
- * looked up in a loop kept small for it: this runs for nearly every line
- * of a file. */
+ * to tell, and only its ENI is read, where the scan found it, and looked
+ * up in a loop kept small for it: this runs for nearly every line of a
+ * file. */
 static void note_passed(void *ctx, const flowlog__passed *run)
 {
     flowlog_diag *d = ctx;
@@ -647,22 +647,15 @@ static void note_passed(void *ctx, const flowlog__passed *run)
         }
         return;
     }
-    const flowlog__pf_work *wk = run->wk;
     const char *chunk = run->chunk;
-    const uint16_t(*lines)[2] = run->lines;
+    const flowlog__pf_passed *lines = run->lines;
     size_t n = run->n;
     unsigned settled = dir_col ? QUIET_OWN | QUIET_DIR : QUIET_OWN;
     for (size_t i = 0; i < n; i++) {
-        size_t a = lines[i][0], nl = lines[i][1];
-        flowlog_span id;
-        if (!flowlog__pf_field_near(wk, chunk, a, nl, (size_t)col, &id))
-            id = flowlog__pf_field(wk, chunk, a, nl, (size_t)col);
-        if (id.ptr + id.len == chunk + nl && chunk[nl - 1] == '\r')
-            id.len--; /* the last field, before a CR the reader drops */
-        if (id.len > ENI_ID_MAX)
-            id.len = ENI_ID_MAX;
-        if (!(id.len == 1 && id.ptr[0] == '-')) {
-            const eni_key *key = eni_lookup(d, id.ptr, id.len, hash_id(id.ptr, id.len));
+        const char *id = chunk + lines[i].key;
+        size_t len = lines[i].key_len < ENI_ID_MAX ? lines[i].key_len : ENI_ID_MAX;
+        if (!(len == 1 && id[0] == '-')) {
+            const eni_key *key = eni_lookup(d, id, len, hash_id(id, len));
             if (key->index && (key->quiet & settled) == settled)
                 continue;
         }
@@ -700,7 +693,7 @@ int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
     d->passed_status = n < FLOWLOG_PREFILTER_MAX_NEEDLES;
     if (d->passed_status)
         needles[n++] = (flowlog_span){"DATA", 4};
-    int rc = flowlog__reader_watch(r, needles, n, note_passed, d);
+    int rc = flowlog__reader_watch(r, needles, n, note_passed, d, FLOWLOG_FIELD_INTERFACE_ID);
     return rc < 0 ? rc : 1;
 }
 

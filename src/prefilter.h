@@ -20,6 +20,7 @@ typedef struct flowlog__prefilter {
     int time_cols[2];    /* start and end, -1 when absent */
     size_t max_line;
     bool keep_passed;    /* list the lines passed over in the work area */
+    int key_col;         /* and where this field of each is (-1: none) */
 } flowlog__prefilter;
 
 /* The bytes that make a needle candidate (its first, middle and last),
@@ -29,6 +30,14 @@ typedef struct flowlog__pf_needles {
     char first[FLOWLOG__MAX_NEEDLES], mid[FLOWLOG__MAX_NEEDLES], last[FLOWLOG__MAX_NEEDLES];
     size_t mid_off[FLOWLOG__MAX_NEEDLES], last_off[FLOWLOG__MAX_NEEDLES];
 } flowlog__pf_needles;
+
+/* A line the scan passed over: where it starts, its newline, and where
+ * the key field lies (what the reader drops, a CR before the newline, is
+ * not in it), all from the chunk's start. */
+typedef struct flowlog__pf_passed {
+    uint16_t off, nl;
+    uint16_t key, key_len;
+} flowlog__pf_passed;
 
 /* A line of a chunk the scan cannot pass over: where it starts and where
  * the next line starts, relative to the chunk, and how many lines it did
@@ -50,9 +59,9 @@ typedef struct flowlog__pf_work {
     uint32_t rank[FLOWLOG__PF_WORDS + 4];   /* field starts before each word */
     uint32_t crank[FLOWLOG__PF_WORDS + 4];  /* needle candidates before each word */
     uint16_t nl[FLOWLOG__PF_CHUNK + 2];
-    /* With keep_passed: each line passed over, its start and its newline,
-     * in order (a plain line has at least two bytes). */
-    uint16_t passed[FLOWLOG__PF_CHUNK / 2 + 1][2];
+    /* With keep_passed: each line passed over, in order (a plain line has
+     * at least two bytes). */
+    flowlog__pf_passed passed[FLOWLOG__PF_CHUNK / 2 + 1];
 } flowlog__pf_work;
 
 /* Judge the whole lines of p[0..min(len, FLOWLOG__PF_CHUNK)), which starts a
@@ -90,66 +99,13 @@ size_t flowlog__newlines_avx2(const char *p, size_t n, uint16_t *pos);
 void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
                               flowlog_record *rec);
 
-/* The field `col` of a line the last scan with wk passed over or found
- * plain, chunk[a..e) (e: its end without newline or CR), from the masks:
- * the col-th field start from a, up to the next separator. Inline, for a
- * consumer that reads one field of many lines. */
-static inline flowlog_span flowlog__pf_field(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
-                                             size_t col)
-{
-    size_t w = a >> 6;
-    uint64_t m = wk->start[w] & (~(uint64_t)0 << (a & 63));
-    for (size_t c = 0; c < col; c++) {
-        while (!m)
-            m = wk->start[++w];
-        m &= m - 1;
-    }
-    while (!m)
-        m = wk->start[++w];
-    size_t pos = w * 64 + (size_t)__builtin_ctzll(m), x = pos >> 6;
-    uint64_t s = wk->sep[x] & (~(uint64_t)0 << (pos & 63));
-    while (!s && (x + 1) * 64 < e)
-        s = wk->sep[++x];
-    size_t end = s ? x * 64 + (size_t)__builtin_ctzll(s) : e;
-    flowlog_span f = {chunk + pos, (end < e ? end : e) - pos};
-    return f;
-}
-
-/* The same where the field starts within 64 bytes of the line and ends
- * within 64 bytes of its start (an ENI id near a line's start), without a
- * branch on where the words of the masks divide the line: false when it
- * does not, for flowlog__pf_field() to find. */
-static inline bool flowlog__pf_field_near(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
-                                          size_t col, flowlog_span *out)
-{
-    /* Two words' bits from an offset; the two shifts give none of the
-     * second when it is 0, where one shift by 64 would be undefined. */
-    size_t w = a >> 6, o = a & 63;
-    uint64_t m = wk->start[w] >> o | (wk->start[w + 1] << 1) << (63 - o);
-    for (size_t c = 0; c < col; c++)
-        m &= m - 1;
-    if (!m)
-        return false;
-    size_t pos = a + (size_t)__builtin_ctzll(m);
-    w = pos >> 6;
-    o = pos & 63;
-    uint64_t s = wk->sep[w] >> o | (wk->sep[w + 1] << 1) << (63 - o);
-    if (!s)
-        return false;
-    size_t end = pos + (size_t)__builtin_ctzll(s);
-    out->ptr = chunk + pos;
-    out->len = (end < e ? end : e) - pos;
-    return true;
-}
-
 /* A run of lines the reader's prefilter passed over, shown to a consumer
  * that needs a little of every record even so (a diagnosis: each record
  * narrows its ENI's own address). Runs come in order among the records the
  * reader returns; what they point to is valid for the call. */
 typedef struct flowlog__passed {
-    const flowlog__pf_work *wk;
-    const char *chunk;            /* what the lines' offsets count from */
-    const uint16_t (*lines)[2];   /* each line's start, and its newline */
+    const char *chunk;              /* what the lines' offsets count from */
+    const flowlog__pf_passed *lines;
     size_t n;
     const flowlog_schema *schema; /* every line is a plain record of it */
     const char *stream;           /* the reader's log stream, or NULL */
@@ -162,9 +118,10 @@ typedef struct flowlog__passed {
 typedef void (*flowlog__watch_fn)(void *ctx, const flowlog__passed *run);
 
 /* Set the prefilter's needles (as flowlog_reader_set_prefilter) and the
- * consumer to show the runs it passes over. */
+ * consumer to show the runs it passes over, with where key_field (a
+ * FLOWLOG_FIELD_*) lies in each line, where the schema has it. */
 int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t n, flowlog__watch_fn fn,
-                          void *ctx);
+                          void *ctx, uint32_t key_field);
 
 /* Fill a pending span of a record from the masks (the record chooses). */
 void flowlog__record_fill_portable(flowlog_record *r, size_t col);

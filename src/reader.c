@@ -71,6 +71,9 @@ static void close_input(flowlog_reader *r)
         flowlog__pipe_stop(r);
         r->piped = false;
     }
+    if (r->ahead)
+        flowlog__ahead_restart(r->ahead, NULL, NULL, 0, 0);
+    r->ahead_ok = false;
     if (r->in->kind == INPUT_FILE && r->in->fd >= 0) {
         close(r->in->fd);
         r->in->fd = -1;
@@ -121,6 +124,7 @@ void flowlog_reader_free(flowlog_reader *r)
     FLOWLOG__FREE(&al, r->raw, r->raw_cap);
     FLOWLOG__FREE(&al, r->buf, r->buf_cap);
     flowlog__pipe_free(r);
+    flowlog__ahead_free(r->ahead);
     FLOWLOG__FREE(&al, r->scratch, r->scratch_cap);
     if (r->pf_work)
         FLOWLOG__FREE(&al, r->pf_work, sizeof *r->pf_work);
@@ -180,7 +184,7 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
 }
 
 int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t n, flowlog__watch_fn fn,
-                          void *ctx)
+                          void *ctx, uint32_t key_field)
 {
     if (!r || (n && !needles) || n > FLOWLOG__MAX_NEEDLES)
         return FLOWLOG_E_ARG;
@@ -198,13 +202,14 @@ int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t
     r->prefilter_on = n > 0;
     r->watch = n > 0 ? fn : NULL;
     r->watch_ctx = ctx;
+    r->watch_key = key_field;
     r->pf_valid = false;
     return FLOWLOG_OK;
 }
 
 int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n)
 {
-    return flowlog__reader_watch(r, needles, n, NULL, NULL);
+    return flowlog__reader_watch(r, needles, n, NULL, NULL, 0);
 }
 
 /* Make the reader's record the plain line chunk[off..off+len) of the
@@ -215,8 +220,8 @@ static bool load_plain(flowlog_reader *r, const char *chunk, size_t off, size_t 
     flowlog_record *rec = r->rec;
     size_t ncols = r->current->ncols;
     if (ncols <= 64) {
-        flowlog__prefilter_defer(r->pf_work, chunk, off, off + len, rec);
-    } else if (flowlog__prefilter_spans(r->pf_work, chunk, off, off + len, rec->spans, rec->cap) != ncols) {
+        flowlog__prefilter_defer(r->pf_wk, chunk, off, off + len, rec);
+    } else if (flowlog__prefilter_spans(r->pf_wk, chunk, off, off + len, rec->spans, rec->cap) != ncols) {
         return false;
     } else {
         rec->pending = 0;
@@ -231,9 +236,9 @@ static bool load_plain(flowlog_reader *r, const char *chunk, size_t off, size_t 
 static flowlog_record *passed_record(const flowlog__passed *p, size_t i)
 {
     flowlog_reader *r = p->reader;
-    const uint16_t *pl = p->lines[i];
-    size_t len = flowlog__chomp(p->chunk + pl[0], (size_t)(pl[1] - pl[0]));
-    if (!load_plain(r, p->chunk, pl[0], len)) { /* not for a line the scan passed over: it has the fields */
+    const flowlog__pf_passed *pl = &p->lines[i];
+    size_t len = flowlog__chomp(p->chunk + pl->off, (size_t)(pl->nl - pl->off));
+    if (!load_plain(r, p->chunk, pl->off, len)) { /* not for a line the scan passed over: it has the fields */
         r->rec->n = 0;
         r->rec->pending = 0;
     }
@@ -246,8 +251,7 @@ static void show_passed(flowlog_reader *r, const char *chunk, uint32_t lines)
 {
     if (!lines)
         return;
-    flowlog__passed run = {r->pf_work, chunk, (const uint16_t(*)[2])r->pf_work->passed[r->pf_passed_next], lines,
-                           r->current, r->stream, passed_record, r};
+    flowlog__passed run = {chunk, &r->pf_wk->passed[r->pf_passed_next], lines, r->current, r->stream, passed_record, r};
     r->pf_passed_next += lines;
     r->watch(r->watch_ctx, &run);
 }
@@ -258,6 +262,35 @@ static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
     r->dec_offset += bytes;
     r->line_no += lines;
     r->counts[FLOWLOG_COUNT_RECORDS] += lines;
+}
+
+/* Judge the lines from the window's start: ahead, on the second thread,
+ * where the input lies whole in memory, else here. Returns the bytes
+ * judged (0: none, and every line is returned). */
+static size_t judge(flowlog_reader *r)
+{
+    if (r->ahead_ok && !r->ahead && !r->ahead_failed)
+        r->ahead_failed = flowlog__ahead_new(&r->ahead, &r->alloc) != FLOWLOG_OK;
+    if (r->ahead_ok && r->ahead) {
+        const flowlog__ahead_chunk *c = flowlog__ahead_take(r->ahead, &r->pf, r->win, r->start);
+        if (!c) {
+            flowlog__ahead_restart(r->ahead, &r->pf, r->win, r->start, r->end);
+            c = flowlog__ahead_take(r->ahead, &r->pf, r->win, r->start);
+        }
+        if (c) {
+            r->pf_wk = &c->wk;
+            r->pf_st = c->stops;
+            r->pf_nstops = c->nstops;
+            r->pf_tail = c->tail;
+            return c->judged;
+        }
+    }
+    if (!r->pf_work && !(r->pf_work = r->alloc.alloc(r->alloc.ctx, sizeof *r->pf_work)))
+        return 0; /* without room to scan, every record is returned */
+    r->pf_wk = r->pf_work;
+    r->pf_st = r->pf_stops;
+    return flowlog__prefilter_scan(&r->pf, r->pf_work, r->win + r->start, r->end - r->start, r->pf_stops,
+                                   FLOWLOG__PF_STOPS, &r->pf_nstops, &r->pf_tail);
 }
 
 /* Pass over the records at the front of the window that the prefilter says
@@ -280,11 +313,9 @@ static void pass_over(flowlog_reader *r)
             r->pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
             r->pf.max_line = r->max_line;
             r->pf.keep_passed = r->watch != NULL;
+            r->pf.key_col = r->watch ? flowlog__schema_col(s, r->watch_key) : -1;
             r->pf_schema = s;
-            if (!r->pf_work && !(r->pf_work = r->alloc.alloc(r->alloc.ctx, sizeof *r->pf_work)))
-                return; /* without room to scan, every record is returned */
-            size_t judged = flowlog__prefilter_scan(&r->pf, r->pf_work, r->win + r->start, r->end - r->start, r->pf_stops,
-                                                    FLOWLOG__PF_STOPS, &r->pf_nstops, &r->pf_tail);
+            size_t judged = judge(r);
             r->pf_valid = judged > 0;
             if (!r->pf_valid)
                 return;
@@ -295,7 +326,7 @@ static void pass_over(flowlog_reader *r)
         }
         const char *chunk = r->win + r->start - (size_t)(cur - r->pf_base);
         if (r->pf_next < r->pf_nstops) {
-            const flowlog__pf_stop *st = &r->pf_stops[r->pf_next++];
+            const flowlog__pf_stop *st = &r->pf_st[r->pf_next++];
             if (r->watch)
                 show_passed(r, chunk, st->before);
             pass(r, r->pf_base + st->off - cur, st->before);
@@ -317,11 +348,18 @@ static void pass_over(flowlog_reader *r)
  * each when it is first read. */
 static bool take_plain(flowlog_reader *r)
 {
-    const flowlog__pf_stop *st = &r->pf_stops[r->pf_next - 1];
+    const flowlog__pf_stop *st = &r->pf_st[r->pf_next - 1];
     const char *line = r->win + r->start, *chunk = line - st->off;
     size_t n = st->end - st->off - 1, len = flowlog__chomp(line, n);
-    if (!load_plain(r, chunk, st->off, len))
+    if (r->pf_wk != r->pf_work) {
+        /* Judged on the other thread: its masks are in the other
+         * processor's cache, and splitting the line here costs less than
+         * fetching them from there. */
+        if (flowlog__record_load(r->rec, line, len) != FLOWLOG_OK)
+            return false;
+    } else if (!load_plain(r, chunk, st->off, len)) {
         return false;
+    }
     r->start += n + 1;
     r->line_offset = r->dec_offset;
     r->dec_offset += n + 1;
@@ -618,6 +656,16 @@ static bool worth_a_thread(flowlog_reader *r)
            !one_processor();
 }
 
+/* Below this, a thread to judge ahead costs more to start than it saves. */
+#define AHEAD_MIN_BYTES ((size_t)256 << 10)
+
+/* An input that lies whole in the window, big enough: the prefilter's scan
+ * may run ahead on a second thread. */
+static bool worth_judging_ahead(flowlog_reader *r)
+{
+    return r->threads && r->end - r->start >= AHEAD_MIN_BYTES && !one_processor();
+}
+
 /* Map a plain-text regular file and read it where it lies, as a memory
  * input; false (and nothing changed) when it is not worth it or not
  * possible, and the file is read as usual. */
@@ -641,6 +689,7 @@ static bool map_input(flowlog_reader *r)
     r->raw_eof = r->decoded_all = r->dec_eof = r->detected_gz = true;
     r->raw_total += r->map_len;
     report_bytes(r, r->raw_total);
+    r->ahead_ok = worth_judging_ahead(r);
     return true;
 }
 
@@ -702,6 +751,7 @@ static int open_next_input(flowlog_reader *r)
             r->raw_eof = r->decoded_all = r->dec_eof = r->detected_gz = true;
             r->raw_total += n;
             report_bytes(r, r->raw_total);
+            r->ahead_ok = worth_judging_ahead(r);
         }
     }
     return FLOWLOG_OK;

@@ -6,6 +6,10 @@
 #include "internal.h"
 #include "prefilter.h"
 
+/* The prefilter's scan ahead of the reader, on a second thread, for an
+ * input that lies whole in memory (scan_ahead.c). */
+typedef struct flowlog__ahead flowlog__ahead;
+
 #include <jansson.h>
 #include <zlib.h>
 
@@ -110,11 +114,19 @@ struct flowlog_reader {
     uint64_t pf_base, pf_end, pf_pos;
     flowlog__pf_stop pf_stops[FLOWLOG__PF_STOPS];
     flowlog__pf_work *pf_work;   /* allocated with the first scan */
+    /* The judgement in use: the reader's own (pf_work, pf_stops) or one
+     * judged ahead on the second thread. */
+    const flowlog__pf_work *pf_wk;
+    const flowlog__pf_stop *pf_st;
+    flowlog__ahead *ahead;     /* made with the first scan ahead */
+    bool ahead_ok;             /* this input may be judged ahead */
+    bool ahead_failed;         /* it could not be made: never again */
     size_t pf_nstops, pf_next;
     uint32_t pf_tail;
     bool pf_plain;             /* the line at the window's start is the last stop taken, a plain record */
     flowlog__watch_fn watch;   /* shown each record passed over (flowlog__reader_watch) */
     void *watch_ctx;
+    uint32_t watch_key;        /* the field whose place it is told */
     size_t pf_passed_next;     /* the next of the chunk's passed lines to show it */
     /* The newlines of the window from decoded offset nlx_base on, over
      * nlx_len bytes, found a chunk at a time; nlx_next: the first not yet
@@ -209,5 +221,27 @@ bool flowlog__is_csv_header(const char *line, size_t len);
 /* The message of a CSV export row, unquoted into scratch when quoted. */
 int flowlog__csv_message(flowlog_reader *r, const char *line, size_t len, const char **msg,
                          size_t *msg_len);
+
+
+typedef struct flowlog__ahead_chunk {
+    flowlog__pf_work wk;
+    flowlog__pf_stop stops[FLOWLOG__PF_STOPS];
+    size_t nstops;
+    uint32_t tail;
+    size_t judged;
+    size_t at;        /* the chunk's offset in the data */
+} flowlog__ahead_chunk;
+
+int flowlog__ahead_new(flowlog__ahead **out, const flowlog_allocator *a);
+void flowlog__ahead_free(flowlog__ahead *h);
+/* Drop everything judged, and judge data[from..end) with f from now on;
+ * with data NULL, judge nothing, and return once no scan reads the old
+ * data (it may go away). */
+void flowlog__ahead_restart(flowlog__ahead *h, const flowlog__prefilter *f, const char *data, size_t from, size_t end);
+/* The judgement of the chunk at `at` of data with f, once the thread has
+ * it; NULL when the thread judges something else or has stopped (restart
+ * it there). Gives back the chunk taken before. */
+const flowlog__ahead_chunk *flowlog__ahead_take(flowlog__ahead *h, const flowlog__prefilter *f, const char *data,
+                                                size_t at);
 
 #endif

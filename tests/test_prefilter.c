@@ -94,6 +94,33 @@ static size_t scan_reference(const flowlog__prefilter *f, const char *p, size_t 
     return a;
 }
 
+/* The lines passed over in p[0..judged), as the scan lists them (with
+ * keep_passed): each its start and newline, and its key field's place as
+ * the split gives it. */
+static void check_passed(const flowlog__prefilter *f, const flowlog__pf_work *work, const char *p, size_t judged)
+{
+    size_t a = 0, np = 0;
+    for (size_t b = 0; b < judged; b++) {
+        if (p[b] != '\n')
+            continue;
+        if (passable(f, p + a, b - a)) {
+            const flowlog__pf_passed *pl = &work->passed[np++];
+            assert_int_equal(pl->off, a);
+            assert_int_equal(pl->nl, b);
+            if (f->key_col >= 0) {
+                size_t linelen = b - a;
+                if (linelen && p[b - 1] == '\r')
+                    linelen--;
+                flowlog_span fields[FLOWLOG_MAX_COLUMNS];
+                assert_true(flowlog__split(p + a, linelen, fields, FLOWLOG_MAX_COLUMNS) > (size_t)f->key_col);
+                assert_ptr_equal(p + pl->key, fields[f->key_col].ptr);
+                assert_int_equal(pl->key_len, fields[f->key_col].len);
+            }
+        }
+        a = b + 1;
+    }
+}
+
 static void check_scan(scan_fn fn, const flowlog__prefilter *f, const char *p, size_t len, size_t cap)
 {
     static flowlog__pf_work work;
@@ -105,6 +132,8 @@ static void check_scan(scan_fn fn, const flowlog__prefilter *f, const char *p, s
     assert_int_equal(bgot, bwant);
     assert_int_equal(ngot, nwant);
     assert_int_equal(tgot, twant);
+    if (f->keep_passed)
+        check_passed(f, &work, p, bgot);
     for (size_t i = 0; i < nwant; i++) {
         assert_int_equal(got[i].off, want[i].off);
         assert_int_equal(got[i].end, want[i].end);
@@ -216,6 +245,8 @@ static void scans_agree_with_the_definition(void **state)
         int set = (int)(next_rand() % 4);
         if (set < 3)
             set_needles(&f, needle_sets[set], needle_sets[set][1] ? 2 : 1);
+        f.keep_passed = next_rand() % 2;
+        f.key_col = next_rand() % 3 ? (int)(next_rand() % f.ncols) : -1;
         /* An exact-size copy, so the sanitizers see a read past its end. */
         char *exact = malloc(cut - from ? cut - from : 1);
         assert_non_null(exact);
@@ -277,6 +308,76 @@ static void time_field_lengths_at_every_offset(void **state)
             assert_int_equal(tail, tlen >= 12 ? 1 : 2);
         }
     }
+}
+
+/* ---- the scan on a second thread ---- */
+
+#include "../src/reader_internal.h"
+
+/* Chunk after chunk judged ahead is what the scan gives there, and a
+ * restart anywhere, even with another prefilter, judges from there. */
+static void chunks_judged_ahead_are_the_scans(void **state)
+{
+    (void)state;
+    size_t cap = 600000;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t len = random_text(buf, cap);
+    flowlog_allocator a = {0};
+    assert_int_equal(flowlog__allocator_init(&a, NULL), FLOWLOG_OK);
+    flowlog__ahead *h;
+    assert_int_equal(flowlog__ahead_new(&h, &a), FLOWLOG_OK);
+    static flowlog__pf_work work;
+    flowlog__pf_stop stops[FLOWLOG__PF_STOPS];
+    for (int round = 0; round < 6; round++) {
+        flowlog__prefilter f;
+        memset(&f, 0, sizeof f);
+        f.ncols = 4 + next_rand() % 4;
+        f.time_cols[0] = (int)(next_rand() % f.ncols);
+        f.time_cols[1] = -1;
+        f.max_line = 65536;
+        f.keep_passed = round % 2;
+        f.key_col = round % 2 ? 1 : -1;
+        const char *const needles[] = {round % 3 ? "REJECT" : "10.0.0.1"};
+        set_needles(&f, needles, 1);
+        size_t at = round ? next_rand() % (len / 2) : 0;
+        while (at && buf[at - 1] != '\n')
+            at++;
+        flowlog__ahead_restart(h, &f, buf, at, len);
+        size_t chunks = 0;
+        while (at < len) {
+            const flowlog__ahead_chunk *c = flowlog__ahead_take(h, &f, buf, at);
+            assert_non_null(c);
+            size_t nstops;
+            uint32_t tail;
+            size_t judged = flowlog__prefilter_scan(&f, &work, buf + at, len - at, stops, FLOWLOG__PF_STOPS, &nstops, &tail);
+            assert_int_equal(c->at, at);
+            assert_int_equal(c->judged, judged);
+            assert_int_equal(c->nstops, nstops);
+            assert_int_equal(c->tail, tail);
+            assert_memory_equal(c->stops, stops, nstops * sizeof stops[0]);
+            if (f.keep_passed)
+                check_passed(&f, &c->wk, buf + at, judged);
+            if (!judged)
+                break;
+            at += judged;
+            chunks++;
+            /* now and then the reader goes elsewhere, as after a header */
+            if (next_rand() % 50 == 0 && at < len) {
+                f.ncols = 4 + (f.ncols - 3) % 4; /* another schema */
+                f.time_cols[0] = (int)(next_rand() % f.ncols);
+                assert_null(flowlog__ahead_take(h, &f, buf, at));
+                flowlog__ahead_restart(h, &f, buf, at, len);
+            }
+        }
+        assert_true(chunks > 10);
+        /* judged to the end: nothing more */
+        if (at >= len)
+            assert_null(flowlog__ahead_take(h, &f, buf, at));
+    }
+    flowlog__ahead_restart(h, NULL, NULL, 0, 0);
+    flowlog__ahead_free(h);
+    free(buf);
 }
 
 /* ---- the reader with and without it ---- */
@@ -399,6 +500,13 @@ static size_t line_of(char *buf, size_t n, unsigned kind)
         return (size_t)snprintf(buf, n, "2 123456789012 eni-2 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 ACCEPT OK \r\n");
     case 7: /* a transit-gateway record among VPC records */
         return (size_t)snprintf(buf, n, "TransitGateway tgw-1 REJECT\n");
+    case 12: { /* longer than a chunk of the scan: a line it cannot judge */
+        size_t len = (size_t)snprintf(buf, n, "2 123456789012 eni-4 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 REJECT OK ");
+        while (len < 20000 && len + 2 < n)
+            buf[len++] = 'x';
+        buf[len++] = '\n';
+        return len;
+    }
     case 8: /* longer than the reader's limit in some runs */
         return (size_t)snprintf(buf, n, "2 123456789012 eni-3 10.0.0.1 10.0.0.2 1 2 6 1 1 1600000000 1600000060 %s OK %0200u\n",
                                 actions[next_rand() % 2], 7u);
@@ -422,6 +530,8 @@ static void reader_counts_alike_with_and_without(void **state)
         while (len + 400 < cap) {
             unsigned kind = next_rand() % special;
             len += line_of(data + len, cap - len, kind < 9 ? kind : kind < 11 ? kind + 1 : 9);
+            if (next_rand() % 5000 == 0 && len + 20400 < cap)
+                len += line_of(data + len, cap - len, 12);
         }
         if (next_rand() % 2)
             len--; /* no final newline */
@@ -598,7 +708,7 @@ static void diagnoses_alike_attached_or_not(void **state)
         {"10.0.0.5", "10.0.0.6", "3306", "6"},      {"10.0.0.0/24", "10.0.0.2", "443", "6"},
         {"any", "10.0.0.2", "443", "6"},            {"::1", "10.0.0.2", "443", "6"},
     };
-    size_t cap = 200000;
+    size_t cap = 300000; /* past the size at which the scan runs ahead */
     char *data = malloc(cap);
     assert_non_null(data);
     uint64_t passed_over = 0;
@@ -792,6 +902,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scans_agree_with_the_definition),
+        cmocka_unit_test(chunks_judged_ahead_are_the_scans),
         cmocka_unit_test(time_field_lengths_at_every_offset),
         cmocka_unit_test(records_are_passed_over),
         cmocka_unit_test(reader_counts_alike_with_and_without),

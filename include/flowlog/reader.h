@@ -45,8 +45,11 @@ enum flowlog_reader_option {
     FLOWLOG_OPT_MAX_ENVELOPE = 3, ///< largest JSON document in bytes (default 64 MiB)
     FLOWLOG_OPT_VALIDATE = 4,     ///< 1 (default): a record whose typed fields do not convert is an error; 0: lazy
     /** 1 (default): regular files of 1 MiB or more are read and inflated on a
-     * second thread, one per reader, while the caller parses; 0: everything
-     * runs on the caller's thread. Since: 1.1 */
+     * second thread, one per reader, while the caller parses, and with a
+     * prefilter, an input that lies whole in memory (256 KiB or more, mapped
+     * or given as memory) is judged on it a few chunks ahead (since 1.3);
+     * 0: everything runs on the caller's thread. Neither where the process
+     * may run on one processor only. Since: 1.1 */
     FLOWLOG_OPT_THREADS = 5,
     /** Most fields a header line in the input may name (default and most
      * FLOWLOG_MAX_COLUMNS; 1 .. FLOWLOG_MAX_COLUMNS): a longer one is an
