@@ -104,7 +104,6 @@ struct flowlog_diag {
     uint32_t *involved;
     size_t ninvolved;
     bool involved_stale;
-    bool passed_status;    /* a reader attached passes over no NODATA or SKIPDATA line */
 };
 
 static const char *const verdict_names[] = {NULL, "no-traffic", "blocked", "return-blocked", "refused",
@@ -625,22 +624,39 @@ static bool note_eni(flowlog_diag *d, flowlog_record *rec, int eni_index, flowlo
     return true;
 }
 
+/* Whether a line passed over, chunk[off..nl), may be NODATA or SKIPDATA,
+ * where its last field is the log status: the reader drops a CR before
+ * the newline and the spaces before it, and the status is one of its
+ * words exactly. */
+static inline bool may_lack_data(const char *chunk, size_t off, size_t nl)
+{
+    size_t e = nl;
+    if (e > off && chunk[e - 1] == '\r')
+        e--;
+    while (e > off && chunk[e - 1] == ' ')
+        e--;
+    return e - off < 4 || memcmp(chunk + e - 4, "DATA", 4) == 0;
+}
+
 /* Records the reader passed over: they cannot be evidence (they do not
- * name the client), but each still narrows its ENI's own address. Where
- * NODATA and SKIPDATA lines are never passed over (d->passed_status), a
- * record of an ENI whose own address is settled as none has nothing more
- * to tell, and only its ENI is read, where the scan found it, and looked
- * up in a loop kept small for it: this runs for nearly every line of a
- * file. */
+ * name the client), but each still narrows its ENI's own address. A record
+ * of an ENI whose own address is settled as none has nothing more to
+ * tell, unless it is NODATA or SKIPDATA: where the format ends with the log
+ * status (as AWS's do) or has none, such a record is told by its last
+ * bytes, and otherwise only its ENI is read, where the scan found it, and
+ * looked up in a loop kept small for it: this runs for nearly every line
+ * of a file. Other formats go the record's way. */
 static void note_passed(void *ctx, const flowlog__passed *run)
 {
     flowlog_diag *d = ctx;
-    int col = flowlog__schema_col(run->schema, FLOWLOG_FIELD_INTERFACE_ID);
-    bool dir_col = flowlog__schema_col(run->schema, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0;
+    const flowlog_schema *s = run->schema;
+    int col = flowlog__schema_col(s, FLOWLOG_FIELD_INTERFACE_ID);
+    int status_col = flowlog__schema_col(s, FLOWLOG_FIELD_LOG_STATUS);
+    bool dir_col = flowlog__schema_col(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0;
     flowlog_span pair[2];
     int direction;
     bool have_dir;
-    if (col < 0 || !d->passed_status) {
+    if (col < 0 || (status_col >= 0 && (size_t)status_col != s->ncols - 1)) {
         for (size_t i = 0; i < run->n; i++) {
             flowlog_record *rec = run->record(run, i);
             (void)note_eni(d, rec, eni_of(d, rec, run->stream), pair, &have_dir, &direction);
@@ -654,7 +670,7 @@ static void note_passed(void *ctx, const flowlog__passed *run)
     for (size_t i = 0; i < n; i++) {
         const char *id = chunk + lines[i].key;
         size_t len = lines[i].key_len < ENI_ID_MAX ? lines[i].key_len : ENI_ID_MAX;
-        if (!(len == 1 && id[0] == '-')) {
+        if (!(len == 1 && id[0] == '-') && (status_col < 0 || !may_lack_data(chunk, lines[i].off, lines[i].nl))) {
             const eni_key *key = eni_lookup(d, id, len, hash_id(id, len));
             if (key->index && (key->quiet & settled) == settled)
                 continue;
@@ -677,7 +693,7 @@ int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
         return 0;
     size_t n = (size_t)1 << (32 - d->client_prefix);
     char text[4][16];
-    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    flowlog_span needles[4];
     for (size_t i = 0; i < n; i++) {
         flowlog_addr a = d->client_net;
         a.bytes[3] = (uint8_t)((a.bytes[3] & ~(n - 1)) | i);
@@ -687,12 +703,6 @@ int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
         needles[i].ptr = text[i];
         needles[i].len = (size_t)len;
     }
-    /* A log status is one of its words exactly, so a NODATA or SKIPDATA
-     * record holds "DATA"; where there is room for it, such lines go the
-     * whole way, and the ones passed over cannot be one. */
-    d->passed_status = n < FLOWLOG_PREFILTER_MAX_NEEDLES;
-    if (d->passed_status)
-        needles[n++] = (flowlog_span){"DATA", 4};
     int rc = flowlog__reader_watch(r, needles, n, note_passed, d, FLOWLOG_FIELD_INTERFACE_ID);
     return rc < 0 ? rc : 1;
 }

@@ -616,8 +616,9 @@ static size_t diag_line(char *buf, size_t n, bool v5)
     static const unsigned ports[] = {443, 22, 3306, 40000, 40001, 65535};
     unsigned kind = next_rand() % 40;
     if (kind == 0 || kind == 1)
-        return (size_t)snprintf(buf, n, "2 123456789012 eni-%u - - - - - - - 1600000000 1600000060 - %s%s\n",
-                                next_rand() % 6, kind ? "SKIPDATA" : "NODATA", v5 ? " - - - -" : "");
+        return (size_t)snprintf(buf, n, "2 123456789012 eni-%u - - - - - - - 1600000000 1600000060 - %s%s%s\n",
+                                next_rand() % 6, kind ? "SKIPDATA" : "NODATA", v5 ? " - - - -" : "",
+                                (const char *[]){"", "", "", "\r", " ", " \r"}[next_rand() % 6]);
     if (kind == 2 && !v5)
         return line_of(buf, n, next_rand() % 9); /* a header, an error, milliseconds, CRLF, ... */
     unsigned eni = next_rand() % 6;
