@@ -643,9 +643,9 @@ static inline bool may_lack_data(const char *chunk, size_t off, size_t nl)
  * of an ENI whose own address is settled as none has nothing more to
  * tell, unless it is NODATA or SKIPDATA: where the format ends with the log
  * status (as AWS's do) or has none, such a record is told by its last
- * bytes, and otherwise only its ENI is read, where the scan found it, and
- * looked up in a loop kept small for it: this runs for nearly every line
- * of a file. Other formats go the record's way. */
+ * bytes, and otherwise only its ENI is split out and looked up, in a loop
+ * kept small for it: this runs for nearly every line of a file. Other
+ * formats go the record's way. */
 static void note_passed(void *ctx, const flowlog__passed *run)
 {
     flowlog_diag *d = ctx;
@@ -668,10 +668,13 @@ static void note_passed(void *ctx, const flowlog__passed *run)
     size_t n = run->n;
     unsigned settled = dir_col ? QUIET_OWN | QUIET_DIR : QUIET_OWN;
     for (size_t i = 0; i < n; i++) {
-        const char *id = chunk + lines[i].key;
-        size_t len = lines[i].key_len < ENI_ID_MAX ? lines[i].key_len : ENI_ID_MAX;
-        if (!(len == 1 && id[0] == '-') && (status_col < 0 || !may_lack_data(chunk, lines[i].off, lines[i].nl))) {
-            const eni_key *key = eni_lookup(d, id, len, hash_id(id, len));
+        const char *line = chunk + lines[i].off;
+        flowlog_span id;
+        if ((status_col < 0 || !may_lack_data(chunk, lines[i].off, lines[i].nl)) &&
+            flowlog__split_field(line, flowlog__chomp(line, lines[i].nl - lines[i].off), (size_t)col, &id) &&
+            !(id.len == 1 && id.ptr[0] == '-')) {
+            size_t len = id.len < ENI_ID_MAX ? id.len : ENI_ID_MAX;
+            const eni_key *key = eni_lookup(d, id.ptr, len, hash_id(id.ptr, len));
             if (key->index && (key->quiet & settled) == settled)
                 continue;
         }
@@ -703,7 +706,7 @@ int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
         needles[i].ptr = text[i];
         needles[i].len = (size_t)len;
     }
-    int rc = flowlog__reader_watch(r, needles, n, note_passed, d, FLOWLOG_FIELD_INTERFACE_ID);
+    int rc = flowlog__reader_watch(r, needles, n, note_passed, d);
     return rc < 0 ? rc : 1;
 }
 

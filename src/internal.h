@@ -111,6 +111,9 @@ static inline size_t flowlog__chomp(const char *line, size_t len)
 /* Split a line (no newline) on runs of spaces. Stores at most cap spans and
  * returns how many fields there are. */
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
+/* Only field col of the same split: false when the line has fewer. Reads
+ * as far as the field's end, a block at a time. */
+bool flowlog__split_field(const char *line, size_t len, size_t col, flowlog_span *out);
 /* The byte-at-a-time definition of the same split, kept as the reference the
  * fast one is tested against. */
 size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, size_t cap);

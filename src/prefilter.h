@@ -20,7 +20,6 @@ typedef struct flowlog__prefilter {
     int time_cols[2];    /* start and end, -1 when absent */
     size_t max_line;
     bool keep_passed;    /* list the lines passed over in the work area */
-    int key_col;         /* and where this field of each is (-1: none) */
 } flowlog__prefilter;
 
 /* The bytes that make a needle candidate (its first, middle and last),
@@ -31,12 +30,10 @@ typedef struct flowlog__pf_needles {
     size_t mid_off[FLOWLOG__MAX_NEEDLES], last_off[FLOWLOG__MAX_NEEDLES];
 } flowlog__pf_needles;
 
-/* A line the scan passed over: where it starts, its newline, and where
- * the key field lies (what the reader drops, a CR before the newline, is
- * not in it), all from the chunk's start. */
+/* A line the scan passed over: where it starts and its newline, from the
+ * chunk's start. */
 typedef struct flowlog__pf_passed {
     uint16_t off, nl;
-    uint16_t key, key_len;
 } flowlog__pf_passed;
 
 /* A line of a chunk the scan cannot pass over: where it starts and where
@@ -118,10 +115,9 @@ typedef struct flowlog__passed {
 typedef void (*flowlog__watch_fn)(void *ctx, const flowlog__passed *run);
 
 /* Set the prefilter's needles (as flowlog_reader_set_prefilter) and the
- * consumer to show the runs it passes over, with where key_field (a
- * FLOWLOG_FIELD_*) lies in each line, where the schema has it. */
+ * consumer to show the runs it passes over. */
 int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t n, flowlog__watch_fn fn,
-                          void *ctx, uint32_t key_field);
+                          void *ctx);
 
 /* Fill a pending span of a record from the masks (the record chooses). */
 void flowlog__record_fill_portable(flowlog_record *r, size_t col);

@@ -192,36 +192,6 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
                 flowlog__pf_passed *pl = &wk->passed[np++];
                 pl->off = (uint16_t)a;
                 pl->nl = (uint16_t)b;
-                pl->key = pl->key_len = 0;
-                if (f->key_col >= 0) {
-                    /* its start a select, as a time field's; its end the
-                     * next separator or newline, before a CR */
-                    uint32_t want = ra + (uint32_t)f->key_col;
-                    size_t v = a >> 6;
-                    if (w - v < 4) {
-                        v += (size_t)(rank[v + 1] <= want) + (size_t)(rank[v + 2] <= want) +
-                             (size_t)(rank[v + 3] <= want);
-                    } else {
-                        while (rank[v + 1] <= want)
-                            v++;
-                    }
-                    size_t pos = v * 64 + PF_SELECT(start[v], want - rank[v]);
-                    size_t o = pos & 63, x = pos >> 6;
-                    uint64_t win = sep[x] >> o | (sep[x + 1] << 1) << (63 - o);
-                    size_t end;
-                    if (win) {
-                        end = pos + PF_TZCNT(win);
-                    } else {
-                        x++;
-                        while (!sep[++x])
-                            ;
-                        end = x * 64 + PF_TZCNT(sep[x]);
-                    }
-                    if (end == b && p[b - 1] == '\r')
-                        end--;
-                    pl->key = (uint16_t)pos;
-                    pl->key_len = (uint16_t)(end - pos);
-                }
             }
         } else {
             if (ns == cap)

@@ -184,7 +184,7 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
 }
 
 int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t n, flowlog__watch_fn fn,
-                          void *ctx, uint32_t key_field)
+                          void *ctx)
 {
     if (!r || (n && !needles) || n > FLOWLOG__MAX_NEEDLES)
         return FLOWLOG_E_ARG;
@@ -202,14 +202,13 @@ int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t
     r->prefilter_on = n > 0;
     r->watch = n > 0 ? fn : NULL;
     r->watch_ctx = ctx;
-    r->watch_key = key_field;
     r->pf_valid = false;
     return FLOWLOG_OK;
 }
 
 int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n)
 {
-    return flowlog__reader_watch(r, needles, n, NULL, NULL, 0);
+    return flowlog__reader_watch(r, needles, n, NULL, NULL);
 }
 
 /* Make the reader's record the plain line chunk[off..off+len) of the
@@ -313,7 +312,6 @@ static void pass_over(flowlog_reader *r)
             r->pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
             r->pf.max_line = r->max_line;
             r->pf.keep_passed = r->watch != NULL;
-            r->pf.key_col = r->watch ? flowlog__schema_col(s, r->watch_key) : -1;
             r->pf_schema = s;
             size_t judged = judge(r);
             r->pf_valid = judged > 0;

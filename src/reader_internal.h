@@ -126,7 +126,6 @@ struct flowlog_reader {
     bool pf_plain;             /* the line at the window's start is the last stop taken, a plain record */
     flowlog__watch_fn watch;   /* shown each record passed over (flowlog__reader_watch) */
     void *watch_ctx;
-    uint32_t watch_key;        /* the field whose place it is told */
     size_t pf_passed_next;     /* the next of the chunk's passed lines to show it */
     /* The newlines of the window from decoded offset nlx_base on, over
      * nlx_len bytes, found a chunk at a time; nlx_next: the first not yet

@@ -98,6 +98,37 @@ size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t ca
     return starts;
 }
 
+bool flowlog__split_field(const char *line, size_t len, size_t col, flowlog_span *out)
+{
+    uint64_t before = 1;
+    size_t want = col;
+    const char *start = NULL;
+    for (size_t base = 0; base < len; base += 64) {
+        uint64_t sp = len - base >= 64 ? space_mask(line + base) : tail_space_mask(line, base, len - base);
+        uint64_t prev = sp << 1 | before;
+        before = sp >> 63;
+        if (!start) {
+            uint64_t s = ~sp & prev;
+            for (; want && s; want--)
+                s &= s - 1;
+            if (!s)
+                continue;
+            start = line + base + lowest_bit(s);
+            sp &= ~(uint64_t)0 << lowest_bit(s); /* its end: the first space after it */
+        }
+        if (sp) {
+            out->ptr = start;
+            out->len = (size_t)(line + base + lowest_bit(sp) - start);
+            return true;
+        }
+    }
+    if (!start)
+        return false;
+    out->ptr = start;
+    out->len = (size_t)(line + len - start);
+    return true;
+}
+
 int flowlog_tokenizer_new(flowlog_tokenizer **out, const flowlog_schema *s,
                           const flowlog_allocator *a)
 {

@@ -95,8 +95,7 @@ static size_t scan_reference(const flowlog__prefilter *f, const char *p, size_t 
 }
 
 /* The lines passed over in p[0..judged), as the scan lists them (with
- * keep_passed): each its start and newline, and its key field's place as
- * the split gives it. */
+ * keep_passed): each its start and newline. */
 static void check_passed(const flowlog__prefilter *f, const flowlog__pf_work *work, const char *p, size_t judged)
 {
     size_t a = 0, np = 0;
@@ -107,15 +106,6 @@ static void check_passed(const flowlog__prefilter *f, const flowlog__pf_work *wo
             const flowlog__pf_passed *pl = &work->passed[np++];
             assert_int_equal(pl->off, a);
             assert_int_equal(pl->nl, b);
-            if (f->key_col >= 0) {
-                size_t linelen = b - a;
-                if (linelen && p[b - 1] == '\r')
-                    linelen--;
-                flowlog_span fields[FLOWLOG_MAX_COLUMNS];
-                assert_true(flowlog__split(p + a, linelen, fields, FLOWLOG_MAX_COLUMNS) > (size_t)f->key_col);
-                assert_ptr_equal(p + pl->key, fields[f->key_col].ptr);
-                assert_int_equal(pl->key_len, fields[f->key_col].len);
-            }
         }
         a = b + 1;
     }
@@ -246,7 +236,6 @@ static void scans_agree_with_the_definition(void **state)
         if (set < 3)
             set_needles(&f, needle_sets[set], needle_sets[set][1] ? 2 : 1);
         f.keep_passed = next_rand() % 2;
-        f.key_col = next_rand() % 3 ? (int)(next_rand() % f.ncols) : -1;
         /* An exact-size copy, so the sanitizers see a read past its end. */
         char *exact = malloc(cut - from ? cut - from : 1);
         assert_non_null(exact);
@@ -337,7 +326,6 @@ static void chunks_judged_ahead_are_the_scans(void **state)
         f.time_cols[1] = -1;
         f.max_line = 65536;
         f.keep_passed = round % 2;
-        f.key_col = round % 2 ? 1 : -1;
         const char *const needles[] = {round % 3 ? "REJECT" : "10.0.0.1"};
         set_needles(&f, needles, 1);
         size_t at = round ? next_rand() % (len / 2) : 0;

@@ -1,14 +1,16 @@
-/* The block-wise field split agrees with the byte-at-a-time definition on
- * every kind of line: any length around the 16- and 64-byte steps, runs of
- * spaces anywhere, tabs and other bytes that are not separators, and fewer
- * spans than fields. The internal functions are reached through the static
+/* The block-wise field split, whole or one field alone, agrees with the
+ * byte-at-a-time definition on every kind of line: any length around the
+ * 16- and 64-byte steps, runs of spaces anywhere, tabs and other bytes that
+ * are not separators, and fewer spans than fields. The internal functions are reached through the static
  * library. */
 #include "test_util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
 size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, size_t cap);
+bool flowlog__split_field(const char *line, size_t len, size_t col, flowlog_span *out);
 
 static void check(const char *line, size_t len, size_t cap)
 {
@@ -20,6 +22,16 @@ static void check(const char *line, size_t len, size_t cap)
     for (size_t i = 0; i < nf && i < cap; i++) {
         assert_ptr_equal(fast[i].ptr, slow[i].ptr);
         assert_int_equal(fast[i].len, slow[i].len);
+    }
+    /* One field alone is the same field, and past the last there is none. */
+    size_t col = next_rand() % (ns + 2);
+    flowlog_span one;
+    bool found = flowlog__split_field(line, len, col, &one);
+    assert_int_equal(found, col < ns);
+    if (found && col < 80) {
+        flowlog__split_scalar(line, len, slow, 80);
+        assert_ptr_equal(one.ptr, slow[col].ptr);
+        assert_int_equal(one.len, slow[col].len);
     }
 }
 
