@@ -8,9 +8,7 @@
  * cache and gzip costs far more; both overlap with parsing this way, and the
  * caller parses every line in place, in the block it arrived in. */
 
-/* 256 KiB: fewer hand-overs between the threads than at 128 KiB, measurably
- * (bench_reader), and no gain further up. */
-#define BLOCK_BODY ((size_t)1 << 18)
+#define BLOCK_BODY FLOWLOG__BLOCK_BODY
 
 struct flowlog__pipe {
     pthread_t thread;
@@ -24,7 +22,31 @@ struct flowlog__pipe {
     bool thread_waits;     /* the thread waits for room: wake it at half */
     bool cancel, running;
     flowlog_reader *r;
+    uint16_t part_nl[FLOWLOG__BLOCK_PART + 2]; /* the thread's, for one part */
 };
+
+/* The newlines of a block of plain text, a part at a time, while the caller
+ * parses the block before: that is work off the caller's thread, which
+ * sets the pace. Not for gzip, where this thread sets it. */
+static void find_newlines(flowlog__pipe *p, flowlog__block *b)
+{
+    size_t used = 0;
+    bool full = false;
+    b->nparts = (b->len + FLOWLOG__BLOCK_PART - 1) / FLOWLOG__BLOCK_PART;
+    for (size_t k = 0; k < b->nparts; k++) {
+        size_t off = k * FLOWLOG__BLOCK_PART, n = b->len - off < FLOWLOG__BLOCK_PART ? b->len - off : FLOWLOG__BLOCK_PART;
+        size_t c = full ? 0 : flowlog__newlines(b->data + off, n, p->part_nl);
+        full = full || used + c > FLOWLOG__BLOCK_NL;
+        if (full) {
+            b->nl_count[k] = -1; /* no room: the caller finds them */
+            continue;
+        }
+        memcpy(b->nl + used, p->part_nl, c * sizeof *b->nl);
+        b->nl_first[k] = (uint32_t)used;
+        b->nl_count[k] = (int32_t)c;
+        used += c;
+    }
+}
 
 static void *decode_thread(void *arg)
 {
@@ -63,6 +85,10 @@ static void *decode_thread(void *arg)
         }
         b->eof = r->decoded_all;
         b->raw_bytes = r->raw_total;
+        if (r->gz_mode)
+            b->nparts = 0;
+        else
+            find_newlines(p, b);
         pthread_mutex_lock(&p->mu);
         p->published++;
         pthread_cond_broadcast(&p->cv);
@@ -74,9 +100,12 @@ static void *decode_thread(void *arg)
 
 static void free_blocks(flowlog_reader *r, flowlog__pipe *p)
 {
-    for (int i = 0; i < FLOWLOG__PIPE_BLOCKS; i++)
+    for (int i = 0; i < FLOWLOG__PIPE_BLOCKS; i++) {
         if (p->blocks[i].mem)
             FLOWLOG__FREE(&r->alloc, p->blocks[i].mem, p->head + BLOCK_BODY);
+        if (p->blocks[i].nl)
+            FLOWLOG__FREE(&r->alloc, p->blocks[i].nl, FLOWLOG__BLOCK_NL * sizeof *p->blocks[i].nl);
+    }
     memset(p->blocks, 0, sizeof p->blocks);
 }
 
@@ -105,7 +134,9 @@ int flowlog__pipe_start(flowlog_reader *r, size_t head)
     for (int i = 0; i < FLOWLOG__PIPE_BLOCKS; i++) {
         if (!p->blocks[i].mem)
             p->blocks[i].mem = r->alloc.alloc(r->alloc.ctx, head + BLOCK_BODY);
-        if (!p->blocks[i].mem)
+        if (!p->blocks[i].nl)
+            p->blocks[i].nl = r->alloc.alloc(r->alloc.ctx, FLOWLOG__BLOCK_NL * sizeof *p->blocks[i].nl);
+        if (!p->blocks[i].mem || !p->blocks[i].nl)
             return FLOWLOG_E_NOMEM;
         p->blocks[i].data = p->blocks[i].mem + head;
     }

@@ -89,6 +89,7 @@ static void close_input(flowlog_reader *r)
     r->in_open = false;
     r->pf_valid = false;
     r->nlx_len = 0;
+    r->nlx_block = NULL;
 }
 
 static void drop_header_schemas(flowlog_reader *r)
@@ -128,8 +129,8 @@ void flowlog_reader_free(flowlog_reader *r)
     FLOWLOG__FREE(&al, r->scratch, r->scratch_cap);
     if (r->pf_work)
         FLOWLOG__FREE(&al, r->pf_work, sizeof *r->pf_work);
-    if (r->nlx_pos)
-        FLOWLOG__FREE(&al, r->nlx_pos, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_pos);
+    if (r->nlx_own)
+        FLOWLOG__FREE(&al, r->nlx_own, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_own);
     FLOWLOG__FREE(&al, r, sizeof *r);
 }
 
@@ -809,6 +810,10 @@ static int fill(flowlog_reader *r)
         r->win = b->data - pending;
         r->start = 0;
         r->end = pending + b->len;
+        /* The block before is the thread's again: nothing may point into it. */
+        r->nlx_len = 0;
+        r->nlx_block = b->nparts ? b : NULL;
+        r->nlx_block_base = r->dec_offset + pending;
         report_bytes(r, b->raw_bytes);
         if (b->eof)
             r->dec_eof = true;
@@ -866,12 +871,37 @@ static const char *index_newlines(flowlog_reader *r)
     if (avail == 0)
         return NULL;
     const char *at = r->win + r->start;
-    if (!r->nlx_pos && !(r->nlx_pos = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_pos)))
+    const flowlog__block *b = r->nlx_block;
+    if (b && cur >= r->nlx_block_base && cur - r->nlx_block_base < b->len) {
+        /* The decoding thread found the newlines of this part already. */
+        size_t rel = (size_t)(cur - r->nlx_block_base), k = rel / FLOWLOG__BLOCK_PART;
+        size_t in = rel - k * FLOWLOG__BLOCK_PART;
+        if (b->nl_count[k] >= 0) {
+            const uint16_t *pos = b->nl + b->nl_first[k];
+            size_t count = (size_t)b->nl_count[k], i = 0;
+            while (i < count && pos[i] < in)
+                i++;
+            if (i < count) {
+                r->nlx_base = r->nlx_block_base + k * FLOWLOG__BLOCK_PART;
+                r->nlx_len = b->len - k * FLOWLOG__BLOCK_PART < FLOWLOG__BLOCK_PART ? b->len - k * FLOWLOG__BLOCK_PART
+                                                                                    : FLOWLOG__BLOCK_PART;
+                r->nlx_pos = pos;
+                r->nlx_count = count;
+                r->nlx_next = i;
+                return at + (pos[i] - in);
+            }
+            /* The line goes on into the next part. */
+            if (k + 1 < b->nparts && b->nl_count[k + 1] > 0)
+                return at + (FLOWLOG__BLOCK_PART - in + b->nl[b->nl_first[k + 1]]);
+        }
+    }
+    if (!r->nlx_own && !(r->nlx_own = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_own)))
         return memchr(at, '\n', avail);
     size_t n = avail < FLOWLOG__PF_CHUNK ? avail : FLOWLOG__PF_CHUNK;
     r->nlx_base = cur;
     r->nlx_len = n;
-    r->nlx_count = flowlog__newlines(at, n, r->nlx_pos);
+    r->nlx_pos = r->nlx_own;
+    r->nlx_count = flowlog__newlines(at, n, r->nlx_own);
     r->nlx_next = 0;
     if (r->nlx_count)
         return at + r->nlx_pos[0];

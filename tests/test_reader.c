@@ -607,6 +607,9 @@ static char *big_text(size_t *len_out)
             memset(t + len, ' ', 50u << 10);
             len += 50u << 10;
             len += (size_t)sprintf(t + len, "7 6 1 40 1 2 ACCEPT OK\n");
+        } else if (i == 30000) { /* blank lines, more to a block than the reading thread indexes */
+            memset(t + len, '\n', 40000);
+            len += 40000;
         } else if (i == 20000) { /* over the 64 KiB limit */
             memset(t + len, 'x', 70u << 10);
             len += 70u << 10;
