@@ -26,7 +26,8 @@ static inline unsigned next_rand(void)
 }
 
 /* The reader's next status other than FLOWLOG_NEED_MORE: a push input is
- * given data[*pos..] in chunks of `chunk` bytes whenever it asks. */
+ * given data[*pos..] in chunks of `chunk` bytes whenever it asks, and each
+ * push must be taken. */
 static inline int next_pushing(flowlog_reader *r, flowlog_record **rec, const void *data, size_t len,
                                size_t chunk, size_t *pos)
 {
@@ -35,10 +36,24 @@ static inline int next_pushing(flowlog_reader *r, flowlog_record **rec, const vo
         if (rc != FLOWLOG_NEED_MORE)
             return rc;
         size_t n = len - *pos < chunk ? len - *pos : chunk;
-        if (flowlog_reader_push(r, (const char *)data + *pos, n) != FLOWLOG_OK)
-            return FLOWLOG_E_ARG;
+        assert_int_equal(flowlog_reader_push(r, (const char *)data + *pos, n), FLOWLOG_OK);
         *pos += n;
     }
+}
+
+/* A reader of data[0..len) with validation off and the given line limit:
+ * as memory, or pushed in chunks of `chunk` bytes (0: memory). */
+static inline flowlog_reader *lazy_reader(const char *data, size_t len, size_t chunk, size_t max_line)
+{
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_LINE, (int64_t)max_line), FLOWLOG_OK);
+    if (chunk)
+        assert_int_equal(flowlog_reader_begin_push(r, "t"), FLOWLOG_OK);
+    else
+        assert_int_equal(flowlog_reader_add_memory(r, data, len, "t"), FLOWLOG_OK);
+    return r;
 }
 
 /* Compile a schema or fail the test. */
