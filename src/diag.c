@@ -2,6 +2,8 @@
 #include "prefilter.h"
 
 #include <stdio.h>
+#include <sys/random.h>
+#include <time.h>
 #include "serial.h"
 
 /* Table capacities: fixed at flowlog_diag_new(), so feeding never allocates.
@@ -94,6 +96,7 @@ struct flowlog_diag {
     size_t nslots;         /* how many are in use: a power of two */
     size_t neni;
     uint16_t last_slot;    /* slot + 1 of the ENI of the previous record */
+    uint64_t seed[3];      /* of hash_id(), drawn for each handle */
     bucket *buckets;       /* sorted by start */
     size_t nbuckets;
     addr_count *clients;   /* sorted by address */
@@ -150,6 +153,26 @@ void flowlog_diag_free(flowlog_diag *d)
     FLOWLOG__FREE(&al, d, sizeof *d);
 }
 
+static uint64_t mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* From the kernel's random source, or where it fails, from the clock and
+ * where the handle lies: not a secret worth more than that. */
+static void draw_seed(flowlog_diag *d)
+{
+    if (getrandom(d->seed, sizeof d->seed, GRND_NONBLOCK) == (ssize_t)sizeof d->seed)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (uint64_t)(uintptr_t)d;
+    for (int i = 0; i < 3; i++)
+        d->seed[i] = x = mix64(x + 0x9e3779b97f4a7c15ull);
+}
+
 static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
 {
     flowlog_allocator al;
@@ -174,6 +197,7 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
     d->bucket_seconds = 60;
     d->involved_stale = true;
     d->nslots = ENI_SLOTS_MIN;
+    draw_seed(d);
     *out = d;
     return FLOWLOG_OK;
 }
@@ -260,15 +284,18 @@ static inline bool same_text(const char *a, const char *b, size_t len)
     return memcmp(a, b, len) == 0;
 }
 
-static inline uint64_t hash_id(const char *s, size_t len)
+/* The ids come from the input: the hash takes a seed of the handle's, so
+ * that no input can be made whose ENIs all fall on one slot (which would
+ * make each record probe thousands). */
+static inline uint64_t hash_id(const uint64_t seed[3], const char *s, size_t len)
 {
-    uint64_t h = len * 0x9e3779b97f4a7c15ull;
+    uint64_t h = len * 0x9e3779b97f4a7c15ull ^ seed[0];
     if (len >= 8 && len <= 24) {
         /* three products side by side, not one after another: a record's
          * lookup waits on this */
         size_t mid = len > 16 ? 8 : len - 8;
-        h ^= load64(s) * 0xff51afd7ed558ccdull ^ load64(s + mid) * 0xc4ceb9fe1a85ec53ull ^
-             load64(s + len - 8) * 0x94d049bb133111ebull;
+        h ^= (load64(s) ^ seed[0]) * 0xff51afd7ed558ccdull ^ (load64(s + mid) ^ seed[1]) * 0xc4ceb9fe1a85ec53ull ^
+             (load64(s + len - 8) ^ seed[2]) * 0x94d049bb133111ebull;
     } else {
         for (size_t i = 0; i < len; i++)
             h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
@@ -309,7 +336,7 @@ static uint8_t quiet_of(const eni_state *e)
 static void eni_index(flowlog_diag *d, size_t k)
 {
     eni_state *e = &d->enis[k];
-    size_t mask = d->nslots - 1, i = (size_t)hash_id(e->id, e->idlen) & mask;
+    size_t mask = d->nslots - 1, i = (size_t)hash_id(d->seed, e->id, e->idlen) & mask;
     while (d->slots[i].index)
         i = (i + 1) & mask;
     eni_key *key = &d->slots[i];
@@ -372,7 +399,7 @@ static int eni_find(flowlog_diag *d, const char *id, size_t len)
         len = ENI_ID_MAX;
     if (d->last_slot && same_id(d, &d->slots[d->last_slot - 1], id, len))
         return d->slots[d->last_slot - 1].index - 1;
-    return eni_find_hashed(d, id, len, hash_id(id, len));
+    return eni_find_hashed(d, id, len, hash_id(d->seed, id, len));
 }
 
 static eni_state *eni_slot(flowlog_diag *d, const char *id, size_t len)
@@ -674,7 +701,7 @@ static void note_passed(void *ctx, const flowlog__passed *run)
             flowlog__split_field(line, flowlog__chomp(line, lines[i].nl - lines[i].off), (size_t)col, &id) &&
             !(id.len == 1 && id.ptr[0] == '-')) {
             size_t len = id.len < ENI_ID_MAX ? id.len : ENI_ID_MAX;
-            const eni_key *key = eni_lookup(d, id.ptr, len, hash_id(id.ptr, len));
+            const eni_key *key = eni_lookup(d, id.ptr, len, hash_id(d->seed, id.ptr, len));
             if (key->index && (key->quiet & settled) == settled)
                 continue;
         }
