@@ -16,6 +16,7 @@ export PKG_CONFIG_PATH=$prefix
 cc -std=c99 -Wall -Wextra -Werror "$top/examples/count_rejects.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/count_rejects"
 c++ -std=c++17 -Wall -Wextra -Werror "$top/examples/top_talkers.cpp" $(pkg-config --cflags --libs flowlog) -o "$prefix/top_talkers"
 cc -std=c99 -Wall -Wextra -Werror "$top/examples/query_prefilter.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/query_prefilter"
+cc -std=c99 -Wall -Wextra -Werror "$top/examples/why_blocked.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/why_blocked"
 export LD_LIBRARY_PATH=$(dirname "$libdir")
 out=$("$prefix/count_rejects" "$top/tests/data/aws-docs/accept-reject.log")
 expected="3389 1
@@ -25,4 +26,6 @@ out=$("$prefix/top_talkers" "$top/tests/data/aws-docs/tcp-flags.log" | head -1)
 [ "$out" = "52.213.180.42 23397117" ] || { echo "top_talkers printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/query_prefilter" 'filter action = "REJECT" | stats count(*) as n by dstPort' "$top/tests/data/aws-docs/accept-reject.log" 2>/dev/null)
 [ "$out" = "3389 1" ] || { echo "query_prefilter printed: $out"; echo "0 passed, 1 failed"; exit 1; }
-echo "3 passed, 0 failed: the C and C++ examples build and run against the installed library"
+out=$("$prefix/why_blocked" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-return.log" | head -1)
+[ "$out" = "return-blocked (recorded at: server)" ] || { echo "why_blocked printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+echo "4 passed, 0 failed: the C and C++ examples build and run against the installed library"
