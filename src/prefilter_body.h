@@ -13,8 +13,9 @@
  * candidate is looked at byte by byte. */
 
 /* Whether a needle lies in p[a..b): only where a candidate bit says its
- * first, middle and last bytes do (every needle is tried there; the bits of all of
- * them are one mask), so a line is compared at one or two places. */
+ * first, middle and last bytes do (every needle is tried there; the bits
+ * of all of them are one mask), so a line is compared at one or two
+ * places. */
 static bool PF_HAS_NEEDLE(const flowlog__prefilter *f, const uint64_t *cand, const char *p, size_t a, size_t b)
 {
     for (size_t w = a >> 6; w * 64 < b; w++) {
