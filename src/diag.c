@@ -1,4 +1,5 @@
 #include "internal.h"
+#include "ledger.h"
 #include "prefilter.h"
 
 #include <stdio.h>
@@ -14,8 +15,10 @@
 #define MAX_BUCKETS 4096
 #define MAX_CLIENTS 256
 #define MAX_ELSEWHERE 256
+#define MAX_OTHER_PORTS 256
+#define MAX_NEIGHBOURS 256
 #define ENI_ID_MAX 47
-#define NCOUNTERS 14
+#define NCOUNTERS 16
 
 /* What an ENI's own address can still be: the intersection of the address
  * sets of its records. The canonical text of each candidate is kept beside
@@ -37,7 +40,22 @@ typedef struct eni_state {
     own_set dir_own;      /* from flow-direction: the destination of ingress, the source of egress */
     uint64_t counts[4];   /* forward accept, forward reject, reverse accept, reverse reject */
     unsigned io;
-    uint64_t nodata, skipdata;
+    uint64_t nodata, skipdata; /* records overlapping the window */
+    /* When the ENI was logged: the records with addresses while its own
+     * address is not settled as none (every record of an ENI that can be an
+     * endpoint's, and the reader passes over none of those), and its NODATA
+     * and SKIPDATA records. 0 when none. */
+    uint64_t data_span[2], gap_span[2];
+    /* Bits: 1 a forward record here was addressed to this ENI on the way
+     * (dstaddr is not the server's, pkt-dstaddr is), 2 a reverse one came
+     * from it (srcaddr is not the server's): the ENI translates for the
+     * client, as a NAT gateway does. */
+    unsigned translated;
+    /* The legs of a translating ENI between itself and the server: records
+     * to the server's port from an address that is not the client's, and
+     * from the server's port to one that is not. They are evidence only
+     * where the ENI turns out to translate for the client. */
+    uint64_t leg[2][NCOUNTERS];
 } eni_state;
 
 /* A slot of the index over the ENIs, half a cache line: the id as three
@@ -71,9 +89,13 @@ typedef struct bucket {
     uint64_t packets[4];
 } bucket;
 
+/* A row of the tables of addresses (and ports) seen: a and b count
+ * records (accepted and rejected, or records and 0), first and last are
+ * their times. */
 typedef struct addr_count {
     flowlog_addr addr;
     uint64_t a, b;
+    uint64_t first, last;
 } addr_count;
 
 struct flowlog_diag {
@@ -103,9 +125,26 @@ struct flowlog_diag {
     size_t nclients;
     addr_count *elsewhere; /* sorted by address */
     size_t nelsewhere;
-    /* a sorted view of the involved ENIs, rebuilt when stale */
+    /* near misses: the client to the server on another port or protocol
+     * (addr: port in bytes[0..1], protocol in bytes[2]), and other clients
+     * of the client's subnet to the server on the asked port */
+    addr_count *other_ports;
+    size_t nother_ports;
+    addr_count *neighbours;
+    size_t nneighbours;
+    bool watch_server;              /* the server is one address: the reader passes over nothing that names it */
+    bool watch_neighbours;          /* and the client is narrower than its subnet */
+    flowlog_addr subnet;            /* the client's /24 (IPv4) or /64 (IPv6) */
+    unsigned subnet_prefix;
+    flowlog__ledger inputs;
+    /* sorted views of the involved ENIs and the endpoints' ENIs, with their
+     * sides, rebuilt when stale */
     uint32_t *involved;
+    uint8_t *involved_side;
     size_t ninvolved;
+    uint32_t *endpoints;
+    uint8_t *endpoint_side;
+    size_t nendpoints;
     bool involved_stale;
 };
 
@@ -149,7 +188,13 @@ void flowlog_diag_free(flowlog_diag *d)
     FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
     FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
     FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
+    FLOWLOG__FREE(&al, d->other_ports, MAX_OTHER_PORTS * sizeof *d->other_ports);
+    FLOWLOG__FREE(&al, d->neighbours, MAX_NEIGHBOURS * sizeof *d->neighbours);
     FLOWLOG__FREE(&al, d->involved, MAX_ENIS * sizeof *d->involved);
+    FLOWLOG__FREE(&al, d->involved_side, MAX_ENIS * sizeof *d->involved_side);
+    FLOWLOG__FREE(&al, d->endpoints, MAX_ENIS * sizeof *d->endpoints);
+    FLOWLOG__FREE(&al, d->endpoint_side, MAX_ENIS * sizeof *d->endpoint_side);
+    flowlog__ledger_free(&d->inputs, &al);
     FLOWLOG__FREE(&al, d, sizeof *d);
 }
 
@@ -173,6 +218,21 @@ static void draw_seed(flowlog_diag *d)
         d->seed[i] = x = mix64(x + 0x9e3779b97f4a7c15ull);
 }
 
+/* What follows from the question: whether other clients of the client's
+ * subnet are watched (the server must be one address, so that the reader
+ * can still pass over what does not name it), and that subnet. */
+static void settle_question(flowlog_diag *d)
+{
+    unsigned host = d->server_net.family == FLOWLOG_AF_INET ? 32 : 128;
+    d->watch_server = !d->client_any && !d->server_any && d->server_prefix == host;
+    unsigned wide = d->client_net.family == FLOWLOG_AF_INET ? 24 : 64;
+    d->subnet = d->client_net;
+    d->subnet_prefix = d->client_prefix < wide ? d->client_prefix : wide;
+    for (unsigned bit = d->subnet_prefix; bit < 128; bit++)
+        d->subnet.bytes[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+    d->watch_neighbours = d->watch_server && d->subnet_prefix < d->client_prefix;
+}
+
 static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
 {
     flowlog_allocator al;
@@ -189,8 +249,14 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
     d->buckets = flowlog__calloc(&al, MAX_BUCKETS, sizeof *d->buckets);
     d->clients = flowlog__calloc(&al, MAX_CLIENTS, sizeof *d->clients);
     d->elsewhere = flowlog__calloc(&al, MAX_ELSEWHERE, sizeof *d->elsewhere);
+    d->other_ports = flowlog__calloc(&al, MAX_OTHER_PORTS, sizeof *d->other_ports);
+    d->neighbours = flowlog__calloc(&al, MAX_NEIGHBOURS, sizeof *d->neighbours);
     d->involved = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved);
-    if (!d->enis || !d->hot || !d->slots || !d->buckets || !d->clients || !d->elsewhere || !d->involved) {
+    d->involved_side = flowlog__calloc(&al, MAX_ENIS, sizeof *d->involved_side);
+    d->endpoints = flowlog__calloc(&al, MAX_ENIS, sizeof *d->endpoints);
+    d->endpoint_side = flowlog__calloc(&al, MAX_ENIS, sizeof *d->endpoint_side);
+    if (!d->enis || !d->hot || !d->slots || !d->buckets || !d->clients || !d->elsewhere || !d->other_ports ||
+        !d->neighbours || !d->involved || !d->involved_side || !d->endpoints || !d->endpoint_side) {
         flowlog_diag_free(d);
         return FLOWLOG_E_NOMEM;
     }
@@ -226,6 +292,7 @@ int flowlog_diag_new(flowlog_diag **out, const char *client, const char *server,
     d->port_lo = port_lo;
     d->port_hi = port_hi;
     d->protocol = protocol;
+    settle_question(d);
     if (rc < 0) {
         flowlog_diag_free(d);
         return rc;
@@ -420,6 +487,18 @@ static int addr_cmp(const flowlog_addr *a, const flowlog_addr *b)
     return memcmp(a->bytes, b->bytes, 16);
 }
 
+static void min_time(uint64_t *slot, uint64_t t)
+{
+    if (t && (*slot == 0 || t < *slot))
+        *slot = t;
+}
+
+static void max_time(uint64_t *slot, uint64_t t)
+{
+    if (t > *slot)
+        *slot = t;
+}
+
 /* Intersect a set of candidate addresses (3 = not yet seen) with a set of
  * one or two: the result does not depend on the order records come in. */
 static void narrow_addrs(own_set *o, const flowlog_addr *set, int n)
@@ -511,8 +590,8 @@ static void narrow_record(flowlog_diag *d, int k, const flowlog_span pair[2])
     mirror_own(d, e);
 }
 
-static void add_sorted(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a,
-                       uint64_t b, unsigned *overflow)
+static void add_timed(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a, uint64_t b,
+                      uint64_t first, uint64_t last, unsigned *overflow)
 {
     size_t lo = 0, hi = *n;
     while (lo < hi) {
@@ -521,6 +600,8 @@ static void add_sorted(addr_count *table, size_t *n, size_t cap, const flowlog_a
         if (c == 0) {
             table[mid].a += a;
             table[mid].b += b;
+            min_time(&table[mid].first, first);
+            max_time(&table[mid].last, last);
             return;
         }
         if (c < 0)
@@ -533,9 +614,9 @@ static void add_sorted(addr_count *table, size_t *n, size_t cap, const flowlog_a
         return;
     }
     memmove(&table[lo + 1], &table[lo], (*n - lo) * sizeof *table);
-    table[lo].addr = *addr;
-    table[lo].a = a;
-    table[lo].b = b;
+    table[lo] = (addr_count){*addr, a, b, 0, 0};
+    min_time(&table[lo].first, first);
+    max_time(&table[lo].last, last);
     (*n)++;
 }
 
@@ -562,18 +643,6 @@ static void add_bucket(flowlog_diag *d, uint64_t start, const uint64_t packets[4
     d->buckets[lo].start = start;
     memcpy(d->buckets[lo].packets, packets, sizeof d->buckets[lo].packets);
     d->nbuckets++;
-}
-
-static void min_time(uint64_t *slot, uint64_t t)
-{
-    if (t && (*slot == 0 || t < *slot))
-        *slot = t;
-}
-
-static void max_time(uint64_t *slot, uint64_t t)
-{
-    if (t > *slot)
-        *slot = t;
 }
 
 /* A protocol number or port straight from its text: these are read for
@@ -619,20 +688,47 @@ static int eni_of(flowlog_diag *d, flowlog_record *rec, const char *stream)
     return -1;
 }
 
+/* A record's start and end (end at least start; 0 when absent). */
+static void record_times(flowlog_record *rec, uint64_t *start, uint64_t *end)
+{
+    *start = *end = 0;
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, start);
+    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, end);
+    if (*end < *start)
+        *end = *start;
+}
+
+static void widen_span(uint64_t span[2], uint64_t start, uint64_t end)
+{
+    if (!start)
+        return;
+    min_time(&span[0], start);
+    max_time(&span[1], end);
+}
+
+static bool in_window(const flowlog_diag *d, uint64_t start, uint64_t end)
+{
+    return !((d->since && end && end < d->since) || (d->until && start > d->until));
+}
+
 /* What every record tells, whatever it is about: its ENI's own address,
- * and whether it was NODATA or SKIPDATA. Returns false for a record
- * without both addresses; else gives them and the flow direction
- * (have_dir false where the format has none). */
+ * when the ENI was logged, and whether it was NODATA or SKIPDATA. Returns
+ * false for a record without both addresses; else gives them and the flow
+ * direction (have_dir false where the format has none). */
 static bool note_eni(flowlog_diag *d, flowlog_record *rec, int eni_index, flowlog_span pair[2], bool *have_dir,
                      int *direction)
 {
     if (!field_span(rec, FLOWLOG_FIELD_SRCADDR, &pair[0]) || !field_span(rec, FLOWLOG_FIELD_DSTADDR, &pair[1])) {
         int status = 0;
         (void)flowlog_record_get_enum(rec, FLOWLOG_FIELD_LOG_STATUS, &status);
-        if (eni_index >= 0 && status == FLOWLOG_STATUS_NODATA)
-            d->enis[eni_index].nodata++;
-        else if (eni_index >= 0 && status == FLOWLOG_STATUS_SKIPDATA)
-            d->enis[eni_index].skipdata++;
+        if (eni_index >= 0 && (status == FLOWLOG_STATUS_NODATA || status == FLOWLOG_STATUS_SKIPDATA)) {
+            eni_state *e = &d->enis[eni_index];
+            uint64_t start, end;
+            record_times(rec, &start, &end);
+            widen_span(e->gap_span, start, end);
+            if (in_window(d, start, end))
+                (*(status == FLOWLOG_STATUS_NODATA ? &e->nodata : &e->skipdata))++;
+        }
         return false;
     }
     *direction = 0;
@@ -640,12 +736,21 @@ static bool note_eni(flowlog_diag *d, flowlog_record *rec, int eni_index, flowlo
                 flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, direction) == FLOWLOG_OK;
     if (eni_index >= 0) {
         narrow_record(d, eni_index, pair);
+        eni_state *e = &d->enis[eni_index];
         if (*have_dir) {
-            eni_state *e = &d->enis[eni_index];
             uint8_t before = e->dir_own.n;
             narrow_spans(&e->dir_own, &pair[*direction == FLOWLOG_DIRECTION_INGRESS ? 1 : 0], 1);
             if (e->dir_own.n != before)
                 mirror_own(d, e);
+        }
+        /* An ENI settled as no one's is no endpoint's: when it was logged
+         * is not asked, and the reader passes over its records. */
+        if (d->hot[eni_index].n) {
+            uint64_t start, end;
+            record_times(rec, &start, &end);
+            widen_span(e->data_span, start, end);
+        } else if (e->data_span[1]) {
+            e->data_span[0] = e->data_span[1] = 0;
         }
     }
     return true;
@@ -717,24 +822,122 @@ int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
     /* Every record that can be evidence, or name a place the client sent
      * to instead, has the client as its (packet) source or destination,
      * written out in full; an IPv4 address has one way to be written (as
-     * the reader parses it), so its text is in the line. An IPv6 address
-     * has many, and a network too many addresses. */
+     * the reader parses it), so its text is in the line. Another client of
+     * its subnet to the server, and a NAT gateway's leg to the server, name
+     * the server: its text too, where the server is one address. An IPv6
+     * address has many ways, and a network too many addresses. */
     if (d->client_any || d->client_net.family != FLOWLOG_AF_INET || d->client_prefix < 30)
         return 0;
-    size_t n = (size_t)1 << (32 - d->client_prefix);
-    char text[4][16];
-    flowlog_span needles[4];
-    for (size_t i = 0; i < n; i++) {
-        flowlog_addr a = d->client_net;
-        a.bytes[3] = (uint8_t)((a.bytes[3] & ~(n - 1)) | i);
+    size_t n = (size_t)1 << (32 - d->client_prefix), total = n + (d->watch_server ? 1 : 0);
+    if (total > FLOWLOG_PREFILTER_MAX_NEEDLES || (d->watch_server && d->server_net.family != FLOWLOG_AF_INET))
+        return 0;
+    char text[FLOWLOG_PREFILTER_MAX_NEEDLES][16];
+    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    for (size_t i = 0; i < total; i++) {
+        flowlog_addr a = i < n ? d->client_net : d->server_net;
+        if (i < n)
+            a.bytes[3] = (uint8_t)((a.bytes[3] & ~(n - 1)) | i);
         int len = flowlog_addr_format(&a, text[i], sizeof text[i]);
         if (len <= 0)
             return 0;
         needles[i].ptr = text[i];
         needles[i].len = (size_t)len;
     }
-    int rc = flowlog__reader_watch(r, needles, n, note_passed, d);
+    int rc = flowlog__reader_watch(r, needles, total, note_passed, d);
     return rc < 0 ? rc : 1;
+}
+
+/* Add a record into a block of evidence counters. */
+static void count_into(uint64_t *c, bool reject, uint64_t packets, uint64_t bytes, uint64_t start, uint64_t end,
+                       bool have_flags, uint64_t flags)
+{
+    c[reject ? FLOWLOG_DIAG_RECORDS_REJECT : FLOWLOG_DIAG_RECORDS_ACCEPT]++;
+    c[reject ? FLOWLOG_DIAG_PACKETS_REJECT : FLOWLOG_DIAG_PACKETS_ACCEPT] += packets;
+    c[reject ? FLOWLOG_DIAG_BYTES_REJECT : FLOWLOG_DIAG_BYTES_ACCEPT] += bytes;
+    if (have_flags) {
+        c[FLOWLOG_DIAG_TCP_FLAGS] |= flags;
+        c[reject ? FLOWLOG_DIAG_TCP_FLAGS_REJECT : FLOWLOG_DIAG_TCP_FLAGS_ACCEPT] |= flags;
+    }
+    min_time(&c[FLOWLOG_DIAG_FIRST_TIME], start);
+    max_time(&c[FLOWLOG_DIAG_LAST_TIME], end);
+    min_time(&c[reject ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT], start);
+    max_time(&c[reject ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT], end);
+}
+
+/* Add one block of evidence counters into another. */
+static void add_counters(uint64_t *dst, const uint64_t *src)
+{
+    for (int c = FLOWLOG_DIAG_RECORDS_ACCEPT; c <= FLOWLOG_DIAG_BYTES_REJECT; c++)
+        dst[c] += src[c];
+    dst[FLOWLOG_DIAG_TCP_FLAGS] |= src[FLOWLOG_DIAG_TCP_FLAGS];
+    dst[FLOWLOG_DIAG_TCP_FLAGS_ACCEPT] |= src[FLOWLOG_DIAG_TCP_FLAGS_ACCEPT];
+    dst[FLOWLOG_DIAG_TCP_FLAGS_REJECT] |= src[FLOWLOG_DIAG_TCP_FLAGS_REJECT];
+    for (int c = FLOWLOG_DIAG_FIRST_TIME; c <= FLOWLOG_DIAG_LAST_ACCEPT; c++) {
+        bool is_first = c == FLOWLOG_DIAG_FIRST_TIME || c == FLOWLOG_DIAG_FIRST_REJECT || c == FLOWLOG_DIAG_FIRST_ACCEPT;
+        if (is_first)
+            min_time(&dst[c], src[c]);
+        else
+            max_time(&dst[c], src[c]);
+    }
+}
+
+/* Which fields the records that bear on the question had: what the
+ * warnings say the format lacks. */
+static void note_fields(flowlog_diag *d, const flowlog_schema *s)
+{
+    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_TCP_FLAGS) >= 0)
+        d->seen_fields |= 1;
+    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_PKT_SRCADDR) >= 0 &&
+        flowlog_schema_field_column(s, FLOWLOG_FIELD_PKT_DSTADDR) >= 0)
+        d->seen_fields |= 2;
+    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0)
+        d->seen_fields |= 4;
+}
+
+/* A record's packet-level address where it has one (the real endpoint
+ * behind a NAT gateway, a transit gateway or an EKS pod), else the ENI's:
+ * whether they differ goes to *translated. */
+static bool packet_addr(const flowlog_record *rec, uint32_t field, const flowlog_span *eni_level, flowlog_addr *out,
+                        bool *translated)
+{
+    flowlog_span pkt;
+    *translated = field_span(rec, field, &pkt) &&
+                  !(pkt.len == eni_level->len && memcmp(pkt.ptr, eni_level->ptr, pkt.len) == 0);
+    const flowlog_span *use = *translated ? &pkt : eni_level;
+    return flowlog_addr_parse(use->ptr, use->len, out) == FLOWLOG_OK;
+}
+
+static void add_timed(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a, uint64_t b,
+                      uint64_t start, uint64_t end, unsigned *overflow);
+
+/* The client to the server on a port or protocol other than the asked
+ * ones: the near miss of a wrong port. */
+static void note_other_port(flowlog_diag *d, flowlog_record *rec, const flowlog_span pair[2], uint64_t protocol,
+                            bool ports, uint64_t dport)
+{
+    flowlog_addr src, dst;
+    bool tsrc, tdst;
+    if (!packet_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &pair[0], &src, &tsrc) ||
+        !in_endpoint(false, &d->client_net, d->client_prefix, &src) ||
+        !packet_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &pair[1], &dst, &tdst) ||
+        !in_endpoint(false, &d->server_net, d->server_prefix, &dst))
+        return;
+    uint64_t start, end;
+    record_times(rec, &start, &end);
+    if (!in_window(d, start, end))
+        return;
+    int action = 0;
+    bool reject = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) == FLOWLOG_OK &&
+                  action == FLOWLOG_ACTION_REJECT;
+    flowlog_addr key;
+    memset(&key, 0, sizeof key);
+    key.family = FLOWLOG_AF_INET;
+    uint64_t port = ports && !is_icmp((int)protocol) ? dport : 0;
+    key.bytes[0] = (uint8_t)(port >> 8);
+    key.bytes[1] = (uint8_t)port;
+    key.bytes[2] = (uint8_t)protocol;
+    add_timed(d->other_ports, &d->nother_ports, MAX_OTHER_PORTS, &key, reject ? 0 : 1, reject ? 1 : 0, start, end,
+              &d->overflow);
 }
 
 int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
@@ -752,33 +955,29 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         return FLOWLOG_OK;
     eni_state *eni = NULL;
     uint64_t protocol;
-    if (!small_uint(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) || protocol != (uint64_t)d->protocol)
+    if (!small_uint(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) || protocol > 255)
         return FLOWLOG_OK;
     uint64_t sport = 0, dport = 0;
     bool icmp = is_icmp(d->protocol);
-    if (!icmp && (!small_uint(rec, FLOWLOG_FIELD_SRCPORT, &sport) || !small_uint(rec, FLOWLOG_FIELD_DSTPORT, &dport)))
+    bool ports = small_uint(rec, FLOWLOG_FIELD_SRCPORT, &sport) && small_uint(rec, FLOWLOG_FIELD_DSTPORT, &dport);
+    bool same_protocol = protocol == (uint64_t)d->protocol;
+    bool port_fwd = same_protocol && (icmp || (ports && dport >= d->port_lo && dport <= d->port_hi));
+    bool port_rev = same_protocol && (icmp || (ports && sport >= d->port_lo && sport <= d->port_hi));
+    if (!port_fwd && !port_rev) {
+        if (!d->client_any && !d->server_any)
+            note_other_port(d, rec, pair, protocol, ports, dport);
         return FLOWLOG_OK;
-    bool port_fwd = icmp || (dport >= d->port_lo && dport <= d->port_hi);
-    bool port_rev = icmp || (sport >= d->port_lo && sport <= d->port_hi);
-    if (!port_fwd && !port_rev)
-        return FLOWLOG_OK;
+    }
     if (eni_index >= 0)
         eni = &d->enis[eni_index];
-    /* The packet-level addresses name the real endpoints behind NAT and
-     * transit gateways. */
     flowlog_addr src, dst;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &src) != FLOWLOG_OK &&
-        flowlog_addr_parse(pair[0].ptr, pair[0].len, &src) != FLOWLOG_OK)
+    bool tsrc, tdst;
+    if (!packet_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &pair[0], &src, &tsrc) ||
+        !packet_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &pair[1], &dst, &tdst))
         return FLOWLOG_OK;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &dst) != FLOWLOG_OK &&
-        flowlog_addr_parse(pair[1].ptr, pair[1].len, &dst) != FLOWLOG_OK)
-        return FLOWLOG_OK;
-    uint64_t start = 0, end = 0;
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start);
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, &end);
-    if (end < start)
-        end = start;
-    if ((d->since && end && end < d->since) || (d->until && start > d->until))
+    uint64_t start, end;
+    record_times(rec, &start, &end);
+    if (!in_window(d, start, end))
         return FLOWLOG_OK;
 
     bool src_client = in_endpoint(d->client_any, &d->client_net, d->client_prefix, &src);
@@ -790,48 +989,60 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         dir = FLOWLOG_DIAG_FORWARD;
     else if (src_server && dst_client && port_rev)
         dir = FLOWLOG_DIAG_REVERSE;
-    else {
-        if (src_client && port_fwd && !d->server_any)
-            add_sorted(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &dst, 1, 0, &d->overflow);
+    else
+        dir = -1;
+    int action = 0;
+    bool have_action = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) == FLOWLOG_OK;
+    bool reject = action == FLOWLOG_ACTION_REJECT;
+    if (dir < 0) {
+        bool leg_fwd = !src_client && dst_server && port_fwd, leg_rev = !dst_client && src_server && port_rev;
+        if (src_client && port_fwd && !d->server_any) {
+            add_timed(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &dst, 1, 0, start, end, &d->overflow);
+            note_fields(d, s);
+            d->seen_fields |= 16;
+        }
+        if (d->watch_neighbours && leg_fwd && have_action && flowlog_addr_in_cidr(&src, &d->subnet, d->subnet_prefix))
+            add_timed(d->neighbours, &d->nneighbours, MAX_NEIGHBOURS, &src, reject ? 0 : 1, reject ? 1 : 0, start,
+                      end, &d->overflow);
+        /* A leg between a translating ENI and the server is logged as it is
+         * on the wire: not translated. */
+        if (eni && have_action && !tsrc && !tdst && d->watch_server && (leg_fwd || leg_rev)) {
+            uint64_t packets = 0, bytes = 0, flags = 0;
+            (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
+            (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
+            bool have_flags = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK;
+            count_into(eni->leg[leg_fwd ? 0 : 1], reject, packets, bytes, start, end, have_flags, flags);
+            d->involved_stale = true;
+        }
         return FLOWLOG_OK;
     }
-    int action = 0;
-    if (flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) != FLOWLOG_OK)
+    if (!have_action)
         return FLOWLOG_OK;
-    bool reject = action == FLOWLOG_ACTION_REJECT;
     uint64_t packets = 0, bytes = 0, flags = 0;
     (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
     (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
-    if (flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK)
-        d->dir[dir][FLOWLOG_DIAG_TCP_FLAGS] |= flags;
-    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_TCP_FLAGS) >= 0)
-        d->seen_fields |= 1;
-    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_PKT_SRCADDR) >= 0 &&
-        flowlog_schema_field_column(s, FLOWLOG_FIELD_PKT_DSTADDR) >= 0)
-        d->seen_fields |= 2;
-    if (flowlog_schema_field_column(s, FLOWLOG_FIELD_FLOW_DIRECTION) >= 0)
-        d->seen_fields |= 4;
+    bool have_flags = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK;
+    note_fields(d, s);
     d->seen_fields |= 8;
-
-    uint64_t *c = d->dir[dir];
-    c[reject ? FLOWLOG_DIAG_RECORDS_REJECT : FLOWLOG_DIAG_RECORDS_ACCEPT]++;
-    c[reject ? FLOWLOG_DIAG_PACKETS_REJECT : FLOWLOG_DIAG_PACKETS_ACCEPT] += packets;
-    c[reject ? FLOWLOG_DIAG_BYTES_REJECT : FLOWLOG_DIAG_BYTES_ACCEPT] += bytes;
-    min_time(&c[FLOWLOG_DIAG_FIRST_TIME], start);
-    max_time(&c[FLOWLOG_DIAG_LAST_TIME], end);
-    min_time(&c[reject ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT], start);
-    max_time(&c[reject ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT], end);
+    count_into(d->dir[dir], reject, packets, bytes, start, end, have_flags, flags);
     if (eni) {
         eni->counts[dir * 2 + (reject ? 1 : 0)]++;
         if (have_dir)
             eni->io |= direction == FLOWLOG_DIRECTION_INGRESS ? 1u : 2u;
+        /* addressed to this ENI on the way to the server, or from it on the
+         * way back */
+        if (dir == FLOWLOG_DIAG_FORWARD && tdst)
+            eni->translated |= 1u;
+        if (dir == FLOWLOG_DIAG_REVERSE && tsrc)
+            eni->translated |= 2u;
         d->involved_stale = true;
     }
     uint64_t p4[4] = {0, 0, 0, 0};
     p4[dir * 2 + (reject ? 1 : 0)] = packets ? packets : 1;
     add_bucket(d, start - start % d->bucket_seconds, p4);
     if (dir == FLOWLOG_DIAG_FORWARD)
-        add_sorted(d->clients, &d->nclients, MAX_CLIENTS, &src, reject ? 0 : 1, reject ? 1 : 0, &d->overflow);
+        add_timed(d->clients, &d->nclients, MAX_CLIENTS, &src, reject ? 0 : 1, reject ? 1 : 0, start, end,
+                  &d->overflow);
     return FLOWLOG_OK;
 }
 
@@ -843,20 +1054,23 @@ static bool is_private_v4(const flowlog_addr *a)
             (b[0] == 100 && (b[1] & 0xc0) == 64));
 }
 
-/* The endpoint an ENI belongs to, from its own address. */
-static int eni_side(const flowlog_diag *d, const eni_state *e)
+/* An ENI's own address, where its records settle it. */
+static const flowlog_addr *own_address(const eni_state *e)
 {
-    const flowlog_addr *own = NULL;
     const own_set *o = &e->own;
     if (o->n == 1)
-        own = &o->addr[0];
-    else if (e->dir_own.n == 1)
-        own = &e->dir_own.addr[0];
-    else if (o->n == 2 && is_private_v4(&o->addr[0]) != is_private_v4(&o->addr[1]))
+        return &o->addr[0];
+    if (e->dir_own.n == 1)
+        return &e->dir_own.addr[0];
+    if (o->n == 2 && is_private_v4(&o->addr[0]) != is_private_v4(&o->addr[1]))
         /* An ENI's IPv4 address in its records is always its private one. */
-        own = is_private_v4(&o->addr[0]) ? &o->addr[0] : &o->addr[1];
-    if (!own)
-        return FLOWLOG_SIDE_UNKNOWN;
+        return is_private_v4(&o->addr[0]) ? &o->addr[0] : &o->addr[1];
+    return NULL;
+}
+
+/* The endpoint an ENI with this own address belongs to. */
+static int side_of_address(const flowlog_diag *d, const flowlog_addr *own)
+{
     bool server = !d->server_any && flowlog_addr_in_cidr(own, &d->server_net, d->server_prefix);
     bool client = !d->client_any && flowlog_addr_in_cidr(own, &d->client_net, d->client_prefix);
     if (server && !client)
@@ -870,11 +1084,135 @@ static int eni_side(const flowlog_diag *d, const eni_state *e)
     return server ? FLOWLOG_SIDE_UNKNOWN : FLOWLOG_SIDE_INTERMEDIATE;
 }
 
+static int own_side(const flowlog_diag *d, const eni_state *e)
+{
+    const flowlog_addr *own = own_address(e);
+    return own ? side_of_address(d, own) : FLOWLOG_SIDE_UNKNOWN;
+}
+
+/* An ENI between the client and the server that translates for the
+ * client (a NAT gateway's): its legs to and from the server are evidence. */
+static bool translates_for_client(const flowlog_diag *d, const eni_state *e)
+{
+    return e->translated && !d->client_any && !d->server_any && own_side(d, e) == FLOWLOG_SIDE_INTERMEDIATE;
+}
+
+/* An ENI's record counts, its legs joined where it translates. */
+static void eni_counts(const flowlog_diag *d, const eni_state *e, uint64_t out[4])
+{
+    memcpy(out, e->counts, sizeof e->counts);
+    if (!translates_for_client(d, e))
+        return;
+    for (int dir = 0; dir < 2; dir++) {
+        out[dir * 2] += e->leg[dir][FLOWLOG_DIAG_RECORDS_ACCEPT];
+        out[dir * 2 + 1] += e->leg[dir][FLOWLOG_DIAG_RECORDS_REJECT];
+    }
+}
+
 static int compare_eni(const void *a, const void *b, const eni_state *enis)
 {
     return strcmp(enis[*(const uint32_t *)a].id, enis[*(const uint32_t *)b].id);
 }
 
+static void sort_by_id(uint32_t *list, size_t n, const eni_state *enis)
+{
+    /* insertion sort: few ENIs carry one conversation */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && compare_eni(&list[j - 1], &list[j], enis) > 0; j--) {
+            uint32_t t = list[j];
+            list[j] = list[j - 1];
+            list[j - 1] = t;
+        }
+}
+
+#define SIDE_INFERRED 0x80u /* in involved_side: known from what packets must do, not from addresses */
+
+static int opposite(int side)
+{
+    return side == FLOWLOG_SIDE_CLIENT ? FLOWLOG_SIDE_SERVER : FLOWLOG_SIDE_CLIENT;
+}
+
+/* Whether an ENI with an unsettled own address may be the side's: one of
+ * its candidates is that endpoint's. */
+static bool may_be(const flowlog_diag *d, const eni_state *e, int side)
+{
+    for (int i = 0; e->own.n <= 2 && i < e->own.n; i++)
+        if (side_of_address(d, &e->own.addr[i]) == side)
+            return true;
+    return false;
+}
+
+/* The sides of the involved ENIs whose own address the records leave
+ * open (an extract of only the pair's records names both addresses at
+ * both ENIs), from what packets must do:
+ *  - one address is one ENI's: a candidate that is another ENI's settled
+ *    own address is not this one's;
+ *  - a packet REJECTed at its sender's ENI never reaches the receiver's:
+ *    where one ENI ACCEPTed a direction and another only REJECTed it, the
+ *    first is the sender's; where an ENI only REJECTed a direction that
+ *    another ENI, logging the other direction, never saw, it is the
+ *    sender's;
+ *  - one client, one server, two ENIs: the other one is the other side's. */
+static void infer_sides(flowlog_diag *d)
+{
+    size_t n = d->ninvolved;
+    for (size_t i = 0; i < n; i++)
+        d->involved_side[i] = (uint8_t)own_side(d, &d->enis[d->involved[i]]);
+    bool single = !d->client_any && !d->server_any &&
+                  d->client_prefix == (d->client_net.family == FLOWLOG_AF_INET ? 32u : 128u) &&
+                  d->server_prefix == (d->server_net.family == FLOWLOG_AF_INET ? 32u : 128u);
+    for (int round = 0, changed = 1; changed && round < 4; round++) {
+        changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (d->involved_side[i] != FLOWLOG_SIDE_UNKNOWN)
+                continue;
+            const eni_state *x = &d->enis[d->involved[i]];
+            int found = FLOWLOG_SIDE_UNKNOWN;
+            /* another ENI owns one of the candidates */
+            for (size_t k = 0; x->own.n == 2 && k < d->neni && found == FLOWLOG_SIDE_UNKNOWN; k++) {
+                const flowlog_addr *other = own_address(&d->enis[k]);
+                if (k == d->involved[i] || !other || d->enis[k].own.n != 1)
+                    continue;
+                for (int c = 0; c < 2; c++)
+                    if (addr_eq(other, &x->own.addr[c]))
+                        found = side_of_address(d, &x->own.addr[1 - c]);
+            }
+            uint64_t xc[4];
+            eni_counts(d, x, xc);
+            for (int dir = 0; dir < 2 && found == FLOWLOG_SIDE_UNKNOWN; dir++) {
+                int sender = dir == 0 ? FLOWLOG_SIDE_CLIENT : FLOWLOG_SIDE_SERVER;
+                bool x_accepts = xc[dir * 2] && !xc[dir * 2 + 1], x_rejects = xc[dir * 2 + 1] && !xc[dir * 2];
+                for (size_t j = 0; j < n && found == FLOWLOG_SIDE_UNKNOWN; j++) {
+                    if (j == i || d->involved_side[j] == FLOWLOG_SIDE_INTERMEDIATE)
+                        continue;
+                    uint64_t yc[4];
+                    eni_counts(d, &d->enis[d->involved[j]], yc);
+                    bool y_accepts = yc[dir * 2] && !yc[dir * 2 + 1], y_rejects = yc[dir * 2 + 1] && !yc[dir * 2];
+                    bool y_silent = !yc[dir * 2] && !yc[dir * 2 + 1] && (yc[2 - dir * 2] | yc[3 - dir * 2]);
+                    if (x_rejects && y_accepts)
+                        found = opposite(sender);
+                    else if (x_accepts && y_rejects)
+                        found = sender;
+                    else if (x_rejects && y_silent)
+                        found = sender;
+                }
+            }
+            if (found == FLOWLOG_SIDE_UNKNOWN && single && n == 2) {
+                int other = d->involved_side[1 - i] & ~SIDE_INFERRED;
+                if (other == FLOWLOG_SIDE_CLIENT || other == FLOWLOG_SIDE_SERVER)
+                    found = opposite(other);
+            }
+            if ((found == FLOWLOG_SIDE_CLIENT || found == FLOWLOG_SIDE_SERVER) && (x->own.n > 2 || may_be(d, x, found))) {
+                d->involved_side[i] = (uint8_t)(found | SIDE_INFERRED);
+                changed = 1;
+            }
+        }
+    }
+}
+
+/* The involved ENIs (those that logged evidence) and the endpoints' ENIs
+ * (whose own address is the client's or the server's, or inferred so),
+ * each sorted by id: a cache, rebuilt when stale. */
 static void refresh_involved(const flowlog_diag *cd)
 {
     flowlog_diag *d = (flowlog_diag *)(uintptr_t)cd; /* a cache, not state */
@@ -886,22 +1224,60 @@ static void refresh_involved(const flowlog_diag *cd)
         if ((e->counts[0] | e->counts[1] | e->counts[2] | e->counts[3]))
             d->involved[d->ninvolved++] = i;
     }
-    /* insertion sort: few ENIs carry one conversation */
-    for (size_t i = 1; i < d->ninvolved; i++)
-        for (size_t j = i; j > 0 && compare_eni(&d->involved[j - 1], &d->involved[j], d->enis) > 0; j--) {
-            uint32_t t = d->involved[j];
-            d->involved[j] = d->involved[j - 1];
-            d->involved[j - 1] = t;
+    sort_by_id(d->involved, d->ninvolved, d->enis);
+    infer_sides(d);
+    d->nendpoints = 0;
+    for (uint32_t i = 0; i < d->neni; i++) {
+        int side = own_side(d, &d->enis[i]);
+        for (size_t k = 0; k < d->ninvolved; k++)
+            if (d->involved[k] == i)
+                side = d->involved_side[k] & ~SIDE_INFERRED;
+        bool any = side == FLOWLOG_SIDE_CLIENT ? d->client_any : d->server_any;
+        if ((side == FLOWLOG_SIDE_CLIENT || side == FLOWLOG_SIDE_SERVER) && !any) {
+            d->endpoint_side[d->nendpoints] = (uint8_t)side;
+            d->endpoints[d->nendpoints++] = i;
+        }
+    }
+    /* sorted by side, then id */
+    for (size_t i = 1; i < d->nendpoints; i++)
+        for (size_t j = i; j > 0 && (d->endpoint_side[j - 1] > d->endpoint_side[j] ||
+                                     (d->endpoint_side[j - 1] == d->endpoint_side[j] &&
+                                      compare_eni(&d->endpoints[j - 1], &d->endpoints[j], d->enis) > 0)); j--) {
+            uint32_t t = d->endpoints[j];
+            d->endpoints[j] = d->endpoints[j - 1];
+            d->endpoints[j - 1] = t;
+            uint8_t u = d->endpoint_side[j];
+            d->endpoint_side[j] = d->endpoint_side[j - 1];
+            d->endpoint_side[j - 1] = u;
         }
     d->involved_stale = false;
+}
+
+static int involved_side(const flowlog_diag *d, size_t i)
+{
+    return d->involved_side[i] & ~SIDE_INFERRED;
+}
+
+/* The evidence of a direction: its records, and the legs of the ENIs
+ * that translate for the client. */
+static void evidence(const flowlog_diag *d, int dir, uint64_t out[NCOUNTERS])
+{
+    memcpy(out, d->dir[dir], sizeof d->dir[dir]);
+    refresh_involved(d);
+    for (size_t i = 0; i < d->ninvolved; i++) {
+        const eni_state *e = &d->enis[d->involved[i]];
+        if (translates_for_client(d, e))
+            add_counters(out, e->leg[dir]);
+    }
 }
 
 static bool mixed_at_one_eni(const flowlog_diag *d, int dir)
 {
     refresh_involved(d);
     for (size_t i = 0; i < d->ninvolved; i++) {
-        const eni_state *e = &d->enis[d->involved[i]];
-        if (e->counts[dir * 2] && e->counts[dir * 2 + 1])
+        uint64_t c[4];
+        eni_counts(d, &d->enis[d->involved[i]], c);
+        if (c[dir * 2] && c[dir * 2 + 1])
             return true;
     }
     return false;
@@ -911,10 +1287,12 @@ int flowlog_diag_verdict(const flowlog_diag *d)
 {
     if (!d)
         return 0;
-    bool any = d->dir[0][FLOWLOG_DIAG_RECORDS_ACCEPT] | d->dir[0][FLOWLOG_DIAG_RECORDS_REJECT] |
-               d->dir[1][FLOWLOG_DIAG_RECORDS_ACCEPT] | d->dir[1][FLOWLOG_DIAG_RECORDS_REJECT];
-    return flowlog__verdict(d->dir[0], d->dir[1], d->protocol, any && mixed_at_one_eni(d, 0),
-                            any && mixed_at_one_eni(d, 1));
+    uint64_t fwd[NCOUNTERS], rev[NCOUNTERS];
+    evidence(d, 0, fwd);
+    evidence(d, 1, rev);
+    bool any = fwd[FLOWLOG_DIAG_RECORDS_ACCEPT] | fwd[FLOWLOG_DIAG_RECORDS_REJECT] | rev[FLOWLOG_DIAG_RECORDS_ACCEPT] |
+               rev[FLOWLOG_DIAG_RECORDS_REJECT];
+    return flowlog__verdict(fwd, rev, d->protocol, any && mixed_at_one_eni(d, 0), any && mixed_at_one_eni(d, 1));
 }
 
 int flowlog_diag_side(const flowlog_diag *d)
@@ -930,10 +1308,11 @@ int flowlog_diag_side(const flowlog_diag *d)
     for (int pass = 0; pass < 2 && side == FLOWLOG_SIDE_NONE; pass++) {
         int want = dir >= 0 ? dir : pass; /* blocked: forward rejects first */
         for (size_t i = 0; i < d->ninvolved; i++) {
-            const eni_state *e = &d->enis[d->involved[i]];
-            if (!e->counts[want * 2 + 1])
+            uint64_t c[4];
+            eni_counts(d, &d->enis[d->involved[i]], c);
+            if (!c[want * 2 + 1])
                 continue;
-            int s = eni_side(d, e);
+            int s = involved_side(d, i);
             /* The server's ENI is the usual place; prefer it when several saw rejects. */
             if (side == FLOWLOG_SIDE_NONE || s == FLOWLOG_SIDE_SERVER)
                 side = s;
@@ -948,7 +1327,46 @@ uint64_t flowlog_diag_count(const flowlog_diag *d, int direction, int counter)
 {
     if (!d || direction < 0 || direction > 1 || counter < 1 || counter >= NCOUNTERS)
         return 0;
-    return d->dir[direction][counter];
+    uint64_t c[NCOUNTERS];
+    evidence(d, direction, c);
+    return c[counter];
+}
+
+/* An endpoint outside every VPC: one public IPv4 address, which no ENI's
+ * records name as its own (they name its private one). */
+static bool outside(const flowlog_diag *d, int side)
+{
+    bool any = side == FLOWLOG_SIDE_CLIENT ? d->client_any : d->server_any;
+    const flowlog_addr *a = side == FLOWLOG_SIDE_CLIENT ? &d->client_net : &d->server_net;
+    unsigned prefix = side == FLOWLOG_SIDE_CLIENT ? d->client_prefix : d->server_prefix;
+    return !any && a->family == FLOWLOG_AF_INET && prefix == 32 && !is_private_v4(a);
+}
+
+/* Whether any ENI in the logs is, or may be, the side's. */
+static bool side_logged(const flowlog_diag *d, int side)
+{
+    for (size_t i = 0; i < d->nendpoints; i++)
+        if (d->endpoint_side[i] == side)
+            return true;
+    for (size_t i = 0; i < d->neni; i++)
+        if (may_be(d, &d->enis[i], side))
+            return true;
+    return false;
+}
+
+int flowlog_diag_time_range(const flowlog_diag *d, uint64_t range[2])
+{
+    if (!d || !range)
+        return FLOWLOG_E_ARG;
+    range[0] = range[1] = 0;
+    for (size_t i = 0; i < d->neni; i++) {
+        const eni_state *e = &d->enis[i];
+        widen_span(range, e->data_span[0], e->data_span[1]);
+        widen_span(range, e->gap_span[0], e->gap_span[1]);
+    }
+    for (int dir = 0; dir < 2; dir++)
+        widen_span(range, d->dir[dir][FLOWLOG_DIAG_FIRST_TIME], d->dir[dir][FLOWLOG_DIAG_LAST_TIME]);
+    return FLOWLOG_OK;
 }
 
 unsigned flowlog_diag_warnings(const flowlog_diag *d)
@@ -957,32 +1375,60 @@ unsigned flowlog_diag_warnings(const flowlog_diag *d)
         return 0;
     unsigned w = d->overflow;
     refresh_involved(d);
-    bool client_side = false, server_side = false;
+    size_t sides[5] = {0, 0, 0, 0, 0};
     for (size_t i = 0; i < d->ninvolved; i++) {
         const eni_state *e = &d->enis[d->involved[i]];
-        int s = eni_side(d, e);
-        client_side = client_side || s == FLOWLOG_SIDE_CLIENT;
-        server_side = server_side || s == FLOWLOG_SIDE_SERVER;
-        if (s == FLOWLOG_SIDE_UNKNOWN)
-            w |= FLOWLOG_WARN_ENI_UNKNOWN;
-        if (e->skipdata)
-            w |= FLOWLOG_WARN_SKIPDATA;
-        if (e->nodata)
-            w |= FLOWLOG_WARN_NODATA;
+        sides[involved_side(d, i)]++;
+        w |= (e->skipdata ? FLOWLOG_WARN_SKIPDATA : 0) | (e->nodata ? FLOWLOG_WARN_NODATA : 0);
     }
-    if (d->ninvolved && !(client_side && server_side))
+    for (size_t i = 0; i < d->nendpoints; i++) {
+        const eni_state *e = &d->enis[d->endpoints[i]];
+        w |= (e->skipdata ? FLOWLOG_WARN_SKIPDATA : 0) | (e->nodata ? FLOWLOG_WARN_NODATA : 0);
+    }
+    size_t c = sides[FLOWLOG_SIDE_CLIENT], s = sides[FLOWLOG_SIDE_SERVER], u = sides[FLOWLOG_SIDE_UNKNOWN];
+    if (u)
+        w |= FLOWLOG_WARN_ENI_UNKNOWN;
+    /* Only one side's ENI is logged unless the unknown ones can be the
+     * other side's; an endpoint outside the VPC has none to log. */
+    bool both = (c && s) || (u && (c || s)) || u >= 2 || (c && outside(d, FLOWLOG_SIDE_SERVER)) ||
+                (s && outside(d, FLOWLOG_SIDE_CLIENT));
+    if (d->ninvolved && !both)
         w |= FLOWLOG_WARN_ONE_SIDE;
-    if (d->seen_fields & 8) {
-        if (!(d->seen_fields & 1) && d->protocol == 6)
+    if (d->seen_fields & (8 | 16)) {
+        if (!(d->seen_fields & 1) && d->protocol == 6 && (d->seen_fields & 8))
             w |= FLOWLOG_WARN_NO_TCP_FLAGS;
         if (!(d->seen_fields & 2))
             w |= FLOWLOG_WARN_NO_PKT_ADDR;
-        if (!(d->seen_fields & 4))
+        if (!(d->seen_fields & 4) && (d->seen_fields & 8))
             w |= FLOWLOG_WARN_NO_FLOW_DIRECTION;
     }
     if (d->since && d->until && d->until - d->since < 600)
         w |= FLOWLOG_WARN_SHORT_WINDOW;
+    for (int side = FLOWLOG_SIDE_CLIENT; side <= FLOWLOG_SIDE_SERVER; side++) {
+        bool any = side == FLOWLOG_SIDE_CLIENT ? d->client_any : d->server_any;
+        if (!any && !outside(d, side) && !side_logged(d, side))
+            w |= side == FLOWLOG_SIDE_CLIENT ? FLOWLOG_WARN_CLIENT_ENI_NOT_LOGGED : FLOWLOG_WARN_SERVER_ENI_NOT_LOGGED;
+    }
+    uint64_t range[2];
+    (void)flowlog_diag_time_range(d, range);
+    if ((d->since || d->until) && range[1] && ((d->until && d->until < range[0]) || (d->since && d->since > range[1])))
+        w |= FLOWLOG_WARN_WINDOW_OUTSIDE_LOGS;
+    if (!flowlog__ledger_complete(&d->inputs))
+        w |= FLOWLOG_WARN_INCOMPLETE_INPUT;
     return w;
+}
+
+static const char *const warning_names[] = {"skipdata", "one-side-logged", "no-tcp-flags", "no-pkt-addresses",
+                                            "no-flow-direction", "window-shorter-than-aggregation",
+                                            "eni-endpoint-unknown", "truncated", "nodata", "client-eni-not-logged",
+                                            "server-eni-not-logged", "window-outside-logs", "incomplete-input"};
+
+const char *flowlog_diag_warning_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof warning_names / sizeof warning_names[0]; i++)
+        if (bit == 1u << i)
+            return warning_names[i];
+    return NULL;
 }
 
 size_t flowlog_diag_eni_count(const flowlog_diag *d)
@@ -1005,9 +1451,9 @@ int flowlog_diag_eni(const flowlog_diag *d, size_t index, const char **id, int *
     if (id)
         *id = e->id;
     if (side)
-        *side = eni_side(d, e);
+        *side = involved_side(d, index);
     if (counts)
-        memcpy(counts, e->counts, sizeof e->counts);
+        eni_counts(d, e, counts);
     if (ingress_egress)
         *ingress_egress = e->io;
     if (nodata_skipdata) {
@@ -1015,6 +1461,51 @@ int flowlog_diag_eni(const flowlog_diag *d, size_t index, const char **id, int *
         nodata_skipdata[1] = e->skipdata;
     }
     return FLOWLOG_OK;
+}
+
+int flowlog_diag_endpoint_eni(const flowlog_diag *d, size_t index, const char **id, int *side, uint64_t span[2],
+                              uint64_t nodata_skipdata[2])
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    refresh_involved(d);
+    if (index >= d->nendpoints)
+        return FLOWLOG_E_RANGE;
+    const eni_state *e = &d->enis[d->endpoints[index]];
+    if (id)
+        *id = e->id;
+    if (side)
+        *side = d->endpoint_side[index];
+    if (span) {
+        span[0] = span[1] = 0;
+        widen_span(span, e->data_span[0], e->data_span[1]);
+        widen_span(span, e->gap_span[0], e->gap_span[1]);
+    }
+    if (nodata_skipdata) {
+        nodata_skipdata[0] = e->nodata;
+        nodata_skipdata[1] = e->skipdata;
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog_diag_eni_translates(const flowlog_diag *d, size_t index)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    refresh_involved(d);
+    if (index >= d->ninvolved)
+        return FLOWLOG_E_RANGE;
+    return translates_for_client(d, &d->enis[d->involved[index]]) ? 1 : 0;
+}
+
+int flowlog_diag_side_inferred(const flowlog_diag *d, size_t index)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    refresh_involved(d);
+    if (index >= d->ninvolved)
+        return FLOWLOG_E_RANGE;
+    return (d->involved_side[index] & SIDE_INFERRED) ? 1 : 0;
 }
 
 int flowlog_diag_interval(const flowlog_diag *d, size_t index, uint64_t *start, uint64_t packets[4])
@@ -1046,36 +1537,124 @@ int flowlog_diag_client(const flowlog_diag *d, size_t index, flowlog_addr *addr,
     return FLOWLOG_OK;
 }
 
-int flowlog_diag_elsewhere(const flowlog_diag *d, size_t index, flowlog_addr *addr, uint64_t *records)
+/* The index-th row of a table ranked by records (a + b), most first, then
+ * by address; SIZE_MAX past the last. Tables are small: a selection. */
+static size_t ranked_row(const addr_count *t, size_t n, size_t index)
 {
-    if (!d)
-        return FLOWLOG_E_ARG;
-    if (index >= d->nelsewhere)
-        return FLOWLOG_E_RANGE;
-    /* Rank by records, then address: the index-th of that order. */
+    if (index >= n)
+        return SIZE_MAX;
     size_t chosen = SIZE_MAX;
     for (size_t rank = 0; rank <= index; rank++) {
         size_t best = SIZE_MAX;
-        for (size_t i = 0; i < d->nelsewhere; i++) {
-            const addr_count *c = &d->elsewhere[i];
-            bool taken = false;
+        for (size_t i = 0; i < n; i++) {
+            const addr_count *c = &t[i];
+            uint64_t rc = c->a + c->b;
             if (chosen != SIZE_MAX) {
-                const addr_count *p = &d->elsewhere[chosen];
-                taken = c->a > p->a || (c->a == p->a && addr_cmp(&c->addr, &p->addr) <= 0);
+                const addr_count *p = &t[chosen];
+                uint64_t rp = p->a + p->b;
+                if (rc > rp || (rc == rp && addr_cmp(&c->addr, &p->addr) <= 0))
+                    continue; /* ranked before */
             }
-            if (taken)
-                continue;
-            if (best == SIZE_MAX || c->a > d->elsewhere[best].a ||
-                (c->a == d->elsewhere[best].a && addr_cmp(&c->addr, &d->elsewhere[best].addr) < 0))
+            if (best == SIZE_MAX || rc > t[best].a + t[best].b ||
+                (rc == t[best].a + t[best].b && addr_cmp(&c->addr, &t[best].addr) < 0))
                 best = i;
         }
         chosen = best;
     }
+    return chosen;
+}
+
+int flowlog_diag_elsewhere(const flowlog_diag *d, size_t index, flowlog_addr *addr, uint64_t *records)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    size_t row = ranked_row(d->elsewhere, d->nelsewhere, index);
+    if (row == SIZE_MAX)
+        return FLOWLOG_E_RANGE;
     if (addr)
-        *addr = d->elsewhere[chosen].addr;
+        *addr = d->elsewhere[row].addr;
     if (records)
-        *records = d->elsewhere[chosen].a;
+        *records = d->elsewhere[row].a + d->elsewhere[row].b;
     return FLOWLOG_OK;
+}
+
+static const char *const near_miss_names[] = {NULL, "other-port", "other-server", "other-client"};
+
+const char *flowlog_diag_near_miss_name(int kind)
+{
+    return kind >= FLOWLOG_NEAR_OTHER_PORT && kind <= FLOWLOG_NEAR_OTHER_CLIENT ? near_miss_names[kind] : NULL;
+}
+
+int flowlog_diag_near_miss(const flowlog_diag *d, size_t index, int *kind, flowlog_addr *client, flowlog_addr *server,
+                           unsigned *port, int *protocol, uint64_t counts[5])
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    const addr_count *tables[3] = {d->other_ports, d->elsewhere, d->neighbours};
+    size_t sizes[3] = {d->nother_ports, d->nelsewhere, d->nneighbours};
+    for (int k = 0; k < 3; k++) {
+        if (index >= sizes[k]) {
+            index -= sizes[k];
+            continue;
+        }
+        const addr_count *row = &tables[k][ranked_row(tables[k], sizes[k], index)];
+        int the_kind = k + 1;
+        if (kind)
+            *kind = the_kind;
+        if (client)
+            *client = the_kind == FLOWLOG_NEAR_OTHER_CLIENT ? row->addr : d->client_net;
+        if (server)
+            *server = the_kind == FLOWLOG_NEAR_OTHER_SERVER ? row->addr : d->server_net;
+        if (port)
+            *port = the_kind == FLOWLOG_NEAR_OTHER_PORT ? (unsigned)row->addr.bytes[0] << 8 | row->addr.bytes[1]
+                                                        : d->port_lo;
+        if (protocol)
+            *protocol = the_kind == FLOWLOG_NEAR_OTHER_PORT ? row->addr.bytes[2] : d->protocol;
+        if (counts) {
+            counts[0] = row->a + row->b;
+            counts[1] = row->a;
+            counts[2] = row->b;
+            counts[3] = row->first;
+            counts[4] = row->last;
+        }
+        return FLOWLOG_OK;
+    }
+    return FLOWLOG_E_RANGE;
+}
+
+int flowlog_diag_add_input(flowlog_diag *d, const char *name, int status, uint64_t records, uint64_t errors,
+                           const char *reason)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_add(&d->inputs, &d->alloc, name, status, records, errors, reason);
+}
+
+int flowlog_diag_add_reader_inputs(flowlog_diag *d, const flowlog_reader *r)
+{
+    if (!d || !r)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_add_reader(&d->inputs, &d->alloc, r);
+}
+
+size_t flowlog_diag_input_count(const flowlog_diag *d)
+{
+    return d ? flowlog__ledger_count(&d->inputs) : 0;
+}
+
+int flowlog_diag_input(const flowlog_diag *d, size_t index, const char **name, int *status, uint64_t *records,
+                       uint64_t *errors, const char **reason)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_entry_at(&d->inputs, index, name, status, records, errors, reason);
+}
+
+int flowlog_diag_complete(const flowlog_diag *d)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_complete(&d->inputs) ? 1 : 0;
 }
 
 const char *flowlog_diag_error_message(const flowlog_diag *d)
@@ -1109,7 +1688,21 @@ static void merge_eni(flowlog_diag *dst, const eni_state *src)
     e->io |= src->io;
     e->nodata += src->nodata;
     e->skipdata += src->skipdata;
+    widen_span(e->gap_span, src->gap_span[0], src->gap_span[1]);
+    /* as feeding keeps it: only while the ENI can be someone's */
+    widen_span(e->data_span, src->data_span[0], src->data_span[1]);
+    if (e->own.n == 0)
+        e->data_span[0] = e->data_span[1] = 0;
+    e->translated |= src->translated;
+    add_counters(e->leg[0], src->leg[0]);
+    add_counters(e->leg[1], src->leg[1]);
     dst->involved_stale = true;
+}
+
+static void merge_table(addr_count *dst, size_t *n, size_t cap, const addr_count *src, size_t nsrc, unsigned *overflow)
+{
+    for (size_t i = 0; i < nsrc; i++)
+        add_timed(dst, n, cap, &src[i].addr, src[i].a, src[i].b, src[i].first, src[i].last, overflow);
 }
 
 int flowlog_diag_merge(flowlog_diag *dst, const flowlog_diag *src)
@@ -1120,37 +1713,53 @@ int flowlog_diag_merge(flowlog_diag *dst, const flowlog_diag *src)
         flowlog__error_static(&dst->err, 0, -1, "the two states answer different questions");
         return FLOWLOG_E_ARG;
     }
-    for (int dir = 0; dir < 2; dir++) {
-        for (int c = FLOWLOG_DIAG_RECORDS_ACCEPT; c <= FLOWLOG_DIAG_BYTES_REJECT; c++)
-            dst->dir[dir][c] += src->dir[dir][c];
-        dst->dir[dir][FLOWLOG_DIAG_TCP_FLAGS] |= src->dir[dir][FLOWLOG_DIAG_TCP_FLAGS];
-        for (int c = FLOWLOG_DIAG_FIRST_TIME; c <= FLOWLOG_DIAG_LAST_ACCEPT; c++) {
-            bool is_first = c == FLOWLOG_DIAG_FIRST_TIME || c == FLOWLOG_DIAG_FIRST_REJECT || c == FLOWLOG_DIAG_FIRST_ACCEPT;
-            if (is_first)
-                min_time(&dst->dir[dir][c], src->dir[dir][c]);
-            else
-                max_time(&dst->dir[dir][c], src->dir[dir][c]);
-        }
-    }
+    int rc = flowlog__ledger_merge(&dst->inputs, &dst->alloc, &src->inputs);
+    if (rc < 0)
+        return rc;
+    for (int dir = 0; dir < 2; dir++)
+        add_counters(dst->dir[dir], src->dir[dir]);
     dst->seen_fields |= src->seen_fields;
     dst->overflow |= src->overflow;
     for (size_t i = 0; i < src->neni; i++)
         merge_eni(dst, &src->enis[i]);
     for (size_t i = 0; i < src->nbuckets; i++)
         add_bucket(dst, src->buckets[i].start, src->buckets[i].packets);
-    for (size_t i = 0; i < src->nclients; i++)
-        add_sorted(dst->clients, &dst->nclients, MAX_CLIENTS, &src->clients[i].addr, src->clients[i].a,
-                   src->clients[i].b, &dst->overflow);
-    for (size_t i = 0; i < src->nelsewhere; i++)
-        add_sorted(dst->elsewhere, &dst->nelsewhere, MAX_ELSEWHERE, &src->elsewhere[i].addr,
-                   src->elsewhere[i].a, 0, &dst->overflow);
+    merge_table(dst->clients, &dst->nclients, MAX_CLIENTS, src->clients, src->nclients, &dst->overflow);
+    merge_table(dst->elsewhere, &dst->nelsewhere, MAX_ELSEWHERE, src->elsewhere, src->nelsewhere, &dst->overflow);
+    merge_table(dst->other_ports, &dst->nother_ports, MAX_OTHER_PORTS, src->other_ports, src->nother_ports,
+                &dst->overflow);
+    merge_table(dst->neighbours, &dst->nneighbours, MAX_NEIGHBOURS, src->neighbours, src->nneighbours, &dst->overflow);
     return FLOWLOG_OK;
 }
 
-/* ---- serialisation: "FLDG", version, length, fields as little-endian u64, CRC-32 ---- */
+/* ---- serialisation: "FLDG", version, length, fields as little-endian u64, CRC-32 ----
+ * Version 2 added the account of inputs, when each ENI was logged, the legs
+ * of translating ENIs, tcp-flags by action and the near misses; a version 1
+ * state is refused with FLOWLOG_E_VERSION. */
 
 #define SER_MAGIC "FLDG"
-#define SER_VERSION 1
+#define SER_VERSION 2
+
+static void put_counters(flowlog__writer *w, const uint64_t c[NCOUNTERS])
+{
+    for (int k = 0; k < NCOUNTERS; k++)
+        flowlog__put_u64(w, c[k]);
+}
+
+static void get_counters(flowlog__reader *r, uint64_t c[NCOUNTERS])
+{
+    for (int k = 0; k < NCOUNTERS; k++)
+        c[k] = flowlog__get_u64(r);
+    r->bad = r->bad || c[0] != 0;
+}
+
+static bool zero_counters(const uint64_t c[NCOUNTERS])
+{
+    for (int k = 0; k < NCOUNTERS; k++)
+        if (c[k])
+            return false;
+    return true;
+}
 
 int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t *needed)
 {
@@ -1172,8 +1781,7 @@ int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t
     flowlog__put_u64(&w, d->until);
     flowlog__put_u64(&w, d->bucket_seconds);
     for (int dir = 0; dir < 2; dir++)
-        for (int c = 0; c < NCOUNTERS; c++)
-            flowlog__put_u64(&w, d->dir[dir][c]);
+        put_counters(&w, d->dir[dir]);
     flowlog__put_u64(&w, d->seen_fields);
     flowlog__put_u64(&w, d->overflow);
     flowlog__put_u64(&w, d->neni);
@@ -1191,6 +1799,16 @@ int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t
         flowlog__put_u64(&w, e->io);
         flowlog__put_u64(&w, e->nodata);
         flowlog__put_u64(&w, e->skipdata);
+        for (int k = 0; k < 2; k++) {
+            flowlog__put_u64(&w, e->data_span[k]);
+            flowlog__put_u64(&w, e->gap_span[k]);
+        }
+        flowlog__put_u64(&w, e->translated);
+        /* most ENIs have no legs: a flag, and the counters where they do */
+        bool legs = !zero_counters(e->leg[0]) || !zero_counters(e->leg[1]);
+        flowlog__put_u64(&w, legs);
+        for (int k = 0; legs && k < 2; k++)
+            put_counters(&w, e->leg[k]);
     }
     flowlog__put_u64(&w, d->nbuckets);
     for (size_t i = 0; i < d->nbuckets; i++) {
@@ -1198,17 +1816,31 @@ int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t
         for (int k = 0; k < 4; k++)
             flowlog__put_u64(&w, d->buckets[i].packets[k]);
     }
-    const addr_count *tables[2] = {d->clients, d->elsewhere};
-    size_t counts[2] = {d->nclients, d->nelsewhere};
-    for (int t = 0; t < 2; t++) {
+    const addr_count *tables[4] = {d->clients, d->elsewhere, d->other_ports, d->neighbours};
+    size_t counts[4] = {d->nclients, d->nelsewhere, d->nother_ports, d->nneighbours};
+    for (int t = 0; t < 4; t++) {
         flowlog__put_u64(&w, counts[t]);
         for (size_t i = 0; i < counts[t]; i++) {
             flowlog__put_addr(&w, &tables[t][i].addr);
             flowlog__put_u64(&w, tables[t][i].a);
             flowlog__put_u64(&w, tables[t][i].b);
+            flowlog__put_u64(&w, tables[t][i].first);
+            flowlog__put_u64(&w, tables[t][i].last);
         }
     }
+    flowlog__ledger_put(&w, &d->inputs);
     return flowlog__serial_end(&w, buf, size, needed);
+}
+
+/* A question as flowlog_diag_new() would take it. */
+static bool valid_question(const flowlog_diag *d, uint64_t anyflags)
+{
+    unsigned cmax = d->client_net.family == FLOWLOG_AF_INET ? 32 : 128;
+    unsigned smax = d->server_net.family == FLOWLOG_AF_INET ? 32 : 128;
+    return anyflags <= 3 && (d->client_any || (d->client_net.family && d->client_prefix <= cmax)) &&
+           (d->server_any || (d->server_net.family && d->server_prefix <= smax)) && d->port_hi <= 65535 &&
+           d->port_lo <= d->port_hi && d->protocol >= 0 && d->protocol <= 255 && d->bucket_seconds >= 1 &&
+           d->bucket_seconds <= 86400 && !(d->until && d->since > d->until);
 }
 
 int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, const flowlog_allocator *a)
@@ -1228,23 +1860,24 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
     d->client_any = anyflags & 1;
     d->server_any = (anyflags >> 1) & 1;
     flowlog__get_addr(&r, &d->client_net);
-    d->client_prefix = (unsigned)flowlog__get_u64(&r);
+    uint64_t client_prefix = flowlog__get_u64(&r);
     flowlog__get_addr(&r, &d->server_net);
-    d->server_prefix = (unsigned)flowlog__get_u64(&r);
-    d->port_lo = (unsigned)flowlog__get_u64(&r);
-    d->port_hi = (unsigned)flowlog__get_u64(&r);
-    d->protocol = (int)flowlog__get_u64(&r);
+    uint64_t server_prefix = flowlog__get_u64(&r);
+    uint64_t port_lo = flowlog__get_u64(&r), port_hi = flowlog__get_u64(&r), protocol = flowlog__get_u64(&r);
     d->since = flowlog__get_u64(&r);
     d->until = flowlog__get_u64(&r);
     d->bucket_seconds = flowlog__get_u64(&r);
-    if (anyflags > 3 || d->client_prefix > 128 || d->server_prefix > 128 || d->port_hi > 65535 ||
-        d->port_lo > d->port_hi || d->protocol < 0 || d->protocol > 255 || d->bucket_seconds < 1 ||
-        d->bucket_seconds > 86400)
+    d->client_prefix = client_prefix > 128 ? 129 : (unsigned)client_prefix;
+    d->server_prefix = server_prefix > 128 ? 129 : (unsigned)server_prefix;
+    d->port_lo = port_lo > 65536 ? 65536 : (unsigned)port_lo;
+    d->port_hi = port_hi > 65536 ? 65536 : (unsigned)port_hi;
+    d->protocol = protocol > 256 ? 256 : (int)protocol;
+    if (!valid_question(d, anyflags))
         r.bad = true;
+    settle_question(d);
     for (int dir = 0; dir < 2; dir++)
-        for (int c = 0; c < NCOUNTERS; c++)
-            d->dir[dir][c] = flowlog__get_u64(&r);
-    d->seen_fields = (unsigned)flowlog__get_u64(&r);
+        get_counters(&r, d->dir[dir]);
+    d->seen_fields = (unsigned)flowlog__get_u64(&r) & 31u;
     d->overflow = (unsigned)flowlog__get_u64(&r) & FLOWLOG_WARN_TRUNCATED;
     uint64_t neni = flowlog__get_u64(&r);
     if (neni > MAX_ENIS)
@@ -1270,6 +1903,16 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
         e.io = (unsigned)flowlog__get_u64(&r) & 3u;
         e.nodata = flowlog__get_u64(&r);
         e.skipdata = flowlog__get_u64(&r);
+        for (int k = 0; k < 2; k++) {
+            e.data_span[k] = flowlog__get_u64(&r);
+            e.gap_span[k] = flowlog__get_u64(&r);
+        }
+        r.bad = r.bad || e.data_span[0] > e.data_span[1] || e.gap_span[0] > e.gap_span[1];
+        e.translated = (unsigned)flowlog__get_u64(&r) & 3u;
+        uint64_t legs = flowlog__get_u64(&r);
+        r.bad = r.bad || legs > 1;
+        for (int k = 0; legs == 1 && k < 2; k++)
+            get_counters(&r, e.leg[k]);
         if (!r.bad)
             merge_eni(d, &e);
     }
@@ -1282,23 +1925,27 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
             p[k] = flowlog__get_u64(&r);
         add_bucket(d, start, p);
     }
-    for (int t = 0; t < 2 && !r.bad; t++) {
+    addr_count *tables[4] = {d->clients, d->elsewhere, d->other_ports, d->neighbours};
+    size_t *counts[4] = {&d->nclients, &d->nelsewhere, &d->nother_ports, &d->nneighbours};
+    const size_t caps[4] = {MAX_CLIENTS, MAX_ELSEWHERE, MAX_OTHER_PORTS, MAX_NEIGHBOURS};
+    for (int t = 0; t < 4 && !r.bad; t++) {
         uint64_t n = flowlog__get_u64(&r);
-        if (n > MAX_CLIENTS)
+        if (n > caps[t])
             r.bad = true;
         for (uint64_t i = 0; i < n && !r.bad; i++) {
             flowlog_addr ad;
             flowlog__get_addr(&r, &ad);
             uint64_t x = flowlog__get_u64(&r), y = flowlog__get_u64(&r);
-            if (t == 0)
-                add_sorted(d->clients, &d->nclients, MAX_CLIENTS, &ad, x, y, &d->overflow);
-            else
-                add_sorted(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &ad, x, 0, &d->overflow);
+            uint64_t first = flowlog__get_u64(&r), last = flowlog__get_u64(&r);
+            r.bad = r.bad || first > last;
+            add_timed(tables[t], counts[t], caps[t], &ad, x, y, first, last, &d->overflow);
         }
     }
-    if (r.bad || r.pos != r.len) {
+    if (!r.bad)
+        rc = flowlog__ledger_get(&r, &d->inputs, &d->alloc);
+    if (rc < 0 || r.bad || r.pos != r.len) {
         flowlog_diag_free(d);
-        return FLOWLOG_E_CORRUPT;
+        return rc < 0 ? rc : FLOWLOG_E_CORRUPT;
     }
     *out = d;
     return FLOWLOG_OK;

@@ -63,10 +63,29 @@ int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
     return FLOWLOG_OK;
 }
 
+/* The account of the input being closed: what it gave, and whether it was
+ * read to its end. */
+static void settle_input(flowlog_reader *r)
+{
+    flowlog__input *in = r->in;
+    in->records = r->counts[FLOWLOG_COUNT_RECORDS] - r->in_base[0];
+    in->errors = r->counts[FLOWLOG_COUNT_ERRORS] - r->in_base[1];
+    in->status = r->in_failed ? FLOWLOG_INPUT_FAILED : r->stopped ? FLOWLOG_INPUT_STOPPED : FLOWLOG_INPUT_COMPLETE;
+}
+
+/* Remember why the input being read failed (the reader's message of now). */
+static void fail_input(flowlog_reader *r)
+{
+    r->in_failed = true;
+    if (!r->in->reason)
+        r->in->reason = flowlog__strndup(&r->alloc, r->err.msg, strlen(r->err.msg));
+}
+
 static void close_input(flowlog_reader *r)
 {
     if (!r->in_open)
         return;
+    settle_input(r);
     if (r->piped) {
         flowlog__pipe_stop(r);
         r->piped = false;
@@ -120,6 +139,8 @@ void flowlog_reader_free(flowlog_reader *r)
         if (r->inputs[i].kind == INPUT_FILE && r->inputs[i].fd >= 0)
             close(r->inputs[i].fd);
         FLOWLOG__FREE(&al, r->inputs[i].name, strlen(r->inputs[i].name) + 1);
+        if (r->inputs[i].reason)
+            FLOWLOG__FREE(&al, r->inputs[i].reason, strlen(r->inputs[i].reason) + 1);
     }
     FLOWLOG__FREE(&al, r->inputs, r->inputs_cap * sizeof *r->inputs);
     FLOWLOG__FREE(&al, r->raw, r->raw_cap);
@@ -392,8 +413,23 @@ static int queue(flowlog_reader *r, input_kind kind, const char *name, int fd,
     char *copy = flowlog__strndup(&r->alloc, name, strlen(name));
     if (!copy)
         return FLOWLOG_E_NOMEM;
-    r->inputs[r->ninputs++] = (flowlog__input){kind, copy, fd, mem, len};
+    r->inputs[r->ninputs++] = (flowlog__input){kind, copy, fd, mem, len, FLOWLOG_INPUT_QUEUED, 0, 0, NULL};
     return FLOWLOG_OK;
+}
+
+/* A path that cannot be read is still an input: it is listed, failed, with
+ * why (errno's text), and counted as an input error. */
+static int queue_missing(flowlog_reader *r, const char *path, int err)
+{
+    r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
+    if (queue(r, INPUT_MISSING, path, -1, NULL, 0) == FLOWLOG_OK) {
+        flowlog__input *in = &r->inputs[r->ninputs - 1];
+        const char *why = strerror(err);
+        in->status = FLOWLOG_INPUT_FAILED;
+        in->reason = flowlog__strndup(&r->alloc, why, strlen(why));
+    }
+    flowlog__error_set(&r->err, 0, -1, "%s: %s", path, strerror(err));
+    return FLOWLOG_E_IO;
 }
 
 int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size)
@@ -409,10 +445,8 @@ int flowlog_reader_add_path(flowlog_reader *r, const char *path)
     if (strcmp(path, "-") == 0)
         return queue(r, INPUT_FD, "<stdin>", 0, NULL, 0);
     struct stat st;
-    if (stat(path, &st) != 0) {
-        flowlog__error_set(&r->err, 0, -1, "%s: %s", path, strerror(errno));
-        return FLOWLOG_E_IO;
-    }
+    if (stat(path, &st) != 0)
+        return queue_missing(r, path, errno);
     if (S_ISDIR(st.st_mode))
         return flowlog__reader_walk(r, path);
     return flowlog__reader_queue_file(r, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
@@ -467,6 +501,7 @@ int flowlog_reader_push(flowlog_reader *r, const void *buf, size_t len)
 static int input_error(flowlog_reader *r, int rc)
 {
     r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
+    fail_input(r);
     close_input(r);
     return rc;
 }
@@ -518,6 +553,9 @@ static int raw_read(flowlog_reader *r, uint8_t *dst, size_t cap, size_t *got, ch
         *got = n;
         break;
     }
+    case INPUT_MISSING: /* never opened */
+        r->raw_eof = true;
+        break;
     }
     r->raw_total += *got;
     return FLOWLOG_OK;
@@ -707,10 +745,16 @@ static void trim_map(flowlog_reader *r)
 
 static int open_next_input(flowlog_reader *r)
 {
+    while (r->next_input < r->ninputs && r->inputs[r->next_input].kind == INPUT_MISSING)
+        r->next_input++; /* already reported when it was queued */
     if (r->next_input == r->ninputs)
         return FLOWLOG_END;
     r->in = &r->inputs[r->next_input++];
     r->in_open = true;
+    r->in->status = FLOWLOG_INPUT_READING;
+    r->in_failed = false;
+    r->in_base[0] = r->counts[FLOWLOG_COUNT_RECORDS];
+    r->in_base[1] = r->counts[FLOWLOG_COUNT_ERRORS];
     if (r->max_line_next) {
         r->max_line = r->max_line_next;
         r->max_line_next = 0;
@@ -962,8 +1006,9 @@ static int next_line(flowlog_reader *r, const char **line, size_t *len)
                 flowlog__error_set(&r->err, 0, -1, "%s; the last line (%zu bytes) is incomplete",
                                    why, r->end - r->start);
                 r->start = r->end;
-                close_input(r);
                 r->counts[FLOWLOG_COUNT_ERRORS]++;
+                fail_input(r);
+                close_input(r);
                 return rc;
             }
             return input_error(r, rc);
@@ -1382,4 +1427,31 @@ uint64_t flowlog_reader_count(const flowlog_reader *r, int counter)
         return r->counts[FLOWLOG_COUNT_RECORDS] + r->counts[FLOWLOG_COUNT_HEADERS] +
                r->counts[FLOWLOG_COUNT_BLANKS] + r->counts[FLOWLOG_COUNT_ERRORS];
     return r->counts[counter];
+}
+
+size_t flowlog_reader_input_count(const flowlog_reader *r)
+{
+    return r ? r->ninputs : 0;
+}
+
+int flowlog_reader_input(const flowlog_reader *r, size_t index, const char **name, int *status,
+                         uint64_t *records, uint64_t *errors, const char **reason)
+{
+    if (!r)
+        return FLOWLOG_E_ARG;
+    if (index >= r->ninputs)
+        return FLOWLOG_E_RANGE;
+    const flowlog__input *in = &r->inputs[index];
+    bool live = in == r->in && r->in_open;
+    if (name)
+        *name = in->name;
+    if (status)
+        *status = in->status;
+    if (records)
+        *records = live ? r->counts[FLOWLOG_COUNT_RECORDS] - r->in_base[0] : in->records;
+    if (errors)
+        *errors = live ? r->counts[FLOWLOG_COUNT_ERRORS] - r->in_base[1] : in->errors;
+    if (reason)
+        *reason = in->reason ? in->reason : "";
+    return FLOWLOG_OK;
 }

@@ -71,7 +71,9 @@ typedef struct flowlog__block {
 
 typedef struct flowlog__pipe flowlog__pipe;
 
-typedef enum input_kind { INPUT_FD, INPUT_FILE, INPUT_MEMORY, INPUT_PUSH } input_kind;
+/* INPUT_MISSING: a path that could not be queued (it does not exist, or
+ * cannot be looked at): kept so that the account of inputs names it. */
+typedef enum input_kind { INPUT_FD, INPUT_FILE, INPUT_MEMORY, INPUT_PUSH, INPUT_MISSING } input_kind;
 
 typedef struct flowlog__input {
     input_kind kind;
@@ -79,6 +81,10 @@ typedef struct flowlog__input {
     int fd;
     const uint8_t *mem;
     size_t mem_len;
+    /* its account, final once it is closed (flowlog_reader_input()) */
+    int status;          /* enum flowlog_input_status */
+    uint64_t records, errors;
+    char *reason;        /* why it failed, or NULL */
 } flowlog__input;
 
 typedef enum input_form { FORM_DETECT, FORM_TEXT, FORM_JSON, FORM_CSV } input_form;
@@ -159,6 +165,8 @@ struct flowlog_reader {
 
     /* the input being read */
     flowlog__input *in;
+    bool in_failed;            /* it could not be read to its end */
+    uint64_t in_base[2];       /* records and errors counted before it */
     bool in_open, raw_eof, gz_mode, detected_gz;
     /* A push input's first chunk of one byte: held until the second byte
      * says whether the input is gzip. */

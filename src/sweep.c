@@ -1,4 +1,5 @@
 #include "internal.h"
+#include "ledger.h"
 #include "serial.h"
 
 #include <flowlog/diag.h>
@@ -47,6 +48,7 @@ struct flowlog_sweep {
     ranked *ranks;
     size_t nranks, ranks_cap;
     bool ranked_valid;
+    flowlog__ledger inputs;
 };
 
 static conversation *entry(const flowlog_sweep *s, uint64_t i)
@@ -90,6 +92,7 @@ void flowlog_sweep_free(flowlog_sweep *s)
     FLOWLOG__FREE(&al, s->chunks, s->chunk_cap * sizeof *s->chunks);
     FLOWLOG__FREE(&al, s->slots, s->nslots * sizeof *s->slots);
     FLOWLOG__FREE(&al, s->ranks, s->ranks_cap * sizeof *s->ranks);
+    flowlog__ledger_free(&s->inputs, &al);
     FLOWLOG__FREE(&al, s, sizeof *s);
 }
 
@@ -523,7 +526,9 @@ int flowlog_sweep_merge(flowlog_sweep *dst, const flowlog_sweep *src)
     if (!dst || !src || dst == src || dst->since != src->since || dst->until != src->until)
         return FLOWLOG_E_ARG;
     dst->dropped += src->dropped;
-    int rc = FLOWLOG_OK;
+    int rc = flowlog__ledger_merge(&dst->inputs, &dst->alloc, &src->inputs);
+    if (rc < 0)
+        return rc;
     for (uint64_t i = 0; i < src->n; i++)
         if (put(dst, entry(src, i)) < 0)
             rc = FLOWLOG_E_NOMEM;
@@ -533,7 +538,7 @@ int flowlog_sweep_merge(flowlog_sweep *dst, const flowlog_sweep *src)
 /* ---- serialisation: "FLSW", version, length, window, dropped, conversations, CRC-32 ---- */
 
 #define SER_MAGIC "FLSW"
-#define SER_VERSION 1
+#define SER_VERSION 2 /* 2: the account of inputs follows the conversations */
 #define SER_CONVERSATION 152 /* bytes per conversation */
 
 int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_t size, size_t *needed)
@@ -564,6 +569,7 @@ int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_t size, size
                 flowlog__put_u64(&w, c->bytes[d][r]);
             }
     }
+    flowlog__ledger_put(&w, &s->inputs);
     return flowlog__serial_end(&w, buf, size, needed);
 }
 
@@ -580,8 +586,7 @@ int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, 
     uint64_t dropped = flowlog__get_u64(&r), n = flowlog__get_u64(&r);
     /* The count is checked against the length before anything is allocated
      * for it, so hostile bytes cannot ask for more memory than they carry. */
-    if (r.bad || (until && since > until) || n > (r.len - r.pos) / SER_CONVERSATION ||
-        r.len - r.pos != n * SER_CONVERSATION || n > INT32_MAX)
+    if (r.bad || (until && since > until) || n > (r.len - r.pos) / SER_CONVERSATION || n > INT32_MAX)
         return FLOWLOG_E_CORRUPT;
     flowlog_sweep *s;
     if ((rc = flowlog_sweep_new(&s, a)) < 0)
@@ -621,6 +626,8 @@ int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, 
         if (!r.bad)
             rc = put(s, &c);
     }
+    if (rc == FLOWLOG_OK && !r.bad)
+        rc = flowlog__ledger_get(&r, &s->inputs, &s->alloc);
     if (rc == FLOWLOG_OK && (r.bad || r.pos != r.len || s->dropped != dropped))
         rc = FLOWLOG_E_CORRUPT;
     size_t held = memory_for(s, s->nchunks, s->nslots, s->n);
@@ -631,4 +638,39 @@ int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, 
     }
     *out = s;
     return FLOWLOG_OK;
+}
+
+int flowlog_sweep_add_reader_inputs(flowlog_sweep *s, const flowlog_reader *r)
+{
+    if (!s || !r)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_add_reader(&s->inputs, &s->alloc, r);
+}
+
+int flowlog_sweep_add_input(flowlog_sweep *s, const char *name, int status, uint64_t records, uint64_t errors,
+                            const char *reason)
+{
+    if (!s)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_add(&s->inputs, &s->alloc, name, status, records, errors, reason);
+}
+
+size_t flowlog_sweep_input_count(const flowlog_sweep *s)
+{
+    return s ? flowlog__ledger_count(&s->inputs) : 0;
+}
+
+int flowlog_sweep_input(const flowlog_sweep *s, size_t index, const char **name, int *status, uint64_t *records,
+                        uint64_t *errors, const char **reason)
+{
+    if (!s)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_entry_at(&s->inputs, index, name, status, records, errors, reason);
+}
+
+int flowlog_sweep_complete(const flowlog_sweep *s)
+{
+    if (!s)
+        return FLOWLOG_E_ARG;
+    return flowlog__ledger_complete(&s->inputs) ? 1 : 0;
 }

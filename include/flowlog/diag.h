@@ -71,11 +71,13 @@ enum flowlog_diag_counter {
     FLOWLOG_DIAG_FIRST_REJECT = 10,   ///< earliest start of a REJECT record
     FLOWLOG_DIAG_LAST_REJECT = 11,    ///< latest end of a REJECT record
     FLOWLOG_DIAG_FIRST_ACCEPT = 12,
-    FLOWLOG_DIAG_LAST_ACCEPT = 13
+    FLOWLOG_DIAG_LAST_ACCEPT = 13,
+    FLOWLOG_DIAG_TCP_FLAGS_ACCEPT = 14, ///< OR of tcp-flags of ACCEPT records (since 1.4)
+    FLOWLOG_DIAG_TCP_FLAGS_REJECT = 15  ///< OR of tcp-flags of REJECT records (since 1.4)
 };
 
 /** Coverage warnings (bits of flowlog_diag_warnings()). */
-#define FLOWLOG_WARN_SKIPDATA 0x01u           ///< SKIPDATA records on an involved ENI
+#define FLOWLOG_WARN_SKIPDATA 0x01u           ///< SKIPDATA records on an involved or an endpoint's ENI in the window
 #define FLOWLOG_WARN_ONE_SIDE 0x02u           ///< only one endpoint's ENI is logged
 #define FLOWLOG_WARN_NO_TCP_FLAGS 0x04u       ///< the format has no tcp-flags
 #define FLOWLOG_WARN_NO_PKT_ADDR 0x08u        ///< the format has no pkt-srcaddr / pkt-dstaddr
@@ -83,8 +85,18 @@ enum flowlog_diag_counter {
 #define FLOWLOG_WARN_SHORT_WINDOW 0x20u       ///< the window is shorter than the aggregation interval
 #define FLOWLOG_WARN_ENI_UNKNOWN 0x40u        ///< an involved ENI's endpoint could not be inferred
 #define FLOWLOG_WARN_TRUNCATED 0x80u          ///< a table was full: some detail is missing
-#define FLOWLOG_WARN_NODATA 0x100u            ///< NODATA records on an involved ENI
+#define FLOWLOG_WARN_NODATA 0x100u            ///< NODATA records on an involved or an endpoint's ENI in the window
+#define FLOWLOG_WARN_CLIENT_ENI_NOT_LOGGED 0x200u ///< no ENI in the logs is, or may be, the client's (since 1.4)
+#define FLOWLOG_WARN_SERVER_ENI_NOT_LOGGED 0x400u ///< no ENI in the logs is, or may be, the server's (since 1.4)
+#define FLOWLOG_WARN_WINDOW_OUTSIDE_LOGS 0x800u   ///< the window misses the time the logs cover (since 1.4)
+#define FLOWLOG_WARN_INCOMPLETE_INPUT 0x1000u     ///< an input was not read whole, or had bad lines (since 1.4)
 
+/** Kinds of near miss (flowlog_diag_near_miss()). Since: 1.4 */
+enum flowlog_near_miss_kind {
+    FLOWLOG_NEAR_OTHER_PORT = 1,   ///< "other-port": the client to the server on another port or protocol
+    FLOWLOG_NEAR_OTHER_SERVER = 2, ///< "other-server": the client to another address on the asked port
+    FLOWLOG_NEAR_OTHER_CLIENT = 3  ///< "other-client": another client of the client's subnet to the server
+};
 /** Options (flowlog_diag_set()). */
 enum flowlog_diag_option {
     FLOWLOG_DIAG_OPT_BUCKET_SECONDS = 1 ///< timeline interval (default 60; 1 .. 86400)
@@ -229,6 +241,109 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_diag_deserialize(flowlog_diag **out, c
 
 /** Message of the last error ("" when none). Since: 1.0 */
 FLOWLOG_API const char *flowlog_diag_error_message(const flowlog_diag *d);
+
+/* ---- what the evidence rests on (since 1.4) ----
+ * A verdict is only as good as what was read. A diagnosis keeps an account
+ * of its inputs, which merges and serialises with the rest of its state,
+ * and tells which of the endpoints' ENIs the logs cover, and when.
+ * Thread-safety of everything below: as the handle (one thread at a time;
+ * the const calls fill caches, so not even two readers at once). */
+
+/** The stable id of one FLOWLOG_WARN_* bit ("skipdata", ...), or NULL. Since: 1.4 */
+FLOWLOG_API const char *flowlog_diag_warning_name(unsigned bit);
+
+/**
+ * Record one input the evidence came from: its name, a flowlog_input_status,
+ * the records and bad lines it gave, and why it failed (or NULL). The same
+ * name again adds into the first, keeping the worse status (one file split
+ * between workers).
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_add_input(flowlog_diag *d, const char *name, int status, uint64_t records,
+                                       uint64_t errors, const char *reason);
+
+/**
+ * Record every input of a reader, as flowlog_reader_input() gives them: call
+ * it once, after reading (an input not read to its end counts as such).
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_add_reader_inputs(flowlog_diag *d, const flowlog_reader *r);
+
+/** How many inputs are recorded (sorted by name; past 65536, only counted). Since: 1.4 */
+FLOWLOG_API size_t flowlog_diag_input_count(const flowlog_diag *d);
+
+/**
+ * Input `index`: its name, status, records, bad lines and why it failed
+ * ("" unless it did). Strings are owned by the handle.
+ * @return FLOWLOG_OK, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_input(const flowlog_diag *d, size_t index, const char **name, int *status,
+                                   uint64_t *records, uint64_t *errors, const char **reason);
+
+/**
+ * @return 1 when every recorded input was read to its end without a bad
+ * line (also when none was recorded), 0 when not (and
+ * FLOWLOG_WARN_INCOMPLETE_INPUT is set), FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_complete(const flowlog_diag *d);
+
+/**
+ * The time the logs cover, first start to last end in Unix seconds (0, 0
+ * when unknown): of the records of every ENI that may be an endpoint's, of
+ * NODATA and SKIPDATA records, and of the evidence. (An ENI whose records
+ * name no single address of its own, such as a load balancer's, is left
+ * out: the reader passes over its records unsplit.)
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_time_range(const flowlog_diag *d, uint64_t range[2]);
+
+/**
+ * The endpoints' ENIs: every ENI in the logs whose own address is the
+ * client's or the server's (or that the evidence shows to be), sorted by
+ * side (client first) and id, whether or not it logged the asked traffic:
+ * its id, side (FLOWLOG_SIDE_CLIENT or _SERVER), the time it was logged
+ * (first, last; its NODATA and SKIPDATA records included) and its NODATA
+ * and SKIPDATA records in the window. An endpoint that is "any" has none.
+ * @return FLOWLOG_OK, FLOWLOG_E_RANGE past the last, FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_endpoint_eni(const flowlog_diag *d, size_t index, const char **id, int *side,
+                                          uint64_t span[2], uint64_t nodata_skipdata[2]);
+
+/**
+ * Whether involved ENI `index` (as flowlog_diag_eni() numbers them)
+ * translates for the client, as a NAT gateway's does: records addressed to
+ * it carry the server as pkt-dstaddr. Its legs to and from the server are
+ * then joined to the evidence (the counts, the verdict and the side).
+ * @return 1, 0, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_eni_translates(const flowlog_diag *d, size_t index);
+
+/**
+ * Whether the side of involved ENI `index` was inferred from what packets
+ * must do (an extract of only the pair's records names both addresses at
+ * both ENIs): a packet REJECTed at its sender's ENI never reaches the
+ * receiver's, so the ENI that ACCEPTed a direction another only REJECTed is
+ * the sender's. @return 1, 0, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_side_inferred(const flowlog_diag *d, size_t index);
+
+/** The stable id of a near-miss kind ("other-port", ...), or NULL. Since: 1.4 */
+FLOWLOG_API const char *flowlog_diag_near_miss_name(int kind);
+
+/**
+ * What the client did instead of the asked traffic, in the window: the
+ * same server on another port or protocol (FLOWLOG_NEAR_OTHER_PORT; the
+ * server port is the destination port of the client's records), another
+ * address on the asked port and protocol (_OTHER_SERVER), and, when the
+ * server is one address, other clients of the client's /24 (IPv4) or /64
+ * (IPv6) to it (_OTHER_CLIENT). Sorted by kind in that order, then by
+ * records, most first. `client` is the other client, else the question's
+ * (its network address for a network); `server` likewise; `counts`
+ * receives records, ACCEPT records, REJECT records, first start, last end.
+ * @return FLOWLOG_OK, FLOWLOG_E_RANGE past the last, FLOWLOG_E_ARG. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_near_miss(const flowlog_diag *d, size_t index, int *kind, flowlog_addr *client,
+                                       flowlog_addr *server, unsigned *port, int *protocol, uint64_t counts[5]);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,15 @@ enum flowlog_reader_option {
 #define FLOWLOG_ON_ERROR_SKIP 0
 #define FLOWLOG_ON_ERROR_STOP 1
 
+/** What became of a queued input (flowlog_reader_input()). Since: 1.4 */
+enum flowlog_input_status {
+    FLOWLOG_INPUT_QUEUED = 0,   ///< not opened yet
+    FLOWLOG_INPUT_READING = 1,  ///< being read
+    FLOWLOG_INPUT_COMPLETE = 2, ///< read to its end (its bad lines are counted as errors)
+    FLOWLOG_INPUT_FAILED = 3,   ///< could not be opened, or not read to its end (I/O or decompression error)
+    FLOWLOG_INPUT_STOPPED = 4   ///< reading stopped at a bad line (FLOWLOG_ON_ERROR_STOP)
+};
+
 /** Counters of flowlog_reader_count(). */
 enum flowlog_reader_counter {
     FLOWLOG_COUNT_LINES = 1,   ///< every line seen (= records + headers + blanks + errors)
@@ -209,6 +218,25 @@ FLOWLOG_API const char *flowlog_reader_error_message(const flowlog_reader *r);
 
 /** A counter (FLOWLOG_COUNT_*), or 0 for an unknown one. Since: 1.0 */
 FLOWLOG_API uint64_t flowlog_reader_count(const flowlog_reader *r, int counter);
+
+/**
+ * How many inputs the reader has queued: each file of a directory, and each
+ * path that could not be queued (flowlog_reader_add_path() failed: listed as
+ * FLOWLOG_INPUT_FAILED). Since: 1.4
+ */
+FLOWLOG_API size_t flowlog_reader_input_count(const flowlog_reader *r);
+
+/**
+ * The account of input `index` (in the order read): its name, its status
+ * (a flowlog_input_status), the records and the bad lines it gave so far,
+ * and why it failed ("" unless FLOWLOG_INPUT_FAILED). Any pointer may be
+ * NULL; the strings are owned by the reader. This is what a diagnosis
+ * records of its evidence (flowlog_diag_add_reader_inputs()).
+ * @return FLOWLOG_OK, FLOWLOG_E_RANGE past the last input, FLOWLOG_E_ARG.
+ * Thread-safety: as the reader. Since: 1.4
+ */
+FLOWLOG_API int flowlog_reader_input(const flowlog_reader *r, size_t index, const char **name, int *status,
+                                     uint64_t *records, uint64_t *errors, const char **reason);
 
 #ifdef __cplusplus
 }

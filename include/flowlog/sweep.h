@@ -29,6 +29,7 @@
 #define FLOWLOG_SWEEP_H
 
 #include "common.h"
+#include "reader.h"
 #include "record.h"
 
 #ifdef __cplusplus
@@ -128,6 +129,25 @@ FLOWLOG_API int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_
  */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len,
                                                             const flowlog_allocator *a);
+
+/* ---- what the sweep rests on (since 1.4): as for a diagnosis (diag.h) ---- */
+
+/** Record every input of a reader (once, after reading). @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4 */
+FLOWLOG_API int flowlog_sweep_add_reader_inputs(flowlog_sweep *s, const flowlog_reader *r);
+
+/** Record one input (see flowlog_diag_add_input()). Since: 1.4 */
+FLOWLOG_API int flowlog_sweep_add_input(flowlog_sweep *s, const char *name, int status, uint64_t records,
+                                        uint64_t errors, const char *reason);
+
+/** How many inputs are recorded. Since: 1.4 */
+FLOWLOG_API size_t flowlog_sweep_input_count(const flowlog_sweep *s);
+
+/** Input `index` (see flowlog_diag_input()). @return FLOWLOG_OK, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4 */
+FLOWLOG_API int flowlog_sweep_input(const flowlog_sweep *s, size_t index, const char **name, int *status,
+                                    uint64_t *records, uint64_t *errors, const char **reason);
+
+/** 1 when every recorded input was read whole without a bad line, else 0; FLOWLOG_E_ARG. Since: 1.4 */
+FLOWLOG_API int flowlog_sweep_complete(const flowlog_sweep *s);
 
 #ifdef __cplusplus
 }
