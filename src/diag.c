@@ -310,6 +310,12 @@ int flowlog_diag_set_window(flowlog_diag *d, uint64_t since, uint64_t until)
     return FLOWLOG_OK;
 }
 
+void flowlog__diag_window(const flowlog_diag *d, uint64_t window[2])
+{
+    window[0] = d->since;
+    window[1] = d->until;
+}
+
 int flowlog_diag_set(flowlog_diag *d, int key, int64_t value)
 {
     if (!d)
@@ -1142,6 +1148,30 @@ static bool may_be(const flowlog_diag *d, const eni_state *e, int side)
     return false;
 }
 
+/* The side of ENI k from addresses: its own, or where its records leave
+ * two candidates of which one is an endpoint's, the other one when the
+ * first is another ENI's settled own address (one address, one ENI). */
+static int settled_side(const flowlog_diag *d, size_t k)
+{
+    const eni_state *x = &d->enis[k];
+    int side = own_side(d, x);
+    if (side != FLOWLOG_SIDE_UNKNOWN || x->own.n != 2 ||
+        !(may_be(d, x, FLOWLOG_SIDE_CLIENT) || may_be(d, x, FLOWLOG_SIDE_SERVER)))
+        return side;
+    for (size_t j = 0; j < d->neni; j++) {
+        const flowlog_addr *other = own_address(&d->enis[j]);
+        if (j == k || !other || d->enis[j].own.n != 1)
+            continue;
+        for (int c = 0; c < 2; c++)
+            if (addr_eq(other, &x->own.addr[c])) {
+                int s = side_of_address(d, &x->own.addr[1 - c]);
+                if (s == FLOWLOG_SIDE_CLIENT || s == FLOWLOG_SIDE_SERVER)
+                    return s;
+            }
+    }
+    return side;
+}
+
 /* The sides of the involved ENIs whose own address the records leave
  * open (an extract of only the pair's records names both addresses at
  * both ENIs), from what packets must do:
@@ -1156,8 +1186,10 @@ static bool may_be(const flowlog_diag *d, const eni_state *e, int side)
 static void infer_sides(flowlog_diag *d)
 {
     size_t n = d->ninvolved;
-    for (size_t i = 0; i < n; i++)
-        d->involved_side[i] = (uint8_t)own_side(d, &d->enis[d->involved[i]]);
+    for (size_t i = 0; i < n; i++) {
+        int own = own_side(d, &d->enis[d->involved[i]]), settled = settled_side(d, d->involved[i]);
+        d->involved_side[i] = (uint8_t)(settled == own ? (unsigned)own : (unsigned)settled | SIDE_INFERRED);
+    }
     bool single = !d->client_any && !d->server_any &&
                   d->client_prefix == (d->client_net.family == FLOWLOG_AF_INET ? 32u : 128u) &&
                   d->server_prefix == (d->server_net.family == FLOWLOG_AF_INET ? 32u : 128u);
@@ -1168,15 +1200,6 @@ static void infer_sides(flowlog_diag *d)
                 continue;
             const eni_state *x = &d->enis[d->involved[i]];
             int found = FLOWLOG_SIDE_UNKNOWN;
-            /* another ENI owns one of the candidates */
-            for (size_t k = 0; x->own.n == 2 && k < d->neni && found == FLOWLOG_SIDE_UNKNOWN; k++) {
-                const flowlog_addr *other = own_address(&d->enis[k]);
-                if (k == d->involved[i] || !other || d->enis[k].own.n != 1)
-                    continue;
-                for (int c = 0; c < 2; c++)
-                    if (addr_eq(other, &x->own.addr[c]))
-                        found = side_of_address(d, &x->own.addr[1 - c]);
-            }
             uint64_t xc[4];
             eni_counts(d, x, xc);
             for (int dir = 0; dir < 2 && found == FLOWLOG_SIDE_UNKNOWN; dir++) {
@@ -1228,7 +1251,7 @@ static void refresh_involved(const flowlog_diag *cd)
     infer_sides(d);
     d->nendpoints = 0;
     for (uint32_t i = 0; i < d->neni; i++) {
-        int side = own_side(d, &d->enis[i]);
+        int side = settled_side(d, i);
         for (size_t k = 0; k < d->ninvolved; k++)
             if (d->involved[k] == i)
                 side = d->involved_side[k] & ~SIDE_INFERRED;

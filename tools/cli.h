@@ -42,6 +42,15 @@ int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, v
  * failed. */
 typedef int (*cli_record_fn)(void *ctx, flowlog_record *rec, const flowlog_reader *r);
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
+/* The exit status the inputs call for, given the status so far: 3 when an
+ * input could not be opened or read to its end, else 1 when lines were
+ * bad (or status says so), else status. */
+int cli_input_status(const cli_input *in, int status);
+#if defined(__GNUC__) || defined(__clang__)
+#  define FLOWLOG__CLI_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define FLOWLOG__CLI_UNLIKELY(x) (x)
+#endif
 /* Print --stats and free the reader. */
 void cli_input_close(cli_input *in);
 
@@ -51,10 +60,20 @@ const char *cli_printable(const char *s, char *buf, size_t size);
 /* JSON output into a stdio stream. */
 void json_string(FILE *f, const char *s, size_t len);
 
+/* Times on the command line (cli_time.c): Unix seconds, or ISO 8601 with
+ * an offset (Z, +05:30); false for anything else. */
+bool cli_parse_time(const char *s, uint64_t *out);
+/* A time as people read it: ISO 8601 in UTC (2024-01-02T12:00:00Z), "-" for 0. */
+const char *cli_time_text(uint64_t t, char *buf, size_t n);
+
 /* Diagnosis output shared by a question and the sweep (cmd_diagnose.c). */
 #define DIAG_COUNTERS 14 /* enum flowlog_diag_counter, 1-based */
 void diag_format_time(uint64_t t, char *buf, size_t n);
 void diag_json_evidence(const uint64_t counters[DIAG_COUNTERS]);
+/* "complete" and "inputs" of a diagnosis or a sweep, through its accessor. */
+void diag_json_inputs(size_t n, int (*get)(const void *, size_t, const char **, int *, uint64_t *, uint64_t *,
+                                           const char **),
+                      const void *handle, int complete);
 
 /* `flowlog diagnose` without a question (cmd_sweep.c). */
 typedef struct sweep_options {

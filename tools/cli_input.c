@@ -264,10 +264,14 @@ int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, v
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
 {
     int status = in->failed ? 1 : 0;
-    for (;;) {
+    for (uint64_t n = 1;; n++) {
         flowlog_record *rec;
         int rc = flowlog_reader_next(in->reader, &rec);
         if (rc == FLOWLOG_END)
+            return status;
+        /* Output nobody can take (a closed pipe, a full disk) ends the
+         * reading: main() reports it. */
+        if (FLOWLOG__CLI_UNLIKELY(n % 1024 == 0) && ferror(stdout))
             return status;
         if (rc == FLOWLOG_OK) {
             if (fn(ctx, rec, in->reader))
@@ -278,4 +282,20 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
         cli_report(in->reader, rc);
         status = 1;
     }
+}
+
+int cli_input_status(const cli_input *in, int status)
+{
+    size_t n = flowlog_reader_input_count(in->reader);
+    for (size_t i = 0; i < n; i++) {
+        int st;
+        uint64_t errors;
+        if (flowlog_reader_input(in->reader, i, NULL, &st, NULL, &errors, NULL) != FLOWLOG_OK)
+            continue;
+        if (st == FLOWLOG_INPUT_FAILED)
+            return 3;
+        if (errors)
+            status = status ? status : 1;
+    }
+    return status;
 }

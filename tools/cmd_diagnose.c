@@ -13,15 +13,23 @@ static void usage(FILE *f)
           "                        [--since T] [--until T] [--json] [--bucket SECONDS] [PATH...]\n"
           "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N] [PATH...]\n"
           "Tell why A cannot reach B on port P, and which layer is to blame: prints the verdict,\n"
-          "the evidence in both directions, a timeline and what to check next.\n"
+          "the evidence in both directions, which of the endpoints' ENIs the logs cover and when,\n"
+          "what the client did instead, a timeline and what to check next. An input that could not\n"
+          "be read whole is named before the verdict, which rests on the records that were read.\n"
           "Without a question, sweep: list every client -> server:port conversation that is\n"
           "blocked, return-blocked, refused or unanswered, most packets first (--top N rows,\n"
           "default 20 on text and all in JSON; 0 = all; at most --max-conversations are kept,\n"
           "default 1000000, and a fuller table is reported as truncated).\n"
-          "A and B are addresses or CIDRs (or 'any'); T is Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z.\n"
+          "A and B are addresses or CIDRs (or 'any'). T is Unix seconds or ISO 8601 with an offset:\n"
+          "2024-01-02T12:00:00Z, 2024-01-02T17:30+05:30, 2024-01-02 12:00:00+00:00.\n"
           "Verdicts: no-traffic blocked return-blocked refused no-response established intermittent.\n"
           "  --format FMT, --max-line N, --max-fields N, --stop-on-error, --stats, --progress, --no-mmap:\n"
-          "  as for flowlog parse\n",
+          "  as for flowlog parse\n"
+          "Exit status: 0 success; 1 some input lines were errors; 2 usage error; 3 an input could\n"
+          "not be opened or read to its end (or no input could be read: no verdict), or the output\n"
+          "could not be written.\n"
+          "Example:\n"
+          "  flowlog diagnose --client 10.0.1.25 --server 10.0.2.10 --port 3306 AWSLogs/\n",
           f);
 }
 
@@ -40,85 +48,167 @@ static int parse_protocol(const char *s)
     return (*s && !*end && v >= 0 && v <= 255) ? (int)v : -1;
 }
 
-static int parse_time(const char *s, uint64_t *out)
+static const char *protocol_text(int p, char *buf, size_t n)
 {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*s && !*end) {
-        *out = v;
-        return 0;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int n = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &n) < 5)
-        return -1;
-    s += n;
-    if (*s == ':') {
-        int sec, m = 0;
-        if (sscanf(s, ":%2d%n", &sec, &m) < 1)
-            return -1;
-        tm.tm_sec = sec;
-        s += m;
-    }
-    if (*s == 'Z')
-        s++;
-    if (*s)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    if (t < 0)
-        return -1;
-    *out = (uint64_t)t;
-    return 0;
+    static const char *const names[] = {[1] = "icmp", [6] = "tcp", [17] = "udp", [58] = "icmpv6"};
+    if (p >= 0 && p <= 58 && names[p])
+        return names[p];
+    snprintf(buf, n, "%d", p);
+    return buf;
 }
 
 void diag_format_time(uint64_t t, char *buf, size_t n)
 {
-    if (!t) {
-        snprintf(buf, n, "-");
-        return;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+    cli_time_text(t, buf, n);
 }
 
-static const char *warning_names[] = {"skipdata", "one-side-logged", "no-tcp-flags", "no-pkt-addresses",
-                                      "no-flow-direction", "window-shorter-than-aggregation", "eni-endpoint-unknown",
-                                      "truncated", "nodata"};
-
+/* tcp-flags by name; SYN with ACK is the server's SYN-ACK. */
 static void flags_text(uint64_t f, char *buf, size_t n)
 {
-    static const char *names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG"};
+    static const struct {
+        uint64_t bits;
+        const char *name;
+    } names[] = {{18, "SYN-ACK"}, {2, "SYN"}, {16, "ACK"}, {1, "FIN"}, {4, "RST"}, {8, "PSH"}, {32, "URG"}};
     size_t len = 0;
     buf[0] = '\0';
-    for (int i = 0; i < 6; i++)
-        if (f & (1u << i))
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "|" : "", names[i]);
-    if (!len)
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((f & names[i].bits) == names[i].bits) {
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "|" : "", names[i].name);
+            f &= ~names[i].bits;
+            if (len >= n)
+                break;
+        }
+    if (!buf[0])
         snprintf(buf, n, "-");
 }
 
-static void print_text(const flowlog_diag *d, const char *question, int protocol)
+static const char *status_name(int status)
 {
+    switch (status) {
+    case FLOWLOG_INPUT_COMPLETE: return "ok";
+    case FLOWLOG_INPUT_FAILED: return "failed";
+    case FLOWLOG_INPUT_STOPPED: return "stopped";
+    default: return "unread";
+    }
+}
+
+/* What the text says before the verdict when the evidence is incomplete:
+ * each input not read whole, or with bad lines. */
+static void print_incomplete(const flowlog_diag *d)
+{
+    size_t n = flowlog_diag_input_count(d), bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int st;
+        uint64_t errors;
+        if (flowlog_diag_input(d, i, NULL, &st, NULL, &errors, NULL) == FLOWLOG_OK &&
+            (st != FLOWLOG_INPUT_COMPLETE || errors))
+            bad++;
+    }
+    printf("EVIDENCE INCOMPLETE: %zu of %zu inputs were not read whole; the verdict rests only on the records read.\n",
+           bad, n);
+    for (size_t i = 0, shown = 0; i < n && shown < 10; i++) {
+        const char *name, *reason;
+        int st;
+        uint64_t records, errors;
+        char safe[512];
+        if (flowlog_diag_input(d, i, &name, &st, &records, &errors, &reason) != FLOWLOG_OK ||
+            (st == FLOWLOG_INPUT_COMPLETE && !errors))
+            continue;
+        shown++;
+        printf("  %s: ", cli_printable(name, safe, sizeof safe));
+        if (st == FLOWLOG_INPUT_FAILED)
+            printf("%s%s", *reason ? "" : "not read to its end", *reason ? cli_printable(reason, safe, sizeof safe) : "");
+        else if (st == FLOWLOG_INPUT_STOPPED)
+            printf("reading stopped at a bad line");
+        else if (st != FLOWLOG_INPUT_COMPLETE)
+            printf("not read");
+        else
+            printf("read to its end");
+        printf(" (%" PRIu64 " records, %" PRIu64 " bad lines)\n", records, errors);
+    }
+    if (bad > 10)
+        printf("  and %zu more\n", bad - 10);
+    printf("\n");
+}
+
+static void print_near_misses(const flowlog_diag *d, const char *client_text)
+{
+    int kind, proto;
+    unsigned port;
+    flowlog_addr c, sv;
+    uint64_t k[5];
+    if (flowlog_diag_near_miss(d, 0, &kind, &c, &sv, &port, &proto, k) != FLOWLOG_OK)
+        return;
+    printf("\nwhat the client did instead (near misses)\n");
+    for (size_t i = 0; i < 12 && flowlog_diag_near_miss(d, i, &kind, &c, &sv, &port, &proto, k) == FLOWLOG_OK; i++) {
+        char ct[64], st[64], pb[16], first[32], last[32], route[160];
+        if (kind == FLOWLOG_NEAR_OTHER_CLIENT)
+            flowlog_addr_format(&c, ct, sizeof ct);
+        else
+            snprintf(ct, sizeof ct, "%s", client_text);
+        flowlog_addr_format(&sv, st, sizeof st);
+        if (proto == 1 || proto == 58)
+            snprintf(route, sizeof route, "%s -> %s %s", ct, st, protocol_text(proto, pb, sizeof pb));
+        else
+            snprintf(route, sizeof route, "%s -> %s:%u %s", ct, st, port, protocol_text(proto, pb, sizeof pb));
+        printf("  %-13s %-42s %6" PRIu64 " records (%" PRIu64 " ACCEPT, %" PRIu64 " REJECT)  %s .. %s\n",
+               flowlog_diag_near_miss_name(kind), route, k[0], k[1], k[2], cli_time_text(k[3], first, sizeof first),
+               cli_time_text(k[4], last, sizeof last));
+    }
+}
+
+static void print_coverage(const flowlog_diag *d)
+{
+    const char *id;
+    int side;
+    uint64_t span[2], gaps[2];
+    printf("\nendpoints' ENIs in the logs (logged from .. to, UTC; NODATA/SKIPDATA records in the window)\n");
+    size_t i = 0;
+    for (; flowlog_diag_endpoint_eni(d, i, &id, &side, span, gaps) == FLOWLOG_OK && i < 20; i++) {
+        char safe[200], first[32], last[32];
+        printf("  %-7s %-24s %s .. %s  %" PRIu64 "/%" PRIu64 "\n", flowlog_diag_side_name(side),
+               cli_printable(id, safe, sizeof safe), cli_time_text(span[0], first, sizeof first),
+               cli_time_text(span[1], last, sizeof last), gaps[0], gaps[1]);
+    }
+    if (flowlog_diag_endpoint_eni(d, i, NULL, NULL, NULL, NULL) == FLOWLOG_OK)
+        printf("  (more; --json lists all)\n");
+    unsigned w = flowlog_diag_warnings(d);
+    if (w & FLOWLOG_WARN_CLIENT_ENI_NOT_LOGGED)
+        printf("  client  none: no ENI in the logs has the client's address\n");
+    if (w & FLOWLOG_WARN_SERVER_ENI_NOT_LOGGED)
+        printf("  server  none: no ENI in the logs has the server's address\n");
+}
+
+static void print_text(const flowlog_diag *d, const char *question, const char *client_text, int protocol,
+                       uint64_t since, uint64_t until)
+{
+    if (!flowlog_diag_complete(d))
+        print_incomplete(d);
     int v = flowlog_diag_verdict(d);
+    char first[32], last[32];
     printf("verdict:  %s\n", flowlog_verdict_name(v));
     printf("side:     %s\n", flowlog_diag_side_name(flowlog_diag_side(d)));
-    printf("question: %s\n\n", question);
-    printf("%-16s %9s %12s %14s  %-15s %-19s %-19s\n", "evidence", "records", "packets", "bytes", "tcp-flags", "first", "last");
+    printf("question: %s\n", question);
+    if (since || until)
+        printf("window:   %s .. %s\n", since ? cli_time_text(since, first, sizeof first) : "the start",
+               until ? cli_time_text(until, last, sizeof last) : "the end");
+    uint64_t range[2];
+    (void)flowlog_diag_time_range(d, range);
+    if (range[0])
+        printf("logs:     %s .. %s\n", cli_time_text(range[0], first, sizeof first), cli_time_text(range[1], last, sizeof last));
+    printf("\n%-16s %9s %12s %14s  %-15s %-20s %-20s\n", "evidence", "records", "packets", "bytes", "tcp-flags",
+           "first (UTC)", "last (UTC)");
     for (int dir = 0; dir < 2; dir++)
         for (int rej = 0; rej < 2; rej++) {
-            char flags[64], first[32], last[32];
+            char flags[64];
             uint64_t recs = flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_RECORDS_REJECT : FLOWLOG_DIAG_RECORDS_ACCEPT);
-            flags_text(rej ? 0 : flowlog_diag_count(d, dir, FLOWLOG_DIAG_TCP_FLAGS), flags, sizeof flags);
-            if (protocol != 6 || rej)
-                snprintf(flags, sizeof flags, "%s", rej ? "" : "-");
-            diag_format_time(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT), first, sizeof first);
-            diag_format_time(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT), last, sizeof last);
-            printf("%-16s %9" PRIu64 " %12" PRIu64 " %14" PRIu64 "  %-15s %-19s %-19s\n",
+            flags_text(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_TCP_FLAGS_REJECT : FLOWLOG_DIAG_TCP_FLAGS_ACCEPT),
+                       flags, sizeof flags);
+            if (protocol != 6)
+                snprintf(flags, sizeof flags, "-");
+            cli_time_text(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_FIRST_REJECT : FLOWLOG_DIAG_FIRST_ACCEPT), first, sizeof first);
+            cli_time_text(flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_LAST_REJECT : FLOWLOG_DIAG_LAST_ACCEPT), last, sizeof last);
+            printf("%-16s %9" PRIu64 " %12" PRIu64 " %14" PRIu64 "  %-15s %-20s %-20s\n",
                    dir ? (rej ? "reverse REJECT" : "reverse ACCEPT") : (rej ? "forward REJECT" : "forward ACCEPT"), recs,
                    flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_PACKETS_REJECT : FLOWLOG_DIAG_PACKETS_ACCEPT),
                    flowlog_diag_count(d, dir, rej ? FLOWLOG_DIAG_BYTES_REJECT : FLOWLOG_DIAG_BYTES_ACCEPT), recs ? flags : "",
@@ -132,16 +222,21 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
             int side;
             uint64_t c[4], ns[2];
             unsigned io;
-            char fw[32], rv[32];
+            char fw[32], rv[32], who[32];
             (void)flowlog_diag_eni(d, i, &id, &side, c, &io, ns);
             snprintf(fw, sizeof fw, "%" PRIu64 "/%" PRIu64, c[0], c[1]);
             snprintf(rv, sizeof rv, "%" PRIu64 "/%" PRIu64, c[2], c[3]);
+            snprintf(who, sizeof who, "%s%s", flowlog_diag_eni_translates(d, i) == 1 ? "nat " : "",
+                     flowlog_diag_side_name(side));
             char safe[200];
-            printf("%-24s %-13s %-15s %-15s %-15s %" PRIu64 "/%" PRIu64 "\n", cli_printable(id, safe, sizeof safe),
-                   flowlog_diag_side_name(side), fw, rv,
-                   io == 3 ? "ingress+egress" : io == 1 ? "ingress" : io == 2 ? "egress" : "-", ns[0], ns[1]);
+            printf("%-24s %-13s %-15s %-15s %-15s %" PRIu64 "/%" PRIu64 "%s\n", cli_printable(id, safe, sizeof safe), who,
+                   fw, rv, io == 3 ? "ingress+egress" : io == 1 ? "ingress" : io == 2 ? "egress" : "-", ns[0], ns[1],
+                   flowlog_diag_side_inferred(d, i) == 1 ? "  (side inferred from the order packets pass ENIs)" : "");
         }
     }
+    print_coverage(d);
+    if (v == FLOWLOG_VERDICT_NO_TRAFFIC || v == FLOWLOG_VERDICT_BLOCKED || v == FLOWLOG_VERDICT_NO_RESPONSE)
+        print_near_misses(d, client_text);
     uint64_t start, p[4];
     if (flowlog_diag_interval(d, 0, &start, p) == FLOWLOG_OK) {
         uint64_t max = 1;
@@ -149,13 +244,13 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
         for (; flowlog_diag_interval(d, n, &start, p) == FLOWLOG_OK; n++)
             for (int k = 0; k < 4; k++)
                 max = p[k] > max ? p[k] : max;
-        printf("\ntimeline (packets per interval; forward | reverse; '+' ACCEPT, 'x' REJECT)\n");
+        printf("\ntimeline (UTC; packets per interval; forward | reverse; '+' ACCEPT, 'x' REJECT)\n");
         size_t shown = n > 40 ? 40 : n;
         for (size_t i = 0; i < shown; i++) {
             size_t idx = n > 40 ? i * n / 40 : i;
             char when[32];
             (void)flowlog_diag_interval(d, idx, &start, p);
-            diag_format_time(start, when, sizeof when);
+            cli_time_text(start, when, sizeof when);
             char bar[2][48];
             for (int dir = 0; dir < 2; dir++) {
                 int a = (int)((p[dir * 2] * 10 + max - 1) / max), r = (int)((p[dir * 2 + 1] * 10 + max - 1) / max);
@@ -173,7 +268,7 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
     }
     flowlog_addr a;
     uint64_t x, y;
-    if (flowlog_diag_verdict(d) == FLOWLOG_VERDICT_INTERMITTENT && flowlog_diag_client(d, 0, &a, &x, &y) == FLOWLOG_OK) {
+    if (v == FLOWLOG_VERDICT_INTERMITTENT && flowlog_diag_client(d, 0, &a, &x, &y) == FLOWLOG_OK) {
         printf("\nclients (forward records ACCEPT/REJECT)\n");
         for (size_t i = 0; flowlog_diag_client(d, i, &a, &x, &y) == FLOWLOG_OK && i < 20; i++) {
             char t[64];
@@ -181,20 +276,12 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
             printf("  %-40s %" PRIu64 "/%" PRIu64 "\n", t, x, y);
         }
     }
-    if (flowlog_diag_verdict(d) == FLOWLOG_VERDICT_NO_TRAFFIC && flowlog_diag_elsewhere(d, 0, &a, &x) == FLOWLOG_OK) {
-        printf("\nthe client sent this protocol and port instead to:\n");
-        for (size_t i = 0; flowlog_diag_elsewhere(d, i, &a, &x) == FLOWLOG_OK && i < 10; i++) {
-            char t[64];
-            flowlog_addr_format(&a, t, sizeof t);
-            printf("  %-40s %" PRIu64 " records\n", t, x);
-        }
-    }
     unsigned w = flowlog_diag_warnings(d);
     if (w) {
         printf("\nwarnings:");
-        for (int i = 0; i < 9; i++)
-            if (w & (1u << i))
-                printf(" %s", warning_names[i]);
+        for (unsigned bit = 1; bit; bit <<= 1)
+            if ((w & bit) && flowlog_diag_warning_name(bit))
+                printf(" %s", flowlog_diag_warning_name(bit));
         printf("\n");
     }
     size_t need = flowlog_diag_explain(d, NULL, 0);
@@ -215,14 +302,21 @@ static void print_text(const flowlog_diag *d, const char *question, int protocol
     }
 }
 
-void diag_json_evidence(const uint64_t c[DIAG_COUNTERS])
+/* The evidence object without its closing brace, for more keys. */
+static void json_evidence_open(const uint64_t c[DIAG_COUNTERS])
 {
     printf("{\"records_accept\":%" PRIu64 ",\"records_reject\":%" PRIu64 ",\"packets_accept\":%" PRIu64
            ",\"packets_reject\":%" PRIu64 ",\"bytes_accept\":%" PRIu64 ",\"bytes_reject\":%" PRIu64
-           ",\"tcp_flags\":%" PRIu64 ",\"first\":%" PRIu64 ",\"last\":%" PRIu64 "}",
+           ",\"tcp_flags\":%" PRIu64 ",\"first\":%" PRIu64 ",\"last\":%" PRIu64,
            c[FLOWLOG_DIAG_RECORDS_ACCEPT], c[FLOWLOG_DIAG_RECORDS_REJECT], c[FLOWLOG_DIAG_PACKETS_ACCEPT],
            c[FLOWLOG_DIAG_PACKETS_REJECT], c[FLOWLOG_DIAG_BYTES_ACCEPT], c[FLOWLOG_DIAG_BYTES_REJECT],
            c[FLOWLOG_DIAG_TCP_FLAGS], c[FLOWLOG_DIAG_FIRST_TIME], c[FLOWLOG_DIAG_LAST_TIME]);
+}
+
+void diag_json_evidence(const uint64_t c[DIAG_COUNTERS])
+{
+    json_evidence_open(c);
+    printf("}");
 }
 
 static void json_direction(const flowlog_diag *d, int dir)
@@ -230,13 +324,46 @@ static void json_direction(const flowlog_diag *d, int dir)
     uint64_t c[DIAG_COUNTERS];
     for (int k = 0; k < DIAG_COUNTERS; k++)
         c[k] = flowlog_diag_count(d, dir, k);
-    diag_json_evidence(c);
+    json_evidence_open(c);
+    printf(",\"tcp_flags_accept\":%" PRIu64 ",\"tcp_flags_reject\":%" PRIu64 "}",
+           flowlog_diag_count(d, dir, FLOWLOG_DIAG_TCP_FLAGS_ACCEPT), flowlog_diag_count(d, dir, FLOWLOG_DIAG_TCP_FLAGS_REJECT));
 }
 
-static void print_json(const flowlog_diag *d)
+void diag_json_inputs(size_t n, int (*get)(const void *, size_t, const char **, int *, uint64_t *, uint64_t *,
+                                           const char **),
+                      const void *handle, int complete)
 {
-    printf("{\"verdict\":\"%s\",\"side\":\"%s\",\"forward\":", flowlog_verdict_name(flowlog_diag_verdict(d)),
-           flowlog_diag_side_name(flowlog_diag_side(d)));
+    printf("\"complete\":%s,\"inputs\":[", complete ? "true" : "false");
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *reason;
+        int st;
+        uint64_t records, errors;
+        if (get(handle, i, &name, &st, &records, &errors, &reason) != FLOWLOG_OK)
+            continue;
+        printf("%s{\"path\":", i ? "," : "");
+        json_string(stdout, name, strlen(name));
+        printf(",\"records\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"status\":\"%s\"", records, errors, status_name(st));
+        if (*reason) {
+            printf(",\"reason\":");
+            json_string(stdout, reason, strlen(reason));
+        }
+        printf("}");
+    }
+    printf("]");
+}
+
+static int diag_input(const void *d, size_t i, const char **name, int *st, uint64_t *records, uint64_t *errors,
+                      const char **reason)
+{
+    return flowlog_diag_input(d, i, name, st, records, errors, reason);
+}
+
+static void print_json(const flowlog_diag *d, const char *client_text)
+{
+    int v = flowlog_diag_verdict(d);
+    printf("{\"verdict\":\"%s\",\"side\":\"%s\",", flowlog_verdict_name(v), flowlog_diag_side_name(flowlog_diag_side(d)));
+    diag_json_inputs(flowlog_diag_input_count(d), diag_input, d, flowlog_diag_complete(d) == 1);
+    printf(",\"forward\":");
     json_direction(d, 0);
     printf(",\"reverse\":");
     json_direction(d, 1);
@@ -249,12 +376,26 @@ static void print_json(const flowlog_diag *d)
         (void)flowlog_diag_eni(d, i, &id, &side, c, &io, ns);
         printf("%s{\"id\":", i ? "," : "");
         json_string(stdout, id, strlen(id));
-        printf(",\"endpoint\":\"%s\",\"forward_accept\":%" PRIu64 ",\"forward_reject\":%" PRIu64
-               ",\"reverse_accept\":%" PRIu64 ",\"reverse_reject\":%" PRIu64 ",\"ingress\":%s,\"egress\":%s,\"nodata\":%" PRIu64
-               ",\"skipdata\":%" PRIu64 "}",
-               flowlog_diag_side_name(side), c[0], c[1], c[2], c[3], io & 1 ? "true" : "false", io & 2 ? "true" : "false", ns[0], ns[1]);
+        printf(",\"endpoint\":\"%s\",\"side_inferred\":%s,\"translates\":%s,\"forward_accept\":%" PRIu64
+               ",\"forward_reject\":%" PRIu64 ",\"reverse_accept\":%" PRIu64 ",\"reverse_reject\":%" PRIu64
+               ",\"ingress\":%s,\"egress\":%s,\"nodata\":%" PRIu64 ",\"skipdata\":%" PRIu64 "}",
+               flowlog_diag_side_name(side), flowlog_diag_side_inferred(d, i) == 1 ? "true" : "false",
+               flowlog_diag_eni_translates(d, i) == 1 ? "true" : "false", c[0], c[1], c[2], c[3],
+               io & 1 ? "true" : "false", io & 2 ? "true" : "false", ns[0], ns[1]);
     }
-    printf("],\"timeline\":[");
+    uint64_t range[2];
+    (void)flowlog_diag_time_range(d, range);
+    printf("],\"coverage\":{\"logs_first\":%" PRIu64 ",\"logs_last\":%" PRIu64 ",\"endpoint_enis\":[", range[0], range[1]);
+    const char *id;
+    int side;
+    uint64_t span[2], gaps[2];
+    for (size_t i = 0; flowlog_diag_endpoint_eni(d, i, &id, &side, span, gaps) == FLOWLOG_OK; i++) {
+        printf("%s{\"id\":", i ? "," : "");
+        json_string(stdout, id, strlen(id));
+        printf(",\"endpoint\":\"%s\",\"first\":%" PRIu64 ",\"last\":%" PRIu64 ",\"nodata\":%" PRIu64 ",\"skipdata\":%" PRIu64 "}",
+               flowlog_diag_side_name(side), span[0], span[1], gaps[0], gaps[1]);
+    }
+    printf("]},\"timeline\":[");
     uint64_t start, p[4];
     for (size_t i = 0; flowlog_diag_interval(d, i, &start, p) == FLOWLOG_OK; i++)
         printf("%s{\"start\":%" PRIu64 ",\"forward_accept\":%" PRIu64 ",\"forward_reject\":%" PRIu64
@@ -273,11 +414,31 @@ static void print_json(const flowlog_diag *d)
         flowlog_addr_format(&a, t, sizeof t);
         printf("%s{\"address\":\"%s\",\"records\":%" PRIu64 "}", i ? "," : "", t, x);
     }
+    printf("],\"near_misses\":[");
+    bool absent = v == FLOWLOG_VERDICT_NO_TRAFFIC || v == FLOWLOG_VERDICT_BLOCKED || v == FLOWLOG_VERDICT_NO_RESPONSE;
+    int kind, proto;
+    unsigned port;
+    flowlog_addr c, sv;
+    uint64_t k[5];
+    for (size_t i = 0; absent && flowlog_diag_near_miss(d, i, &kind, &c, &sv, &port, &proto, k) == FLOWLOG_OK; i++) {
+        char ct[64], st[64], pb[16];
+        if (kind == FLOWLOG_NEAR_OTHER_CLIENT)
+            flowlog_addr_format(&c, ct, sizeof ct);
+        else
+            snprintf(ct, sizeof ct, "%s", client_text);
+        flowlog_addr_format(&sv, st, sizeof st);
+        printf("%s{\"kind\":\"%s\",\"client\":", i ? "," : "", flowlog_diag_near_miss_name(kind));
+        json_string(stdout, ct, strlen(ct));
+        printf(",\"server\":\"%s\",\"port\":%u,\"protocol\":\"%s\",\"records\":%" PRIu64 ",\"accept\":%" PRIu64
+               ",\"reject\":%" PRIu64 ",\"first\":%" PRIu64 ",\"last\":%" PRIu64 "}",
+               st, port, protocol_text(proto, pb, sizeof pb), k[0], k[1], k[2], k[3], k[4]);
+    }
     printf("],\"warnings\":[");
     unsigned w = flowlog_diag_warnings(d);
-    for (int i = 0, n = 0; i < 9; i++)
-        if (w & (1u << i))
-            printf("%s\"%s\"", n++ ? "," : "", warning_names[i]);
+    int nw = 0;
+    for (unsigned bit = 1; bit; bit <<= 1)
+        if ((w & bit) && flowlog_diag_warning_name(bit))
+            printf("%s\"%s\"", nw++ ? "," : "", flowlog_diag_warning_name(bit));
     printf("],\"explanation\":");
     size_t need = flowlog_diag_explain(d, NULL, 0);
     char *text = malloc(need + 1);
@@ -289,6 +450,34 @@ static void print_json(const flowlog_diag *d)
         printf("\"\"");
     }
     printf("}\n");
+}
+
+/* No input could be read at all: there is nothing to give a verdict on. */
+static bool nothing_read(const flowlog_diag *d)
+{
+    size_t n = flowlog_diag_input_count(d);
+    for (size_t i = 0; i < n; i++) {
+        int st;
+        uint64_t records;
+        if (flowlog_diag_input(d, i, NULL, &st, &records, NULL, NULL) == FLOWLOG_OK &&
+            (st == FLOWLOG_INPUT_COMPLETE || records))
+            return false;
+    }
+    return n > 0;
+}
+
+static void report_nothing_read(const flowlog_diag *d)
+{
+    fprintf(stderr, "flowlog diagnose: no input could be read, so there is no verdict:\n");
+    size_t n = flowlog_diag_input_count(d);
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *reason;
+        int st;
+        char safe[512], why[256];
+        if (flowlog_diag_input(d, i, &name, &st, NULL, NULL, &reason) == FLOWLOG_OK)
+            fprintf(stderr, "  %s: %s\n", cli_printable(name, safe, sizeof safe),
+                    *reason ? cli_printable(reason, why, sizeof why) : status_name(st));
+    }
 }
 
 static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
@@ -325,7 +514,13 @@ int cmd_diagnose(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--bucket") && i + 1 < argc) {
-            bucket = strtol(argv[++i], NULL, 10);
+            char *end;
+            const char *v = argv[++i];
+            bucket = strtol(v, &end, 10);
+            if (!*v || *end || bucket < 1 || bucket > 86400) {
+                fprintf(stderr, "flowlog diagnose: --bucket takes a number of seconds from 1 to 86400\n");
+                return 2;
+            }
             continue;
         }
         if ((!strcmp(argv[i], "--max-conversations") || !strcmp(argv[i], "--top")) && i + 1 < argc) {
@@ -355,8 +550,15 @@ int cmd_diagnose(int argc, char **argv)
     }
     bool icmp = protocol == 1 || protocol == 58;
     uint64_t t_since = 0, t_until = 0;
-    if ((since && parse_time(since, &t_since)) || (until && parse_time(until, &t_until))) {
-        fprintf(stderr, "flowlog diagnose: a time is Unix seconds or YYYY-MM-DDTHH:MM[:SS]Z\n");
+    if ((since && !cli_parse_time(since, &t_since)) || (until && !cli_parse_time(until, &t_until))) {
+        fprintf(stderr, "flowlog diagnose: %s '%s' is not a time: give Unix seconds or ISO 8601 with an offset "
+                        "(2024-01-02T12:00:00Z, 2024-01-02T17:30:00+05:30)\n",
+                since && !cli_parse_time(since, &t_since) ? "--since" : "--until",
+                since && !cli_parse_time(since, &t_since) ? since : until);
+        return 2;
+    }
+    if (t_until && t_since > t_until) {
+        fprintf(stderr, "flowlog diagnose: --since is after --until\n");
         return 2;
     }
     if (!client && !server && !port) {
@@ -409,12 +611,25 @@ int cmd_diagnose(int argc, char **argv)
     if (flowlog_diag_attach_reader(d, in.reader) > 0)
         cli_input_map(&in);
     status = cli_read_all(&in, feed, d);
+    if (flowlog_diag_add_reader_inputs(d, in.reader) != FLOWLOG_OK) {
+        fprintf(stderr, "flowlog diagnose: out of memory\n");
+        flowlog_diag_free(d);
+        cli_input_close(&in);
+        return 3;
+    }
+    status = cli_input_status(&in, status);
+    if (nothing_read(d)) {
+        report_nothing_read(d);
+        flowlog_diag_free(d);
+        cli_input_close(&in);
+        return 3;
+    }
     char question[256];
     snprintf(question, sizeof question, "%s -> %s%s%s %s", client, server, port ? ":" : "", port ? port : "", proto);
     if (json)
-        print_json(d);
+        print_json(d, client);
     else
-        print_text(d, question, protocol);
+        print_text(d, question, client, protocol, t_since, t_until);
     flowlog_diag_free(d);
     cli_input_close(&in);
     return status;

@@ -41,9 +41,17 @@ static void counters(const flowlog_sweep *s, size_t i, int dir, uint64_t c[DIAG_
         c[k] = flowlog_sweep_count(s, i, dir, k);
 }
 
+static int sweep_input(const void *s, size_t i, const char **name, int *st, uint64_t *records, uint64_t *errors,
+                       const char **reason)
+{
+    return flowlog_sweep_input(s, i, name, st, records, errors, reason);
+}
+
 static void print_json(const flowlog_sweep *s, size_t n, size_t shown)
 {
-    printf("{\"mode\":\"sweep\",\"conversations\":%" PRIu64 ",\"problems\":%zu,\"truncated\":%s,\"dropped_records\":%" PRIu64
+    printf("{\"mode\":\"sweep\",");
+    diag_json_inputs(flowlog_sweep_input_count(s), sweep_input, s, flowlog_sweep_complete(s) == 1);
+    printf(",\"conversations\":%" PRIu64 ",\"problems\":%zu,\"truncated\":%s,\"dropped_records\":%" PRIu64
            ",\"results\":[",
            flowlog_sweep_conversations(s), n, flowlog_sweep_dropped(s) ? "true" : "false", flowlog_sweep_dropped(s));
     for (size_t i = 0; i < shown; i++) {
@@ -72,6 +80,28 @@ static void print_json(const flowlog_sweep *s, size_t n, size_t shown)
 
 static void print_text(const flowlog_sweep *s, size_t n, size_t shown, char **paths, int npaths)
 {
+    if (flowlog_sweep_complete(s) != 1) {
+        size_t ninputs = flowlog_sweep_input_count(s), bad = 0;
+        for (size_t i = 0; i < ninputs; i++) {
+            const char *name, *reason;
+            int st;
+            uint64_t records, errors;
+            char safe[512], why[256];
+            if (flowlog_sweep_input(s, i, &name, &st, &records, &errors, &reason) != FLOWLOG_OK ||
+                (st == FLOWLOG_INPUT_COMPLETE && !errors))
+                continue;
+            if (bad++ == 0)
+                printf("EVIDENCE INCOMPLETE: these inputs were not read whole; the results rest only on the records read.\n");
+            if (bad <= 10)
+                printf("  %s: %s (%" PRIu64 " records, %" PRIu64 " bad lines)\n", cli_printable(name, safe, sizeof safe),
+                       *reason ? cli_printable(reason, why, sizeof why)
+                               : st == FLOWLOG_INPUT_COMPLETE ? "read to its end" : "not read to its end",
+                       records, errors);
+        }
+        if (bad > 10)
+            printf("  and %zu more\n", bad - 10);
+        printf("\n");
+    }
     printf("sweep: %" PRIu64 " conversations, %zu with a problem (blocked, return-blocked, refused, no-response), "
            "ranked by packets\n",
            flowlog_sweep_conversations(s), n);
@@ -164,6 +194,13 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
         return status;
     }
     status = cli_read_all(in, feed, s);
+    if (flowlog_sweep_add_reader_inputs(s, in->reader) != FLOWLOG_OK) {
+        fprintf(stderr, "flowlog diagnose: out of memory\n");
+        flowlog_sweep_free(s);
+        cli_input_close(in);
+        return 3;
+    }
+    status = cli_input_status(in, status);
     size_t n;
     if (flowlog_sweep_finish(s, &n) != FLOWLOG_OK) {
         fprintf(stderr, "flowlog diagnose: out of memory ranking %" PRIu64 " conversations\n",

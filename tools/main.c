@@ -1,6 +1,7 @@
 /* flowlog: read AWS VPC Flow Logs from the command line. */
 #include "cli.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -15,10 +16,32 @@ static void usage(FILE *f)
             "  fields    list the fields the library knows\n"
             "  version   print the library version\n"
             "\n"
-            "Run 'flowlog COMMAND --help' for a command's options.\n");
+            "Run 'flowlog COMMAND --help' for a command's options.\n"
+            "\n"
+            "exit status (every command): 0 success; 1 some input lines were errors (results\n"
+            "still printed); 2 usage error; 3 an input could not be opened or read to its end,\n"
+            "or the output could not be written.\n");
 }
 
+/* Every command's output ends here: a write that failed (a full disk, a
+ * closed pipe) is an I/O error, never a silent success. */
+static int finish_output(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "flowlog: cannot write the output: %s\n", strerror(errno ? errno : EIO));
+        return 3;
+    }
+    return status;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    return finish_output(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
