@@ -102,6 +102,7 @@ int cmd_parse(int argc, char **argv)
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     status = cli_read_all(&in, context ? print_with_context : print_plain, NULL);
     fflush(stdout);
+    status = cli_input_status(&in, status);
     cli_input_close(&in);
     return status;
 }

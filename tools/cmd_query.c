@@ -460,6 +460,7 @@ int cmd_query(int argc, char **argv)
             fputs(k.any_json_row ? "\n]\n" : "[]\n", stdout);
     }
     fflush(stdout);
+    status = cli_input_status(&in, status);
     drop_rows(&k);
     free(k.cells);
     free(k.nums);

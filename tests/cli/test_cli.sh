@@ -69,8 +69,12 @@ then ok "--stats accounts for every line"; else bad "--stats accounts for every 
 if expect parse-stdin 0 sh -c "\"$flowlog\" parse < \"$data/aws-docs/ipv6.log\"" && has "$tmp/out" '"srcaddr":"2001:db8:1234:a100:8d6e:3477:df66:f105"'
 then ok "parse reads standard input"; else bad "parse reads standard input"; fi
 
-if expect parse-missing 1 "$flowlog" parse "$tmp/no-such-file.log" && has "$tmp/err" "no-such-file.log"
-then ok "a missing file is named"; else bad "a missing file is named"; fi
+if expect parse-missing 3 "$flowlog" parse "$tmp/no-such-file.log" && has "$tmp/err" "no-such-file.log"
+then ok "a missing file is named, exit 3"; else bad "a missing file is named, exit 3"; fi
+
+"$flowlog" parse "$data/aws-docs/accept-reject.log" > /dev/full 2> "$tmp/err"
+if [ $? -eq 3 ] && has "$tmp/err" "cannot write the output"
+then ok "parse into a full disk fails with exit 3"; else bad "parse into a full disk fails with exit 3"; fi
 
 # --- fields ---
 if expect fields 0 "$flowlog" fields && [ "$(wc -l < "$tmp/out")" -eq 60 ] &&
