@@ -28,4 +28,7 @@ out=$("$prefix/query_prefilter" 'filter action = "REJECT" | stats count(*) as n 
 [ "$out" = "3389 1" ] || { echo "query_prefilter printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/why_blocked" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-return.log" | head -1)
 [ "$out" = "return-blocked (recorded at: server)" ] || { echo "why_blocked printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+out=$("$prefix/why_blocked" 10.0.1.25 10.0.2.10 3306 "$prefix/missing.log" "$top/examples/data/lambda-rds-nacl-return.log" 2>/dev/null | head -2)
+[ "$out" = "evidence incomplete: some inputs were not read whole
+return-blocked (recorded at: server)" ] || { echo "why_blocked printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 echo "4 passed, 0 failed: the C and C++ examples build and run against the installed library"

@@ -1,7 +1,8 @@
 /* Why can CLIENT not reach SERVER on PORT (TCP)? Reads flow log files or
  * directories, lets the reader pass over the records that cannot be
  * evidence, and prints the verdict, where a rejection was recorded, and
- * what to check next. Build against the installed library:
+ * what to check next; an input it could not read whole is said first, and
+ * makes the exit status 3. Build against the installed library:
  *   cc why_blocked.c $(pkg-config --cflags --libs flowlog) -o why_blocked
  * usage: why_blocked CLIENT SERVER PORT PATH... */
 #include <flowlog/flowlog.h>
@@ -43,6 +44,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s:%llu: %s\n", flowlog_reader_path(r), (unsigned long long)flowlog_reader_line(r),
                     flowlog_reader_error_message(r));
     }
+    /* What the verdict rests on: an input not read whole is said first. */
+    (void)flowlog_diag_add_reader_inputs(d, r);
+    int complete = flowlog_diag_complete(d) == 1;
+    if (!complete)
+        printf("evidence incomplete: some inputs were not read whole\n");
     printf("%s (recorded at: %s)\n", flowlog_verdict_name(flowlog_diag_verdict(d)),
            flowlog_diag_side_name(flowlog_diag_side(d)));
     size_t need = flowlog_diag_explain(d, NULL, 0);
@@ -54,5 +60,5 @@ int main(int argc, char **argv)
     }
     flowlog_reader_free(r);
     flowlog_diag_free(d);
-    return 0;
+    return complete ? 0 : 3;
 }

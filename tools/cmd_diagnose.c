@@ -104,8 +104,8 @@ static void print_incomplete(const flowlog_diag *d)
             (st != FLOWLOG_INPUT_COMPLETE || errors))
             bad++;
     }
-    printf("EVIDENCE INCOMPLETE: %zu of %zu inputs were not read whole; the verdict rests only on the records read.\n",
-           bad, n);
+    printf("EVIDENCE INCOMPLETE: %zu of %zu inputs %s not read whole; the verdict rests only on the records read.\n",
+           bad, n, bad == 1 ? "was" : "were");
     for (size_t i = 0, shown = 0; i < n && shown < 10; i++) {
         const char *name, *reason;
         int st;
@@ -124,7 +124,8 @@ static void print_incomplete(const flowlog_diag *d)
             printf("not read");
         else
             printf("read to its end");
-        printf(" (%" PRIu64 " records, %" PRIu64 " bad lines)\n", records, errors);
+        printf(" (%" PRIu64 " record%s, %" PRIu64 " bad line%s)\n", records, records == 1 ? "" : "s", errors,
+               errors == 1 ? "" : "s");
     }
     if (bad > 10)
         printf("  and %zu more\n", bad - 10);

@@ -93,10 +93,10 @@ static void print_text(const flowlog_sweep *s, size_t n, size_t shown, char **pa
             if (bad++ == 0)
                 printf("EVIDENCE INCOMPLETE: these inputs were not read whole; the results rest only on the records read.\n");
             if (bad <= 10)
-                printf("  %s: %s (%" PRIu64 " records, %" PRIu64 " bad lines)\n", cli_printable(name, safe, sizeof safe),
+                printf("  %s: %s (%" PRIu64 " record%s, %" PRIu64 " bad line%s)\n", cli_printable(name, safe, sizeof safe),
                        *reason ? cli_printable(reason, why, sizeof why)
                                : st == FLOWLOG_INPUT_COMPLETE ? "read to its end" : "not read to its end",
-                       records, errors);
+                       records, records == 1 ? "" : "s", errors, errors == 1 ? "" : "s");
         }
         if (bad > 10)
             printf("  and %zu more\n", bad - 10);
