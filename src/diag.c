@@ -652,24 +652,38 @@ static void add_bucket(flowlog_diag *d, uint64_t start, const uint64_t packets[4
 }
 
 /* A protocol number or port straight from its text: these are read for
- * every record, and are 1 to 5 digits. Anything else is not a match. */
-static inline bool small_uint(const flowlog_record *rec, uint32_t field, uint64_t *out)
+ * every record, and are 1 to 5 digits at most `max`. Anything else goes
+ * through the typed accessor, which tells absent (FLOWLOG_ABSENT) from
+ * malformed (a negative status, the record's message set). */
+static inline int small_uint(flowlog_record *rec, uint32_t field, uint64_t max, uint64_t *out)
 {
     int c = flowlog__schema_col(rec->schema, field);
     if (c < 0 || (size_t)c >= rec->n)
-        return false;
+        return FLOWLOG_ABSENT;
     const flowlog_span *sp = flowlog__record_span(rec, (size_t)c);
-    if (sp->len == 0 || sp->len > 5)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < sp->len; i++) {
-        unsigned digit = (unsigned char)sp->ptr[i] - '0';
-        if (digit > 9)
-            return false;
-        v = v * 10 + digit;
+    if (sp->len != 0 && sp->len <= 5) {
+        uint64_t v = 0;
+        size_t i = 0;
+        for (; i < sp->len; i++) {
+            unsigned digit = (unsigned char)sp->ptr[i] - '0';
+            if (digit > 9)
+                break;
+            v = v * 10 + digit;
+        }
+        if (i == sp->len && v <= max) {
+            *out = v;
+            return FLOWLOG_OK;
+        }
     }
-    *out = v;
-    return true;
+    return flowlog_record_get_u64(rec, field, out);
+}
+
+/* A value the diagnosis reads did not convert: the record is an error,
+ * with the accessor's message, and counts for nothing. */
+static int bad_record(flowlog_diag *d, const flowlog_record *rec, int rc)
+{
+    flowlog__error_set(&d->err, 0, -1, "%s", flowlog_record_error_message(rec));
+    return rc;
 }
 
 /* A field's text as the record holds it; false when absent or '-'. */
@@ -694,14 +708,25 @@ static int eni_of(flowlog_diag *d, flowlog_record *rec, const char *stream)
     return -1;
 }
 
-/* A record's start and end (end at least start; 0 when absent). */
-static void record_times(flowlog_record *rec, uint64_t *start, uint64_t *end)
+/* A record's start and end (end at least start; 0 when absent), and
+ * whether both converted (else the accessor's error). */
+static int checked_times(flowlog_record *rec, uint64_t *start, uint64_t *end)
 {
     *start = *end = 0;
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, start);
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, end);
+    int rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, start);
+    if (rc < 0 || (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, end)) < 0)
+        return rc;
     if (*end < *start)
         *end = *start;
+    return FLOWLOG_OK;
+}
+
+/* The same where a record only tells when an ENI was logged: a time that
+ * does not convert tells nothing. */
+static void record_times(flowlog_record *rec, uint64_t *start, uint64_t *end)
+{
+    if (checked_times(rec, start, end) < 0)
+        *start = *end = 0;
 }
 
 static void widen_span(uint64_t span[2], uint64_t start, uint64_t end)
@@ -902,15 +927,15 @@ static void note_fields(flowlog_diag *d, const flowlog_schema *s)
 
 /* A record's packet-level address where it has one (the real endpoint
  * behind a NAT gateway, a transit gateway or an EKS pod), else the ENI's:
- * whether they differ goes to *translated. */
-static bool packet_addr(const flowlog_record *rec, uint32_t field, const flowlog_span *eni_level, flowlog_addr *out,
-                        bool *translated)
+ * whether they differ goes to *translated. A status: FLOWLOG_OK, or the
+ * accessor's error for an address that does not convert. */
+static int packet_addr(flowlog_record *rec, uint32_t field, uint32_t eni_field, const flowlog_span *eni_level,
+                       flowlog_addr *out, bool *translated)
 {
     flowlog_span pkt;
     *translated = field_span(rec, field, &pkt) &&
                   !(pkt.len == eni_level->len && memcmp(pkt.ptr, eni_level->ptr, pkt.len) == 0);
-    const flowlog_span *use = *translated ? &pkt : eni_level;
-    return flowlog_addr_parse(use->ptr, use->len, out) == FLOWLOG_OK;
+    return flowlog_record_get_addr(rec, *translated ? field : eni_field, out);
 }
 
 static void add_timed(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a, uint64_t b,
@@ -918,23 +943,29 @@ static void add_timed(addr_count *table, size_t *n, size_t cap, const flowlog_ad
 
 /* The client to the server on a port or protocol other than the asked
  * ones: the near miss of a wrong port. */
-static void note_other_port(flowlog_diag *d, flowlog_record *rec, const flowlog_span pair[2], uint64_t protocol,
-                            bool ports, uint64_t dport)
+static int note_other_port(flowlog_diag *d, flowlog_record *rec, const flowlog_span pair[2], uint64_t protocol,
+                           bool ports, uint64_t dport)
 {
     flowlog_addr src, dst;
     bool tsrc, tdst;
-    if (!packet_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &pair[0], &src, &tsrc) ||
-        !in_endpoint(false, &d->client_net, d->client_prefix, &src) ||
-        !packet_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &pair[1], &dst, &tdst) ||
-        !in_endpoint(false, &d->server_net, d->server_prefix, &dst))
-        return;
+    int rc = packet_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, FLOWLOG_FIELD_SRCADDR, &pair[0], &src, &tsrc);
+    if (rc < 0)
+        return bad_record(d, rec, rc);
+    if (!in_endpoint(false, &d->client_net, d->client_prefix, &src))
+        return FLOWLOG_OK;
+    if ((rc = packet_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, FLOWLOG_FIELD_DSTADDR, &pair[1], &dst, &tdst)) < 0)
+        return bad_record(d, rec, rc);
+    if (!in_endpoint(false, &d->server_net, d->server_prefix, &dst))
+        return FLOWLOG_OK;
     uint64_t start, end;
-    record_times(rec, &start, &end);
+    if ((rc = checked_times(rec, &start, &end)) < 0)
+        return bad_record(d, rec, rc);
     if (!in_window(d, start, end))
-        return;
+        return FLOWLOG_OK;
     int action = 0;
-    bool reject = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) == FLOWLOG_OK &&
-                  action == FLOWLOG_ACTION_REJECT;
+    if ((rc = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action)) < 0)
+        return bad_record(d, rec, rc);
+    bool reject = action == FLOWLOG_ACTION_REJECT;
     flowlog_addr key;
     memset(&key, 0, sizeof key);
     key.family = FLOWLOG_AF_INET;
@@ -944,6 +975,7 @@ static void note_other_port(flowlog_diag *d, flowlog_record *rec, const flowlog_
     key.bytes[2] = (uint8_t)protocol;
     add_timed(d->other_ports, &d->nother_ports, MAX_OTHER_PORTS, &key, reject ? 0 : 1, reject ? 1 : 0, start, end,
               &d->overflow);
+    return FLOWLOG_OK;
 }
 
 int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
@@ -961,28 +993,33 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         return FLOWLOG_OK;
     eni_state *eni = NULL;
     uint64_t protocol;
-    if (!small_uint(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) || protocol > 255)
-        return FLOWLOG_OK;
+    int rc = small_uint(rec, FLOWLOG_FIELD_PROTOCOL, 255, &protocol);
+    if (rc != FLOWLOG_OK)
+        return rc < 0 ? bad_record(d, rec, rc) : FLOWLOG_OK;
     uint64_t sport = 0, dport = 0;
     bool icmp = is_icmp(d->protocol);
-    bool ports = small_uint(rec, FLOWLOG_FIELD_SRCPORT, &sport) && small_uint(rec, FLOWLOG_FIELD_DSTPORT, &dport);
+    int rs = small_uint(rec, FLOWLOG_FIELD_SRCPORT, 65535, &sport), rd = small_uint(rec, FLOWLOG_FIELD_DSTPORT, 65535, &dport);
+    if (rs < 0 || rd < 0)
+        return bad_record(d, rec, rs < 0 ? flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport) : rd);
+    bool ports = rs == FLOWLOG_OK && rd == FLOWLOG_OK;
     bool same_protocol = protocol == (uint64_t)d->protocol;
     bool port_fwd = same_protocol && (icmp || (ports && dport >= d->port_lo && dport <= d->port_hi));
     bool port_rev = same_protocol && (icmp || (ports && sport >= d->port_lo && sport <= d->port_hi));
     if (!port_fwd && !port_rev) {
-        if (!d->client_any && !d->server_any)
-            note_other_port(d, rec, pair, protocol, ports, dport);
-        return FLOWLOG_OK;
+        /* "the same server": one address, so that a network's many servers
+         * do not fill the table with ports nobody asked about */
+        return d->watch_server ? note_other_port(d, rec, pair, protocol, ports, dport) : FLOWLOG_OK;
     }
     if (eni_index >= 0)
         eni = &d->enis[eni_index];
     flowlog_addr src, dst;
     bool tsrc, tdst;
-    if (!packet_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &pair[0], &src, &tsrc) ||
-        !packet_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &pair[1], &dst, &tdst))
-        return FLOWLOG_OK;
+    if ((rc = packet_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, FLOWLOG_FIELD_SRCADDR, &pair[0], &src, &tsrc)) < 0 ||
+        (rc = packet_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, FLOWLOG_FIELD_DSTADDR, &pair[1], &dst, &tdst)) < 0)
+        return bad_record(d, rec, rc);
     uint64_t start, end;
-    record_times(rec, &start, &end);
+    if ((rc = checked_times(rec, &start, &end)) < 0)
+        return bad_record(d, rec, rc);
     if (!in_window(d, start, end))
         return FLOWLOG_OK;
 
@@ -998,25 +1035,37 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     else
         dir = -1;
     int action = 0;
-    bool have_action = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) == FLOWLOG_OK;
-    bool reject = action == FLOWLOG_ACTION_REJECT;
+    if ((rc = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action)) < 0)
+        return bad_record(d, rec, rc);
+    bool have_action = rc == FLOWLOG_OK, reject = action == FLOWLOG_ACTION_REJECT;
+    bool leg_fwd = !src_client && dst_server && port_fwd, leg_rev = !dst_client && src_server && port_rev;
+    /* A leg between a translating ENI and the server is logged as it is on
+     * the wire: not translated. */
+    bool leg = dir < 0 && eni && have_action && !tsrc && !tdst && d->watch_server && (leg_fwd || leg_rev);
+    uint64_t packets = 0, bytes = 0, flags = 0;
+    bool have_flags = false;
+    if ((dir >= 0 && have_action) || leg) {
+        /* everything the evidence takes from the record, checked before any of it counts */
+        int dir_rc = FLOWLOG_OK, flags_rc;
+        if ((rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets)) < 0 ||
+            (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes)) < 0 ||
+            (flags_rc = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags)) < 0 ||
+            (!have_dir && (dir_rc = rc = flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction)) < 0))
+            return bad_record(d, rec, rc);
+        (void)dir_rc;
+        have_flags = flags_rc == FLOWLOG_OK;
+    }
     if (dir < 0) {
-        bool leg_fwd = !src_client && dst_server && port_fwd, leg_rev = !dst_client && src_server && port_rev;
         if (src_client && port_fwd && !d->server_any) {
-            add_timed(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &dst, 1, 0, start, end, &d->overflow);
+            add_timed(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &dst, !(have_action && reject), have_action && reject,
+                      start, end, &d->overflow);
             note_fields(d, s);
             d->seen_fields |= 16;
         }
         if (d->watch_neighbours && leg_fwd && have_action && flowlog_addr_in_cidr(&src, &d->subnet, d->subnet_prefix))
             add_timed(d->neighbours, &d->nneighbours, MAX_NEIGHBOURS, &src, reject ? 0 : 1, reject ? 1 : 0, start,
                       end, &d->overflow);
-        /* A leg between a translating ENI and the server is logged as it is
-         * on the wire: not translated. */
-        if (eni && have_action && !tsrc && !tdst && d->watch_server && (leg_fwd || leg_rev)) {
-            uint64_t packets = 0, bytes = 0, flags = 0;
-            (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
-            (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
-            bool have_flags = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK;
+        if (leg) {
             count_into(eni->leg[leg_fwd ? 0 : 1], reject, packets, bytes, start, end, have_flags, flags);
             d->involved_stale = true;
         }
@@ -1024,10 +1073,6 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     }
     if (!have_action)
         return FLOWLOG_OK;
-    uint64_t packets = 0, bytes = 0, flags = 0;
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
-    bool have_flags = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK;
     note_fields(d, s);
     d->seen_fields |= 8;
     count_into(d->dir[dir], reject, packets, bytes, start, end, have_flags, flags);

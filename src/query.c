@@ -381,6 +381,8 @@ static int keep_row(flowlog_query *q)
         flowlog__query_eval(q, q->cols[i].expr, NULL, NULL, &row[i]);
     for (int k = 0; k < q->nsort; k++)
         flowlog__query_eval(q, q->sort[k].expr, NULL, NULL, &row[q->ncols + k]);
+    if (q->bad)
+        return q->bad;
     for (size_t i = 0; i < w; i++) {
         int rc = flowlog__query_keep_value(q, &q->data, &row[i]);
         if (rc < 0)
@@ -408,12 +410,17 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
     q->stream = stream;
     q->scratch_used = 0;
     q->scratch_full = false;
+    q->bad = 0;
     int rc = FLOWLOG_ABSENT;
     bool pass = true;
     for (int i = 0; i < q->nfilters && pass; i++) {
         flowlog_value v;
         flowlog__query_eval(q, q->filters[i], NULL, NULL, &v);
         pass = flowlog__value_truthy(&v);
+    }
+    if (q->bad) {
+        pass = false;
+        rc = q->bad;
     }
     if (pass) {
         if (q->stats) {
@@ -430,9 +437,13 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
         } else {
             for (int i = 0; i < q->ncols; i++)
                 flowlog__query_eval(q, q->cols[i].expr, NULL, NULL, &q->row[i]);
-            q->emitted++;
-            q->have_row = true;
-            rc = FLOWLOG_OK;
+            if (q->bad) {
+                rc = q->bad;
+            } else {
+                q->emitted++;
+                q->have_row = true;
+                rc = FLOWLOG_OK;
+            }
         }
     }
     if (q->scratch_full && rc >= 0) {

@@ -121,7 +121,18 @@ static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const fl
     return FLOWLOG_OK;
 }
 
-static int accumulate(flowlog_query *q, size_t g)
+/* The aggregates' arguments of this record, read before any group is
+ * touched: a value that does not convert makes the record an error that
+ * leaves no trace. */
+static int agg_values(flowlog_query *q, flowlog_value *vals)
+{
+    for (int k = 0; k < q->naggs; k++)
+        if (q->aggs[k] != AGG_COUNT_ALL)
+            flowlog__query_eval(q, q->agg_args[k], NULL, NULL, &vals[k]);
+    return q->bad;
+}
+
+static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
 {
     qacc *accs = q->gaccs + g * (size_t)q->naggs;
     for (int k = 0; k < q->naggs; k++) {
@@ -130,8 +141,7 @@ static int accumulate(flowlog_query *q, size_t g)
             acc->count++;
             continue;
         }
-        flowlog_value v;
-        flowlog__query_eval(q, q->agg_args[k], NULL, NULL, &v);
+        flowlog_value v = vals[k];
         if (v.type == FLOWLOG_VALUE_NULL)
             continue;
         switch (q->aggs[k]) {
@@ -207,13 +217,13 @@ void flowlog__query_groups_settle(flowlog_query *q)
     }
 }
 
-static inline int count_in(flowlog_query *q, struct qslot *sl)
+static inline int count_in(flowlog_query *q, struct qslot *sl, const flowlog_value *vals)
 {
     if (q->counts_only) {
         sl->count++;
         return FLOWLOG_OK;
     }
-    return accumulate(q, sl->group - 1);
+    return accumulate(q, sl->group - 1, vals);
 }
 
 static uint64_t keys_hash(const flowlog_value *key, int nkeys)
@@ -295,9 +305,11 @@ static int dense_count(flowlog_query *q, flowlog_value *key)
 
 int flowlog__query_group(flowlog_query *q)
 {
-    flowlog_value key[QUERY_MAX_KEYS];
+    flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
     for (int k = 0; k < q->nkeys; k++)
         flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
+    if (q->bad || (!q->counts_only && agg_values(q, vals)))
+        return q->bad;
     if (q->counts_only && q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 &&
         key[0].i < QUERY_DENSE_KEYS)
         return dense_count(q, key);
@@ -327,13 +339,13 @@ int flowlog__query_group(flowlog_query *q)
         if (sl->hash != h || sl->type != type)
             continue;
         if (decided)
-            return count_in(q, sl);
+            return count_in(q, sl, vals);
         const flowlog_value *gk = q->gkeys + (size_t)(sl->group - 1) * (size_t)q->nkeys;
         int k = 0;
         while (k < q->nkeys && flowlog__value_equal(&gk[k], &key[k]))
             k++;
         if (k == q->nkeys)
-            return count_in(q, sl);
+            return count_in(q, sl, vals);
     }
     size_t g;
     int rc = new_group(q, key, &g);
@@ -343,7 +355,7 @@ int flowlog__query_group(flowlog_query *q)
     q->slots[j].group = (uint32_t)g + 1;
     q->slots[j].type = type;
     q->slots[j].count = 0;
-    return count_in(q, &q->slots[j]);
+    return count_in(q, &q->slots[j], vals);
 }
 
 void flowlog__query_groups_clear(flowlog_query *q)

@@ -312,24 +312,54 @@ static inline bool field_text(const flowlog_record *rec, uint32_t field, flowlog
     return !(out->len == 1 && out->ptr[0] == '-');
 }
 
+/* A value the record gave that does not convert: the record is an error
+ * (never a null that changes an answer); the first one is kept. */
+static void bad_value(flowlog_query *q, int rc)
+{
+    if (q->bad)
+        return;
+    q->bad = rc;
+    flowlog__error_set(&q->err, 0, -1, "%s", flowlog_record_error_message(q->rec));
+}
+
 static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
 {
     set_null(out);
     if (!q->rec)
         return;
+    int rc;
     if (e->ftype == FLOWLOG_TYPE_UINT || e->ftype == FLOWLOG_TYPE_TIME) {
         uint64_t u;
-        if (flowlog_record_get_u64(q->rec, e->field, &u) == FLOWLOG_OK) {
+        rc = flowlog_record_get_u64(q->rec, e->field, &u);
+        if (rc == FLOWLOG_OK) {
             if (u <= (uint64_t)INT64_MAX)
                 set_int(out, (int64_t)u);
             else
                 set_float(out, (double)u);
+        } else if (rc < 0) {
+            bad_value(q, rc);
         }
         return;
     }
     flowlog_span sp;
-    if (flowlog_record_get_str(q->rec, e->field, &sp) == FLOWLOG_OK)
-        set_str(out, sp.ptr, sp.len);
+    if (flowlog_record_get_str(q->rec, e->field, &sp) != FLOWLOG_OK)
+        return;
+    /* Typed text is checked as it is read: an action of REJECTED or an
+     * address of 10.0.0.999 is an error, not a string that matches nothing. */
+    if (e->ftype == FLOWLOG_TYPE_ENUM) {
+        int v;
+        rc = flowlog_record_get_enum(q->rec, e->field, &v);
+    } else if (e->ftype == FLOWLOG_TYPE_ADDR) {
+        flowlog_addr a;
+        rc = flowlog_record_get_addr(q->rec, e->field, &a);
+    } else {
+        rc = FLOWLOG_OK;
+    }
+    if (rc < 0) {
+        bad_value(q, rc);
+        return;
+    }
+    set_str(out, sp.ptr, sp.len);
 }
 
 static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
@@ -348,6 +378,10 @@ static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row
             if (!q->rec)
                 return;
             rc = flowlog_record_get_addr(q->rec, arg->field, &addr);
+            if (rc < 0) {
+                bad_value(q, rc);
+                return;
+            }
         } else {
             flowlog__query_eval(q, arg, row, accs, &v);
             const char *s;
@@ -367,10 +401,12 @@ static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row
         return;
     case FN_BIN: {
         uint64_t t;
-        if (q->rec && flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) == FLOWLOG_OK &&
-            t <= (uint64_t)INT64_MAX) {
+        int rc = q->rec ? flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) : FLOWLOG_ABSENT;
+        if (rc == FLOWLOG_OK && t <= (uint64_t)INT64_MAX) {
             set_int(out, (int64_t)t - (int64_t)t % e->period);
             out->type = FLOWLOG_VALUE_TIME;
+        } else if (rc < 0) {
+            bad_value(q, rc);
         }
         return;
     }
@@ -504,9 +540,12 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
     case Q_TIMESTAMP: {
         uint64_t t;
         set_null(out);
-        if (q->rec && flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) == FLOWLOG_OK && t <= (uint64_t)INT64_MAX) {
+        int rc = q->rec ? flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) : FLOWLOG_ABSENT;
+        if (rc == FLOWLOG_OK && t <= (uint64_t)INT64_MAX) {
             set_int(out, (int64_t)t);
             out->type = FLOWLOG_VALUE_TIME;
+        } else if (rc < 0) {
+            bad_value(q, rc);
         }
         return;
     }
@@ -573,6 +612,14 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
                 return;
             }
             bool eq = sp.len == e->b->lit.len && memcmp(sp.ptr, e->b->lit.s, sp.len) == 0;
+            /* a typed field is still checked: REJECTED is no action */
+            if (e->a->ftype == FLOWLOG_TYPE_ENUM || e->a->ftype == FLOWLOG_TYPE_ADDR) {
+                eval_field(q, e->a, &a);
+                if (q->bad) {
+                    set_int(out, 0);
+                    return;
+                }
+            }
             set_int(out, (e->op == OP_EQ) == eq);
             return;
         }

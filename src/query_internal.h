@@ -49,7 +49,12 @@ struct qexpr {
     unsigned prefix;
     int64_t period;       /* bin() */
     size_t off, len;      /* the source text */
+    uint32_t height;      /* of the tree below it: evaluation recurses this deep */
 };
+
+/* The tallest expression tree a query may hold: evaluation recurses once
+ * per level, and a chain like 1+1+...+1 is as tall as it is long. */
+#define QUERY_MAX_HEIGHT 1000
 
 typedef struct qcol {
     char *name;
@@ -116,6 +121,7 @@ struct flowlog_query {
     char *scratch;
     size_t scratch_used;
     bool scratch_full;
+    int bad;               /* a value the record gave did not convert: the status; q->err says which */
 
     /* groups (stats) or kept rows (sort without stats) */
     qarena data;

@@ -30,6 +30,7 @@ typedef struct parser {
     size_t len, pos;
     token tok;
     int depth;
+    bool too_tall;   /* an expression tree passed QUERY_MAX_HEIGHT: the next token fails */
     bool in_stats;   /* aggregates allowed */
     bool in_agg;
     bool results;    /* names refer to result columns (after stats) */
@@ -78,6 +79,8 @@ static bool ident_char(int c)
 
 static int lex(parser *p)
 {
+    if (p->too_tall)
+        return FLOWLOG_E_LIMIT;
     const char *s = p->src;
     while (p->pos < p->len && isspace((unsigned char)s[p->pos]))
         p->pos++;
@@ -241,7 +244,13 @@ static qexpr *node(parser *p, qkind kind, size_t off)
     e->kind = kind;
     e->off = off;
     e->len = 0;
+    e->height = 1;
     return e;
+}
+
+static uint32_t height_of(const qexpr *e)
+{
+    return e ? e->height : 0;
 }
 
 static void close_span(parser *p, qexpr *e)
@@ -251,6 +260,16 @@ static void close_span(parser *p, qexpr *e)
     while (end > e->off && isspace((unsigned char)p->src[end - 1]))
         end--;
     e->len = end > e->off ? end - e->off : 0;
+    uint32_t h = height_of(e->a) > height_of(e->b) ? height_of(e->a) : height_of(e->b);
+    for (int i = 0; i < e->nargs; i++)
+        h = height_of(e->args[i]) > h ? height_of(e->args[i]) : h;
+    e->height = h + 1;
+    if (e->height > QUERY_MAX_HEIGHT && !p->too_tall) {
+        p->too_tall = true;
+        flowlog__error_set(&p->q->err, e->off, -1,
+                           "the expression is more than %d operations deep (a chain of + or and, or nesting)",
+                           QUERY_MAX_HEIGHT);
+    }
 }
 
 /* Levenshtein distance over names compared the way the registry compares
@@ -1181,6 +1200,8 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
             FAIL(&p, cmd.off, "unknown command '%.*s' (fields, filter, stats, sort, limit, display)",
                  (int)cmd.slen, cmd.s);
         }
+        if (p.too_tall)
+            return FLOWLOG_E_LIMIT;
         if (p.tok.t == T_END)
             break;
         if (p.tok.t != T_PIPE)

@@ -1259,10 +1259,33 @@ static int detect_form(const char *line, size_t len)
     return FORM_TEXT;
 }
 
+static int next_record(flowlog_reader *r, flowlog_record **rec);
+
 int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
 {
     if (!r || !rec)
         return FLOWLOG_E_ARG;
+    int rc = next_record(r, rec);
+    r->last_record = rc == FLOWLOG_OK;
+    return rc;
+}
+
+int flowlog_reader_reject(flowlog_reader *r)
+{
+    if (!r || !r->last_record)
+        return FLOWLOG_E_ARG;
+    r->last_record = false;
+    r->counts[FLOWLOG_COUNT_RECORDS]--;
+    r->counts[FLOWLOG_COUNT_ERRORS]++;
+    if (!r->in_open) { /* its input's account is settled already */
+        r->in->records--;
+        r->in->errors++;
+    }
+    return FLOWLOG_OK;
+}
+
+static int next_record(flowlog_reader *r, flowlog_record **rec)
+{
     *rec = NULL;
     if (r->stopped)
         return FLOWLOG_END;

@@ -166,6 +166,7 @@ struct flowlog_reader {
     /* the input being read */
     flowlog__input *in;
     bool in_failed;            /* it could not be read to its end */
+    bool last_record;          /* the last call returned a record (flowlog_reader_reject()) */
     uint64_t in_base[2];       /* records and errors counted before it */
     bool in_open, raw_eof, gz_mode, detected_gz;
     /* A push input's first chunk of one byte: held until the second byte

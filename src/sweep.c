@@ -307,33 +307,46 @@ int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec)
 {
     if (!s || !rec)
         return FLOWLOG_E_ARG;
+    /* Every value the sweep reads is checked: one that does not convert
+     * makes the record an error (the accessor's status and message), which
+     * counts for nothing. Absent ones ('-', NODATA) tell nothing. */
     flowlog_addr src, dst, p;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src) != FLOWLOG_OK ||
-        flowlog_record_get_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst) != FLOWLOG_OK)
-        return FLOWLOG_OK;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &p) == FLOWLOG_OK)
+    int rc;
+    if ((rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src)) != FLOWLOG_OK ||
+        (rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst)) != FLOWLOG_OK)
+        return rc < 0 ? rc : FLOWLOG_OK;
+    if ((rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &p)) < 0)
+        return rc;
+    if (rc == FLOWLOG_OK)
         src = p;
-    if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &p) == FLOWLOG_OK)
+    if ((rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &p)) < 0)
+        return rc;
+    if (rc == FLOWLOG_OK)
         dst = p;
     uint64_t protocol;
     int action;
-    if (src.family != dst.family || flowlog_record_get_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol) != FLOWLOG_OK ||
-        protocol > 255 || flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action) != FLOWLOG_OK)
+    if ((rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol)) != FLOWLOG_OK ||
+        (rc = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action)) != FLOWLOG_OK)
+        return rc < 0 ? rc : FLOWLOG_OK;
+    if (src.family != dst.family)
         return FLOWLOG_OK;
     uint64_t start = 0, end = 0;
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start);
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, &end);
+    if ((rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start)) < 0 ||
+        (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, &end)) < 0)
+        return rc;
     if (end < start)
         end = start;
     if ((s->since && end && end < s->since) || (s->until && start > s->until))
         return FLOWLOG_OK;
     uint64_t sport = 0, dport = 0, flags = 0, packets = 0, bytes = 0;
-    bool have_ports = flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport) == FLOWLOG_OK &&
-                      flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport) == FLOWLOG_OK &&
-                      sport <= 65535 && dport <= 65535;
-    bool have_flags = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags) == FLOWLOG_OK;
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets);
-    (void)flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes);
+    int rs, rd, rf;
+    if ((rs = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport)) < 0 ||
+        (rd = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport)) < 0 ||
+        (rf = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags)) < 0 ||
+        (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets)) < 0 ||
+        (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes)) < 0)
+        return rc;
+    bool have_ports = rs == FLOWLOG_OK && rd == FLOWLOG_OK, have_flags = rf == FLOWLOG_OK;
 
     conversation one;
     memset(&one, 0, sizeof one);

@@ -164,7 +164,7 @@ static void every_case_fails_as_listed(void **state)
         if (line[0] == '#' || line[0] == '\n')
             continue;
         line[strcspn(line, "\n")] = '\0';
-        char *fields[5];
+        char *fields[5] = {NULL, NULL, NULL, NULL, NULL};
         int n = 0;
         for (char *p = line; n < 5; n++) {
             fields[n] = p;

@@ -35,7 +35,7 @@ static flowlog_diag *diagnose(const char *dir, const char *file, const char *cli
 {
     char path[1024];
     flowlog_diag *d;
-    snprintf(path, sizeof path, "%s/%s", dir, file);
+    assert_true((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) < sizeof path);
     assert_int_equal(flowlog_diag_new(&d, client, server, lo, hi, proto, NULL), FLOWLOG_OK);
     feed_file(d, path);
     return d;
@@ -118,7 +118,7 @@ static void aws_documented_examples(void **state)
     (void)state;
     const char *dir = dir_of("FLOWLOG_TEST_DATA", "tests/data");
     char sub[1024];
-    snprintf(sub, sizeof sub, "%s/aws-docs", dir);
+    assert_true((size_t)snprintf(sub, sizeof sub, "%s/aws-docs", dir) < sizeof sub);
     /* The ping whose reply the network ACL rejects. */
     flowlog_diag *d = diagnose(sub, "icmp-nacl-reply-rejected.log", "203.0.113.12", "172.31.16.139", 0, 65535, 1);
     assert_int_equal(flowlog_diag_verdict(d), FLOWLOG_VERDICT_RETURN_BLOCKED);
@@ -243,7 +243,7 @@ static void evidence_scenarios(void **state)
     /* outside the window, the SKIPDATA does not count; a window after the
      * logs is a gap of its own, with the time the logs cover */
     char path[1024];
-    snprintf(path, sizeof path, "%s/skipdata-server.log", dir);
+    assert_true((size_t)snprintf(path, sizeof path, "%s/skipdata-server.log", dir) < sizeof path);
     assert_int_equal(flowlog_diag_new(&d, "10.0.1.25", "10.0.2.10", 3306, 3306, 6, NULL), FLOWLOG_OK);
     assert_int_equal(flowlog_diag_set_window(d, 1704283200, 0), FLOWLOG_OK);
     feed_file(d, path);
@@ -301,8 +301,8 @@ static void inputs_are_accounted(void **state)
     (void)state;
     char good[1024], gz[1024];
     const char *dir = dir_of("FLOWLOG_EXAMPLES_DATA", "examples/data");
-    snprintf(good, sizeof good, "%s/lambda-rds-nacl-return.log", dir);
-    snprintf(gz, sizeof gz, "%s/bad/truncated.log.gz", dir_of("FLOWLOG_TEST_DATA", "tests/data"));
+    assert_true((size_t)snprintf(good, sizeof good, "%s/lambda-rds-nacl-return.log", dir) < sizeof good);
+    assert_true((size_t)snprintf(gz, sizeof gz, "%s/bad/truncated.log.gz", dir_of("FLOWLOG_TEST_DATA", "tests/data")) < sizeof gz);
     flowlog_reader *r;
     flowlog_record *rec;
     flowlog_diag *d;
@@ -614,7 +614,7 @@ static void corrupt_states_are_errors(void **state)
     flowlog_diag *d, *back;
     assert_int_equal(flowlog_diag_new(&d, "10.0.1.25", "10.0.2.10", 3306, 3306, 6, NULL), FLOWLOG_OK);
     char path[1024];
-    snprintf(path, sizeof path, "%s/lambda-rds-nacl-return.log", dir_of("FLOWLOG_EXAMPLES_DATA", "examples/data"));
+    assert_true((size_t)snprintf(path, sizeof path, "%s/lambda-rds-nacl-return.log", dir_of("FLOWLOG_EXAMPLES_DATA", "examples/data")) < sizeof path);
     feed_file(d, path);
     uint8_t *bytes;
     size_t n = serialize(d, &bytes);

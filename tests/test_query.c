@@ -152,6 +152,38 @@ static void limits_on_query_text(void **state)
     flowlog_query_free(q);
 }
 
+/* A chain of operators is as deep as it is long, and evaluating it
+ * recurses that deep: a long one is refused (and one of 999 still runs). */
+static void long_chains_are_bounded(void **state)
+{
+    (void)state;
+    static const char *const ops[] = {"+", "*", " or ", " and ", "-"};
+    size_t cap = 120000;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        for (int terms = 999; terms <= 16000; terms += 15001) {
+            size_t n = (size_t)snprintf(text, cap, "filter ");
+            for (int i = 0; i < terms; i++)
+                n += (size_t)snprintf(text + n, cap - n, "%s1", i ? ops[k] : "");
+            flowlog_query *q;
+            assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+            assert_int_equal(flowlog_query_set(q, FLOWLOG_QOPT_MAX_LENGTH, (int64_t)cap), FLOWLOG_OK);
+            int rc = flowlog_query_compile(q, text, n);
+            if (terms < 1000) {
+                if (rc != FLOWLOG_OK)
+                    fail_msg("a chain of %d '%s': %s", terms, ops[k], flowlog_query_error_message(q));
+                feed_all(q, NULL);
+            } else {
+                assert_int_equal(rc, FLOWLOG_E_LIMIT);
+                assert_non_null(strstr(flowlog_query_error_message(q), "operations deep"));
+            }
+            flowlog_query_free(q);
+        }
+    }
+    free(text);
+}
+
 static void streaming_rows_and_limit(void **state)
 {
     (void)state;
@@ -425,6 +457,7 @@ int main(void)
         cmocka_unit_test(compile_errors_point_at_the_mistake),
         cmocka_unit_test(text_comparisons_with_missing_fields),
         cmocka_unit_test(limits_on_query_text),
+        cmocka_unit_test(long_chains_are_bounded),
         cmocka_unit_test(streaming_rows_and_limit),
         cmocka_unit_test(aggregates_groups_and_sort),
         cmocka_unit_test(the_group_cap_is_an_error_not_growth),

@@ -38,8 +38,11 @@ void cli_report(const flowlog_reader *r, int rc);
  * option, or a path. Returns -1 to go on, else the exit status. */
 int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, void (*usage)(FILE *));
 /* Read every record into fn, reporting bad lines. fn returns 0 to go on,
- * anything else to stop reading. Returns 0, or 1 when any line or input
- * failed. */
+ * 1 to stop reading, or cli_bad_record(why) when a value it used did not
+ * convert: the record is then reported as PATH:LINE: why and counted as an
+ * error line (flowlog_reader_reject()). Returns 0, or 1 when any line or
+ * input failed. */
+int cli_bad_record(const char *why);
 typedef int (*cli_record_fn)(void *ctx, flowlog_record *rec, const flowlog_reader *r);
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
 /* The exit status the inputs call for, given the status so far: 3 when an

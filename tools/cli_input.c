@@ -261,6 +261,15 @@ int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, v
     return -1;
 }
 
+#define CLI_BAD_RECORD 2
+static char bad_why[512];
+
+int cli_bad_record(const char *why)
+{
+    cli_printable(why, bad_why, sizeof bad_why);
+    return CLI_BAD_RECORD;
+}
+
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
 {
     int status = in->failed ? 1 : 0;
@@ -274,7 +283,20 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
         if (FLOWLOG__CLI_UNLIKELY(n % 1024 == 0) && ferror(stdout))
             return status;
         if (rc == FLOWLOG_OK) {
-            if (fn(ctx, rec, in->reader))
+            int took = fn(ctx, rec, in->reader);
+            if (took == CLI_BAD_RECORD) {
+                fflush(stdout);
+                char safe[512];
+                uint64_t line = flowlog_reader_line(in->reader);
+                fprintf(stderr, "%s:%llu: %s\n", cli_printable(flowlog_reader_path(in->reader), safe, sizeof safe),
+                        (unsigned long long)line, bad_why);
+                (void)flowlog_reader_reject(in->reader);
+                status = 1;
+                if (in->stop_on_error)
+                    return status;
+                continue;
+            }
+            if (took)
                 return status;
             continue;
         }

@@ -483,8 +483,8 @@ static void report_nothing_read(const flowlog_diag *d)
 
 static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
 {
-    (void)flowlog_diag_feed(ctx, rec, flowlog_reader_stream(r));
-    return 0;
+    int rc = flowlog_diag_feed(ctx, rec, flowlog_reader_stream(r));
+    return rc < 0 ? cli_bad_record(flowlog_diag_error_message(ctx)) : 0;
 }
 
 int cmd_diagnose(int argc, char **argv)

@@ -338,6 +338,8 @@ static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
     }
     if (rc == FLOWLOG_END)
         return 1;
+    if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW)
+        return cli_bad_record(flowlog_query_error_message(k->q));
     if (rc < 0) {
         fprintf(stderr, "flowlog query: %s\n", flowlog_query_error_message(k->q));
         k->error = rc;

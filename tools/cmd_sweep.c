@@ -31,7 +31,9 @@ static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
     flowlog_sweep *s = ctx;
     /* A table that cannot grow drops the record, which dropped() counts and
      * the report says; reading goes on. */
-    (void)flowlog_sweep_feed(s, rec);
+    int rc = flowlog_sweep_feed(s, rec);
+    if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW)
+        return cli_bad_record(flowlog_record_error_message(rec));
     return 0;
 }
 

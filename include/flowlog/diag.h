@@ -129,7 +129,11 @@ FLOWLOG_API int flowlog_diag_set(flowlog_diag *d, int key, int64_t value);
  * Feed one record. Never allocates.
  * @param stream the CloudWatch log stream (ENI id) when the record lacks
  * interface-id, or NULL.
- * @return FLOWLOG_OK (used or not relevant), FLOWLOG_E_ARG. Since: 1.0
+ * @return FLOWLOG_OK (used or not relevant); FLOWLOG_E_MALFORMED or
+ * FLOWLOG_E_OVERFLOW (since 1.4): a value the diagnosis reads does not
+ * convert (flowlog_diag_error_message() says which): the record counts
+ * for nothing as evidence; report it, and flowlog_reader_reject() it.
+ * Values it does not read are not checked. FLOWLOG_E_ARG. Since: 1.0
  */
 FLOWLOG_API int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream);
 
@@ -331,12 +335,12 @@ FLOWLOG_API int flowlog_diag_side_inferred(const flowlog_diag *d, size_t index);
 FLOWLOG_API const char *flowlog_diag_near_miss_name(int kind);
 
 /**
- * What the client did instead of the asked traffic, in the window: the
- * same server on another port or protocol (FLOWLOG_NEAR_OTHER_PORT; the
- * server port is the destination port of the client's records), another
- * address on the asked port and protocol (_OTHER_SERVER), and, when the
- * server is one address, other clients of the client's /24 (IPv4) or /64
- * (IPv6) to it (_OTHER_CLIENT). Sorted by kind in that order, then by
+ * What the client did instead of the asked traffic, in the window: when
+ * the server is one address, the same server on another port or protocol
+ * (FLOWLOG_NEAR_OTHER_PORT; the server port is the destination port of the
+ * client's records) and other clients of the client's /24 (IPv4) or /64
+ * (IPv6) to it on the asked port (_OTHER_CLIENT); and another address on
+ * the asked port and protocol (_OTHER_SERVER). Sorted by kind in that order, then by
  * records, most first. `client` is the other client, else the question's
  * (its network address for a network); `server` likewise; `counts`
  * receives records, ACCEPT records, REJECT records, first start, last end.

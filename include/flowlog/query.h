@@ -115,8 +115,13 @@ FLOWLOG_API int flowlog_query_column_is_bin(const flowlog_query *q, size_t i);
  * Feed one record. `stream` is the value of @logStream (may be NULL).
  * @return FLOWLOG_OK: a row is ready (read it with flowlog_query_cell());
  * FLOWLOG_ABSENT: no row now; FLOWLOG_END: the limit is reached and no
- * further record can change the result; FLOWLOG_E_LIMIT when the group cap is
- * reached; FLOWLOG_E_ARG. Since: 1.1
+ * further record can change the result; FLOWLOG_E_MALFORMED or
+ * FLOWLOG_E_OVERFLOW (since 1.4): a value the query reads does not convert
+ * (a packets of -1, an action of REJECTED; flowlog_query_error_message()
+ * says which): the record counts for nothing, never as a null; report it,
+ * flowlog_reader_reject() it, and go on. Values the query does not read are
+ * not checked. FLOWLOG_E_LIMIT when the group cap is reached; FLOWLOG_E_ARG.
+ * Since: 1.1
  */
 FLOWLOG_API int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream);
 

@@ -220,6 +220,17 @@ FLOWLOG_API const char *flowlog_reader_error_message(const flowlog_reader *r);
 FLOWLOG_API uint64_t flowlog_reader_count(const flowlog_reader *r, int counter);
 
 /**
+ * The record flowlog_reader_next() returned last is bad after all: a value
+ * the caller used did not convert (with FLOWLOG_OPT_VALIDATE 0 the reader
+ * checks only what is read). It is counted as an error line instead of a
+ * record, in the counts and in its input's account, so every line stays in
+ * exactly one bucket. Call it before the next flowlog_reader_next().
+ * @return FLOWLOG_OK; FLOWLOG_E_ARG when the last call returned no record,
+ * or it was rejected already. Since: 1.4
+ */
+FLOWLOG_API int flowlog_reader_reject(flowlog_reader *r);
+
+/**
  * How many inputs the reader has queued: each file of a directory, and each
  * path that could not be queued (flowlog_reader_add_path() failed: listed as
  * FLOWLOG_INPUT_FAILED). Since: 1.4

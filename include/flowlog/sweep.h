@@ -69,6 +69,9 @@ FLOWLOG_API int flowlog_sweep_set_window(flowlog_sweep *s, uint64_t since, uint6
  * without an action are not conversations and are ignored.
  * @return FLOWLOG_OK (counted, ignored, or dropped at the cap),
  * FLOWLOG_E_NOMEM (the table could not grow: the record is dropped),
+ * FLOWLOG_E_MALFORMED or FLOWLOG_E_OVERFLOW (since 1.4: a value the sweep
+ * reads does not convert, as flowlog_record_error_message() says; the
+ * record counts for nothing: report it, and flowlog_reader_reject() it),
  * FLOWLOG_E_ARG. Since: 1.1
  */
 FLOWLOG_API int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec);
