@@ -32,7 +32,7 @@ void flowlog__json_reset(flowlog_reader *r)
     j->acc = NULL;
     j->acc_len = j->acc_cap = 0;
     j->depth = 0;
-    j->in_string = j->escaped = false;
+    j->in_string = j->escaped = j->skipping = j->reread = false;
 }
 
 static int base64_value(unsigned char c)
@@ -249,21 +249,93 @@ static int parse_next_document(flowlog_reader *r)
         used = j->acc_len;
     memmove(j->acc, j->acc + used, j->acc_len - used);
     j->acc_len -= used;
-    /* Only the line's end may follow the document: then nothing is pending,
-     * whether or not the document turns out to be usable. */
+    /* Only the line's end, or another document, may follow the document:
+     * `{...},` is one bad line, not a record and an error. */
     size_t rest = 0;
     while (rest < j->acc_len && (j->acc[rest] == ' ' || j->acc[rest] == '\n' || j->acc[rest] == '\r' || j->acc[rest] == '\t'))
         rest++;
-    if (rest == j->acc_len)
+    if (rest == j->acc_len) {
         j->acc_len = 0;
+    } else if (j->acc[rest] != '{') {
+        flowlog__error_set(&r->err, 0, -1, "JSON document is followed by '%c'", j->acc[rest]);
+        j->acc_len = 0;
+        json_decref(doc);
+        return FLOWLOG_E_JSON;
+    }
     int rc = take_document(r, doc, 0);
     json_decref(doc);
     return rc;
 }
 
+/* Forget the document being accumulated (its error is reported once). */
+static void drop_pending(flowlog__json_state *j)
+{
+    j->acc_len = 0;
+    j->depth = 0;
+    j->in_string = j->escaped = j->skipping = false;
+}
+
+/* Follow the line's brackets and strings. A status: FLOWLOG_OK, or
+ * FLOWLOG_E_JSON for brackets that do not match or nest too deep (the
+ * document is broken there, and nothing after it belongs to it). */
+static int scan_brackets(flowlog_reader *r, const char *line, size_t len)
+{
+    flowlog__json_state *j = &r->json;
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+        if (j->in_string) {
+            if (j->escaped)
+                j->escaped = false;
+            else if (c == '\\')
+                j->escaped = true;
+            else if (c == '"')
+                j->in_string = false;
+        } else if (c == '"') {
+            j->in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (j->depth == FLOWLOG__JSON_MAX_DEPTH) {
+                flowlog__error_set(&r->err, 0, -1, "JSON nests deeper than %d (the document began on line %llu)",
+                                   FLOWLOG__JSON_MAX_DEPTH, (unsigned long long)j->line);
+                return FLOWLOG_E_JSON;
+            }
+            j->open[j->depth++] = c;
+        } else if (c == '}' || c == ']') {
+            if (j->depth == 0 || j->open[j->depth - 1] != (c == '}' ? '{' : '[')) {
+                flowlog__error_set(&r->err, 0, -1, "JSON '%c' does not close %s (the document began on line %llu)", c,
+                                   j->depth ? (j->open[j->depth - 1] == '{' ? "'{'" : "'['") : "anything",
+                                   (unsigned long long)j->line);
+                return FLOWLOG_E_JSON;
+            }
+            j->depth--;
+        }
+    }
+    return FLOWLOG_OK;
+}
+
 int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
 {
     flowlog__json_state *j = &r->json;
+    j->reread = false;
+    if ((j->acc_len || j->skipping) && len && line[0] == '{') {
+        /* A document starts at the line's first byte, where one inside
+         * another would be indented: the one before it is broken, and only
+         * it; this line is read again as the start of the next. */
+        uint64_t began = j->line;
+        bool skipped = j->skipping;
+        drop_pending(j);
+        if (skipped)
+            return flowlog__json_feed(r, line, len);
+        j->reread = true;
+        flowlog__error_set(&r->err, 0, -1, "JSON document that began on line %llu is not complete where the next begins",
+                           (unsigned long long)began);
+        return FLOWLOG_E_JSON;
+    }
+    if (j->skipping) {
+        /* the rest of a document already reported as too large */
+        if (scan_brackets(r, line, len) < 0 || j->in_string || j->depth == 0)
+            drop_pending(j);
+        return FLOWLOG_NEED_MORE;
+    }
     if (j->acc_len == 0) {
         size_t i = 0;
         while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
@@ -278,7 +350,16 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
     }
     if (j->acc_len + len + 1 > r->max_envelope) {
         flowlog__error_set(&r->err, 0, -1, "JSON document is larger than %zu bytes", r->max_envelope);
-        flowlog__json_reset(r);
+        int rc = scan_brackets(r, line, len);
+        bool open = rc == FLOWLOG_OK && !j->in_string && j->depth > 0;
+        if (!open)
+            drop_pending(j);
+        FLOWLOG__FREE(&r->alloc, j->acc, j->acc_cap);
+        j->acc = NULL;
+        j->acc_len = j->acc_cap = 0;
+        /* what is left of it (its brackets still followed) is passed over
+         * without another error */
+        j->skipping = open;
         return FLOWLOG_E_LIMIT;
     }
     if (j->acc_len + len + 1 > j->acc_cap) {
@@ -291,22 +372,10 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
         j->acc = grown;
         j->acc_cap = cap;
     }
-    for (size_t i = 0; i < len; i++) {
-        char c = line[i];
-        if (j->in_string) {
-            if (j->escaped)
-                j->escaped = false;
-            else if (c == '\\')
-                j->escaped = true;
-            else if (c == '"')
-                j->in_string = false;
-        } else if (c == '"') {
-            j->in_string = true;
-        } else if (c == '{' || c == '[') {
-            j->depth++;
-        } else if (c == '}' || c == ']') {
-            j->depth--;
-        }
+    int rc = scan_brackets(r, line, len);
+    if (rc < 0) {
+        drop_pending(j);
+        return rc;
     }
     if (j->in_string) {
         /* JSON cannot hold a raw line break in a string: this document is
@@ -314,9 +383,7 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
          * swallowed into it. */
         flowlog__error_set(&r->err, 0, -1, "JSON string is not closed at the end of the line (the document began on line %llu)",
                            (unsigned long long)j->line);
-        j->acc_len = 0;
-        j->depth = 0;
-        j->in_string = j->escaped = false;
+        drop_pending(j);
         return FLOWLOG_E_JSON;
     }
     memcpy(j->acc + j->acc_len, line, len);
@@ -324,8 +391,7 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
     j->acc[j->acc_len++] = '\n';
     if (j->depth > 0)
         return FLOWLOG_NEED_MORE;
-    j->depth = 0;
-    int rc = parse_next_document(r);
+    rc = parse_next_document(r);
     if (rc == FLOWLOG_END)
         return FLOWLOG_NEED_MORE;
     return rc;

@@ -1390,6 +1390,14 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
         }
         if (r->form == FORM_JSON) {
             rc = flowlog__json_feed(r, line, len);
+            if (rc < 0 && r->json.reread) {
+                /* The line begins the next document and ends the broken one
+                 * before it: the error is the line before's, and this line
+                 * is read again. */
+                r->start = (size_t)(line - r->win);
+                r->dec_offset = r->line_offset;
+                r->line_no--;
+            }
             if (rc < 0)
                 return finish(r, line_error(r, rc));
             continue;

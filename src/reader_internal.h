@@ -89,6 +89,9 @@ typedef struct flowlog__input {
 
 typedef enum input_form { FORM_DETECT, FORM_TEXT, FORM_JSON, FORM_CSV } input_form;
 
+/* JSON nested deeper than this is refused (jansson's own limit is 2048). */
+#define FLOWLOG__JSON_MAX_DEPTH 64
+
 /* One log event list of a CloudWatch Logs JSON document being delivered. */
 typedef struct flowlog__json_state {
     json_t *doc;          /* the document that owns the strings */
@@ -99,7 +102,10 @@ typedef struct flowlog__json_state {
     char *acc;            /* the document being accumulated */
     size_t acc_len, acc_cap;
     int depth;
+    char open[FLOWLOG__JSON_MAX_DEPTH]; /* the brackets open at each depth */
     bool in_string, escaped;
+    bool skipping;        /* the rest of a document past the size limit: counted once, not kept */
+    bool reread;          /* the line fed ends the document before it: read it again, afresh */
 } flowlog__json_state;
 
 struct flowlog_reader {

@@ -537,6 +537,58 @@ static void cloudwatch_forms(void **state)
     flowlog_reader_free(r);
 }
 
+/* NDJSON: one line, one bucket. A broken line never takes the good ones
+ * after it with it, and is never counted twice. */
+static void ndjson_lines_each_in_one_bucket(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *first; /* the bad line */
+        int error;
+        const char *message;
+    } cases[] = {
+        {"{\"message\": [}", FLOWLOG_E_JSON, "does not close '['"},
+        {"{\"message\": \"" REC1 "\"},", FLOWLOG_E_JSON, "followed by ','"},
+        {"{\"message\": \"" REC1 "\"", FLOWLOG_E_JSON, "began on line 1 is not complete"},
+        {"{\"message\": {\"a\": [1, 2}}", FLOWLOG_E_JSON, "does not close"},
+        {"{\"message\": \"" REC1 "\"}}", FLOWLOG_E_JSON, "does not close anything"},
+    };
+    size_t cap = 200 * 1024;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n = (size_t)snprintf(text, cap, "%s\n", cases[c].first);
+        for (int i = 0; i < 1000; i++)
+            n += (size_t)snprintf(text + n, cap - n, "{\"message\": \"%s\"}\n", i % 2 ? REC1 : REC2);
+        tally t;
+        flowlog_reader *r = memory_reader(text, n);
+        drain(r, &t);
+        if (t.records != 1000 || t.errors != 1 || flowlog_reader_count(r, FLOWLOG_COUNT_LINES) != 1001 ||
+            t.first_error != cases[c].error || t.first_error_line != 1 || !strstr(t.first_message, cases[c].message))
+            fail_msg("%s: %llu records, %llu errors, %llu lines, first error %s at line %llu: %s", cases[c].first,
+                     (unsigned long long)t.records, (unsigned long long)t.errors,
+                     (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_LINES),
+                     flowlog_status_name(t.first_error), (unsigned long long)t.first_error_line, t.first_message);
+        flowlog_reader_free(r);
+    }
+    /* A document past the size limit is one error, its other lines none;
+     * the documents after it are read. */
+    size_t n = (size_t)snprintf(text, cap, "{\"logEvents\": [\n");
+    for (int i = 0; i < 20; i++)
+        n += (size_t)snprintf(text + n, cap - n, "  {\"message\": \"%s\"},\n", REC1);
+    n += (size_t)snprintf(text + n, cap - n, "  {\"message\": \"%s\"}\n]}\n{\"message\": \"%s\"}\n", REC1, REC2);
+    flowlog_reader *r = memory_reader(text, n);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_MAX_ENVELOPE, 1024), FLOWLOG_OK);
+    tally t;
+    drain(r, &t);
+    assert_int_equal(t.records, 1);
+    assert_int_equal(t.errors, 1);
+    assert_int_equal(t.first_error, FLOWLOG_E_LIMIT);
+    assert_int_equal(t.ports_sum, 3389);
+    flowlog_reader_free(r);
+    free(text);
+}
+
 static uint64_t progress_seen;
 static void on_progress(void *ctx, uint64_t consumed, uint64_t total)
 {
@@ -813,6 +865,7 @@ int main(void)
         cmocka_unit_test(stop_policy),
         cmocka_unit_test(repeated_headers_and_mixed_transit_gateway),
         cmocka_unit_test(cloudwatch_forms),
+        cmocka_unit_test(ndjson_lines_each_in_one_bucket),
         cmocka_unit_test(progress_and_fd_inputs),
         cmocka_unit_test(millisecond_records_are_counted),
         cmocka_unit_test(large_inputs_read_alike_on_every_path),
