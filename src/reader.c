@@ -418,18 +418,26 @@ static int queue(flowlog_reader *r, input_kind kind, const char *name, int fd,
 }
 
 /* A path that cannot be read is still an input: it is listed, failed, with
- * why (errno's text), and counted as an input error. */
-static int queue_missing(flowlog_reader *r, const char *path, int err)
+ * why, and counted as an input error. A path given is reported at once
+ * (flowlog_reader_add_path() fails); an entry of a directory, when the
+ * reading comes to it (fd -1 until then), so that the walk goes on and
+ * every bad entry is reported in its place. */
+int flowlog__reader_queue_missing(flowlog_reader *r, const char *path, const char *why, bool now)
 {
-    r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
-    if (queue(r, INPUT_MISSING, path, -1, NULL, 0) == FLOWLOG_OK) {
-        flowlog__input *in = &r->inputs[r->ninputs - 1];
-        const char *why = strerror(err);
+    int rc = queue(r, INPUT_MISSING, path, now ? 0 : -1, NULL, 0);
+    if (rc < 0)
+        return rc;
+    flowlog__input *in = &r->inputs[r->ninputs - 1];
+    in->reason = flowlog__strndup(&r->alloc, why, strlen(why));
+    if (!in->reason)
+        return FLOWLOG_E_NOMEM;
+    if (now) {
         in->status = FLOWLOG_INPUT_FAILED;
-        in->reason = flowlog__strndup(&r->alloc, why, strlen(why));
+        r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
+        flowlog__error_set(&r->err, 0, -1, "%s: %s", path, why);
+        return FLOWLOG_E_IO;
     }
-    flowlog__error_set(&r->err, 0, -1, "%s: %s", path, strerror(err));
-    return FLOWLOG_E_IO;
+    return FLOWLOG_OK;
 }
 
 int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size)
@@ -445,8 +453,10 @@ int flowlog_reader_add_path(flowlog_reader *r, const char *path)
     if (strcmp(path, "-") == 0)
         return queue(r, INPUT_FD, "<stdin>", 0, NULL, 0);
     struct stat st;
-    if (stat(path, &st) != 0)
-        return queue_missing(r, path, errno);
+    if (stat(path, &st) != 0) {
+        int rc = flowlog__reader_queue_missing(r, path, strerror(errno), true);
+        return rc == FLOWLOG_E_NOMEM ? rc : FLOWLOG_E_IO;
+    }
     if (S_ISDIR(st.st_mode))
         return flowlog__reader_walk(r, path);
     return flowlog__reader_queue_file(r, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
@@ -745,10 +755,21 @@ static void trim_map(flowlog_reader *r)
 
 static int open_next_input(flowlog_reader *r)
 {
-    while (r->next_input < r->ninputs && r->inputs[r->next_input].kind == INPUT_MISSING)
-        r->next_input++; /* already reported when it was queued */
+    while (r->next_input < r->ninputs && r->inputs[r->next_input].kind == INPUT_MISSING &&
+           r->inputs[r->next_input].fd == 0)
+        r->next_input++; /* reported when it was queued */
     if (r->next_input == r->ninputs)
         return FLOWLOG_END;
+    if (r->inputs[r->next_input].kind == INPUT_MISSING) {
+        /* a directory's entry that could not be looked at: its error now */
+        r->in = &r->inputs[r->next_input++];
+        r->in->status = FLOWLOG_INPUT_FAILED;
+        r->in->fd = 0;
+        r->line_no = r->line_offset = 0;
+        r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
+        flowlog__error_set(&r->err, 0, -1, "%s", r->in->reason ? r->in->reason : "cannot be read");
+        return FLOWLOG_E_IO;
+    }
     r->in = &r->inputs[r->next_input++];
     r->in_open = true;
     r->in->status = FLOWLOG_INPUT_READING;

@@ -238,6 +238,9 @@ void flowlog__pipe_stop(flowlog_reader *r);
 void flowlog__pipe_free(flowlog_reader *r);
 
 int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size);
+/* A path that cannot be read, with why: reported now (the status of
+ * flowlog_reader_add_path()), or when the reading comes to it. */
+int flowlog__reader_queue_missing(flowlog_reader *r, const char *path, const char *why, bool now);
 int flowlog__reader_walk(flowlog_reader *r, const char *dir);
 
 /* envelope.c */

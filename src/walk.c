@@ -24,18 +24,21 @@ static void free_names(const flowlog_allocator *al, char **names, size_t n, size
     FLOWLOG__FREE(al, names, cap * sizeof *names);
 }
 
+/* Every entry of the tree is an input, in sorted order; one that cannot
+ * be looked at (a dangling link, a link loop, one that vanished, a
+ * directory that cannot be listed) is listed as failed, in its place, and
+ * the walk goes on. Only running out of memory stops it. */
 static int walk(flowlog_reader *r, const char *dir, int depth)
 {
     const flowlog_allocator *al = &r->alloc;
     if (depth > MAX_DEPTH) {
-        flowlog__error_set(&r->err, 0, -1, "%s: directories nested more than %d deep", dir, MAX_DEPTH);
-        return FLOWLOG_E_IO;
+        char why[64];
+        snprintf(why, sizeof why, "directories nested more than %d deep", MAX_DEPTH);
+        return flowlog__reader_queue_missing(r, dir, why, false);
     }
     DIR *d = opendir(dir);
-    if (!d) {
-        flowlog__error_set(&r->err, 0, -1, "%s: %s", dir, strerror(errno));
-        return FLOWLOG_E_IO;
-    }
+    if (!d)
+        return flowlog__reader_queue_missing(r, dir, strerror(errno), false);
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = FLOWLOG_OK;
@@ -67,14 +70,12 @@ static int walk(flowlog_reader *r, const char *dir, int depth)
         qsort(names, n, sizeof *names, compare_names);
     for (size_t i = 0; rc == FLOWLOG_OK && i < n; i++) {
         struct stat st;
-        if (stat(names[i], &st) != 0) {
-            flowlog__error_set(&r->err, 0, -1, "%s: %s", names[i], strerror(errno));
-            rc = FLOWLOG_E_IO;
-        } else if (S_ISDIR(st.st_mode)) {
+        if (stat(names[i], &st) != 0)
+            rc = flowlog__reader_queue_missing(r, names[i], strerror(errno), false);
+        else if (S_ISDIR(st.st_mode))
             rc = walk(r, names[i], depth + 1);
-        } else if (S_ISREG(st.st_mode)) {
+        else if (S_ISREG(st.st_mode))
             rc = flowlog__reader_queue_file(r, names[i], (uint64_t)st.st_size);
-        }
     }
     free_names(al, names, n, cap);
     return rc;

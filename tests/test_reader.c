@@ -317,6 +317,59 @@ static void directory_tree_mixed_forms(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A walk reports every entry it cannot look at, in its place, and goes
+ * on: nothing sorted after a bad entry is skipped. */
+static void directory_walk_goes_past_bad_entries(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/flowlog-walk-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char path[512], target[512];
+    static const char plain[] = REC1 "\n";
+    const char *files[] = {"a.log", "c/e.log", "f.log"};
+    snprintf(path, sizeof path, "%s/c", root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, files[i]);
+        write_file(path, plain, sizeof plain - 1);
+    }
+    snprintf(path, sizeof path, "%s/b.log", root); /* dangling */
+    assert_int_equal(symlink("/nonexistent/flowlog", path), 0);
+    snprintf(path, sizeof path, "%s/c/d.log", root); /* a loop */
+    assert_int_equal(symlink(path, path), 0);
+    snprintf(path, sizeof path, "%s/c/loop", root); /* a directory loop: nested too deep */
+    snprintf(target, sizeof target, "%s/c", root);
+    assert_int_equal(symlink(target, path), 0);
+
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_path(r, root), FLOWLOG_OK);
+    tally t;
+    drain(r, &t);
+    /* the files of the tree, the loop's copies of c/e.log included */
+    assert_true(t.records >= 3);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_INPUT_ERRORS), t.errors);
+    assert_true(t.errors >= 3);
+    const char *want[] = {"/a.log", "/b.log", "/c/d.log", "/c/e.log"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *name;
+        int status;
+        assert_int_equal(flowlog_reader_input(r, i, &name, &status, NULL, NULL, NULL), FLOWLOG_OK);
+        assert_string_equal(name + strlen(root), want[i]);
+        assert_int_equal(status, i == 1 || i == 2 ? FLOWLOG_INPUT_FAILED : FLOWLOG_INPUT_COMPLETE);
+    }
+    const char *last;
+    int status;
+    assert_int_equal(flowlog_reader_input(r, flowlog_reader_input_count(r) - 1, &last, &status, NULL, NULL, NULL),
+                     FLOWLOG_OK);
+    assert_string_equal(last + strlen(root), "/f.log");
+    assert_int_equal(status, FLOWLOG_INPUT_COMPLETE);
+    flowlog_reader_free(r);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void awkward_lines(void **state)
 {
     (void)state;
@@ -859,6 +912,7 @@ int main(void)
         cmocka_unit_test(tiny_chunks),
         cmocka_unit_test(gzip_multi_member_and_truncated),
         cmocka_unit_test(directory_tree_mixed_forms),
+        cmocka_unit_test(directory_walk_goes_past_bad_entries),
         cmocka_unit_test(awkward_lines),
         cmocka_unit_test(long_lines_are_bounded),
         cmocka_unit_test(header_field_limit),
