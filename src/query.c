@@ -392,7 +392,7 @@ static int keep_row(flowlog_query *q)
     if (q->limit >= 0 && (uint64_t)q->limit <= q->max_groups && q->nrows >= 2 * (size_t)q->limit + 1024)
         return prune(q);
     if (q->nrows > q->max_groups) {
-        flowlog__error_set(&q->err, 0, -1, "more than %zu rows to sort: add a limit, raise FLOWLOG_QOPT_MAX_GROUPS, or narrow the query",
+        flowlog__error_set(&q->err, 0, -1, "more than %zu rows to sort: add a limit, raise the limit on groups, or narrow the query",
                            q->max_groups);
         return FLOWLOG_E_LIMIT;
     }

@@ -63,7 +63,7 @@ int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v)
 
 static int limit_error(flowlog_query *q, const char *what)
 {
-    flowlog__error_set(&q->err, 0, -1, "more than %zu %s: raise the limit (FLOWLOG_QOPT_MAX_GROUPS, flowlog query --max-groups) or narrow the query",
+    flowlog__error_set(&q->err, 0, -1, "more than %zu %s: raise the limit on groups or narrow the query",
                        q->max_groups, what);
     return FLOWLOG_E_LIMIT;
 }

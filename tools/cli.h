@@ -66,6 +66,8 @@ void json_string(FILE *f, const char *s, size_t len);
 /* Times on the command line (cli_time.c): Unix seconds, or ISO 8601 with
  * an offset (Z, +05:30); false for anything else. */
 bool cli_parse_time(const char *s, uint64_t *out);
+/* A whole number of the command line, from min to max: digits only. */
+bool cli_parse_number(const char *s, long long min, long long max, long long *out);
 /* A time as people read it: ISO 8601 in UTC (2024-01-02T12:00:00Z), "-" for 0. */
 const char *cli_time_text(uint64_t t, char *buf, size_t n);
 

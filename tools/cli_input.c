@@ -65,22 +65,19 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
         return 1;
     }
     if (take_value(argc, argv, i, "--max-line", &v)) {
-        char *end;
         if (!v)
             return -1;
-        in->max_line = strtoll(v, &end, 10);
-        if (*end || in->max_line < 16) {
-            fprintf(stderr, "flowlog: --max-line takes a number of bytes (16 or more)\n");
+        /* the reader's own bounds, refused here rather than dropped there */
+        if (!cli_parse_number(v, 16, 1LL << 30, &in->max_line)) {
+            fprintf(stderr, "flowlog: --max-line takes a number of bytes from 16 to 1073741824 (1 GiB)\n");
             return -1;
         }
         return 1;
     }
     if (take_value(argc, argv, i, "--max-fields", &v)) {
-        char *end;
         if (!v)
             return -1;
-        in->max_fields = strtoll(v, &end, 10);
-        if (*end || in->max_fields < 1 || in->max_fields > FLOWLOG_MAX_COLUMNS) {
+        if (!cli_parse_number(v, 1, FLOWLOG_MAX_COLUMNS, &in->max_fields)) {
             fprintf(stderr, "flowlog: --max-fields takes a number from 1 to %d\n", FLOWLOG_MAX_COLUMNS);
             return -1;
         }
@@ -142,10 +139,11 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         fprintf(stderr, "flowlog: %s\n", flowlog_strerror(rc));
         return 2;
     }
-    if (in->max_line)
-        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line);
-    if (in->max_fields)
-        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields);
+    if ((in->max_line && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line) != FLOWLOG_OK) ||
+        (in->max_fields && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields) != FLOWLOG_OK)) {
+        fprintf(stderr, "flowlog: the reader refused --max-line or --max-fields\n");
+        return 2;
+    }
     if (in->stop_on_error)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
     if (in->lazy)

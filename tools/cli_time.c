@@ -125,3 +125,16 @@ const char *cli_time_text(uint64_t t, char *buf, size_t n)
         snprintf(buf, n, "-");
     return buf;
 }
+
+bool cli_parse_number(const char *s, long long min, long long max, long long *out)
+{
+    /* digits only: no sign, no space, no 0x, no exponent, nothing after */
+    size_t n = s ? strspn(s, "0123456789") : 0;
+    if (n == 0 || s[n] || n > 18)
+        return false;
+    long long v = strtoll(s, NULL, 10);
+    if (v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}

@@ -43,9 +43,8 @@ static int parse_protocol(const char *s)
         return 1;
     if (!strcmp(s, "icmpv6") || !strcmp(s, "ICMPv6") || !strcmp(s, "ipv6-icmp"))
         return 58;
-    char *end;
-    long v = strtol(s, &end, 10);
-    return (*s && !*end && v >= 0 && v <= 255) ? (int)v : -1;
+    long long v;
+    return cli_parse_number(s, 0, 255, &v) ? (int)v : -1;
 }
 
 static const char *protocol_text(int p, char *buf, size_t n)
@@ -515,21 +514,20 @@ int cmd_diagnose(int argc, char **argv)
             continue;
         }
         if (!strcmp(argv[i], "--bucket") && i + 1 < argc) {
-            char *end;
-            const char *v = argv[++i];
-            bucket = strtol(v, &end, 10);
-            if (!*v || *end || bucket < 1 || bucket > 86400) {
+            long long v;
+            if (!cli_parse_number(argv[++i], 1, 86400, &v)) {
                 fprintf(stderr, "flowlog diagnose: --bucket takes a number of seconds from 1 to 86400\n");
                 return 2;
             }
+            bucket = (long)v;
             continue;
         }
         if ((!strcmp(argv[i], "--max-conversations") || !strcmp(argv[i], "--top")) && i + 1 < argc) {
             bool is_top = !strcmp(argv[i], "--top");
-            char *end;
-            long long v = strtoll(argv[i + 1], &end, 10);
-            if (*end || !*argv[i + 1] || v < (is_top ? 0 : 1)) {
-                fprintf(stderr, "flowlog diagnose: %s takes a number%s\n", argv[i], is_top ? " (0: all)" : " of at least 1");
+            long long v;
+            if (!cli_parse_number(argv[i + 1], is_top ? 0 : 1, is_top ? INT64_MAX / 2 : INT32_MAX, &v)) {
+                fprintf(stderr, "flowlog diagnose: %s takes a number%s\n", argv[i],
+                        is_top ? " (0: all)" : " from 1 to 2147483647");
                 return 2;
             }
             *(is_top ? &top : &max_conversations) = v;
@@ -573,11 +571,19 @@ int cmd_diagnose(int argc, char **argv)
     }
     unsigned lo = 0, hi = 65535;
     if (port) {
-        char *end;
-        unsigned long a = strtoul(port, &end, 10), b = a;
-        if (*end == '-')
-            b = strtoul(end + 1, &end, 10);
-        if (*end || a > b || b > 65535 || !*port) {
+        char first[8];
+        const char *dash = strchr(port, '-');
+        size_t n = dash ? (size_t)(dash - port) : strlen(port);
+        long long a = -1, b = -1;
+        if (n < sizeof first) {
+            memcpy(first, port, n);
+            first[n] = '\0';
+            if (cli_parse_number(first, 0, 65535, &a))
+                b = a;
+            if (dash && !cli_parse_number(dash + 1, 0, 65535, &b))
+                b = -1;
+        }
+        if (a < 0 || b < 0 || a > b) {
             fprintf(stderr, "flowlog diagnose: --port takes a port or a range such as 1024-65535\n");
             return 2;
         }

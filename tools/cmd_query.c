@@ -341,7 +341,8 @@ static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
     if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW)
         return cli_bad_record(flowlog_query_error_message(k->q));
     if (rc < 0) {
-        fprintf(stderr, "flowlog query: %s\n", flowlog_query_error_message(k->q));
+        fprintf(stderr, "flowlog query: %s%s\n", flowlog_query_error_message(k->q),
+                rc == FLOWLOG_E_LIMIT && strstr(flowlog_query_error_message(k->q), "limit on groups") ? " (--max-groups)" : "");
         k->error = rc;
         return 1;
     }
@@ -383,12 +384,12 @@ int cmd_query(int argc, char **argv)
         } else if (strcmp(a, "--chart") == 0) {
             form = OUT_CHART;
         } else if (strcmp(a, "--max-groups") == 0) {
-            char *end;
-            max_groups = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : 0;
-            if (i + 1 >= argc || *end || max_groups < 1) {
-                fputs("flowlog query: --max-groups needs a positive number\n", stderr);
+            long long v = 0;
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, INT64_MAX / 2, &v)) {
+                fputs("flowlog query: --max-groups takes a whole number of at least 1\n", stderr);
                 return 2;
             }
+            max_groups = v;
             i++;
         } else if (!text && a[0] != '-') {
             text = a;

@@ -76,6 +76,26 @@ then ok "a missing file is named, exit 3"; else bad "a missing file is named, ex
 if [ $? -eq 3 ] && has "$tmp/err" "cannot write the output"
 then ok "parse into a full disk fails with exit 3"; else bad "parse into a full disk fails with exit 3"; fi
 
+# Every numeric argument is checked whole, and limits the library refuses
+# are refused here, naming the option (exit 2).
+arg_fails=0
+ar=$data/aws-docs/accept-reject.log
+for args in "parse --max-line 2000000000" "parse --max-line -5" "parse --max-line 16x" "parse --max-line 0x40" \
+            "parse --max-fields 0" "parse --max-fields 300" "query --max-groups 0 stats_count" "query --max-groups 1e3 stats_count" \
+            "diagnose --client 10.0.1.25 --server 10.0.2.10 --port -5" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80-+90" \
+            "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 99999" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80 --protocol 6x" \
+            "diagnose --top -1" "diagnose --max-conversations 99999999999" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80 --bucket 86400x"; do
+    opt=$(echo "$args" | grep -o -- '--[a-z-]*' | tail -1)
+    # shellcheck disable=SC2086
+    set -- $args
+    [ "${4:-}" = stats_count ] && set -- "$1" "$2" "$3" 'stats count(*)'
+    if ! expect "arg $args" 2 "$flowlog" "$@" "$ar" || ! has "$tmp/err" "$opt"; then
+        arg_fails=$((arg_fails + 1)); echo "# taken: $args"
+    fi
+done
+if [ "$arg_fails" -eq 0 ]; then ok "numeric arguments are checked whole, out-of-range ones refused naming the option"
+else bad "numeric arguments are checked whole, out-of-range ones refused naming the option"; fi
+
 # --- fields ---
 if expect fields 0 "$flowlog" fields && [ "$(wc -l < "$tmp/out")" -eq 60 ] &&
    grep -qE '^log-status +enum +2$' "$tmp/out" && grep -qE '^reject-reason +string +8$' "$tmp/out" &&
