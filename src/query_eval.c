@@ -467,8 +467,12 @@ static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row
         flowlog__query_eval(q, e->args[0], row, accs, &v);
         if (!to_number(&v, &x))
             return;
-        if (x.type == FLOWLOG_VALUE_INT) {
-            set_int(out, e->op == FN_ABS && x.i < 0 && x.i != INT64_MIN ? -x.i : x.i);
+        if (x.type == FLOWLOG_VALUE_INT && !(e->op == FN_ABS && x.i == INT64_MIN)) {
+            set_int(out, e->op == FN_ABS && x.i < 0 ? -x.i : x.i);
+            return;
+        }
+        if (x.type == FLOWLOG_VALUE_INT) { /* |INT64_MIN| does not fit: as every overflow, in floating point */
+            set_float(out, -(double)x.i);
             return;
         }
         set_float(out, e->op == FN_ABS ? fabs(x.f) : e->op == FN_FLOOR ? floor(x.f) : ceil(x.f));

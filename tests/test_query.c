@@ -184,6 +184,58 @@ static void long_chains_are_bounded(void **state)
     free(text);
 }
 
+/* Integer arithmetic is exact while it fits in 64 bits and never wraps:
+ * a result that does not fit (a sum included, and |INT64_MIN|) goes on in
+ * floating point; division and remainder by zero are null. */
+static void integer_overflow_goes_on_in_floating_point(void **state)
+{
+    (void)state;
+    flowlog_query *q = compile("fields abs(-9223372036854775807 - 1) as a, 9223372036854775807 + 1 as b, "
+                               "-9223372036854775807 - 2 as c, 4611686018427387904 * 2 as d, "
+                               "9223372036854775807 * -1 as e, 7 / 0 as f, 7 % 0 as g, abs(-5) as h, "
+                               "9223372036854775806 + 1 as i | limit 1");
+    assert_int_equal(flowlog_record_parse(rec, lines[0], strlen(lines[0])), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_feed(q, rec, NULL), FLOWLOG_OK);
+    flowlog_value v;
+    const double big = 9223372036854775808.0;
+    const double want[] = {big, big, -big - 1, big};
+    for (size_t c = 0; c < 4; c++) {
+        assert_int_equal(flowlog_query_cell(q, c, &v), FLOWLOG_OK);
+        assert_int_equal(v.type, FLOWLOG_VALUE_FLOAT);
+        assert_true(v.f == want[c]);
+    }
+    assert_int_equal(flowlog_query_cell(q, 4, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_INT);
+    assert_true(v.i == -INT64_MAX);
+    for (size_t c = 5; c < 7; c++) {
+        assert_int_equal(flowlog_query_cell(q, c, &v), FLOWLOG_OK);
+        assert_int_equal(v.type, FLOWLOG_VALUE_NULL);
+    }
+    assert_int_equal(flowlog_query_cell(q, 7, &v), FLOWLOG_OK);
+    assert_true(v.type == FLOWLOG_VALUE_INT && v.i == 5);
+    assert_int_equal(flowlog_query_cell(q, 8, &v), FLOWLOG_OK);
+    assert_true(v.type == FLOWLOG_VALUE_INT && v.i == INT64_MAX);
+    flowlog_query_free(q);
+
+    /* sum past 2^63 - 1, from records of packets near the top of u64 */
+    q = compile("stats sum(packets) as s, max(packets) as m");
+    flowlog_record *big_rec;
+    assert_int_equal(flowlog_record_new(&big_rec, schema, NULL), FLOWLOG_OK);
+    static const char line[] =
+        "2 123456789012 eni-0a1 10.0.1.5 10.0.2.9 40000 3306 6 9223372036854775807 1 1700000000 1700000000 ACCEPT OK";
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(flowlog_record_parse(big_rec, line, sizeof line - 1), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_feed(q, big_rec, NULL), FLOWLOG_ABSENT);
+    }
+    assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_FLOAT);
+    assert_true(v.f > 2.7e19 && v.f < 2.8e19);
+    flowlog_record_free(big_rec);
+    flowlog_query_free(q);
+}
+
 static void streaming_rows_and_limit(void **state)
 {
     (void)state;
@@ -458,6 +510,7 @@ int main(void)
         cmocka_unit_test(text_comparisons_with_missing_fields),
         cmocka_unit_test(limits_on_query_text),
         cmocka_unit_test(long_chains_are_bounded),
+        cmocka_unit_test(integer_overflow_goes_on_in_floating_point),
         cmocka_unit_test(streaming_rows_and_limit),
         cmocka_unit_test(aggregates_groups_and_sort),
         cmocka_unit_test(the_group_cap_is_an_error_not_growth),
