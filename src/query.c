@@ -58,10 +58,8 @@ void flowlog_query_free(flowlog_query *q)
         return;
     flowlog_allocator al = q->alloc;
     flowlog_query_reset(q);
-    for (int i = 0; i < q->nregexes; i++) {
-        regfree(q->regexes[i]);
-        FLOWLOG__FREE(&al, q->regexes[i], sizeof *q->regexes[i]);
-    }
+    for (int i = 0; i < q->nregexes; i++)
+        flowlog__regex_free(q, q->regexes[i]);
     if (q->scratch)
         FLOWLOG__FREE(&al, q->scratch, QUERY_SCRATCH);
     flowlog__arena_free(&q->code, &al);

@@ -664,14 +664,25 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
         const char *s;
         size_t n;
         flowlog__query_eval(q, e->a, row, accs, &a);
-        char *z = text_of(q, &a, &s, &n) ? scratch(q, n + 1) : NULL;
-        if (!z) {
+        if (!text_of(q, &a, &s, &n)) {
             set_int(out, 0);
             return;
         }
-        memcpy(z, s, n);
-        z[n] = '\0';
-        set_int(out, (regexec(e->re, z, 0, NULL, 0) == 0) != e->negate);
+        int rc = flowlog__regex_match(e->re, s, n);
+        if (rc < 0) {
+            /* the line needs more work than it may take: it is an error */
+            if (!q->bad) {
+                q->bad = rc;
+                flowlog__error_set(&q->err, e->off, -1,
+                                   rc == FLOWLOG_E_BUDGET
+                                       ? "the regular expression needs more work on this %zu-byte text than it may take"
+                                       : "out of memory matching a regular expression (%zu bytes)",
+                                   n);
+            }
+            set_int(out, 0);
+            return;
+        }
+        set_int(out, (rc == 1) != e->negate);
         return;
     }
     case Q_CALL:

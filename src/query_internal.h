@@ -5,7 +5,6 @@
 
 #include "internal.h"
 
-#include <regex.h>
 
 #define QUERY_MAX_KEYS 8
 #define QUERY_MAX_COLS 64
@@ -33,6 +32,7 @@ typedef enum qagg {
 } qagg;
 
 typedef struct qexpr qexpr;
+typedef struct qregex qregex; /* query_regex.c */
 struct qexpr {
     qkind kind;
     int op;               /* qop, qfn or qagg */
@@ -44,7 +44,7 @@ struct qexpr {
     qexpr *a, *b;
     qexpr **args;         /* Q_CALL arguments, Q_IN list */
     int nargs;
-    regex_t *re;
+    qregex *re;
     flowlog_addr net;     /* subnet functions */
     unsigned prefix;
     int64_t period;       /* bin() */
@@ -90,7 +90,7 @@ struct flowlog_query {
     size_t max_groups, max_length, max_depth;
 
     qarena code;          /* compiled expressions and names */
-    regex_t *regexes[32];
+    qregex *regexes[32];
     int nregexes;
 
     /* record-level part */
@@ -181,5 +181,13 @@ void flowlog__query_groups_clear(flowlog_query *q);
 void flowlog__query_groups_settle(flowlog_query *q);
 /* Keep a copy of v's text in the query's data arena. */
 int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v);
+
+/* query_regex.c: compile (FLOWLOG_E_QUERY with why and where), match
+ * (1, 0, FLOWLOG_E_BUDGET past the work one line may take, FLOWLOG_E_NOMEM),
+ * free. */
+int flowlog__regex_compile(flowlog_query *q, const char *pattern, size_t n, bool icase, qregex **out, char *why,
+                           size_t whysize, size_t *at);
+int flowlog__regex_match(const qregex *re, const char *s, size_t n);
+void flowlog__regex_free(flowlog_query *q, qregex *re);
 
 #endif

@@ -395,7 +395,7 @@ static int expect(parser *p, ttype t, const char *what)
 static const char *regex_risk(const char *re, size_t n, size_t *at, char *msg, size_t msgsize)
 {
     unsigned long growth = 1; /* the product of repetition counts */
-    bool after_quantifier = false;
+    int after_quantifier = 0;  /* 1 after a quantifier, 2 after its lazy or possessive mark */
     if (n > MAX_REGEX_LENGTH) {
         *at = 0;
         snprintf(msg, msgsize, "regular expression is longer than %d bytes", MAX_REGEX_LENGTH);
@@ -405,9 +405,13 @@ static const char *regex_risk(const char *re, size_t n, size_t *at, char *msg, s
         *at = k;
         char c = re[k];
         bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+        if ((c == '?' || c == '+') && after_quantifier == 1) {
+            after_quantifier = 2; /* lazy (*?) or possessive (*+): once */
+            continue;
+        }
         if (quantifier && after_quantifier)
             return "a quantifier cannot follow another quantifier in a regular expression";
-        after_quantifier = false;
+        after_quantifier = 0;
         if (c == '\\' && k + 1 < n) {
             if (re[k + 1] >= '1' && re[k + 1] <= '9') {
                 snprintf(msg, msgsize, "back-references (\\%c) are not supported in a regular expression", re[k + 1]);
@@ -425,7 +429,7 @@ static const char *regex_risk(const char *re, size_t n, size_t *at, char *msg, s
                 m += re[m] == '[' && m + 1 < n && (re[m + 1] == ':' || re[m + 1] == '.' || re[m + 1] == '=') ? 2 : 1;
             k = m;
         } else if (quantifier) {
-            after_quantifier = true;
+            after_quantifier = 1;
             if (c != '{')
                 continue;
             unsigned long count = 0, most = 1;
@@ -484,25 +488,23 @@ static int parse_regex(parser *p, qexpr *e)
     if (risk)
         FAIL(p, start + risk_at, "%s", risk);
     p->pos = i + 1;
-    int flags = REG_EXTENDED | REG_NOSUB;
+    bool icase = false;
     /* An `i` right after the closing slash: case-insensitive. */
     if (p->pos < p->len && p->src[p->pos] == 'i' &&
         (p->pos + 1 == p->len || !ident_char((unsigned char)p->src[p->pos + 1]))) {
-        flags |= REG_ICASE;
+        icase = true;
         p->pos++;
     }
     if (p->q->nregexes == (int)(sizeof p->q->regexes / sizeof p->q->regexes[0]))
         FAIL(p, start - 1, "too many regular expressions");
-    regex_t *re = p->q->alloc.alloc(p->q->alloc.ctx, sizeof *re);
-    if (!re)
-        return FLOWLOG_E_NOMEM;
-    int rc = regcomp(re, pattern, flags);
-    if (rc != 0) {
-        char why[96];
-        regerror(rc, re, why, sizeof why);
-        FLOWLOG__FREE(&p->q->alloc, re, sizeof *re);
-        FAIL(p, start, "bad regular expression: %s", why);
-    }
+    qregex *re;
+    char why[120];
+    size_t at = 0;
+    int rc = flowlog__regex_compile(p->q, pattern, n, icase, &re, why, sizeof why, &at);
+    if (rc == FLOWLOG_E_QUERY)
+        FAIL(p, start + (at < n ? at : n), "bad regular expression: %s", why);
+    if (rc < 0)
+        return rc;
     p->q->regexes[p->q->nregexes++] = re;
     e->re = re;
     return lex(p);

@@ -105,7 +105,7 @@ static void compile_errors_point_at_the_mistake(void **state)
         {"stats count(*) by srcAddr | sort packets", FLOWLOG_E_QUERY, 33, "unknown column 'packets'"},
         {"filter isIpv4InSubnet(srcAddr, \"10.0.0.0/33\")", FLOWLOG_E_QUERY, 31, "not a CIDR block"},
         {"filter isIpv6InSubnet(srcAddr, \"10.0.0.0/8\")", FLOWLOG_E_QUERY, 31, "not an IPv6 block"},
-        {"filter srcAddr =~ /([a-z/", FLOWLOG_E_QUERY, 19, "bad regular expression"},
+        {"filter srcAddr =~ /([a-z/", FLOWLOG_E_QUERY, 24, "bad regular expression: missing terminating ]"},
         {"filter packets > 1 |", FLOWLOG_E_QUERY, 20, "expected a command"},
         {"filter packets > 1 limit 5", FLOWLOG_E_QUERY, 19, "expected '|'"},
         {"stats count(*) by bin(5x)", FLOWLOG_E_QUERY, 23, "unknown time unit 'x'"},

@@ -338,7 +338,7 @@ static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
     }
     if (rc == FLOWLOG_END)
         return 1;
-    if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW)
+    if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW || rc == FLOWLOG_E_BUDGET)
         return cli_bad_record(flowlog_query_error_message(k->q));
     if (rc < 0) {
         fprintf(stderr, "flowlog query: %s%s\n", flowlog_query_error_message(k->q),

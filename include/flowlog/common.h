@@ -109,7 +109,8 @@ enum flowlog_status {
     FLOWLOG_E_LIMIT = -19,           ///< a configured limit was reached
     FLOWLOG_E_CORRUPT = -20,         ///< serialised bytes are corrupt
     FLOWLOG_E_VERSION = -21,         ///< serialised bytes have an unsupported version
-    FLOWLOG_E_QUERY = -22            ///< a query or question is not valid
+    FLOWLOG_E_QUERY = -22,           ///< a query or question is not valid
+    FLOWLOG_E_BUDGET = -23           ///< one record needed more work than it may take (a regular expression); since 1.4
 };
 
 /**

@@ -119,7 +119,9 @@ FLOWLOG_API int flowlog_query_column_is_bin(const flowlog_query *q, size_t i);
  * FLOWLOG_E_OVERFLOW (since 1.4): a value the query reads does not convert
  * (a packets of -1, an action of REJECTED; flowlog_query_error_message()
  * says which): the record counts for nothing, never as a null; report it,
- * flowlog_reader_reject() it, and go on. Values the query does not read are
+ * flowlog_reader_reject() it, and go on. FLOWLOG_E_BUDGET (since 1.4): a
+ * regular expression needed more work on this record than a line may take
+ * (a fixed budget of steps in proportion to its length): likewise. Values the query does not read are
  * not checked. FLOWLOG_E_LIMIT when the group cap is reached; FLOWLOG_E_ARG.
  * Since: 1.1
  */
