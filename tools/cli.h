@@ -57,8 +57,12 @@ int cli_input_status(const cli_input *in, int status);
 /* Print --stats and free the reader. */
 void cli_input_close(cli_input *in);
 
-/* Text from logs made safe for a terminal: control bytes as \xHH, cut to size. */
+/* Text from logs made safe for a terminal (cli_escape.c): C0 and C1
+ * controls, DEL and bytes that are not UTF-8 as \xHH; cut to size, on a
+ * whole character. cli_escape returns the length written. */
+size_t cli_escape(const char *s, size_t len, char *out, size_t cap, bool keep_newlines);
 const char *cli_printable(const char *s, char *buf, size_t size);
+void cli_print_text(FILE *f, const char *s, size_t len, bool keep_newlines);
 
 /* JSON output into a stdio stream. */
 void json_string(FILE *f, const char *s, size_t len);

@@ -179,10 +179,13 @@ void cli_report(const flowlog_reader *r, int rc)
     if (!msg || !*msg)
         msg = flowlog_strerror(rc);
     uint64_t line = flowlog_reader_line(r);
+    char path[512], why[512];
+    cli_printable(flowlog_reader_path(r), path, sizeof path);
+    cli_printable(msg, why, sizeof why);
     if (line)
-        fprintf(stderr, "%s:%llu: %s\n", flowlog_reader_path(r), (unsigned long long)line, msg);
+        fprintf(stderr, "%s:%llu: %s\n", path, (unsigned long long)line, why);
     else
-        fprintf(stderr, "%s: %s\n", flowlog_reader_path(r), msg);
+        fprintf(stderr, "%s: %s\n", path, why);
 }
 
 void cli_input_close(cli_input *in)
@@ -212,36 +215,8 @@ void cli_input_close(cli_input *in)
 
 const char *cli_printable(const char *s, char *buf, size_t size)
 {
-    size_t n = 0;
-    for (; *s && n + 5 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f)
-            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", c);
-        else
-            buf[n++] = (char)c;
-    }
-    buf[n] = '\0';
+    cli_escape(s, strlen(s), buf, size, false);
     return buf;
-}
-
-void json_string(FILE *f, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    putc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            putc('\\', f);
-            putc(c, f);
-        } else if (c < 0x20 || c == 0x7f) {
-            fputs("\\u00", f);
-            putc(hex[c >> 4], f);
-            putc(hex[c & 15], f);
-        } else {
-            putc(c, f);
-        }
-    }
-    putc('"', f);
 }
 
 int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, void (*usage)(FILE *))

@@ -290,14 +290,7 @@ static void print_text(const flowlog_diag *d, const char *question, const char *
         flowlog_diag_explain(d, text, need + 1);
         /* It names ENIs, whose ids come from the logs. */
         printf("\nwhat to check next:\n");
-        for (const char *c = text; *c; c++) {
-            if ((unsigned char)*c < 0x20 && *c != '\n')
-                printf("\\x%02x", (unsigned char)*c);
-            else if (*c == 0x7f)
-                printf("\\x7f");
-            else
-                putchar(*c);
-        }
+        cli_print_text(stdout, text, strlen(text), true);
         free(text);
     }
 }

@@ -65,17 +65,9 @@ static char *format_value(const flowlog_value *v)
         char *s = malloc(v->len * 4 + 1);
         if (!s) {
             perror("flowlog");
-            exit(2);
+            exit(3);
         }
-        size_t n = 0;
-        for (size_t i = 0; i < v->len; i++) {
-            unsigned char c = (unsigned char)v->s[i];
-            if (c < 0x20 || c == 0x7f)
-                n += (size_t)sprintf(s + n, "\\x%02x", c);
-            else
-                s[n++] = (char)c;
-        }
-        s[n] = '\0';
+        cli_escape(v->s, v->len, s, v->len * 4 + 1, false);
         return s;
     }
     default:
