@@ -1016,6 +1016,21 @@ static int next_line(flowlog_reader *r, const char **line, size_t *len)
         int rc = fill(r);
         if (rc == FLOWLOG_NEED_MORE)
             return rc;
+        if (rc == FLOWLOG_E_NOMEM && r->end > r->start && !r->piped) {
+            /* No memory to hold the line: it is passed over like one over
+             * the limit, an error of its own, and the lines after it read. */
+            pending = r->end - r->start;
+            r->dec_offset += pending;
+            r->start = r->end;
+            if (!r->discarding) {
+                r->discarding = true;
+                r->line_no++;
+                r->line_offset = r->dec_offset - pending;
+                flowlog__error_set(&r->err, 0, -1, "out of memory holding a line of more than %zu bytes", pending);
+                return line_error(r, FLOWLOG_E_NOMEM);
+            }
+            continue;
+        }
         if (rc < 0) {
             if (r->end > r->start && !r->discarding) {
                 /* A partial line before the damage is not a record: it may

@@ -49,6 +49,8 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
  * input could not be opened or read to its end, else 1 when lines were
  * bad (or status says so), else status. */
 int cli_input_status(const cli_input *in, int status);
+/* Say that memory ran out; returns the exit status for it, 3. */
+int cli_out_of_memory(const char *cmd);
 #if defined(__GNUC__) || defined(__clang__)
 #  define FLOWLOG__CLI_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else

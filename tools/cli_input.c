@@ -40,7 +40,7 @@ static void on_sigbus(int sig)
     ignored = write(2, path, strlen(path));
     ignored = write(2, tail, sizeof tail - 1);
     (void)ignored;
-    _exit(2);
+    _exit(3); /* an input not read to its end */
 }
 
 static bool watch_for_shrinking_files(const flowlog_reader *r)
@@ -137,7 +137,7 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
     rc = flowlog_reader_new(&in->reader, in->schema, NULL);
     if (rc < 0) {
         fprintf(stderr, "flowlog: %s\n", flowlog_strerror(rc));
-        return 2;
+        return rc == FLOWLOG_E_NOMEM ? 3 : 2;
     }
     if ((in->max_line && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line) != FLOWLOG_OK) ||
         (in->max_fields && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields) != FLOWLOG_OK)) {
@@ -264,7 +264,7 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
                 fprintf(stderr, "%s:%llu: %s\n", cli_printable(flowlog_reader_path(in->reader), safe, sizeof safe),
                         (unsigned long long)line, bad_why);
                 (void)flowlog_reader_reject(in->reader);
-                status = 1;
+                status = status == 3 ? 3 : 1;
                 if (in->stop_on_error)
                     return status;
                 continue;
@@ -275,7 +275,8 @@ int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
         }
         fflush(stdout);
         cli_report(in->reader, rc);
-        status = 1;
+        /* a line that could not be held for want of memory: exit 3 */
+        status = rc == FLOWLOG_E_NOMEM || status == 3 ? 3 : 1;
     }
 }
 
@@ -293,4 +294,10 @@ int cli_input_status(const cli_input *in, int status)
             status = status ? status : 1;
     }
     return status;
+}
+
+int cli_out_of_memory(const char *cmd)
+{
+    fprintf(stderr, "flowlog %s: out of memory\n", cmd);
+    return 3;
 }

@@ -594,10 +594,13 @@ int cmd_diagnose(int argc, char **argv)
         }
     }
     flowlog_diag *d;
-    if (flowlog_diag_new(&d, client, server, lo, hi, protocol, NULL) != FLOWLOG_OK ||
-        flowlog_diag_set_window(d, t_since, t_until) != FLOWLOG_OK ||
+    int made = flowlog_diag_new(&d, client, server, lo, hi, protocol, NULL);
+    if (made == FLOWLOG_E_NOMEM)
+        return cli_out_of_memory("diagnose");
+    if (made != FLOWLOG_OK || flowlog_diag_set_window(d, t_since, t_until) != FLOWLOG_OK ||
         flowlog_diag_set(d, FLOWLOG_DIAG_OPT_BUCKET_SECONDS, bucket) != FLOWLOG_OK) {
         fprintf(stderr, "flowlog diagnose: invalid question (window or --bucket 1-86400)\n");
+        flowlog_diag_free(d);
         return 2;
     }
     int status = cli_input_open(&in, paths, npaths);
@@ -612,10 +615,9 @@ int cmd_diagnose(int argc, char **argv)
         cli_input_map(&in);
     status = cli_read_all(&in, feed, d);
     if (flowlog_diag_add_reader_inputs(d, in.reader) != FLOWLOG_OK) {
-        fprintf(stderr, "flowlog diagnose: out of memory\n");
         flowlog_diag_free(d);
         cli_input_close(&in);
-        return 3;
+        return cli_out_of_memory("diagnose");
     }
     status = cli_input_status(&in, status);
     if (nothing_read(d)) {

@@ -64,8 +64,7 @@ static char *format_value(const flowlog_value *v)
          * sequences, NUL) are shown as \xHH, never sent raw. */
         char *s = malloc(v->len * 4 + 1);
         if (!s) {
-            perror("flowlog");
-            exit(3);
+            exit(cli_out_of_memory("query"));
         }
         cli_escape(v->s, v->len, s, v->len * 4 + 1, false);
         return s;
@@ -76,8 +75,7 @@ static char *format_value(const flowlog_value *v)
     }
     char *s = strdup(buf);
     if (!s) {
-        perror("flowlog");
-        exit(2);
+        exit(cli_out_of_memory("query"));
     }
     return s;
 }
@@ -218,8 +216,7 @@ static void take_row(sink *k)
         k->nums = realloc(k->nums, k->cap * sizeof *k->nums);
         k->times = realloc(k->times, k->cap * sizeof *k->times);
         if (!k->cells || !k->nums || !k->times) {
-            perror("flowlog");
-            exit(2);
+            exit(cli_out_of_memory("query"));
         }
     }
     k->times[k->nrows] = 0;
@@ -266,8 +263,7 @@ static int chart(sink *k)
     bool *done = calloc(k->nrows ? k->nrows : 1, sizeof *done);
     size_t *order = malloc((k->nrows ? k->nrows : 1) * sizeof *order);
     if (!done || !order) {
-        perror("flowlog");
-        exit(2);
+        exit(cli_out_of_memory("query"));
     }
     double top = 0;
     for (size_t r = 0; r < k->nrows; r++) {
@@ -333,7 +329,8 @@ static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
     if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW || rc == FLOWLOG_E_BUDGET)
         return cli_bad_record(flowlog_query_error_message(k->q));
     if (rc < 0) {
-        fprintf(stderr, "flowlog query: %s%s\n", flowlog_query_error_message(k->q),
+        const char *msg = flowlog_query_error_message(k->q);
+        fprintf(stderr, "flowlog query: %s%s\n", *msg ? msg : flowlog_strerror(rc),
                 rc == FLOWLOG_E_LIMIT && strstr(flowlog_query_error_message(k->q), "limit on groups") ? " (--max-groups)" : "");
         k->error = rc;
         return 1;
@@ -396,19 +393,21 @@ int cmd_query(int argc, char **argv)
         return 2;
     }
     flowlog_query *q;
-    if (flowlog_query_new(&q, NULL) != FLOWLOG_OK) {
-        fputs("flowlog query: out of memory\n", stderr);
-        return 2;
-    }
+    if (flowlog_query_new(&q, NULL) != FLOWLOG_OK)
+        return cli_out_of_memory("query");
     if (max_groups && flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, max_groups) != FLOWLOG_OK) {
         fputs("flowlog query: --max-groups is out of range\n", stderr);
         flowlog_query_free(q);
         return 2;
     }
-    if (flowlog_query_compile(q, text, strlen(text)) != FLOWLOG_OK) {
-        show_compile_error(text, q);
+    int compiled = flowlog_query_compile(q, text, strlen(text));
+    if (compiled != FLOWLOG_OK) {
+        if (compiled == FLOWLOG_E_NOMEM)
+            cli_out_of_memory("query");
+        else
+            show_compile_error(text, q);
         flowlog_query_free(q);
-        return 2;
+        return compiled == FLOWLOG_E_NOMEM ? 3 : 2;
     }
     in.lazy = true; /* only the fields the query reads are converted */
     /* The reader passes over records the filters cannot accept, scanning
@@ -432,10 +431,8 @@ int cmd_query(int argc, char **argv)
     k.form = form;
     k.ncols = flowlog_query_column_count(q);
     k.width = calloc(k.ncols ? k.ncols : 1, sizeof *k.width);
-    if (!k.width) {
-        perror("flowlog");
-        return 2;
-    }
+    if (!k.width)
+        return cli_out_of_memory("query");
     status = cli_read_all(&in, feed, &k);
     if (!k.error) {
         int rc = flowlog_query_finish(q);
@@ -463,5 +460,7 @@ int cmd_query(int argc, char **argv)
     free(k.width);
     cli_input_close(&in);
     flowlog_query_free(q);
-    return k.error ? 2 : status;
+    /* out of memory is an I/O error of the machine's (3); a limit reached
+     * is one the user can raise (2, with the option named) */
+    return k.error == FLOWLOG_E_NOMEM ? 3 : k.error ? 2 : status;
 }

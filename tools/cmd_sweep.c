@@ -178,10 +178,8 @@ static void print_text(const flowlog_sweep *s, size_t n, size_t shown, char **pa
 int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options *o)
 {
     flowlog_sweep *s;
-    if (flowlog_sweep_new(&s, NULL) != FLOWLOG_OK) {
-        fprintf(stderr, "flowlog diagnose: out of memory\n");
-        return 2;
-    }
+    if (flowlog_sweep_new(&s, NULL) != FLOWLOG_OK)
+        return cli_out_of_memory("diagnose");
     if (flowlog_sweep_set_window(s, o->since, o->until) != FLOWLOG_OK ||
         (o->max_conversations &&
          flowlog_sweep_set(s, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, o->max_conversations) != FLOWLOG_OK)) {
@@ -197,10 +195,9 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
     }
     status = cli_read_all(in, feed, s);
     if (flowlog_sweep_add_reader_inputs(s, in->reader) != FLOWLOG_OK) {
-        fprintf(stderr, "flowlog diagnose: out of memory\n");
         flowlog_sweep_free(s);
         cli_input_close(in);
-        return 3;
+        return cli_out_of_memory("diagnose");
     }
     status = cli_input_status(in, status);
     size_t n;
@@ -209,7 +206,7 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
                 flowlog_sweep_conversations(s));
         flowlog_sweep_free(s);
         cli_input_close(in);
-        return 2;
+        return 3;
     }
     if (flowlog_sweep_dropped(s))
         fprintf(stderr,
