@@ -72,9 +72,20 @@ then ok "parse reads standard input"; else bad "parse reads standard input"; fi
 if expect parse-missing 3 "$flowlog" parse "$tmp/no-such-file.log" && has "$tmp/err" "no-such-file.log"
 then ok "a missing file is named, exit 3"; else bad "a missing file is named, exit 3"; fi
 
+# A reader that goes away (SIGPIPE ignored, as some shells and services
+# do): parse stops at the broken pipe and says so, exit 3.
+awk 'BEGIN { for (i = 0; i < 300000; i++) printf "2 1 eni-1 10.0.%d.%d 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK\n", int(i / 256) % 256, i % 256 }' > "$tmp/pipe.log"
+sh -c 'trap "" PIPE; "$0" parse "$1"; echo "rc=$?" >&2' "$flowlog" "$tmp/pipe.log" 2> "$tmp/err" | head -1 > /dev/null
+if has "$tmp/err" "rc=3" && has "$tmp/err" "cannot write the output: Broken pipe"
+then ok "parse into a closed pipe stops with exit 3"; else bad "parse into a closed pipe stops with exit 3"; fi
+rm -f "$tmp/pipe.log"
+
 "$flowlog" parse "$data/aws-docs/accept-reject.log" > /dev/full 2> "$tmp/err"
-if [ $? -eq 3 ] && has "$tmp/err" "cannot write the output"
-then ok "parse into a full disk fails with exit 3"; else bad "parse into a full disk fails with exit 3"; fi
+st_parse=$?
+"$flowlog" query 'stats count(*) by dstPort' "$data/aws-docs/accept-reject.log" > /dev/full 2> "$tmp/err.q"
+st_query=$?
+if [ $st_parse -eq 3 ] && has "$tmp/err" "cannot write the output" && [ $st_query -eq 3 ] && has "$tmp/err.q" "cannot write the output"
+then ok "parse and query into a full disk fail with exit 3"; else bad "parse and query into a full disk fail with exit 3"; fi
 
 # Every numeric argument is checked whole, and limits the library refuses
 # are refused here, naming the option (exit 2).
