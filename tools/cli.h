@@ -14,6 +14,7 @@ typedef struct cli_input {
     const char *format;     /* --format, or NULL */
     long long max_line;     /* --max-line, or 0 */
     long long max_fields;   /* --max-fields, or 0 */
+    long long max_envelope; /* --max-envelope, or 0 */
     bool stop_on_error;     /* --stop-on-error */
     bool stats;             /* --stats */
     bool progress;          /* --progress */
@@ -74,6 +75,8 @@ void json_string(FILE *f, const char *s, size_t len);
 bool cli_parse_time(const char *s, uint64_t *out);
 /* A whole number of the command line, from min to max: digits only. */
 bool cli_parse_number(const char *s, long long min, long long max, long long *out);
+/* A size in bytes: digits, with K, M or G (KiB, MiB, GiB) after them. */
+bool cli_parse_size(const char *s, long long min, long long max, long long *out);
 /* A time as people read it: ISO 8601 in UTC (2024-01-02T12:00:00Z), "-" for 0. */
 const char *cli_time_text(uint64_t t, char *buf, size_t n);
 
@@ -91,6 +94,7 @@ typedef struct sweep_options {
     bool json;
     uint64_t since, until;
     long long max_conversations; /* 0: the library's default */
+    long long max_memory;        /* --max-memory; 0: the library's default */
     long long top;               /* results shown; -1: all */
 } sweep_options;
 int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options *o);

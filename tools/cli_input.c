@@ -83,6 +83,15 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if (take_value(argc, argv, i, "--max-envelope", &v)) {
+        if (!v)
+            return -1;
+        if (!cli_parse_size(v, 1024, 1LL << 32, &in->max_envelope)) {
+            fprintf(stderr, "flowlog: --max-envelope takes a size from 1K to 4G (bytes, or with K, M or G)\n");
+            return -1;
+        }
+        return 1;
+    }
     if (strcmp(argv[*i], "--no-mmap") == 0) {
         in->no_mmap = true;
         return 1;
@@ -140,8 +149,10 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         return rc == FLOWLOG_E_NOMEM ? 3 : 2;
     }
     if ((in->max_line && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line) != FLOWLOG_OK) ||
-        (in->max_fields && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields) != FLOWLOG_OK)) {
-        fprintf(stderr, "flowlog: the reader refused --max-line or --max-fields\n");
+        (in->max_fields && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields) != FLOWLOG_OK) ||
+        (in->max_envelope &&
+         flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_ENVELOPE, in->max_envelope) != FLOWLOG_OK)) {
+        fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields or --max-envelope\n");
         return 2;
     }
     if (in->stop_on_error)

@@ -138,3 +138,27 @@ bool cli_parse_number(const char *s, long long min, long long max, long long *ou
     *out = v;
     return true;
 }
+
+bool cli_parse_size(const char *s, long long min, long long max, long long *out)
+{
+    size_t n = s ? strspn(s, "0123456789") : 0;
+    if (n == 0 || n > 15)
+        return false;
+    long long unit = 1;
+    const char *suffix = s + n;
+    if (*suffix) {
+        static const char *const units = "KMG";
+        const char *u = strchr(units, suffix[0]);
+        if (!u || !*u || (suffix[1] && strcmp(suffix + 1, "iB") != 0 && strcmp(suffix + 1, "B") != 0))
+            return false;
+        unit = 1LL << (10 * (u - units + 1));
+    }
+    long long v = strtoll(s, NULL, 10);
+    if (v > max / unit)
+        return false;
+    v *= unit;
+    if (v < min)
+        return false;
+    *out = v;
+    return true;
+}

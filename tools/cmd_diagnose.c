@@ -11,7 +11,8 @@ static void usage(FILE *f)
 {
     fputs("usage: flowlog diagnose --client A --server B --port P[-Q] [--protocol tcp|udp|icmp|N]\n"
           "                        [--since T] [--until T] [--json] [--bucket SECONDS] [PATH...]\n"
-          "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N] [PATH...]\n"
+          "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N]\n"
+          "                        [--max-memory SIZE] [PATH...]\n"
           "Tell why A cannot reach B on port P, and which layer is to blame: prints the verdict,\n"
           "the evidence in both directions, which of the endpoints' ENIs the logs cover and when,\n"
           "what the client did instead, a timeline and what to check next. An input that could not\n"
@@ -19,11 +20,13 @@ static void usage(FILE *f)
           "Without a question, sweep: list every client -> server:port conversation that is\n"
           "blocked, return-blocked, refused or unanswered, most packets first (--top N rows,\n"
           "default 20 on text and all in JSON; 0 = all; at most --max-conversations are kept,\n"
-          "default 1000000, and a fuller table is reported as truncated).\n"
+          "default 1000000, in at most --max-memory, default 256M; a fuller table is reported as\n"
+          "truncated, naming the limit it reached).\n"
           "A and B are addresses or CIDRs (or 'any'). T is Unix seconds or ISO 8601 with an offset:\n"
           "2024-01-02T12:00:00Z, 2024-01-02T17:30+05:30, 2024-01-02 12:00:00+00:00.\n"
           "Verdicts: no-traffic blocked return-blocked refused no-response established intermittent.\n"
-          "  --format FMT, --max-line N, --max-fields N, --stop-on-error, --stats, --progress, --no-mmap:\n"
+          "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
+          "  --progress, --no-mmap:\n"
           "  as for flowlog parse\n"
           "Exit status: 0 success; 1 some input lines were errors; 2 usage error; 3 an input could\n"
           "not be opened or read to its end (or no input could be read: no verdict), or the output\n"
@@ -484,7 +487,7 @@ int cmd_diagnose(int argc, char **argv)
     cli_input in = {0};
     const char *client = NULL, *server = NULL, *port = NULL, *proto = "tcp", *since = NULL, *until = NULL;
     long bucket = 60;
-    long long max_conversations = 0, top = -2;
+    long long max_conversations = 0, top = -2, max_memory = 0;
     bool json = false;
     char **paths = argv + 1;
     int npaths = 0;
@@ -527,6 +530,13 @@ int cmd_diagnose(int argc, char **argv)
             i++;
             continue;
         }
+        if (!strcmp(argv[i], "--max-memory") && i + 1 < argc) {
+            if (!cli_parse_size(argv[++i], 1LL << 20, 1LL << 40, &max_memory)) {
+                fprintf(stderr, "flowlog diagnose: --max-memory takes a size from 1M to 1024G (bytes, or with K, M or G)\n");
+                return 2;
+            }
+            continue;
+        }
         if (!strcmp(argv[i], "--json")) {
             json = true;
             continue;
@@ -554,7 +564,8 @@ int cmd_diagnose(int argc, char **argv)
         return 2;
     }
     if (!client && !server && !port) {
-        sweep_options o = {json, t_since, t_until, max_conversations, top == -2 ? (json ? -1 : 20) : top == 0 ? -1 : top};
+        sweep_options o = {json, t_since, t_until, max_conversations, max_memory,
+                           top == -2 ? (json ? -1 : 20) : top == 0 ? -1 : top};
         return diagnose_sweep(&in, paths, npaths, &o);
     }
     if (!client || !server || (!port && !icmp)) {

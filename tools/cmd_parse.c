@@ -5,19 +5,23 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: flowlog parse [--format FMT] [--context] [--stats] [--stop-on-error] [--max-line N] [--max-fields N] [--no-mmap] [PATH...]\n"
+    fputs("usage: flowlog parse [--format FMT] [--context] [--stats] [--stop-on-error] [--max-line N] [--max-fields N]\n"
+          "                    [--max-envelope SIZE] [--no-mmap] [PATH...]\n"
           "Print each record as one JSON object (NDJSON). Keys are the AWS field names;\n"
           "integers are numbers, other values strings, '-' is null. Errors go to stderr\n"
-          "as PATH:LINE: reason, and the exit status is 1 when any line failed.\n"
+          "as PATH:LINE: reason.\n"
           "  --format FMT     the format of lines before any header (${a} ${b} ... or a b ...)\n"
           "  --context        add @file, @line and, for CloudWatch input, @logStream\n"
           "  --stats          print how many lines were records, headers, blanks and errors\n"
           "  --stop-on-error  stop at the first bad line\n"
-          "  --max-line N     longest line in bytes (default 65536)\n"
+          "  --max-line N     longest line in bytes (default 65536; at most 1073741824)\n"
           "  --max-fields N   most fields a header line in the input may name (default 256)\n"
+          "  --max-envelope SIZE  largest CloudWatch JSON document (default 64M)\n"
           "  --no-mmap        read large plain files with read() where a command would map\n"
           "                   them (query does when its filters let it skip records; a mapped\n"
-          "                   file that is truncated while it is read stops it with status 2)\n",
+          "                   file that is truncated while it is read stops it with status 3)\n"
+          "Exit status: 0 done; 1 some lines were bad; 2 usage error; 3 an input could not be\n"
+          "opened or read to its end, memory ran out, or the output could not be written.\n",
           f);
 }
 

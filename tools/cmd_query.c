@@ -20,8 +20,14 @@ static void usage(FILE *f)
           "  --csv            RFC 4180 CSV with a header row\n"
           "  --chart          for a query grouped by bin(): a text chart of each series\n"
           "  --max-groups N   most groups (or rows to sort) kept in memory (default 1000000)\n"
-          "  --format FMT, --max-line N, --max-fields N, --stop-on-error, --stats, --progress, --no-mmap: as for flowlog parse\n"
-          "Exit status: 0 done, 1 some input lines were bad, 2 usage, query or limit error.\n",
+          "  --max-query-length N  longest query text in bytes (default 65536)\n"
+          "  --max-nesting N  deepest nesting of parentheses and operators (default 64)\n"
+          "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
+          "  --progress, --no-mmap: as for flowlog parse\n"
+          "A value the query reads that does not convert (a packets of -1, an action of REJECTED), and\n"
+          "a line a regular expression would need too much work on, are error lines: named, counted.\n"
+          "Exit status: 0 done; 1 some input lines were bad; 2 usage, query or limit error; 3 an input\n"
+          "could not be read to its end, memory ran out, or the output could not be written.\n",
           f);
 }
 
@@ -341,7 +347,11 @@ static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
 static void show_compile_error(const char *text, const flowlog_query *q)
 {
     size_t off = flowlog_query_error_offset(q), len = strlen(text);
-    fprintf(stderr, "flowlog query: %s\n", flowlog_query_error_message(q));
+    const char *msg = flowlog_query_error_message(q);
+    fprintf(stderr, "flowlog query: %s%s\n", msg,
+            strstr(msg, "the query is longer than") ? " (--max-query-length)"
+            : strstr(msg, "nests deeper than")      ? " (--max-nesting)"
+                                                    : "");
     if (len <= 200 && !strchr(text, '\n')) {
         fprintf(stderr, "  %s\n  %*s^\n", text, (int)(off > len ? len : off), "");
     } else {
@@ -356,7 +366,7 @@ int cmd_query(int argc, char **argv)
     int npaths = 0;
     const char *text = NULL;
     out_form form = OUT_TABLE;
-    long long max_groups = 0;
+    long long max_groups = 0, max_length = 0, max_nesting = 0;
     for (int i = 1; i < argc; i++) {
         int taken = cli_input_option(&in, argc, argv, &i);
         if (taken < 0)
@@ -372,10 +382,21 @@ int cmd_query(int argc, char **argv)
             form = OUT_CSV;
         } else if (strcmp(a, "--chart") == 0) {
             form = OUT_CHART;
+        } else if (strcmp(a, "--max-query-length") == 0 || strcmp(a, "--max-nesting") == 0) {
+            bool length = strcmp(a, "--max-query-length") == 0;
+            long long v = 0;
+            /* the library's own bounds */
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], length ? 16 : 4, length ? 1LL << 24 : 1024, &v)) {
+                fprintf(stderr, "flowlog query: %s takes a whole number from %s\n", a,
+                        length ? "16 to 16777216" : "4 to 1024");
+                return 2;
+            }
+            *(length ? &max_length : &max_nesting) = v;
+            i++;
         } else if (strcmp(a, "--max-groups") == 0) {
             long long v = 0;
-            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, INT64_MAX / 2, &v)) {
-                fputs("flowlog query: --max-groups takes a whole number of at least 1\n", stderr);
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 31, &v)) {
+                fputs("flowlog query: --max-groups takes a whole number from 1 to 2147483648\n", stderr);
                 return 2;
             }
             max_groups = v;
@@ -395,8 +416,10 @@ int cmd_query(int argc, char **argv)
     flowlog_query *q;
     if (flowlog_query_new(&q, NULL) != FLOWLOG_OK)
         return cli_out_of_memory("query");
-    if (max_groups && flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, max_groups) != FLOWLOG_OK) {
-        fputs("flowlog query: --max-groups is out of range\n", stderr);
+    if ((max_groups && flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, max_groups) != FLOWLOG_OK) ||
+        (max_length && flowlog_query_set(q, FLOWLOG_QOPT_MAX_LENGTH, max_length) != FLOWLOG_OK) ||
+        (max_nesting && flowlog_query_set(q, FLOWLOG_QOPT_MAX_DEPTH, max_nesting) != FLOWLOG_OK)) {
+        fputs("flowlog query: --max-groups, --max-query-length or --max-nesting is out of range\n", stderr);
         flowlog_query_free(q);
         return 2;
     }

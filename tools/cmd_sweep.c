@@ -182,8 +182,9 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
         return cli_out_of_memory("diagnose");
     if (flowlog_sweep_set_window(s, o->since, o->until) != FLOWLOG_OK ||
         (o->max_conversations &&
-         flowlog_sweep_set(s, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, o->max_conversations) != FLOWLOG_OK)) {
-        fprintf(stderr, "flowlog diagnose: invalid window or --max-conversations (1 .. 2147483647)\n");
+         flowlog_sweep_set(s, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, o->max_conversations) != FLOWLOG_OK) ||
+        (o->max_memory && flowlog_sweep_set(s, FLOWLOG_SWEEP_OPT_MAX_MEMORY, o->max_memory) != FLOWLOG_OK)) {
+        fprintf(stderr, "flowlog diagnose: invalid window, --max-conversations (1 .. 2147483647) or --max-memory\n");
         flowlog_sweep_free(s);
         return 2;
     }
@@ -208,11 +209,16 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
         cli_input_close(in);
         return 3;
     }
-    if (flowlog_sweep_dropped(s))
+    if (flowlog_sweep_dropped(s)) {
+        /* which limit it reached: the count, or the memory before it */
+        long long cap = o->max_conversations ? o->max_conversations : 1000000;
+        bool by_count = flowlog_sweep_conversations(s) >= (uint64_t)cap;
         fprintf(stderr,
-                "flowlog diagnose: truncated: %" PRIu64 " records of conversations beyond the cap of %" PRIu64
-                " were not counted (raise --max-conversations)\n",
-                flowlog_sweep_dropped(s), flowlog_sweep_conversations(s));
+                "flowlog diagnose: truncated: %" PRIu64 " records of conversations beyond the %" PRIu64
+                " kept were not counted (%s)\n",
+                flowlog_sweep_dropped(s), flowlog_sweep_conversations(s),
+                by_count ? "raise --max-conversations" : "the memory cap was reached: raise --max-memory");
+    }
     size_t shown = o->top < 0 || (size_t)o->top > n ? n : (size_t)o->top;
     if (o->json)
         print_json(s, n, shown);
