@@ -975,6 +975,22 @@ static const char *index_newlines(flowlog_reader *r)
 }
 
 /* The next physical line of the input (without its newline). */
+/* Drop the bytes held of a line that cannot be kept (over the limit, or no
+ * memory to hold it), and the rest of it as it comes. True the first time
+ * for a line: its error is to be reported then. */
+static bool pass_over_pending(flowlog_reader *r)
+{
+    size_t pending = r->end - r->start;
+    r->dec_offset += pending;
+    r->start = r->end;
+    if (r->discarding)
+        return false;
+    r->discarding = true;
+    r->line_no++;
+    r->line_offset = r->dec_offset - pending;
+    return true;
+}
+
 static int next_line(flowlog_reader *r, const char **line, size_t *len)
 {
     for (;;) {
@@ -999,19 +1015,11 @@ static int next_line(flowlog_reader *r, const char **line, size_t *len)
         }
         if (r->dec_eof)
             return FLOWLOG_END;
-        size_t pending = r->end - r->start;
-        if (pending > r->max_line) {
-            /* Report the over-long line now and drop its bytes as they come,
-             * so memory stays bounded by the limit. */
-            r->dec_offset += pending;
-            r->start = r->end;
-            if (!r->discarding) {
-                r->discarding = true;
-                r->line_no++;
-                r->line_offset = r->dec_offset - pending;
-                flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->max_line);
-                return line_error(r, FLOWLOG_E_TOO_LONG);
-            }
+        /* Report the over-long line now and drop its bytes as they come,
+         * so memory stays bounded by the limit. */
+        if (r->end - r->start > r->max_line && pass_over_pending(r)) {
+            flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->max_line);
+            return line_error(r, FLOWLOG_E_TOO_LONG);
         }
         int rc = fill(r);
         if (rc == FLOWLOG_NEED_MORE)
@@ -1019,14 +1027,9 @@ static int next_line(flowlog_reader *r, const char **line, size_t *len)
         if (rc == FLOWLOG_E_NOMEM && r->end > r->start && !r->piped) {
             /* No memory to hold the line: it is passed over like one over
              * the limit, an error of its own, and the lines after it read. */
-            pending = r->end - r->start;
-            r->dec_offset += pending;
-            r->start = r->end;
-            if (!r->discarding) {
-                r->discarding = true;
-                r->line_no++;
-                r->line_offset = r->dec_offset - pending;
-                flowlog__error_set(&r->err, 0, -1, "out of memory holding a line of more than %zu bytes", pending);
+            size_t held = r->end - r->start;
+            if (pass_over_pending(r)) {
+                flowlog__error_set(&r->err, 0, -1, "out of memory holding a line of more than %zu bytes", held);
                 return line_error(r, FLOWLOG_E_NOMEM);
             }
             continue;
