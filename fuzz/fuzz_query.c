@@ -58,6 +58,10 @@ static uint64_t run(flowlog_query *q, const char *lines, size_t len, bool prefil
         if (rc != FLOWLOG_OK)
             continue;
         fed = flowlog_query_feed(q, rec, flowlog_reader_stream(r));
+        /* A record with a value the query could not convert counts for
+         * nothing (with a prefilter it may not even be read): reading goes on. */
+        if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW || fed == FLOWLOG_E_BUDGET)
+            continue;
         stop = fed == FLOWLOG_END || fed < 0;
         if (fed == FLOWLOG_OK)
             h = row_digest(q, ncol, h);
