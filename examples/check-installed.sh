@@ -17,6 +17,8 @@ cc -std=c99 -Wall -Wextra -Werror "$top/examples/count_rejects.c" $(pkg-config -
 c++ -std=c++17 -Wall -Wextra -Werror "$top/examples/top_talkers.cpp" $(pkg-config --cflags --libs flowlog) -o "$prefix/top_talkers"
 cc -std=c99 -Wall -Wextra -Werror "$top/examples/query_prefilter.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/query_prefilter"
 cc -std=c99 -Wall -Wextra -Werror "$top/examples/why_blocked.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/why_blocked"
+cc -std=c99 -Wall -Wextra -Werror "$top/examples/query_run.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/query_run"
+cc -std=c99 -Wall -Wextra -Werror "$top/examples/diag_run.c" $(pkg-config --cflags --libs flowlog) -o "$prefix/diag_run"
 export LD_LIBRARY_PATH=$(dirname "$libdir")
 out=$("$prefix/count_rejects" "$top/tests/data/aws-docs/accept-reject.log")
 expected="3389 1
@@ -31,4 +33,10 @@ out=$("$prefix/why_blocked" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-
 out=$("$prefix/why_blocked" 10.0.1.25 10.0.2.10 3306 "$prefix/missing.log" "$top/examples/data/lambda-rds-nacl-return.log" 2>/dev/null | head -2)
 [ "$out" = "evidence incomplete: some inputs were not read whole
 return-blocked (recorded at: server)" ] || { echo "why_blocked printed: $out"; echo "0 passed, 1 failed"; exit 1; }
-echo "4 passed, 0 failed: the C and C++ examples build and run against the installed library"
+out=$("$prefix/query_run" 'filter action = "REJECT" | stats count(*) as n by dstPort' "$top/tests/data/aws-docs/accept-reject.log")
+[ "$out" = "3389	1" ] || { echo "query_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+out=$("$prefix/diag_run" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-return.log" | head -1)
+[ "$out" = "return-blocked (recorded at: server)" ] || { echo "diag_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+out=$("$prefix/diag_run" 10.0.1.25 10.0.2.10 3306 "$prefix/missing.log" "$top/examples/data/lambda-rds-nacl-return.log" 2>/dev/null | head -1)
+[ "$out" = "evidence incomplete" ] || { echo "diag_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+echo "6 passed, 0 failed: the C and C++ examples build and run against the installed library"

@@ -146,6 +146,7 @@ struct flowlog_diag {
     uint8_t *endpoint_side;
     size_t nendpoints;
     bool involved_stale;
+    bool running;       /* flowlog_diag_run() has attached its reader */
 };
 
 static const char *const verdict_names[] = {NULL, "no-traffic", "blocked", "return-blocked", "refused",
@@ -2017,4 +2018,36 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
     }
     *out = d;
     return FLOWLOG_OK;
+}
+
+int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
+{
+    if (!d || !r)
+        return FLOWLOG_E_ARG;
+    if (!d->running) {
+        /* once, before the first record */
+        d->running = true;
+        int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
+        if (rc == FLOWLOG_OK)
+            rc = flowlog_diag_attach_reader(d, r);
+        if (rc < 0)
+            return rc;
+    }
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_NEED_MORE)
+            return rc;
+        if (rc < 0)
+            continue; /* counted, and told to the error handler */
+        int fed = flowlog_diag_feed(d, rec, flowlog_reader_stream(r));
+        if (fed < 0)
+            (void)flowlog_reader_reject(r, fed, d->err.msg);
+    }
+    /* detached: the reader must not call back into a handle it may outlive */
+    (void)flowlog_reader_set_prefilter(r, NULL, 0);
+    d->running = false;
+    return flowlog_diag_add_reader_inputs(d, r);
 }

@@ -48,7 +48,7 @@ void flowlog_query_reset(flowlog_query *q)
     flowlog__query_groups_clear(q);
     clear_rows(q);
     q->emitted = 0;
-    q->have_row = q->finished = q->done = false;
+    q->have_row = q->finished = q->done = q->running = false;
     flowlog__error_clear(&q->err);
 }
 
@@ -534,5 +534,55 @@ int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_value *out)
     if (!q || !out || !q->have_row || col >= (size_t)q->ndisplay)
         return FLOWLOG_E_ARG;
     *out = q->row[q->display[col]];
+    return FLOWLOG_OK;
+}
+
+/* A record-level failure: the record counts for nothing, the run goes on. */
+static bool record_failure(int rc)
+{
+    return rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW || rc == FLOWLOG_E_BUDGET;
+}
+
+int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx)
+{
+    if (!q || !r || !q->compiled)
+        return FLOWLOG_E_ARG;
+    if (!q->running) {
+        /* once, before the first record: the reader reads only what the
+         * query can use */
+        q->running = true;
+        int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
+        flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+        size_t n = FLOWLOG_PREFILTER_MAX_NEEDLES;
+        if (rc == FLOWLOG_OK && flowlog_query_prefilter(q, needles, &n) == FLOWLOG_OK && n)
+            rc = flowlog_reader_set_prefilter(r, needles, n);
+        if (rc < 0)
+            return rc;
+    }
+    for (;;) {
+        flowlog_record *rec;
+        int rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_NEED_MORE)
+            return rc;
+        if (rc < 0)
+            continue; /* counted, and told to the error handler */
+        int fed = flowlog_query_feed(q, rec, flowlog_reader_stream(r));
+        if (fed == FLOWLOG_OK && fn && fn(ctx, q))
+            return FLOWLOG_END;
+        if (fed == FLOWLOG_END)
+            break;
+        if (record_failure(fed))
+            (void)flowlog_reader_reject(r, fed, flowlog_query_error_message(q));
+        else if (fed < 0)
+            return fed;
+    }
+    int rc = flowlog_query_finish(q);
+    if (rc < 0)
+        return rc;
+    while (fn && flowlog_query_next_row(q) == FLOWLOG_OK)
+        if (fn(ctx, q))
+            return FLOWLOG_END;
     return FLOWLOG_OK;
 }

@@ -122,6 +122,7 @@ struct flowlog_query {
     size_t scratch_used;
     bool scratch_full;
     int bad;               /* a value the record gave did not convert: the status; q->err says which */
+    bool running;          /* flowlog_query_run() has set up its reader */
 
     /* groups (stats) or kept rows (sort without stats) */
     qarena data;

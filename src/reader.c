@@ -1300,16 +1300,25 @@ static int detect_form(const char *line, size_t len)
 
 static int next_record(flowlog_reader *r, flowlog_record **rec);
 
+static void tell_error(const flowlog_reader *r, int status, const char *message)
+{
+    if (r->on_error)
+        r->on_error(r->on_error_ctx, r->in ? r->in->name : "", r->line_no, status,
+                    message && *message ? message : flowlog_strerror(status));
+}
+
 int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
 {
     if (!r || !rec)
         return FLOWLOG_E_ARG;
     int rc = next_record(r, rec);
     r->last_record = rc == FLOWLOG_OK;
+    if (FLOWLOG__UNLIKELY(rc < 0))
+        tell_error(r, rc, r->err.msg);
     return rc;
 }
 
-int flowlog_reader_reject(flowlog_reader *r)
+int flowlog_reader_reject(flowlog_reader *r, int status, const char *message)
 {
     if (!r || !r->last_record)
         return FLOWLOG_E_ARG;
@@ -1320,6 +1329,20 @@ int flowlog_reader_reject(flowlog_reader *r)
         r->in->records--;
         r->in->errors++;
     }
+    tell_error(r, status < 0 ? status : FLOWLOG_E_MALFORMED, message);
+    if (r->stop_on_error) {
+        r->stopped = true;
+        close_input(r);
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog_reader_set_error_handler(flowlog_reader *r, flowlog_error_fn fn, void *ctx)
+{
+    if (!r)
+        return FLOWLOG_E_ARG;
+    r->on_error = fn;
+    r->on_error_ctx = ctx;
     return FLOWLOG_OK;
 }
 

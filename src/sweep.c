@@ -687,3 +687,29 @@ int flowlog_sweep_complete(const flowlog_sweep *s)
         return FLOWLOG_E_ARG;
     return flowlog__ledger_complete(&s->inputs) ? 1 : 0;
 }
+
+int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
+{
+    if (!s || !r || !count)
+        return FLOWLOG_E_ARG;
+    int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        flowlog_record *rec;
+        rc = flowlog_reader_next(r, &rec);
+        if (rc == FLOWLOG_END)
+            break;
+        if (rc == FLOWLOG_NEED_MORE)
+            return rc;
+        if (rc < 0)
+            continue; /* counted, and told to the error handler */
+        /* a table that cannot grow drops the record, which dropped() counts */
+        int fed = flowlog_sweep_feed(s, rec);
+        if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW)
+            (void)flowlog_reader_reject(r, fed, flowlog_record_error_message(rec));
+    }
+    if ((rc = flowlog_sweep_add_reader_inputs(s, r)) < 0)
+        return rc;
+    return flowlog_sweep_finish(s, count);
+}

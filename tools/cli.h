@@ -18,9 +18,8 @@ typedef struct cli_input {
     bool stop_on_error;     /* --stop-on-error */
     bool stats;             /* --stats */
     bool progress;          /* --progress */
-    bool lazy;              /* do not validate fields the command does not read */
     bool no_mmap;           /* --no-mmap */
-    bool failed;            /* an input could not be queued */
+    int status;             /* the exit status bad lines and inputs call for so far (0, 1, 3) */
     flowlog_schema *schema; /* compiled from format */
     flowlog_reader *reader;
 } cli_input;
@@ -33,17 +32,13 @@ int cli_input_open(cli_input *in, char **paths, int npaths);
 /* Map large plain files from now on: for a command whose reader passes
  * over records, scanning faster than a second thread could copy them. */
 void cli_input_map(cli_input *in);
-/* Print a reader error as PATH:LINE: reason. */
-void cli_report(const flowlog_reader *r, int rc);
 /* Handle an argument that is not a command option: -h/--help, an unknown
  * option, or a path. Returns -1 to go on, else the exit status. */
 int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, void (*usage)(FILE *));
-/* Read every record into fn, reporting bad lines. fn returns 0 to go on,
- * 1 to stop reading, or cli_bad_record(why) when a value it used did not
- * convert: the record is then reported as PATH:LINE: why and counted as an
- * error line (flowlog_reader_reject()). Returns 0, or 1 when any line or
- * input failed. */
-int cli_bad_record(const char *why);
+/* Read every record into fn (bad lines are reported by the reader's error
+ * handler, which cli_input_open() sets): flowlog parse's loop; the other
+ * commands use the library's run calls. fn returns 0 to go on, anything
+ * else to stop reading. Returns the status so far (in->status). */
 typedef int (*cli_record_fn)(void *ctx, flowlog_record *rec, const flowlog_reader *r);
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx);
 /* The exit status the inputs call for, given the status so far: 3 when an

@@ -125,6 +125,23 @@ static void draw_progress(void *ctx, uint64_t consumed, uint64_t total)
         fprintf(stderr, "\r%.1f MB", (double)consumed / 1e6);
 }
 
+/* Every bad line, input and rejected record, as the reader meets it: named
+ * on stderr, and the exit status it calls for kept (1, or 3 when memory
+ * ran out). */
+static void on_error(void *ctx, const char *path, uint64_t line, int status, const char *message)
+{
+    cli_input *in = ctx;
+    char where[512], why[512];
+    fflush(stdout);
+    cli_printable(path, where, sizeof where);
+    cli_printable(message, why, sizeof why);
+    if (line)
+        fprintf(stderr, "%s:%llu: %s\n", where, (unsigned long long)line, why);
+    else
+        fprintf(stderr, "%s: %s\n", where, why);
+    in->status = status == FLOWLOG_E_NOMEM || in->status == 3 ? 3 : 1;
+}
+
 int cli_input_open(cli_input *in, char **paths, int npaths)
 {
     int rc;
@@ -155,10 +172,9 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields or --max-envelope\n");
         return 2;
     }
+    (void)flowlog_reader_set_error_handler(in->reader, on_error, in);
     if (in->stop_on_error)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
-    if (in->lazy)
-        (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_VALIDATE, 0);
     if (in->progress && isatty(2))
         (void)flowlog_reader_set_progress(in->reader, draw_progress, NULL);
     if (npaths == 0) {
@@ -170,9 +186,9 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
     for (int i = 0; i < npaths; i++) {
         rc = flowlog_reader_add_path(in->reader, paths[i]);
         if (rc < 0) {
-            /* Like a bad line: say so, read the rest, and exit 1. */
+            /* Like a bad input: say so, read the rest; it is listed as failed. */
             fprintf(stderr, "%s\n", flowlog_reader_error_message(in->reader));
-            in->failed = true;
+            in->status = rc == FLOWLOG_E_NOMEM ? 3 : in->status ? in->status : 1;
         }
     }
     return 0;
@@ -182,21 +198,6 @@ void cli_input_map(cli_input *in)
 {
     if (!in->no_mmap && watch_for_shrinking_files(in->reader))
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_MMAP, 1);
-}
-
-void cli_report(const flowlog_reader *r, int rc)
-{
-    const char *msg = flowlog_reader_error_message(r);
-    if (!msg || !*msg)
-        msg = flowlog_strerror(rc);
-    uint64_t line = flowlog_reader_line(r);
-    char path[512], why[512];
-    cli_printable(flowlog_reader_path(r), path, sizeof path);
-    cli_printable(msg, why, sizeof why);
-    if (line)
-        fprintf(stderr, "%s:%llu: %s\n", path, (unsigned long long)line, why);
-    else
-        fprintf(stderr, "%s: %s\n", path, why);
 }
 
 void cli_input_close(cli_input *in)
@@ -245,50 +246,23 @@ int cli_other_arg(const char *cmd, const char *arg, char **paths, int *npaths, v
     return -1;
 }
 
-#define CLI_BAD_RECORD 2
-static char bad_why[512];
-
-int cli_bad_record(const char *why)
-{
-    cli_printable(why, bad_why, sizeof bad_why);
-    return CLI_BAD_RECORD;
-}
-
 int cli_read_all(cli_input *in, cli_record_fn fn, void *ctx)
 {
-    int status = in->failed ? 1 : 0;
     for (uint64_t n = 1;; n++) {
         flowlog_record *rec;
         int rc = flowlog_reader_next(in->reader, &rec);
         if (rc == FLOWLOG_END)
-            return status;
+            break;
         /* Output nobody can take (a closed pipe, a full disk) ends the
          * reading: main() reports it. */
         if (FLOWLOG__CLI_UNLIKELY(n % 1024 == 0) && ferror(stdout))
-            return status;
-        if (rc == FLOWLOG_OK) {
-            int took = fn(ctx, rec, in->reader);
-            if (took == CLI_BAD_RECORD) {
-                fflush(stdout);
-                char safe[512];
-                uint64_t line = flowlog_reader_line(in->reader);
-                fprintf(stderr, "%s:%llu: %s\n", cli_printable(flowlog_reader_path(in->reader), safe, sizeof safe),
-                        (unsigned long long)line, bad_why);
-                (void)flowlog_reader_reject(in->reader);
-                status = status == 3 ? 3 : 1;
-                if (in->stop_on_error)
-                    return status;
-                continue;
-            }
-            if (took)
-                return status;
-            continue;
-        }
-        fflush(stdout);
-        cli_report(in->reader, rc);
-        /* a line that could not be held for want of memory: exit 3 */
-        status = rc == FLOWLOG_E_NOMEM || status == 3 ? 3 : 1;
+            break;
+        if (rc != FLOWLOG_OK)
+            continue; /* reported by the error handler */
+        if (fn(ctx, rec, in->reader))
+            break;
     }
+    return in->status;
 }
 
 int cli_input_status(const cli_input *in, int status)

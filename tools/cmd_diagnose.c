@@ -476,12 +476,6 @@ static void report_nothing_read(const flowlog_diag *d)
     }
 }
 
-static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
-{
-    int rc = flowlog_diag_feed(ctx, rec, flowlog_reader_stream(r));
-    return rc < 0 ? cli_bad_record(flowlog_diag_error_message(ctx)) : 0;
-}
-
 int cmd_diagnose(int argc, char **argv)
 {
     cli_input in = {0};
@@ -491,7 +485,6 @@ int cmd_diagnose(int argc, char **argv)
     bool json = false;
     char **paths = argv + 1;
     int npaths = 0;
-    in.lazy = true; /* only the fields the diagnosis reads are converted, each checked as it is read */
     for (int i = 1; i < argc; i++) {
         int taken = cli_input_option(&in, argc, argv, &i);
         if (taken < 0)
@@ -621,16 +614,16 @@ int cmd_diagnose(int argc, char **argv)
         return status;
     }
     /* Records that do not name the client are only narrowed to their ENI's
-     * own address, by the reader's scan, without being split. */
+     * own address, by the reader's scan, without being split: the files are
+     * mapped then. */
     if (flowlog_diag_attach_reader(d, in.reader) > 0)
         cli_input_map(&in);
-    status = cli_read_all(&in, feed, d);
-    if (flowlog_diag_add_reader_inputs(d, in.reader) != FLOWLOG_OK) {
+    if (flowlog_diag_run(d, in.reader) != FLOWLOG_OK) {
         flowlog_diag_free(d);
         cli_input_close(&in);
         return cli_out_of_memory("diagnose");
     }
-    status = cli_input_status(&in, status);
+    status = cli_input_status(&in, in.status);
     if (nothing_read(d)) {
         report_nothing_read(d);
         flowlog_diag_free(d);

@@ -322,26 +322,14 @@ static int chart(sink *k)
     return 0;
 }
 
-static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
+/* Each result row: printed, or kept for a table or chart. Output nobody can
+ * take (a closed pipe, a full disk) ends the run: main() reports it. */
+static int row(void *ctx, const flowlog_query *q)
 {
+    (void)q;
     sink *k = ctx;
-    int rc = flowlog_query_feed(k->q, rec, flowlog_reader_stream(r));
-    if (rc == FLOWLOG_OK) {
-        take_row(k);
-        return 0;
-    }
-    if (rc == FLOWLOG_END)
-        return 1;
-    if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW || rc == FLOWLOG_E_BUDGET)
-        return cli_bad_record(flowlog_query_error_message(k->q));
-    if (rc < 0) {
-        const char *msg = flowlog_query_error_message(k->q);
-        fprintf(stderr, "flowlog query: %s%s\n", *msg ? msg : flowlog_strerror(rc),
-                rc == FLOWLOG_E_LIMIT && strstr(flowlog_query_error_message(k->q), "limit on groups") ? " (--max-groups)" : "");
-        k->error = rc;
-        return 1;
-    }
-    return 0;
+    take_row(k);
+    return ferror(stdout) ? 1 : 0;
 }
 
 static void show_compile_error(const char *text, const flowlog_query *q)
@@ -432,7 +420,6 @@ int cmd_query(int argc, char **argv)
         flowlog_query_free(q);
         return compiled == FLOWLOG_E_NOMEM ? 3 : 2;
     }
-    in.lazy = true; /* only the fields the query reads are converted */
     /* The reader passes over records the filters cannot accept, scanning
      * faster than a second thread could copy: the files are mapped then. */
     flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
@@ -445,7 +432,7 @@ int cmd_query(int argc, char **argv)
         flowlog_query_free(q);
         return status;
     }
-    if (nneedles && flowlog_reader_set_prefilter(in.reader, needles, nneedles) == FLOWLOG_OK)
+    if (nneedles)
         cli_input_map(&in);
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -456,16 +443,14 @@ int cmd_query(int argc, char **argv)
     k.width = calloc(k.ncols ? k.ncols : 1, sizeof *k.width);
     if (!k.width)
         return cli_out_of_memory("query");
-    status = cli_read_all(&in, feed, &k);
-    if (!k.error) {
-        int rc = flowlog_query_finish(q);
-        if (rc < 0) {
-            fprintf(stderr, "flowlog query: %s\n", flowlog_strerror(rc));
-            k.error = rc;
-        }
-        while (!k.error && flowlog_query_next_row(q) == FLOWLOG_OK)
-            take_row(&k);
+    int rc = flowlog_query_run(q, in.reader, row, &k);
+    if (rc < 0) {
+        const char *msg = flowlog_query_error_message(q);
+        fprintf(stderr, "flowlog query: %s%s\n", *msg ? msg : flowlog_strerror(rc),
+                rc == FLOWLOG_E_LIMIT && strstr(msg, "limit on groups") ? " (--max-groups)" : "");
+        k.error = rc;
     }
+    status = in.status;
     if (!k.error) {
         if (form == OUT_TABLE && (k.nrows || !k.header_done))
             print_table(&k);

@@ -25,18 +25,6 @@ static const char *protocol_name(int p, char *buf, size_t n)
     }
 }
 
-static int feed(void *ctx, flowlog_record *rec, const flowlog_reader *r)
-{
-    (void)r;
-    flowlog_sweep *s = ctx;
-    /* A table that cannot grow drops the record, which dropped() counts and
-     * the report says; reading goes on. */
-    int rc = flowlog_sweep_feed(s, rec);
-    if (rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW)
-        return cli_bad_record(flowlog_record_error_message(rec));
-    return 0;
-}
-
 static void counters(const flowlog_sweep *s, size_t i, int dir, uint64_t c[DIAG_COUNTERS])
 {
     for (int k = 0; k < DIAG_COUNTERS; k++)
@@ -194,15 +182,10 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
         cli_input_close(in);
         return status;
     }
-    status = cli_read_all(in, feed, s);
-    if (flowlog_sweep_add_reader_inputs(s, in->reader) != FLOWLOG_OK) {
-        flowlog_sweep_free(s);
-        cli_input_close(in);
-        return cli_out_of_memory("diagnose");
-    }
-    status = cli_input_status(in, status);
     size_t n;
-    if (flowlog_sweep_finish(s, &n) != FLOWLOG_OK) {
+    int rc = flowlog_sweep_run(s, in->reader, &n);
+    status = cli_input_status(in, in->status);
+    if (rc != FLOWLOG_OK) {
         fprintf(stderr, "flowlog diagnose: out of memory ranking %" PRIu64 " conversations\n",
                 flowlog_sweep_conversations(s));
         flowlog_sweep_free(s);

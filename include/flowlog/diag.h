@@ -126,6 +126,25 @@ FLOWLOG_API int flowlog_diag_set_window(flowlog_diag *d, uint64_t since, uint64_
 FLOWLOG_API int flowlog_diag_set(flowlog_diag *d, int key, int64_t value);
 
 /**
+ * The simple call: read every record of a reader into the diagnosis. It
+ * applies by itself every speed-up that keeps the result exact: the reader
+ * passes over the records that cannot be evidence
+ * (flowlog_diag_attach_reader()) and converts only what the diagnosis reads
+ * (FLOWLOG_OPT_VALIDATE 0). Bad lines, and records with a value the
+ * diagnosis cannot convert (counted as error lines with
+ * flowlog_reader_reject()), go to the reader's error handler and counts;
+ * at the end every input's account is recorded
+ * (flowlog_diag_add_reader_inputs()), so flowlog_diag_complete() tells
+ * whether the evidence is whole. Set FLOWLOG_OPT_MMAP on the reader to
+ * have large files mapped (see reader.h for the hazard).
+ * @return FLOWLOG_OK when every input is read; FLOWLOG_NEED_MORE when a
+ * push input wants its next chunk (push it and call again);
+ * FLOWLOG_E_NOMEM, FLOWLOG_E_ARG. Thread-safety: the diagnosis and the
+ * reader belong to the calling thread for its duration. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r);
+
+/**
  * Feed one record. Never allocates.
  * @param stream the CloudWatch log stream (ENI id) when the record lacks
  * interface-id, or NULL.

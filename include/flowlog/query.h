@@ -26,6 +26,7 @@
 #define FLOWLOG_QUERY_H
 
 #include "common.h"
+#include "reader.h"
 #include "record.h"
 
 #ifdef __cplusplus
@@ -110,6 +111,37 @@ FLOWLOG_API const char *flowlog_query_column_name(const flowlog_query *q, size_t
 
 /** 1 when column i holds the time bins of a `by bin(...)` group, else 0. Since: 1.1 */
 FLOWLOG_API int flowlog_query_column_is_bin(const flowlog_query *q, size_t i);
+
+/**
+ * One result row of flowlog_query_run(): read its cells with
+ * flowlog_query_cell(q, ...) (valid until the callback returns).
+ * @return 0 to go on, anything else to stop. Since: 1.4
+ */
+typedef int (*flowlog_row_fn)(void *ctx, const flowlog_query *q);
+
+/**
+ * The simple call: run the compiled query over every record of a reader,
+ * and give each result row to `fn`, in order. It applies by itself every
+ * speed-up that keeps the answer exact: the reader passes over the records
+ * the filters cannot accept (flowlog_query_prefilter()), converts only the
+ * fields the query reads (FLOWLOG_OPT_VALIDATE 0), and stops reading once a
+ * `limit` is met and nothing later can change the rows. Bad lines, and
+ * records with a value the query cannot convert (counted as error lines
+ * with flowlog_reader_reject()), go to the reader's error handler and its
+ * counts; the run goes on past them. A query that aggregates or sorts gives
+ * its rows after the last record; one that does not, as they come. With
+ * `fn` NULL the rows of an aggregating or sorting query stay for
+ * flowlog_query_next_row() (a streaming query's are counted only). Set
+ * FLOWLOG_OPT_MMAP on the reader to have large files mapped (faster with a
+ * prefilter; see reader.h for the hazard).
+ * @return FLOWLOG_OK when the rows are done; FLOWLOG_END when `fn` stopped
+ * it; FLOWLOG_NEED_MORE when a push input wants its next chunk (push it and
+ * call again); FLOWLOG_E_LIMIT (a group or row limit:
+ * flowlog_query_error_message() says which), FLOWLOG_E_NOMEM, FLOWLOG_E_ARG.
+ * Thread-safety: the query and the reader belong to the calling thread for
+ * its duration. Since: 1.4
+ */
+FLOWLOG_API int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx);
 
 /**
  * Feed one record. `stream` is the value of @logStream (may be NULL).

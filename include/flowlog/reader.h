@@ -224,11 +224,27 @@ FLOWLOG_API uint64_t flowlog_reader_count(const flowlog_reader *r, int counter);
  * the caller used did not convert (with FLOWLOG_OPT_VALIDATE 0 the reader
  * checks only what is read). It is counted as an error line instead of a
  * record, in the counts and in its input's account, so every line stays in
- * exactly one bucket. Call it before the next flowlog_reader_next().
+ * exactly one bucket; the error handler, if any, is told (with `status` and
+ * `message`); with FLOWLOG_ON_ERROR_STOP the reading stops there. Call it
+ * before the next flowlog_reader_next(). The run calls
+ * (flowlog_query_run(), flowlog_diag_run(), flowlog_sweep_run()) do this by
+ * themselves.
  * @return FLOWLOG_OK; FLOWLOG_E_ARG when the last call returned no record,
  * or it was rejected already. Since: 1.4
  */
-FLOWLOG_API int flowlog_reader_reject(flowlog_reader *r);
+FLOWLOG_API int flowlog_reader_reject(flowlog_reader *r, int status, const char *message);
+
+/**
+ * Told of every bad line or input as the reader meets it, and of every
+ * record rejected after it was read (flowlog_reader_reject()): the input's
+ * name, the 1-based line (0 for an error of the whole input), the status
+ * and the reason. The strings last until the handler returns. It is called
+ * on the thread that calls flowlog_reader_next() (or a run call). NULL
+ * removes it.
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG. Since: 1.4
+ */
+typedef void (*flowlog_error_fn)(void *ctx, const char *path, uint64_t line, int status, const char *message);
+FLOWLOG_API int flowlog_reader_set_error_handler(flowlog_reader *r, flowlog_error_fn fn, void *ctx);
 
 /**
  * How many inputs the reader has queued: each file of a directory, and each

@@ -65,6 +65,21 @@ FLOWLOG_API int flowlog_sweep_set(flowlog_sweep *s, int key, int64_t value);
 FLOWLOG_API int flowlog_sweep_set_window(flowlog_sweep *s, uint64_t since, uint64_t until);
 
 /**
+ * The simple call: read every record of a reader into the sweep (the
+ * reader converting only what the sweep reads, FLOWLOG_OPT_VALIDATE 0),
+ * record every input's account (flowlog_sweep_add_reader_inputs()) and
+ * rank the results (flowlog_sweep_finish(): `count` receives how many).
+ * Bad lines, and records with a value the sweep cannot convert (counted as
+ * error lines with flowlog_reader_reject()), go to the reader's error
+ * handler and counts.
+ * @return FLOWLOG_OK; FLOWLOG_NEED_MORE when a push input wants its next
+ * chunk (push it and call again); FLOWLOG_E_NOMEM, FLOWLOG_E_ARG.
+ * Thread-safety: the sweep and the reader belong to the calling thread for
+ * its duration. Since: 1.4
+ */
+FLOWLOG_API int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count);
+
+/**
  * Feed one record. Records without addresses (NODATA, SKIPDATA) and
  * without an action are not conversations and are ignored.
  * @return FLOWLOG_OK (counted, ignored, or dropped at the cap),
