@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "../src/prefilter.h"
+#include "../src/read/prefilter.h"
 
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
 
@@ -301,7 +301,7 @@ static void time_field_lengths_at_every_offset(void **state)
 
 /* ---- the scan on a second thread ---- */
 
-#include "../src/reader_internal.h"
+#include "../src/read/reader_internal.h"
 
 /* Chunk after chunk judged ahead is what the scan gives there, and a
  * restart anywhere, even with another prefilter, judges from there. */

@@ -1,6 +1,6 @@
 /* The verdict rules of DESIGN.md section 3, shared by a question's diagnosis
  * and the sweep so that both name the same evidence the same way. */
-#include "internal.h"
+#include "diag_internal.h"
 
 #include <flowlog/diag.h>
 

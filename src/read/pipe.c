@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "../core/internal.h"
 #include "reader_internal.h"
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "../core/internal.h"
 #include "reader_internal.h"
 
 /* gzip decoding. Members are decoded one after another, as gzip(1) does, so

@@ -5,7 +5,7 @@
 #ifndef FLOWLOG_LEDGER_H
 #define FLOWLOG_LEDGER_H
 
-#include "internal.h"
+#include "../core/internal.h"
 #include "serial.h"
 
 #include <flowlog/reader.h>

@@ -3,7 +3,7 @@
 #ifndef FLOWLOG_QUERY_INTERNAL_H
 #define FLOWLOG_QUERY_INTERNAL_H
 
-#include "internal.h"
+#include "../core/internal.h"
 
 
 #define QUERY_MAX_KEYS 8

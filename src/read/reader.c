@@ -2,7 +2,7 @@
 #define _GNU_SOURCE /* sched_getaffinity */
 #include <sched.h>
 #endif
-#include "internal.h"
+#include "../core/internal.h"
 #include "reader_internal.h"
 
 #include <errno.h>

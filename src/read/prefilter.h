@@ -4,7 +4,7 @@
 #ifndef FLOWLOG_PREFILTER_H
 #define FLOWLOG_PREFILTER_H
 
-#include "internal.h"
+#include "../core/internal.h"
 
 #define FLOWLOG__MAX_NEEDLES FLOWLOG_PREFILTER_MAX_NEEDLES
 #define FLOWLOG__MAX_NEEDLE FLOWLOG_PREFILTER_MAX_NEEDLE

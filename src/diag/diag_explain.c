@@ -1,6 +1,6 @@
 /* The human explanation of a diagnosis: what the evidence says and what to
  * check next. Built only from the public accessors. */
-#include "internal.h"
+#include "diag_internal.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -1,6 +1,6 @@
-#include "internal.h"
+#include "diag_internal.h"
 #include "ledger.h"
-#include "prefilter.h"
+#include "../read/prefilter.h"
 
 #include <stdio.h>
 #include <sys/random.h>

@@ -127,7 +127,6 @@ int flowlog__parse_ipv6(const char *s, size_t len, uint8_t out[16]);
 #define FLOWLOG__MILLIS_THRESHOLD 100000000000ull
 
 /* ---- records ---- */
-struct flowlog__pf_work;
 
 struct flowlog_record {
     flowlog_allocator alloc;
@@ -138,16 +137,18 @@ struct flowlog_record {
     flowlog_span line;
     unsigned flags;
     flowlog__error err;
-    /* A record the reader's prefilter judged whole: its spans (of the first
-     * 64 columns, a bit each in pending) are filled from the scan's masks
-     * when first asked for, since a consumer reads only a few. The masks
-     * stay valid until the reader is next called, as the record does. */
+    /* A record whose loader knows where its fields are without having cut
+     * them (the reader's scan, from its bit masks): the spans of the first
+     * 64 columns, a bit each in pending, are filled by lazy_fill when first
+     * asked for, since a consumer reads only a few. What the filler needs
+     * stays valid until its loader is next called, as the record does; the
+     * record knows nothing of it but these words. */
     uint64_t pending;
-    const struct flowlog__pf_work *lazy_wk;
-    const char *lazy_chunk;  /* what the masks' positions count from */
+    const void *lazy_src;    /* the filler's own state */
+    const char *lazy_chunk;  /* what the filler's positions count from */
     size_t lazy_end;         /* the line's end in the chunk, without CR */
-    uint32_t lazy_rank;      /* field starts in the chunk before the line */
-    void (*lazy_fill)(flowlog_record *r, size_t col); /* for this processor */
+    uint32_t lazy_rank;      /* the filler's count of what comes before the line */
+    void (*lazy_fill)(flowlog_record *r, size_t col);
 };
 
 int flowlog__record_load(flowlog_record *r, const char *line, size_t len);
@@ -159,13 +160,5 @@ static inline const flowlog_span *flowlog__record_span(const flowlog_record *r, 
         r->lazy_fill((flowlog_record *)(uintptr_t)r, col); /* a cache of the record's own content */
     return &r->spans[col];
 }
-
-/* ---- diagnosis verdicts (verdict.c) ----
- * fwd and rev are counters indexed by enum flowlog_diag_counter. mixed_*:
- * one ENI saw both ACCEPT and REJECT in that direction. */
-bool flowlog__late_rejects_after_close(const uint64_t *fwd, const uint64_t *rev, int protocol);
-/* The window a diagnosis asks about: since, until (0: open). */
-void flowlog__diag_window(const flowlog_diag *d, uint64_t window[2]);
-int flowlog__verdict(const uint64_t *fwd, const uint64_t *rev, int protocol, bool mixed_fwd, bool mixed_rev);
 
 #endif

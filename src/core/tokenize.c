@@ -31,7 +31,7 @@ size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, si
  * which the starts (non-space after space) and ends (space after non-space)
  * of fields fall out with a shift. A line of 14 fields costs two blocks and
  * 28 bit scans instead of a branch per byte. */
-#include "bytemask.h"
+#include "../cpu/bytemask.h"
 
 static inline uint64_t space_mask(const char *p)
 {

@@ -239,7 +239,7 @@ size_t PF_NEWLINES(const char *p, size_t n, uint16_t *pos)
  * next separator (or the line's end). */
 void PF_FILL(flowlog_record *r, size_t col)
 {
-    const flowlog__pf_work *wk = r->lazy_wk;
+    const flowlog__pf_work *wk = r->lazy_src;
     uint32_t want = r->lazy_rank + (uint32_t)col;
     size_t v = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
     while (wk->rank[v + 1] <= want)

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "diag_internal.h"
 #include "ledger.h"
 #include "serial.h"
 

@@ -1,6 +1,6 @@
 #include "prefilter.h"
 
-#include "bytemask.h"
+#include "../cpu/bytemask.h"
 
 static inline uint64_t eq_mask(const char *p, char byte)
 {
@@ -65,7 +65,7 @@ void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, siz
     size_t w = a >> 6;
     uint64_t below = ((uint64_t)1 << (a & 63)) - 1;
     size_t ncols = rec->schema->ncols;
-    rec->lazy_wk = wk;
+    rec->lazy_src = wk;
     rec->lazy_chunk = chunk;
     rec->lazy_end = e;
     rec->lazy_rank = wk->rank[w] + (uint32_t)__builtin_popcountll(wk->start[w] & below);

@@ -3,7 +3,7 @@
 #ifndef FLOWLOG_READER_INTERNAL_H
 #define FLOWLOG_READER_INTERNAL_H
 
-#include "internal.h"
+#include "../core/internal.h"
 #include "prefilter.h"
 
 /* The prefilter's scan ahead of the reader, on a second thread, for an
