@@ -616,8 +616,9 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
                 return;
             }
             bool eq = sp.len == e->b->lit.len && memcmp(sp.ptr, e->b->lit.s, sp.len) == 0;
-            /* a typed field is still checked: REJECTED is no action */
-            if (e->a->ftype == FLOWLOG_TYPE_ENUM || e->a->ftype == FLOWLOG_TYPE_ADDR) {
+            /* a typed field is still checked (REJECTED is no action), unless
+             * its bytes are those of a valid literal */
+            if ((e->a->ftype == FLOWLOG_TYPE_ENUM || e->a->ftype == FLOWLOG_TYPE_ADDR) && !(eq && e->lit_valid)) {
                 eval_field(q, e->a, &a);
                 if (q->bad) {
                     set_int(out, 0);

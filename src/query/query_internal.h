@@ -50,6 +50,7 @@ struct qexpr {
     int64_t period;       /* bin() */
     size_t off, len;      /* the source text */
     uint32_t height;      /* of the tree below it: evaluation recurses this deep */
+    bool lit_valid;       /* Q_CMP `field = "text"`: the text is a value of the field's type */
 };
 
 /* The tallest expression tree a query may hold: evaluation recurses once

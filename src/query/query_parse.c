@@ -842,6 +842,17 @@ static int parse_cmp(parser *p, qexpr **out)
         if ((rc = lex(p)) < 0 || (rc = parse_add(p, &e->b)) < 0)
             return rc;
         close_span(p, e);
+        /* `field = "text"` compares bytes; for a typed field, whether the
+         * text is a value of the type decides whether equal bytes are a
+         * valid field (then nothing is left to check) */
+        if (flowlog__is_text_equality(e)) {
+            flowlog_addr a;
+            e->lit_valid = e->a->ftype == FLOWLOG_TYPE_ENUM
+                               ? flowlog__enum_parse(e->a->field, e->b->lit.s, e->b->lit.len) >= 0
+                           : e->a->ftype == FLOWLOG_TYPE_ADDR
+                               ? flowlog_addr_parse(e->b->lit.s, e->b->lit.len, &a) == FLOWLOG_OK
+                               : true;
+        }
         *out = e;
     } else if (is_word(&p->tok, "in")) {
         qexpr *e = node(p, Q_IN, left->off);
