@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "../src/read/prefilter.h"
+#include "../src/cpu/cpu.h"
 
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
 
@@ -148,6 +149,41 @@ static void check_scan(scan_fn fn, const flowlog__prefilter *f, const char *p, s
     }
 }
 
+/* Every level the processor has, each directly and through the dispatch,
+ * against the reference definition. */
+static void check_every_level(const flowlog__prefilter *f, const char *p, size_t len, size_t cap)
+{
+    static const scan_fn levels[] = {
+        flowlog__prefilter_scan_scalar, flowlog__prefilter_scan_portable,
+#if FLOWLOG_HAVE_AVX2
+        flowlog__prefilter_scan_avx2,
+#else
+        NULL,
+#endif
+#if FLOWLOG_HAVE_AVX512
+        flowlog__prefilter_scan_avx512,
+#else
+        NULL,
+#endif
+    };
+    flowlog__prefilter at = *f;
+    /* the newlines of the first chunk, as the reader indexes them */
+    size_t n = len < FLOWLOG__PF_CHUNK ? len : FLOWLOG__PF_CHUNK, want = 0;
+    static uint16_t pos[FLOWLOG__PF_CHUNK + 2], ref[FLOWLOG__PF_CHUNK + 2];
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\n')
+            ref[want++] = (uint16_t)i;
+    for (int level = FLOWLOG_CPU_SCALAR; level <= flowlog__cpu_best(); level++) {
+        if (!levels[level])
+            continue;
+        check_scan(levels[level], f, p, len, cap);
+        at.cpu = level;
+        check_scan(flowlog__prefilter_scan, &at, p, len, cap);
+        assert_int_equal(flowlog__newlines(p, n, pos, level), want);
+        assert_memory_equal(pos, ref, want * sizeof *pos);
+    }
+}
+
 static void set_needles(flowlog__prefilter *f, const char *const *needles, size_t n)
 {
     f->nneedles = n;
@@ -241,16 +277,7 @@ static void scans_agree_with_the_definition(void **state)
         assert_non_null(exact);
         memcpy(exact, buf + from, cut - from);
         size_t cap = next_rand() % 8 ? FLOWLOG__PF_STOPS : next_rand() % 4;
-        check_scan(flowlog__prefilter_scan_portable, &f, exact, cut - from, cap);
-#if FLOWLOG_HAVE_AVX2
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
-            check_scan(flowlog__prefilter_scan_avx2, &f, exact, cut - from, cap);
-#endif
-#if FLOWLOG_HAVE_AVX512
-        if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi2"))
-            check_scan(flowlog__prefilter_scan_avx512, &f, exact, cut - from, cap);
-#endif
-        check_scan(flowlog__prefilter_scan, &f, exact, cut - from, cap);
+        check_every_level(&f, exact, cut - from, cap);
         free(exact);
     }
     free(buf);
@@ -278,15 +305,7 @@ static void time_field_lengths_at_every_offset(void **state)
             n += tlen;
             memcpy(buf + n, " x\n9 1 2\n", 9);
             n += 9;
-            check_scan(flowlog__prefilter_scan_portable, &f, buf, n, FLOWLOG__PF_STOPS);
-#if FLOWLOG_HAVE_AVX2
-            if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
-                check_scan(flowlog__prefilter_scan_avx2, &f, buf, n, FLOWLOG__PF_STOPS);
-#endif
-#if FLOWLOG_HAVE_AVX512
-            if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi2"))
-                check_scan(flowlog__prefilter_scan_avx512, &f, buf, n, FLOWLOG__PF_STOPS);
-#endif
+            check_every_level(&f, buf, n, FLOWLOG__PF_STOPS);
             flowlog__pf_stop stops[4];
             size_t ns;
             uint32_t tail;

@@ -905,6 +905,58 @@ static void large_inputs_read_alike_on_every_path(void **state)
     free(text);
 }
 
+/* FLOWLOG_OPT_CPU: every level up to the processor's reads alike; above
+ * it, refused. */
+static void every_cpu_level_reads_alike(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = big_text(&len);
+    tally want, got;
+    flowlog_reader *r = memory_reader(text, len);
+    drain(r, &want);
+    flowlog_reader_free(r);
+    uint64_t returned_first = 0;
+    for (int level = FLOWLOG_CPU_SCALAR; level <= FLOWLOG_CPU_AVX512; level++) {
+        for (int filtered = 0; filtered < 2; filtered++) {
+            r = memory_reader(text, len);
+            int rc = flowlog_reader_set(r, FLOWLOG_OPT_CPU, level);
+            if (rc == FLOWLOG_E_UNSUPPORTED) { /* the processor has less */
+                flowlog_reader_free(r);
+                continue;
+            }
+            assert_int_equal(rc, FLOWLOG_OK);
+            if (!filtered) {
+                drain(r, &got); /* the newline index at this level */
+                assert_int_equal(got.records, want.records);
+                assert_int_equal(got.errors, want.errors);
+                assert_int_equal(got.ports_sum, want.ports_sum);
+                flowlog_reader_free(r);
+                continue;
+            }
+            /* the scan at this level: the same records returned, the same counts */
+            flowlog_span sp = {"172.31.9.69", 11};
+            assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0), FLOWLOG_OK);
+            assert_int_equal(flowlog_reader_set_prefilter(r, &sp, 1), FLOWLOG_OK);
+            flowlog_record *rec;
+            uint64_t returned = 0;
+            while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END)
+                returned += rc == FLOWLOG_OK;
+            if (!returned_first)
+                returned_first = returned;
+            assert_int_equal(returned, returned_first);
+            assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS), want.records);
+            assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS), want.errors);
+            flowlog_reader_free(r);
+        }
+    }
+    r = memory_reader(text, len);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_CPU, 4), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_CPU, -1), FLOWLOG_E_RANGE);
+    flowlog_reader_free(r);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +975,7 @@ int main(void)
         cmocka_unit_test(progress_and_fd_inputs),
         cmocka_unit_test(millisecond_records_are_counted),
         cmocka_unit_test(large_inputs_read_alike_on_every_path),
+        cmocka_unit_test(every_cpu_level_reads_alike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,21 @@ enum flowlog_reader_option {
      * set this only where files do not change under the reader, or where
      * the program handles SIGBUS (the flowlog CLI reports it and exits).
      * gzip files are always read. Since: 1.2 */
-    FLOWLOG_OPT_MMAP = 7
+    FLOWLOG_OPT_MMAP = 7,
+    /** The instructions the reader's scans may use, a flowlog_cpu_level
+     * (default: the best the processor has; the environment variable
+     * FLOWLOG_CPU=scalar|sse2|avx2|avx512 caps it for the whole process).
+     * Every level gives the same results. FLOWLOG_E_UNSUPPORTED for a
+     * level above what the processor and the build have. Since: 1.4 */
+    FLOWLOG_OPT_CPU = 8
+};
+
+/** Levels of FLOWLOG_OPT_CPU. Since: 1.4 */
+enum flowlog_cpu_level {
+    FLOWLOG_CPU_SCALAR = 0, ///< plain C, a byte at a time
+    FLOWLOG_CPU_SSE2 = 1,   ///< 16 bytes at a time (every x86-64)
+    FLOWLOG_CPU_AVX2 = 2,   ///< 32 bytes, with BMI1, BMI2 and POPCNT
+    FLOWLOG_CPU_AVX512 = 3  ///< 64 bytes (AVX-512BW), with BMI1, BMI2 and POPCNT
 };
 
 /** Values of FLOWLOG_OPT_ON_ERROR. */

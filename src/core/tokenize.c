@@ -32,6 +32,9 @@ size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, si
  * of fields fall out with a shift. A line of 14 fields costs two blocks and
  * 28 bit scans instead of a branch per byte. */
 #include "../cpu/bytemask.h"
+#include "../cpu/cpu.h"
+
+#include <flowlog/reader.h>
 
 static inline uint64_t space_mask(const char *p)
 {
@@ -77,6 +80,8 @@ static inline uint64_t tail_space_mask(const char *line, size_t base, size_t n)
 
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap)
 {
+    if (FLOWLOG__UNLIKELY(flowlog__cpu_best() == FLOWLOG_CPU_SCALAR))
+        return flowlog__split_scalar(line, len, out, cap);
     size_t starts = 0, ends = 0;
     uint64_t before = 1; /* the byte before the line counts as a space */
     for (size_t base = 0; base < len; base += 64) {

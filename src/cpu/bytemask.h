@@ -1,12 +1,14 @@
 /* A bit per byte of a 64-byte block that equals a given byte: the building
  * block of the split and the prefilter's portable scan. SSE2 where the
- * compiler targets it (every x86-64), a loop otherwise. Not API. */
+ * compiler targets it (every x86-64), a loop otherwise or where the
+ * including file defines FLOWLOG__SCALAR (the scalar level of cpu.h). Not
+ * API. */
 #ifndef FLOWLOG_BYTEMASK_H
 #define FLOWLOG_BYTEMASK_H
 
 #include <stdint.h>
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(FLOWLOG__SCALAR)
 #include <emmintrin.h>
 static inline uint64_t flowlog__byte_mask(const char *p, char byte)
 {

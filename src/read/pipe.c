@@ -35,7 +35,7 @@ static void find_newlines(flowlog__pipe *p, flowlog__block *b)
     b->nparts = (b->len + FLOWLOG__BLOCK_PART - 1) / FLOWLOG__BLOCK_PART;
     for (size_t k = 0; k < b->nparts; k++) {
         size_t off = k * FLOWLOG__BLOCK_PART, n = b->len - off < FLOWLOG__BLOCK_PART ? b->len - off : FLOWLOG__BLOCK_PART;
-        size_t c = full ? 0 : flowlog__newlines(b->data + off, n, p->part_nl);
+        size_t c = full ? 0 : flowlog__newlines(b->data + off, n, p->part_nl, p->r->cpu);
         full = full || used + c > FLOWLOG__BLOCK_NL;
         if (full) {
             b->nl_count[k] = -1; /* no room: the caller finds them */

@@ -6,6 +6,8 @@
 
 #include "../core/internal.h"
 
+#include <flowlog/reader.h>
+
 #define FLOWLOG__MAX_NEEDLES FLOWLOG_PREFILTER_MAX_NEEDLES
 #define FLOWLOG__MAX_NEEDLE FLOWLOG_PREFILTER_MAX_NEEDLE
 
@@ -20,6 +22,7 @@ typedef struct flowlog__prefilter {
     int time_cols[2];    /* start and end, -1 when absent */
     size_t max_line;
     bool keep_passed;    /* list the lines passed over in the work area */
+    int cpu;             /* the level of the scan (enum flowlog_cpu_level) */
 } flowlog__prefilter;
 
 /* The bytes that make a needle candidate (its first, middle and last),
@@ -82,8 +85,9 @@ size_t flowlog__prefilter_spans(const flowlog__pf_work *wk, const char *chunk, s
 /* The newlines of p[0..n), n at most FLOWLOG__PF_CHUNK, as offsets into
  * pos, which has room for n + 2 (two are written past the last): how many
  * there are. The reader finds lines with it a chunk at a time. */
-size_t flowlog__newlines(const char *p, size_t n, uint16_t *pos);
+size_t flowlog__newlines(const char *p, size_t n, uint16_t *pos, int cpu);
 size_t flowlog__newlines_portable(const char *p, size_t n, uint16_t *pos);
+size_t flowlog__newlines_scalar(const char *p, size_t n, uint16_t *pos);
 #if FLOWLOG_HAVE_AVX512
 size_t flowlog__newlines_avx512(const char *p, size_t n, uint16_t *pos);
 #endif
@@ -94,7 +98,7 @@ size_t flowlog__newlines_avx2(const char *p, size_t n, uint16_t *pos);
 /* Make rec's spans pending, to be filled from wk's masks for the plain stop
  * chunk[a..e) when read (rec->n and the rest are the caller's). */
 void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
-                              flowlog_record *rec);
+                              flowlog_record *rec, int cpu);
 
 /* A run of lines the reader's prefilter passed over, shown to a consumer
  * that needs a little of every record even so (a diagnosis: each record
@@ -121,6 +125,7 @@ int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t
 
 /* Fill a pending span of a record from the masks (the record chooses). */
 void flowlog__record_fill_portable(flowlog_record *r, size_t col);
+void flowlog__record_fill_scalar(flowlog_record *r, size_t col);
 #if FLOWLOG_HAVE_AVX2
 void flowlog__record_fill_avx2(flowlog_record *r, size_t col);
 #endif
@@ -128,6 +133,8 @@ void flowlog__record_fill_avx2(flowlog_record *r, size_t col);
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                         flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
+size_t flowlog__prefilter_scan_scalar(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
+                                      flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);
 #if FLOWLOG_HAVE_AVX512
 size_t flowlog__prefilter_scan_avx512(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,
                                       flowlog__pf_stop *stops, size_t cap, size_t *nstops, uint32_t *tail);

@@ -4,6 +4,7 @@
 #endif
 #include "../core/internal.h"
 #include "reader_internal.h"
+#include "../cpu/cpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@ int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
     r->validate = true;
     r->threads = true;
     r->max_fields = FLOWLOG_MAX_COLUMNS;
+    r->cpu = flowlog__cpu_best();
     int rc = FLOWLOG_OK;
     if (!schema) {
         rc = flowlog_schema_compile(&r->default_schema, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, &al);
@@ -190,6 +192,13 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
             return FLOWLOG_E_RANGE;
         r->threads = value == 1;
         return FLOWLOG_OK;
+    case FLOWLOG_OPT_CPU:
+        if (value < FLOWLOG_CPU_SCALAR || value > FLOWLOG_CPU_AVX512)
+            return FLOWLOG_E_RANGE;
+        if (value > flowlog__cpu_best())
+            return FLOWLOG_E_UNSUPPORTED;
+        r->cpu = (int)value;
+        return FLOWLOG_OK;
     case FLOWLOG_OPT_MMAP:
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
@@ -241,7 +250,7 @@ static bool load_plain(flowlog_reader *r, const char *chunk, size_t off, size_t 
     flowlog_record *rec = r->rec;
     size_t ncols = r->current->ncols;
     if (ncols <= 64) {
-        flowlog__prefilter_defer(r->pf_wk, chunk, off, off + len, rec);
+        flowlog__prefilter_defer(r->pf_wk, chunk, off, off + len, rec, r->cpu);
     } else if (flowlog__prefilter_spans(r->pf_wk, chunk, off, off + len, rec->spans, rec->cap) != ncols) {
         return false;
     } else {
@@ -295,6 +304,7 @@ static size_t judge(flowlog_reader *r)
     if (r->ahead_ok && r->ahead) {
         const flowlog__ahead_chunk *c = flowlog__ahead_take(r->ahead, &r->pf, r->win, r->start);
         if (!c) {
+            r->pf.cpu = r->cpu;
             flowlog__ahead_restart(r->ahead, &r->pf, r->win, r->start, r->end);
             c = flowlog__ahead_take(r->ahead, &r->pf, r->win, r->start);
         }
@@ -310,6 +320,7 @@ static size_t judge(flowlog_reader *r)
         return 0; /* without room to scan, every record is returned */
     r->pf_wk = r->pf_work;
     r->pf_st = r->pf_stops;
+    r->pf.cpu = r->cpu;
     return flowlog__prefilter_scan(&r->pf, r->pf_work, r->win + r->start, r->end - r->start, r->pf_stops,
                                    FLOWLOG__PF_STOPS, &r->pf_nstops, &r->pf_tail);
 }
@@ -966,7 +977,7 @@ static const char *index_newlines(flowlog_reader *r)
     r->nlx_base = cur;
     r->nlx_len = n;
     r->nlx_pos = r->nlx_own;
-    r->nlx_count = flowlog__newlines(at, n, r->nlx_own);
+    r->nlx_count = flowlog__newlines(at, n, r->nlx_own, r->cpu);
     r->nlx_next = 0;
     if (r->nlx_count)
         return at + r->nlx_pos[0];

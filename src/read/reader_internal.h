@@ -174,6 +174,7 @@ struct flowlog_reader {
     bool in_failed;            /* it could not be read to its end */
     bool last_record;          /* the last call returned a record (flowlog_reader_reject()) */
     flowlog_error_fn on_error; /* flowlog_reader_set_error_handler() */
+    int cpu;                   /* FLOWLOG_OPT_CPU */
     void *on_error_ctx;
     uint64_t in_base[2];       /* records and errors counted before it */
     bool in_open, raw_eof, gz_mode, detected_gz;
