@@ -10,6 +10,9 @@
  * pinned for the life of SONAME 1 and never reused; a newer library may
  * return a negative code this header does not name, which callers treat as an
  * error like any other.
+ *
+ * Thread-safety and ownership (every call here): the status and version
+ * functions are safe from any thread at once; their strings are static.
  */
 #ifndef FLOWLOG_COMMON_H
 #define FLOWLOG_COMMON_H

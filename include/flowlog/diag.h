@@ -20,6 +20,12 @@
  *
  * Feeding never allocates: every table is made at flowlog_diag_new() with a
  * fixed capacity, and a full table sets a flag that the result reports.
+ *
+ * Thread-safety and ownership (every call here): a diagnosis belongs to
+ * one thread at a time, const calls included (they fill caches); handles
+ * in different threads are independent, and are combined with
+ * flowlog_diag_merge() once both are idle. Strings (ENI ids, input names,
+ * messages) are owned by the handle, valid until it changes.
  */
 #ifndef FLOWLOG_DIAG_H
 #define FLOWLOG_DIAG_H
@@ -144,37 +150,6 @@ FLOWLOG_API int flowlog_diag_set(flowlog_diag *d, int key, int64_t value);
  */
 FLOWLOG_API int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r);
 
-/**
- * Feed one record. Never allocates.
- * @param stream the CloudWatch log stream (ENI id) when the record lacks
- * interface-id, or NULL.
- * @return FLOWLOG_OK (used or not relevant); FLOWLOG_E_MALFORMED or
- * FLOWLOG_E_OVERFLOW (since 1.4): a value the diagnosis reads does not
- * convert (flowlog_diag_error_message() says which): the record counts
- * for nothing as evidence; report it, and flowlog_reader_reject() it.
- * Values it does not read are not checked. FLOWLOG_E_ARG. Since: 1.0
- */
-FLOWLOG_API int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream);
-
-/**
- * Let a reader pass over the records that cannot be evidence for this
- * question, the way flowlog_reader_set_prefilter() does, and show each of
- * them to the diagnosis as it passes, which reads only what every record
- * tells (its ENI's own address, NODATA and SKIPDATA). Keep feeding the
- * records flowlog_reader_next() still returns to flowlog_diag_feed(): the
- * result is exactly that of feeding every record, in much less time.
- *
- * It applies when the client is one IPv4 address (or a network of at most
- * 4), as every such record names it; otherwise nothing changes. The same
- * conditions as for a prefilter apply (FLOWLOG_OPT_VALIDATE 0, plain text
- * lines). `d` must outlive the reader's reading, or be detached first with
- * flowlog_reader_set_prefilter(r, NULL, 0); it replaces any prefilter set
- * before. Feeding the diagnosis from two readers at once is not safe.
- * @return 1 when the reader will pass records over, 0 when the question
- *         does not allow it, FLOWLOG_E_ARG. Since: 1.3
- */
-FLOWLOG_API int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r);
-
 /** @return the verdict (a flowlog_verdict). Since: 1.0 */
 FLOWLOG_API int flowlog_diag_verdict(const flowlog_diag *d);
 
@@ -275,23 +250,6 @@ FLOWLOG_API const char *flowlog_diag_error_message(const flowlog_diag *d);
 /** The stable id of one FLOWLOG_WARN_* bit ("skipdata", ...), or NULL. Since: 1.4 */
 FLOWLOG_API const char *flowlog_diag_warning_name(unsigned bit);
 
-/**
- * Record one input the evidence came from: its name, a flowlog_input_status,
- * the records and bad lines it gave, and why it failed (or NULL). The same
- * name again adds into the first, keeping the worse status (one file split
- * between workers).
- * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4
- */
-FLOWLOG_API int flowlog_diag_add_input(flowlog_diag *d, const char *name, int status, uint64_t records,
-                                       uint64_t errors, const char *reason);
-
-/**
- * Record every input of a reader, as flowlog_reader_input() gives them: call
- * it once, after reading (an input not read to its end counts as such).
- * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4
- */
-FLOWLOG_API int flowlog_diag_add_reader_inputs(flowlog_diag *d, const flowlog_reader *r);
-
 /** How many inputs are recorded (sorted by name; past 65536, only counted). Since: 1.4 */
 FLOWLOG_API size_t flowlog_diag_input_count(const flowlog_diag *d);
 
@@ -367,6 +325,58 @@ FLOWLOG_API const char *flowlog_diag_near_miss_name(int kind);
  */
 FLOWLOG_API int flowlog_diag_near_miss(const flowlog_diag *d, size_t index, int *kind, flowlog_addr *client,
                                        flowlog_addr *server, unsigned *port, int *protocol, uint64_t counts[5]);
+
+/* ---- advanced: for callers that drive the reader themselves ----
+ * flowlog_diag_run() does all of this; these stay for a caller that reads
+ * records some other way. */
+
+/**
+ * Feed one record. Never allocates.
+ * @param stream the CloudWatch log stream (ENI id) when the record lacks
+ * interface-id, or NULL.
+ * @return FLOWLOG_OK (used or not relevant); FLOWLOG_E_MALFORMED or
+ * FLOWLOG_E_OVERFLOW (since 1.4): a value the diagnosis reads does not
+ * convert (flowlog_diag_error_message() says which): the record counts
+ * for nothing as evidence; report it, and flowlog_reader_reject() it.
+ * Values it does not read are not checked. FLOWLOG_E_ARG. Since: 1.0
+ */
+FLOWLOG_API int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream);
+
+/**
+ * Let a reader pass over the records that cannot be evidence for this
+ * question, the way flowlog_reader_set_prefilter() does, and show each of
+ * them to the diagnosis as it passes, which reads only what every record
+ * tells (its ENI's own address, NODATA and SKIPDATA). Keep feeding the
+ * records flowlog_reader_next() still returns to flowlog_diag_feed(): the
+ * result is exactly that of feeding every record, in much less time.
+ *
+ * It applies when the client is one IPv4 address (or a network of at most
+ * 4), as every such record names it; otherwise nothing changes. The same
+ * conditions as for a prefilter apply (FLOWLOG_OPT_VALIDATE 0, plain text
+ * lines). `d` must outlive the reader's reading, or be detached first with
+ * flowlog_reader_set_prefilter(r, NULL, 0); it replaces any prefilter set
+ * before. Feeding the diagnosis from two readers at once is not safe.
+ * @return 1 when the reader will pass records over, 0 when the question
+ *         does not allow it, FLOWLOG_E_ARG. Since: 1.3
+ */
+FLOWLOG_API int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r);
+
+/**
+ * Record one input the evidence came from: its name, a flowlog_input_status,
+ * the records and bad lines it gave, and why it failed (or NULL). The same
+ * name again adds into the first, keeping the worse status (one file split
+ * between workers).
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_add_input(flowlog_diag *d, const char *name, int status, uint64_t records,
+                                       uint64_t errors, const char *reason);
+
+/**
+ * Record every input of a reader, as flowlog_reader_input() gives them: call
+ * it once, after reading (an input not read to its end counts as such).
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4
+ */
+FLOWLOG_API int flowlog_diag_add_reader_inputs(flowlog_diag *d, const flowlog_reader *r);
 
 #ifdef __cplusplus
 }

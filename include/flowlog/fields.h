@@ -9,6 +9,10 @@
  * Fields a schema registers itself (custom fields, and names AWS adds later
  * that appear in a format or header) get ids from FLOWLOG_FIELD_CUSTOM_BASE
  * up, per schema: see schema.h.
+ *
+ * Thread-safety and ownership (every call here): the registry of built-in
+ * fields is read-only, so every call is safe from any thread at once; the
+ * names returned are static. (A schema's own fields: schema.h.)
  */
 #ifndef FLOWLOG_FIELDS_H
 #define FLOWLOG_FIELDS_H

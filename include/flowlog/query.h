@@ -21,6 +21,11 @@
  * groups: reaching the cap is FLOWLOG_E_LIMIT, never unbounded memory.
  *
  * Thread-safety: one query handle per thread.
+ *
+ * Thread-safety and ownership (every call here): a query handle belongs to
+ * one thread at a time, the reader it runs over too; different handles
+ * may run in different threads (compile the same text in each). Cell
+ * strings and messages are owned by the handle, valid until its next call.
  */
 #ifndef FLOWLOG_QUERY_H
 #define FLOWLOG_QUERY_H
@@ -87,22 +92,6 @@ FLOWLOG_API const char *flowlog_query_error_message(const flowlog_query *q);
 /** The byte offset in the query text of the last compile error. Since: 1.1 */
 FLOWLOG_API size_t flowlog_query_error_offset(const flowlog_query *q);
 
-/** 1 when rows come only after flowlog_query_finish() (stats or sort), else 0. Since: 1.1 */
-FLOWLOG_API int flowlog_query_is_deferred(const flowlog_query *q);
-
-/**
- * Byte strings of which every record that can pass the query's filters
- * holds at least one in its line: from a filter `field = "text"` on a text
- * field or `@message like "text"`, alone, in `and`, or as every branch of an
- * `or`. Give them to flowlog_reader_set_prefilter() and the reader passes
- * over the other records unseen; the result is the same.
- * @param n  in: the room in `needles`; out: how many there are, 0 when the
- *           query has none (or needs more than the room).
- * The spans point into the compiled query. @return FLOWLOG_OK, FLOWLOG_E_ARG
- * (not compiled). Since: 1.2
- */
-FLOWLOG_API int flowlog_query_prefilter(const flowlog_query *q, flowlog_span *needles, size_t *n);
-
 /** The number of result columns. Since: 1.1 */
 FLOWLOG_API size_t flowlog_query_column_count(const flowlog_query *q);
 
@@ -143,6 +132,35 @@ typedef int (*flowlog_row_fn)(void *ctx, const flowlog_query *q);
  */
 FLOWLOG_API int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx);
 
+/** The next deferred row after finish. @return FLOWLOG_OK, FLOWLOG_END. Since: 1.1 */
+FLOWLOG_API int flowlog_query_next_row(flowlog_query *q);
+
+/** A cell of the current row. @return FLOWLOG_OK, FLOWLOG_E_ARG (no row, no such column). Since: 1.1 */
+FLOWLOG_API int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_value *out);
+
+/** Forget every record fed; the compiled query stays. Since: 1.1 */
+FLOWLOG_API void flowlog_query_reset(flowlog_query *q);
+
+/* ---- advanced: for callers that drive the reader themselves ----
+ * flowlog_query_run() does all of this; these stay for a caller that reads
+ * records some other way, or wants each one. */
+
+/** 1 when rows come only after flowlog_query_finish() (stats or sort), else 0. Since: 1.1 */
+FLOWLOG_API int flowlog_query_is_deferred(const flowlog_query *q);
+
+/**
+ * Byte strings of which every record that can pass the query's filters
+ * holds at least one in its line: from a filter `field = "text"` on a text
+ * field or `@message like "text"`, alone, in `and`, or as every branch of an
+ * `or`. Give them to flowlog_reader_set_prefilter() and the reader passes
+ * over the other records unseen; the result is the same.
+ * @param n  in: the room in `needles`; out: how many there are, 0 when the
+ *           query has none (or needs more than the room).
+ * The spans point into the compiled query. @return FLOWLOG_OK, FLOWLOG_E_ARG
+ * (not compiled). Since: 1.2
+ */
+FLOWLOG_API int flowlog_query_prefilter(const flowlog_query *q, flowlog_span *needles, size_t *n);
+
 /**
  * Feed one record. `stream` is the value of @logStream (may be NULL).
  * @return FLOWLOG_OK: a row is ready (read it with flowlog_query_cell());
@@ -164,15 +182,6 @@ FLOWLOG_API int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const 
  * @return FLOWLOG_OK, FLOWLOG_E_NOMEM, FLOWLOG_E_ARG. Since: 1.1
  */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_finish(flowlog_query *q);
-
-/** The next deferred row after finish. @return FLOWLOG_OK, FLOWLOG_END. Since: 1.1 */
-FLOWLOG_API int flowlog_query_next_row(flowlog_query *q);
-
-/** A cell of the current row. @return FLOWLOG_OK, FLOWLOG_E_ARG (no row, no such column). Since: 1.1 */
-FLOWLOG_API int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_value *out);
-
-/** Forget every record fed; the compiled query stays. Since: 1.1 */
-FLOWLOG_API void flowlog_query_reset(flowlog_query *q);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,14 @@
  * Memory stays bounded by the longest line (at most FLOWLOG_OPT_MAX_LINE)
  * plus a fixed read buffer, and for JSON by the largest document (at most
  * FLOWLOG_OPT_MAX_ENVELOPE).
+ *
+ * Thread-safety and ownership (every call here): one reader per thread;
+ * its own decoding and scanning threads are internal and join before
+ * flowlog_reader_free() returns. Callbacks (progress, the error handler)
+ * run on the thread that calls flowlog_reader_next() or a run call. A
+ * record it returns, and the strings it gives (path, stream, messages),
+ * are owned by the reader and valid until its next call. Memory and push
+ * inputs must stay unchanged until used up.
  */
 #ifndef FLOWLOG_READER_H
 #define FLOWLOG_READER_H
@@ -142,26 +150,6 @@ FLOWLOG_API int flowlog_reader_set_progress(flowlog_reader *r, flowlog_progress_
 #define FLOWLOG_PREFILTER_MAX_NEEDLE 64
 
 /**
- * Let the reader pass over records the caller has no use for: once set, a
- * record whose line holds none of the n byte strings in `needles` may be
- * counted (as a record, in flowlog_reader_count()) without being returned.
- * Records that hold one are always returned, and so may some that do not,
- * so the caller still tests every record it gets. flowlog_query_prefilter()
- * gives the strings for a query. The reader scans many lines at once for
- * them, which is much faster than returning every record.
- *
- * It applies to plain text lines while FLOWLOG_OPT_VALIDATE is 0 (with
- * validation on, every record is checked and returned); a line the reader
- * would treat in any other way than as a plain record of the schema in
- * force (a header, an error, millisecond times) is returned or reported as
- * without it. The strings are copied; n = 0 turns it off.
- * @return FLOWLOG_OK; FLOWLOG_E_ARG for more than
- *         FLOWLOG_PREFILTER_MAX_NEEDLES strings, or one that is empty or
- *         longer than FLOWLOG_PREFILTER_MAX_NEEDLE bytes. Since: 1.2
- */
-FLOWLOG_API int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n);
-
-/**
  * Queue a path: a file, a directory (its regular files, recursively, in
  * byte-wise sorted order of their paths, dot files skipped), or `-` for
  * standard input.
@@ -234,21 +222,6 @@ FLOWLOG_API const char *flowlog_reader_error_message(const flowlog_reader *r);
 FLOWLOG_API uint64_t flowlog_reader_count(const flowlog_reader *r, int counter);
 
 /**
- * The record flowlog_reader_next() returned last is bad after all: a value
- * the caller used did not convert (with FLOWLOG_OPT_VALIDATE 0 the reader
- * checks only what is read). It is counted as an error line instead of a
- * record, in the counts and in its input's account, so every line stays in
- * exactly one bucket; the error handler, if any, is told (with `status` and
- * `message`); with FLOWLOG_ON_ERROR_STOP the reading stops there. Call it
- * before the next flowlog_reader_next(). The run calls
- * (flowlog_query_run(), flowlog_diag_run(), flowlog_sweep_run()) do this by
- * themselves.
- * @return FLOWLOG_OK; FLOWLOG_E_ARG when the last call returned no record,
- * or it was rejected already. Since: 1.4
- */
-FLOWLOG_API int flowlog_reader_reject(flowlog_reader *r, int status, const char *message);
-
-/**
  * Told of every bad line or input as the reader meets it, and of every
  * record rejected after it was read (flowlog_reader_reject()): the input's
  * name, the 1-based line (0 for an error of the whole input), the status
@@ -278,6 +251,43 @@ FLOWLOG_API size_t flowlog_reader_input_count(const flowlog_reader *r);
  */
 FLOWLOG_API int flowlog_reader_input(const flowlog_reader *r, size_t index, const char **name, int *status,
                                      uint64_t *records, uint64_t *errors, const char **reason);
+
+/* ---- advanced: what the run calls do by themselves ---- */
+
+/**
+ * Let the reader pass over records the caller has no use for: once set, a
+ * record whose line holds none of the n byte strings in `needles` may be
+ * counted (as a record, in flowlog_reader_count()) without being returned.
+ * Records that hold one are always returned, and so may some that do not,
+ * so the caller still tests every record it gets. flowlog_query_prefilter()
+ * gives the strings for a query. The reader scans many lines at once for
+ * them, which is much faster than returning every record.
+ *
+ * It applies to plain text lines while FLOWLOG_OPT_VALIDATE is 0 (with
+ * validation on, every record is checked and returned); a line the reader
+ * would treat in any other way than as a plain record of the schema in
+ * force (a header, an error, millisecond times) is returned or reported as
+ * without it. The strings are copied; n = 0 turns it off.
+ * @return FLOWLOG_OK; FLOWLOG_E_ARG for more than
+ *         FLOWLOG_PREFILTER_MAX_NEEDLES strings, or one that is empty or
+ *         longer than FLOWLOG_PREFILTER_MAX_NEEDLE bytes. Since: 1.2
+ */
+FLOWLOG_API int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles, size_t n);
+
+/**
+ * The record flowlog_reader_next() returned last is bad after all: a value
+ * the caller used did not convert (with FLOWLOG_OPT_VALIDATE 0 the reader
+ * checks only what is read). It is counted as an error line instead of a
+ * record, in the counts and in its input's account, so every line stays in
+ * exactly one bucket; the error handler, if any, is told (with `status` and
+ * `message`); with FLOWLOG_ON_ERROR_STOP the reading stops there. Call it
+ * before the next flowlog_reader_next(). The run calls
+ * (flowlog_query_run(), flowlog_diag_run(), flowlog_sweep_run()) do this by
+ * themselves.
+ * @return FLOWLOG_OK; FLOWLOG_E_ARG when the last call returned no record,
+ * or it was rejected already. Since: 1.4
+ */
+FLOWLOG_API int flowlog_reader_reject(flowlog_reader *r, int status, const char *message);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,11 @@
  *
  * NODATA and SKIPDATA records are ordinary records: their log-status says so.
  * `account-id` is a string (it may be `unknown` or have leading zeros).
+ *
+ * Thread-safety and ownership (every call here): a record belongs to one
+ * thread at a time (even its const accessors fill its lazy spans); its
+ * spans point into the line it was given (or the reader's buffer) and
+ * stay valid while that does. Its schema must outlive it.
  */
 #ifndef FLOWLOG_RECORD_H
 #define FLOWLOG_RECORD_H

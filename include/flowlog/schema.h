@@ -12,6 +12,11 @@
  * the set_* calls, flowlog_schema_freeze(). A frozen schema never changes and
  * may be shared by any number of threads; tokenizers, records and readers
  * require a frozen one. flowlog_schema_compile() does all of this in one call.
+ *
+ * Thread-safety and ownership (every call here): a schema being built
+ * belongs to one thread at a time; a frozen schema is immutable and may be
+ * shared by any number of threads, records and readers, which do not take
+ * ownership (free it after them). Strings returned are owned by the schema.
  */
 #ifndef FLOWLOG_SCHEMA_H
 #define FLOWLOG_SCHEMA_H

@@ -24,6 +24,11 @@
  * States merge and serialise like a question's: feeding a file in one piece
  * gives the same result as feeding any split of it into several sweeps and
  * merging them in any order, as long as nothing was dropped.
+ *
+ * Thread-safety and ownership (every call here): a sweep belongs to one
+ * thread at a time; handles in different threads are independent, and are
+ * combined with flowlog_sweep_merge() once both are idle. Strings are
+ * owned by the handle.
  */
 #ifndef FLOWLOG_SWEEP_H
 #define FLOWLOG_SWEEP_H
@@ -80,26 +85,6 @@ FLOWLOG_API int flowlog_sweep_set_window(flowlog_sweep *s, uint64_t since, uint6
 FLOWLOG_API int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count);
 
 /**
- * Feed one record. Records without addresses (NODATA, SKIPDATA) and
- * without an action are not conversations and are ignored.
- * @return FLOWLOG_OK (counted, ignored, or dropped at the cap),
- * FLOWLOG_E_NOMEM (the table could not grow: the record is dropped),
- * FLOWLOG_E_MALFORMED or FLOWLOG_E_OVERFLOW (since 1.4: a value the sweep
- * reads does not convert, as flowlog_record_error_message() says; the
- * record counts for nothing: report it, and flowlog_reader_reject() it),
- * FLOWLOG_E_ARG. Since: 1.1
- */
-FLOWLOG_API int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec);
-
-/**
- * Rank the conversations with a problem. Needed after feeding or merging
- * and before flowlog_sweep_result(); allocates the ranking.
- * @param count receives the number of conversations with a problem.
- * @return FLOWLOG_OK, FLOWLOG_E_NOMEM, FLOWLOG_E_ARG. Since: 1.1
- */
-FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_finish(flowlog_sweep *s, size_t *count);
-
-/**
  * The index-th conversation with a problem, most packets first (ties in
  * order of client, server, port, protocol).
  * @param verdict receives a flowlog_verdict: BLOCKED, RETURN_BLOCKED,
@@ -150,13 +135,6 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_deserialize(flowlog_sweep **out,
 
 /* ---- what the sweep rests on (since 1.4): as for a diagnosis (diag.h) ---- */
 
-/** Record every input of a reader (once, after reading). @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4 */
-FLOWLOG_API int flowlog_sweep_add_reader_inputs(flowlog_sweep *s, const flowlog_reader *r);
-
-/** Record one input (see flowlog_diag_add_input()). Since: 1.4 */
-FLOWLOG_API int flowlog_sweep_add_input(flowlog_sweep *s, const char *name, int status, uint64_t records,
-                                        uint64_t errors, const char *reason);
-
 /** How many inputs are recorded. Since: 1.4 */
 FLOWLOG_API size_t flowlog_sweep_input_count(const flowlog_sweep *s);
 
@@ -166,6 +144,36 @@ FLOWLOG_API int flowlog_sweep_input(const flowlog_sweep *s, size_t index, const 
 
 /** 1 when every recorded input was read whole without a bad line, else 0; FLOWLOG_E_ARG. Since: 1.4 */
 FLOWLOG_API int flowlog_sweep_complete(const flowlog_sweep *s);
+
+/* ---- advanced: for callers that drive the reader themselves ----
+ * flowlog_sweep_run() does all of this. */
+
+/**
+ * Feed one record. Records without addresses (NODATA, SKIPDATA) and
+ * without an action are not conversations and are ignored.
+ * @return FLOWLOG_OK (counted, ignored, or dropped at the cap),
+ * FLOWLOG_E_NOMEM (the table could not grow: the record is dropped),
+ * FLOWLOG_E_MALFORMED or FLOWLOG_E_OVERFLOW (since 1.4: a value the sweep
+ * reads does not convert, as flowlog_record_error_message() says; the
+ * record counts for nothing: report it, and flowlog_reader_reject() it),
+ * FLOWLOG_E_ARG. Since: 1.1
+ */
+FLOWLOG_API int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec);
+
+/**
+ * Rank the conversations with a problem. Needed after feeding or merging
+ * and before flowlog_sweep_result(); allocates the ranking.
+ * @param count receives the number of conversations with a problem.
+ * @return FLOWLOG_OK, FLOWLOG_E_NOMEM, FLOWLOG_E_ARG. Since: 1.1
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_finish(flowlog_sweep *s, size_t *count);
+
+/** Record every input of a reader (once, after reading). @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.4 */
+FLOWLOG_API int flowlog_sweep_add_reader_inputs(flowlog_sweep *s, const flowlog_reader *r);
+
+/** Record one input (see flowlog_diag_add_input()). Since: 1.4 */
+FLOWLOG_API int flowlog_sweep_add_input(flowlog_sweep *s, const char *name, int status, uint64_t records,
+                                        uint64_t errors, const char *reason);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,10 @@
  * and a trailing CR are tolerated (AWS's own documentation has a double space
  * in one example). A tokenizer bound to a schema checks the field count and
  * reports expected and found counts; one made without a schema only splits.
+ *
+ * Thread-safety and ownership (every call here): a tokenizer handle belongs
+ * to one thread at a time; spans point into the caller's buffer and stay
+ * valid while it is unchanged.
  */
 #ifndef FLOWLOG_TOKENIZER_H
 #define FLOWLOG_TOKENIZER_H

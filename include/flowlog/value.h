@@ -3,6 +3,9 @@
  * Conversions of single field texts: the same strict parsers the record
  * accessors use, for callers who hold a span of their own. None allocates;
  * none reads past `len`.
+ *
+ * Thread-safety and ownership (every call here): pure functions of their
+ * arguments, safe from any thread at once; they write only where told.
  */
 #ifndef FLOWLOG_VALUE_H
 #define FLOWLOG_VALUE_H
