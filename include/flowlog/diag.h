@@ -304,7 +304,9 @@ FLOWLOG_API int flowlog_diag_eni_translates(const flowlog_diag *d, size_t index)
  * must do (an extract of only the pair's records names both addresses at
  * both ENIs): a packet REJECTed at its sender's ENI never reaches the
  * receiver's, so the ENI that ACCEPTed a direction another only REJECTed is
- * the sender's. @return 1, 0, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4
+ * the sender's. This is worked out where at most 64 involved ENIs are left
+ * open (a wide question's thousands stay unknown: the rules compare them
+ * pairwise). @return 1, 0, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4
  */
 FLOWLOG_API int flowlog_diag_side_inferred(const flowlog_diag *d, size_t index);
 

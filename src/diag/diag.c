@@ -18,6 +18,7 @@
 #define MAX_OTHER_PORTS 256
 #define MAX_NEIGHBOURS 256
 #define ENI_ID_MAX 47
+#define MAX_INFERRED 64    /* ENIs whose sides infer_sides() works out, at most */
 #define NCOUNTERS 16
 
 /* What an ENI's own address can still be: the intersection of the address
@@ -1236,6 +1237,15 @@ static void infer_sides(flowlog_diag *d)
         int own = own_side(d, &d->enis[d->involved[i]]), settled = settled_side(d, d->involved[i]);
         d->involved_side[i] = (uint8_t)(settled == own ? (unsigned)own : (unsigned)settled | SIDE_INFERRED);
     }
+    /* The rules compare ENIs pairwise: for the few a conversation's records
+     * leave open (two in an extract of one pair's records), never for the
+     * thousands a wide question may involve, where the cost would grow with
+     * their square. */
+    size_t open = 0;
+    for (size_t i = 0; i < n; i++)
+        open += d->involved_side[i] == FLOWLOG_SIDE_UNKNOWN;
+    if (open == 0 || open > MAX_INFERRED)
+        return;
     bool single = !d->client_any && !d->server_any &&
                   d->client_prefix == (d->client_net.family == FLOWLOG_AF_INET ? 32u : 128u) &&
                   d->server_prefix == (d->server_net.family == FLOWLOG_AF_INET ? 32u : 128u);
