@@ -1000,9 +1000,12 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         return rc < 0 ? bad_record(d, rec, rc) : FLOWLOG_OK;
     uint64_t sport = 0, dport = 0;
     bool icmp = is_icmp(d->protocol);
-    int rs = small_uint(rec, FLOWLOG_FIELD_SRCPORT, 65535, &sport), rd = small_uint(rec, FLOWLOG_FIELD_DSTPORT, 65535, &dport);
-    if (rs < 0 || rd < 0)
-        return bad_record(d, rec, rs < 0 ? flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport) : rd);
+    int rs = small_uint(rec, FLOWLOG_FIELD_SRCPORT, 65535, &sport);
+    if (rs < 0)
+        return bad_record(d, rec, rs);
+    int rd = small_uint(rec, FLOWLOG_FIELD_DSTPORT, 65535, &dport);
+    if (rd < 0)
+        return bad_record(d, rec, rd);
     bool ports = rs == FLOWLOG_OK && rd == FLOWLOG_OK;
     bool same_protocol = protocol == (uint64_t)d->protocol;
     bool port_fwd = same_protocol && (icmp || (ports && dport >= d->port_lo && dport <= d->port_hi));
