@@ -5,20 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
-static int print_row(void *ctx, const flowlog_query *q)
+static int print_row(void *out, const flowlog_query *q)
 {
     for (size_t i = 0; i < flowlog_query_column_count(q); i++) {
         flowlog_value v;
         (void)flowlog_query_cell(q, i, &v);
-        printf("%s", i ? "\t" : "");
+        fputs(i ? "\t" : "", out);
         if (v.type == FLOWLOG_VALUE_INT || v.type == FLOWLOG_VALUE_TIME)
-            printf("%lld", (long long)v.i);
+            fprintf(out, "%lld", (long long)v.i);
         else if (v.type == FLOWLOG_VALUE_FLOAT)
-            printf("%g", v.f);
+            fprintf(out, "%g", v.f);
         else if (v.type == FLOWLOG_VALUE_STRING)
-            printf("%.*s", (int)v.len, v.s);
+            fprintf(out, "%.*s", (int)v.len, v.s);
     }
-    return putchar('\n') == EOF || ctx;
+    return putc('\n', out) == EOF; /* a write that fails stops the run */
 }
 
 int main(int argc, char **argv)
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
         if (flowlog_reader_add_path(r, argv[i]) != FLOWLOG_OK)
             fprintf(stderr, "%s\n", flowlog_reader_error_message(r));
     (void)flowlog_reader_set(r, FLOWLOG_OPT_MMAP, 1); /* files that do not shrink while read */
-    int rc = flowlog_query_run(q, r, print_row, NULL);
+    int rc = flowlog_query_run(q, r, print_row, stdout);
     int bad = flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS) + flowlog_reader_count(r, FLOWLOG_COUNT_INPUT_ERRORS) > 0;
     return rc < 0 ? 2 : bad;
 }
