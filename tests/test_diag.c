@@ -296,6 +296,8 @@ static void evidence_scenarios(void **state)
 /* Every diagnosis knows what it read: a missing file, a truncated gzip and
  * a file with a bad line each leave their mark, and the account survives
  * serialising. */
+static void assert_same(const flowlog_diag *a, const flowlog_diag *b);
+
 static void inputs_are_accounted(void **state)
 {
     (void)state;
@@ -358,16 +360,45 @@ static void inputs_are_accounted(void **state)
     flowlog_diag_free(back);
     flowlog_diag_free(d);
 
+    /* What any caller may add survives serialising: a long reason, a reason
+     * given with a status that is not a failure, a name past the longest
+     * kept (twice: it adds into one entry) */
+    assert_int_equal(flowlog_diag_new(&d, "10.0.1.25", "10.0.2.10", 3306, 3306, 6, NULL), FLOWLOG_OK);
+    char longer[5000], why[300];
+    memset(longer, 'p', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    memset(why, 'w', sizeof why - 1);
+    why[sizeof why - 1] = '\0';
+    assert_int_equal(flowlog_diag_add_input(d, "a.log", FLOWLOG_INPUT_FAILED, 1, 0, why), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_add_input(d, "b.log", FLOWLOG_INPUT_COMPLETE, 1, 0, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_add_input(d, "b.log", FLOWLOG_INPUT_STOPPED, 1, 0, "stopped here"), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_add_input(d, longer, FLOWLOG_INPUT_COMPLETE, 2, 0, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_add_input(d, longer, FLOWLOG_INPUT_COMPLETE, 3, 0, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_diag_input_count(d), 3);
+    n = serialize(d, &bytes);
+    assert_int_equal(flowlog_diag_deserialize(&back, bytes, n, NULL), FLOWLOG_OK);
+    free(bytes);
+    assert_same(d, back);
+    const char *name, *reason;
+    uint64_t records;
+    int status;
+    assert_int_equal(flowlog_diag_input(back, 1, &name, &status, &records, NULL, &reason), FLOWLOG_OK);
+    assert_string_equal(name, "b.log");
+    assert_int_equal(status, FLOWLOG_INPUT_STOPPED);
+    assert_int_equal(records, 2);
+    assert_string_equal(reason, "");
+    assert_int_equal(flowlog_diag_input(back, 2, &name, NULL, &records, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(records, 5);
+    flowlog_diag_free(back);
+    flowlog_diag_free(d);
+
     /* a gzip cut short: failed, with the records before the cut counted */
     assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
     assert_int_equal(flowlog_reader_add_path(r, gz), FLOWLOG_OK);
-    {
-        while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END)
-            ;
-        int status;
-        assert_int_equal(flowlog_reader_input(r, 0, NULL, &status, NULL, NULL, NULL), FLOWLOG_OK);
-        assert_int_equal(status, FLOWLOG_INPUT_FAILED);
-    }
+    while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END)
+        ;
+    assert_int_equal(flowlog_reader_input(r, 0, NULL, &status, NULL, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(status, FLOWLOG_INPUT_FAILED);
     flowlog_reader_free(r);
 }
 

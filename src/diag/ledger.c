@@ -55,7 +55,20 @@ int flowlog__ledger_add(flowlog__ledger *l, const flowlog_allocator *a, const ch
 {
     if (!name || !valid_status((uint64_t)status))
         return FLOWLOG_E_ARG;
-    size_t name_len = strnlen(name, FLOWLOG__LEDGER_NAME_MAX);
+    /* What is kept is what a serialised state can hold: names of at most
+     * FLOWLOG__LEDGER_NAME_MAX bytes (a longer one is looked up as cut),
+     * and a reason, of at most a message's size, only for a failed input. */
+    char cut[FLOWLOG__LEDGER_NAME_MAX + 1];
+    size_t name_len = strnlen(name, FLOWLOG__LEDGER_NAME_MAX + 1);
+    if (name_len > FLOWLOG__LEDGER_NAME_MAX) {
+        memcpy(cut, name, FLOWLOG__LEDGER_NAME_MAX);
+        cut[FLOWLOG__LEDGER_NAME_MAX] = '\0';
+        name = cut;
+        name_len = FLOWLOG__LEDGER_NAME_MAX;
+    }
+    if (status != FLOWLOG_INPUT_FAILED || (reason && !*reason))
+        reason = NULL;
+    size_t reason_len = reason ? strnlen(reason, FLOWLOG__MSG_SIZE - 1) : 0;
     bool found;
     size_t at = find(l, name, &found);
     if (found) {
@@ -64,8 +77,8 @@ int flowlog__ledger_add(flowlog__ledger *l, const flowlog_allocator *a, const ch
         e->errors += errors;
         if (badness(status) > badness(e->status)) {
             e->status = status;
-            if (reason && *reason && !e->reason) /* kept when memory fails: the status says it */
-                e->reason = flowlog__strndup(a, reason, strlen(reason));
+            if (reason && !e->reason) /* kept when memory fails: the status says it */
+                e->reason = flowlog__strndup(a, reason, reason_len);
         }
         return FLOWLOG_OK;
     }
@@ -85,8 +98,8 @@ int flowlog__ledger_add(flowlog__ledger *l, const flowlog_allocator *a, const ch
         l->cap = cap;
     }
     char *copy = flowlog__strndup(a, name, name_len);
-    char *why = reason && *reason && status == FLOWLOG_INPUT_FAILED ? flowlog__strndup(a, reason, strlen(reason)) : NULL;
-    if (!copy || (reason && *reason && status == FLOWLOG_INPUT_FAILED && !why)) {
+    char *why = reason ? flowlog__strndup(a, reason, reason_len) : NULL;
+    if (!copy || (reason && !why)) {
         free_string(a, copy);
         free_string(a, why);
         return FLOWLOG_E_NOMEM;
