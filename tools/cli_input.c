@@ -146,17 +146,12 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
 {
     int rc;
     if (in->format) {
-        rc = flowlog_schema_compile(&in->schema, in->format, strlen(in->format), FLOWLOG_SYNTAX_AUTO, NULL);
+        flowlog_error_info why;
+        rc = flowlog_schema_compile_ex(&in->schema, in->format, strlen(in->format), FLOWLOG_SYNTAX_AUTO, NULL, &why);
+        if (rc == FLOWLOG_E_NOMEM)
+            return cli_out_of_memory("flowlog");
         if (rc < 0) {
-            flowlog_schema *probe = NULL;
-            if (flowlog_schema_new(&probe, NULL) == FLOWLOG_OK) {
-                size_t len = strlen(in->format);
-                int r2 = strstr(in->format, "${") ? flowlog_schema_set_format(probe, in->format, len)
-                                                  : flowlog_schema_set_header(probe, in->format, len);
-                (void)r2;
-                fprintf(stderr, "flowlog: --format: %s\n", flowlog_schema_error_message(probe));
-                flowlog_schema_free(probe);
-            }
+            fprintf(stderr, "flowlog: --format: %s\n", why.message);
             return 2;
         }
     }

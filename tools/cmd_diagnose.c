@@ -587,20 +587,15 @@ int cmd_diagnose(int argc, char **argv)
         lo = (unsigned)a;
         hi = (unsigned)b;
     }
-    for (int k = 0; k < 2; k++) {
-        const char *ep = k ? server : client;
-        flowlog_addr net;
-        unsigned prefix;
-        if (strcmp(ep, "any") && flowlog_cidr_parse(ep, strlen(ep), &net, &prefix) != FLOWLOG_OK) {
-            fprintf(stderr, "flowlog diagnose: --%s '%s' is not an IPv4/IPv6 address or CIDR, or 'any'\n",
-                    k ? "server" : "client", ep);
-            return 2;
-        }
-    }
     flowlog_diag *d;
-    int made = flowlog_diag_new(&d, client, server, lo, hi, protocol, NULL);
+    flowlog_error_info why;
+    int made = flowlog_diag_new_ex(&d, client, server, lo, hi, protocol, NULL, &why);
     if (made == FLOWLOG_E_NOMEM)
         return cli_out_of_memory("diagnose");
+    if (made == FLOWLOG_E_QUERY) {
+        fprintf(stderr, "flowlog diagnose: --%s\n", why.message);
+        return 2;
+    }
     if (made != FLOWLOG_OK || flowlog_diag_set_window(d, t_since, t_until) != FLOWLOG_OK ||
         flowlog_diag_set(d, FLOWLOG_DIAG_OPT_BUCKET_SECONDS, bucket) != FLOWLOG_OK) {
         fprintf(stderr, "flowlog diagnose: invalid question (window or --bucket 1-86400)\n");

@@ -117,6 +117,20 @@ enum flowlog_status {
 };
 
 /**
+ * Why a constructor failed (frozen). Every constructor has an `_ex` form
+ * (flowlog_diag_new_ex(), flowlog_schema_compile_ex(), ...) that fills one
+ * the caller owns, so the reason outlives the handle that was not made;
+ * a binding raises it as its exception. On success status is FLOWLOG_OK
+ * and message is "". Since: 1.5
+ */
+typedef struct flowlog_error_info {
+    int status;        ///< the status the call returned
+    int column;        ///< the 0-based column or field involved, or -1
+    size_t offset;     ///< byte offset in the text given, or 0
+    char message[256]; ///< NUL-terminated, one line of English; never empty on error
+} flowlog_error_info;
+
+/**
  * The name of a status code, e.g. "FLOWLOG_E_NOMEM".
  * @return a static string; "FLOWLOG_E_UNKNOWN" for a code this build does not know.
  * Thread-safety: safe. Since: 1.0

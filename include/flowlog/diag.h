@@ -122,6 +122,13 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_diag_new(flowlog_diag **out, const cha
                                                    unsigned port_hi, int protocol,
                                                    const flowlog_allocator *a);
 
+/** As flowlog_diag_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_diag_new_ex(flowlog_diag **out, const char *client,
+                                                      const char *server, unsigned port_lo,
+                                                      unsigned port_hi, int protocol,
+                                                      const flowlog_allocator *a,
+                                                      flowlog_error_info *err);
+
 /** Free a handle; NULL is a no-op. Since: 1.0 */
 FLOWLOG_API void flowlog_diag_free(flowlog_diag *d);
 
@@ -236,6 +243,11 @@ FLOWLOG_API int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t 
  */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_diag_deserialize(flowlog_diag **out, const void *buf,
                                                            size_t len, const flowlog_allocator *a);
+
+/** As flowlog_diag_deserialize(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_diag_deserialize_ex(flowlog_diag **out, const void *buf,
+                                                              size_t len, const flowlog_allocator *a,
+                                                              flowlog_error_info *err);
 
 /** Message of the last error ("" when none). Since: 1.0 */
 FLOWLOG_API const char *flowlog_diag_error_message(const flowlog_diag *d);

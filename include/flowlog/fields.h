@@ -131,6 +131,8 @@ enum flowlog_resource_type {
 
 /**
  * Resolve a field name in any accepted spelling to a built-in id.
+ * Built-in names only: flowlog_schema_lookup() also knows a schema's own
+ * registered fields, and is the one to use when a schema is at hand.
  * @return the id, or FLOWLOG_FIELD_NONE (0) when no built-in field has that name.
  * Thread-safety: safe. Since: 1.0
  */

@@ -72,6 +72,10 @@ enum flowlog_query_option {
 /** Make an empty query handle. @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.1 */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_new(flowlog_query **out, const flowlog_allocator *a);
 
+/** As flowlog_query_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_new_ex(flowlog_query **out, const flowlog_allocator *a,
+                                                       flowlog_error_info *err);
+
 /** Free a query handle (NULL is fine). Since: 1.1 */
 FLOWLOG_API void flowlog_query_free(flowlog_query *q);
 

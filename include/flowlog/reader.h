@@ -133,6 +133,12 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_new(flowlog_reader **out,
                                                      const flowlog_schema *schema,
                                                      const flowlog_allocator *a);
 
+/** As flowlog_reader_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_reader_new_ex(flowlog_reader **out,
+                                                        const flowlog_schema *schema,
+                                                        const flowlog_allocator *a,
+                                                        flowlog_error_info *err);
+
 /** Free a reader and everything it opened; NULL is a no-op. Since: 1.0 */
 FLOWLOG_API void flowlog_reader_free(flowlog_reader *r);
 

@@ -44,6 +44,11 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_record_new(flowlog_record **out,
                                                      const flowlog_schema *s,
                                                      const flowlog_allocator *a);
 
+/** As flowlog_record_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_record_new_ex(flowlog_record **out, const flowlog_schema *s,
+                                                        const flowlog_allocator *a,
+                                                        flowlog_error_info *err);
+
 /** Free a record; NULL is a no-op. Since: 1.0 */
 FLOWLOG_API void flowlog_record_free(flowlog_record *r);
 
@@ -66,14 +71,6 @@ FLOWLOG_API const flowlog_schema *flowlog_record_schema(const flowlog_record *r)
  */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_record_parse(flowlog_record *r, const char *line,
                                                        size_t len);
-
-/**
- * Use spans the caller tokenized (e.g. with flowlog_tokenize()); `n` must
- * equal the schema's column count. The spans are copied.
- * @return FLOWLOG_OK, FLOWLOG_E_FIELD_COUNT, FLOWLOG_E_ARG. Since: 1.0
- */
-FLOWLOG_API FLOWLOG_NODISCARD int flowlog_record_set_spans(flowlog_record *r,
-                                                           const flowlog_span *spans, size_t n);
 
 /** @return the whole line last parsed (without newline). Since: 1.0 */
 FLOWLOG_API flowlog_span flowlog_record_line(const flowlog_record *r);
@@ -123,6 +120,18 @@ FLOWLOG_API int flowlog_record_error_column(const flowlog_record *r);
 
 /** Byte offset in the line of the last error. Since: 1.0 */
 FLOWLOG_API size_t flowlog_record_error_offset(const flowlog_record *r);
+
+/* ---- advanced: a second route to the same record ----
+ * flowlog_record_parse() splits and checks in one call, and is the faster
+ * of the two; this route is for a caller that already holds the spans. */
+
+/**
+ * Use spans the caller tokenized (e.g. with flowlog_tokenize()); `n` must
+ * equal the schema's column count. The spans are copied.
+ * @return FLOWLOG_OK, FLOWLOG_E_FIELD_COUNT, FLOWLOG_E_ARG. Since: 1.0
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_record_set_spans(flowlog_record *r,
+                                                           const flowlog_span *spans, size_t n);
 
 #ifdef __cplusplus
 }

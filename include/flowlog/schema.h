@@ -50,6 +50,10 @@ enum flowlog_schema_syntax {
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_schema_new(flowlog_schema **out,
                                                      const flowlog_allocator *a);
 
+/** As flowlog_schema_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_schema_new_ex(flowlog_schema **out, const flowlog_allocator *a,
+                                                       flowlog_error_info *err);
+
 /** Free a schema; NULL is a no-op. Since: 1.0 */
 FLOWLOG_API void flowlog_schema_free(flowlog_schema *s);
 
@@ -114,6 +118,12 @@ FLOWLOG_API int flowlog_schema_is_frozen(const flowlog_schema *s);
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_schema_compile(flowlog_schema **out, const char *text,
                                                          size_t len, int syntax,
                                                          const flowlog_allocator *a);
+
+/** As flowlog_schema_compile(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_schema_compile_ex(flowlog_schema **out, const char *text,
+                                                            size_t len, int syntax,
+                                                            const flowlog_allocator *a,
+                                                            flowlog_error_info *err);
 
 /** @return the number of columns (0 before a set_* call). Since: 1.0 */
 FLOWLOG_API size_t flowlog_schema_column_count(const flowlog_schema *s);

@@ -57,6 +57,10 @@ enum flowlog_sweep_option {
  */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_new(flowlog_sweep **out, const flowlog_allocator *a);
 
+/** As flowlog_sweep_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_new_ex(flowlog_sweep **out, const flowlog_allocator *a,
+                                                       flowlog_error_info *err);
+
 /** Free a sweep; NULL is a no-op. Since: 1.1 */
 FLOWLOG_API void flowlog_sweep_free(flowlog_sweep *s);
 
@@ -132,6 +136,11 @@ FLOWLOG_API int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_
  */
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len,
                                                             const flowlog_allocator *a);
+
+/** As flowlog_sweep_deserialize(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_sweep_deserialize_ex(flowlog_sweep **out, const void *buf,
+                                                               size_t len, const flowlog_allocator *a,
+                                                               flowlog_error_info *err);
 
 /* ---- what the sweep rests on (since 1.4): as for a diagnosis (diag.h) ---- */
 

@@ -8,6 +8,11 @@
  * in one example). A tokenizer bound to a schema checks the field count and
  * reports expected and found counts; one made without a schema only splits.
  *
+ * Advanced: most programs read records with a reader (reader.h) or
+ * flowlog_record_parse() (record.h), which split the same way, by the same
+ * code for the processor's instruction set. A tokenizer is for a caller who
+ * wants only the spans, without a record's typed accessors.
+ *
  * Thread-safety and ownership (every call here): a tokenizer handle belongs
  * to one thread at a time; spans point into the caller's buffer and stay
  * valid while it is unchanged.
@@ -35,6 +40,12 @@ typedef struct flowlog_tokenizer flowlog_tokenizer;
 FLOWLOG_API FLOWLOG_NODISCARD int flowlog_tokenizer_new(flowlog_tokenizer **out,
                                                         const flowlog_schema *s,
                                                         const flowlog_allocator *a);
+
+/** As flowlog_tokenizer_new(), and on failure err (may be NULL) says why. Since: 1.5 */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_tokenizer_new_ex(flowlog_tokenizer **out,
+                                                           const flowlog_schema *s,
+                                                           const flowlog_allocator *a,
+                                                           flowlog_error_info *err);
 
 /** Free a tokenizer; NULL is a no-op. Since: 1.0 */
 FLOWLOG_API void flowlog_tokenizer_free(flowlog_tokenizer *t);

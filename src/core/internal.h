@@ -51,6 +51,15 @@ void flowlog__error_static(flowlog__error *e, size_t offset, int column, const c
 void flowlog__error_set(flowlog__error *e, size_t offset, int column, const char *fmt, ...)
     FLOWLOG__PRINTF(4, 5);
 
+/* Fill a caller's flowlog_error_info from a call's status and, when it
+ * has one, the message of the handle that failed (NULL: the status's own
+ * text). info may be NULL. Returns status. */
+int flowlog__error_info(flowlog_error_info *info, int status, const flowlog__error *why);
+/* The reason a constructor refused its arguments: out NULL, an incomplete
+ * allocator, a schema not frozen or missing (schema_required). */
+int flowlog__error_info_args(flowlog_error_info *info, int status, const void *out, const flowlog_allocator *a,
+                             const flowlog_schema *schema, bool schema_required);
+
 /* ---- field registry ---- */
 typedef struct flowlog__field_info {
     uint32_t id;

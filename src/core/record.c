@@ -35,6 +35,12 @@ int flowlog_record_new(flowlog_record **out, const flowlog_schema *s, const flow
     return FLOWLOG_OK;
 }
 
+int flowlog_record_new_ex(flowlog_record **out, const flowlog_schema *s, const flowlog_allocator *a,
+                          flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_record_new(out, s, a), out, a, s, true);
+}
+
 void flowlog_record_free(flowlog_record *r)
 {
     if (!r)

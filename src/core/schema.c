@@ -48,6 +48,11 @@ int flowlog_schema_new(flowlog_schema **out, const flowlog_allocator *a)
     return schema_alloc(out, a);
 }
 
+int flowlog_schema_new_ex(flowlog_schema **out, const flowlog_allocator *a, flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_schema_new(out, a), out, a, NULL, false);
+}
+
 void flowlog_schema_free(flowlog_schema *s)
 {
     if (!s)
@@ -336,17 +341,29 @@ int flowlog_schema_is_frozen(const flowlog_schema *s)
 int flowlog_schema_compile(flowlog_schema **out, const char *text, size_t len, int syntax,
                            const flowlog_allocator *a)
 {
+    return flowlog_schema_compile_ex(out, text, len, syntax, a, NULL);
+}
+
+int flowlog_schema_compile_ex(flowlog_schema **out, const char *text, size_t len, int syntax,
+                              const flowlog_allocator *a, flowlog_error_info *err)
+{
+    flowlog__error why;
+    flowlog__error_clear(&why);
     if (!out)
-        return FLOWLOG_E_ARG;
+        return flowlog__error_info_args(err, FLOWLOG_E_ARG, out, a, NULL, false);
     *out = NULL;
-    if (syntax < FLOWLOG_SYNTAX_AUTO || syntax > FLOWLOG_SYNTAX_DEFAULT)
-        return FLOWLOG_E_ARG;
-    if (!text && len)
-        return FLOWLOG_E_ARG;
+    if (syntax < FLOWLOG_SYNTAX_AUTO || syntax > FLOWLOG_SYNTAX_DEFAULT) {
+        flowlog__error_set(&why, 0, -1, "syntax %d is not a flowlog_schema_syntax", syntax);
+        return flowlog__error_info(err, FLOWLOG_E_ARG, &why);
+    }
+    if (!text && len) {
+        flowlog__error_static(&why, 0, -1, "the text is NULL but its length is not 0");
+        return flowlog__error_info(err, FLOWLOG_E_ARG, &why);
+    }
     flowlog_schema *s;
     int rc = flowlog_schema_new(&s, a);
     if (rc < 0)
-        return rc;
+        return flowlog__error_info_args(err, rc, out, a, NULL, false);
     if (syntax == FLOWLOG_SYNTAX_AUTO) {
         syntax = FLOWLOG_SYNTAX_HEADER;
         for (size_t i = 0; i + 1 < len; i++)
@@ -361,6 +378,7 @@ int flowlog_schema_compile(flowlog_schema **out, const char *text, size_t len, i
         rc = flowlog_schema_set_default(s);
     if (rc == FLOWLOG_OK)
         rc = flowlog_schema_freeze(s);
+    flowlog__error_info(err, rc, &s->err);
     if (rc < 0) {
         flowlog_schema_free(s);
         return rc;

@@ -153,6 +153,12 @@ int flowlog_tokenizer_new(flowlog_tokenizer **out, const flowlog_schema *s,
     return FLOWLOG_OK;
 }
 
+int flowlog_tokenizer_new_ex(flowlog_tokenizer **out, const flowlog_schema *s, const flowlog_allocator *a,
+                             flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_tokenizer_new(out, s, a), out, a, s, false);
+}
+
 void flowlog_tokenizer_free(flowlog_tokenizer *t)
 {
     if (t)

@@ -173,7 +173,7 @@ static int parse_endpoint(flowlog_diag *d, const char *text, bool *any, flowlog_
     }
     *any = false;
     if (flowlog_cidr_parse(text, strlen(text), net, prefix) != FLOWLOG_OK) {
-        flowlog__error_set(&d->err, 0, -1, "%s '%s' is not an IPv4/IPv6 address or CIDR", what, text);
+        flowlog__error_set(&d->err, 0, -1, "%s '%s' is not an IPv4/IPv6 address or CIDR, or 'any'", what, text);
         return FLOWLOG_E_QUERY;
     }
     return FLOWLOG_OK;
@@ -273,13 +273,19 @@ static int diag_alloc(flowlog_diag **out, const flowlog_allocator *a)
 int flowlog_diag_new(flowlog_diag **out, const char *client, const char *server, unsigned port_lo,
                      unsigned port_hi, int protocol, const flowlog_allocator *a)
 {
+    return flowlog_diag_new_ex(out, client, server, port_lo, port_hi, protocol, a, NULL);
+}
+
+int flowlog_diag_new_ex(flowlog_diag **out, const char *client, const char *server, unsigned port_lo,
+                        unsigned port_hi, int protocol, const flowlog_allocator *a, flowlog_error_info *err)
+{
     if (!out)
-        return FLOWLOG_E_ARG;
+        return flowlog__error_info_args(err, FLOWLOG_E_ARG, out, a, NULL, false);
     *out = NULL;
     flowlog_diag *d;
     int rc = diag_alloc(&d, a);
     if (rc < 0)
-        return rc;
+        return flowlog__error_info_args(err, rc, out, a, NULL, false);
     rc = parse_endpoint(d, client, &d->client_any, &d->client_net, &d->client_prefix, "client");
     if (rc == FLOWLOG_OK)
         rc = parse_endpoint(d, server, &d->server_any, &d->server_net, &d->server_prefix, "server");
@@ -295,6 +301,7 @@ int flowlog_diag_new(flowlog_diag **out, const char *client, const char *server,
     d->port_hi = port_hi;
     d->protocol = protocol;
     settle_question(d);
+    flowlog__error_info(err, rc, &d->err);
     if (rc < 0) {
         flowlog_diag_free(d);
         return rc;
@@ -2031,6 +2038,12 @@ int flowlog_diag_deserialize(flowlog_diag **out, const void *buf, size_t len, co
     }
     *out = d;
     return FLOWLOG_OK;
+}
+
+int flowlog_diag_deserialize_ex(flowlog_diag **out, const void *buf, size_t len, const flowlog_allocator *a,
+                                flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_diag_deserialize(out, buf, len, a), out, a, NULL, false);
 }
 
 int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)

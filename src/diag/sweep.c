@@ -82,6 +82,11 @@ int flowlog_sweep_new(flowlog_sweep **out, const flowlog_allocator *a)
     return FLOWLOG_OK;
 }
 
+int flowlog_sweep_new_ex(flowlog_sweep **out, const flowlog_allocator *a, flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_sweep_new(out, a), out, a, NULL, false);
+}
+
 void flowlog_sweep_free(flowlog_sweep *s)
 {
     if (!s)
@@ -651,6 +656,12 @@ int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, 
     }
     *out = s;
     return FLOWLOG_OK;
+}
+
+int flowlog_sweep_deserialize_ex(flowlog_sweep **out, const void *buf, size_t len, const flowlog_allocator *a,
+                                 flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_sweep_deserialize(out, buf, len, a), out, a, NULL, false);
 }
 
 int flowlog_sweep_add_reader_inputs(flowlog_sweep *s, const flowlog_reader *r)

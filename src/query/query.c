@@ -29,6 +29,11 @@ int flowlog_query_new(flowlog_query **out, const flowlog_allocator *a)
     return FLOWLOG_OK;
 }
 
+int flowlog_query_new_ex(flowlog_query **out, const flowlog_allocator *a, flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_query_new(out, a), out, a, NULL, false);
+}
+
 static size_t row_width(const flowlog_query *q)
 {
     return (size_t)q->ncols + (size_t)q->nsort;

@@ -65,6 +65,12 @@ int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
     return FLOWLOG_OK;
 }
 
+int flowlog_reader_new_ex(flowlog_reader **out, const flowlog_schema *schema, const flowlog_allocator *a,
+                          flowlog_error_info *err)
+{
+    return flowlog__error_info_args(err, flowlog_reader_new(out, schema, a), out, a, schema, false);
+}
+
 /* The account of the input being closed: what it gave, and whether it was
  * read to its end. */
 static void settle_input(flowlog_reader *r)
