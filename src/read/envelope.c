@@ -12,7 +12,7 @@
 
 static void free_doc(flowlog_reader *r)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     if (j->doc)
         json_decref(j->doc);
     j->doc = NULL;
@@ -25,7 +25,7 @@ static void free_doc(flowlog_reader *r)
 
 void flowlog__json_reset(flowlog_reader *r)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     free_doc(r);
     if (j->acc)
         FLOWLOG__FREE(&r->alloc, j->acc, j->acc_cap);
@@ -88,8 +88,8 @@ static int gunzip_memory(flowlog_reader *r, const uint8_t *in, size_t in_len, ch
     if (rc < 0)
         return rc;
     size_t cap = in_len * 4 + 1024, len = 0, pos = 0;
-    if (cap > r->max_envelope + 1)
-        cap = r->max_envelope + 1;
+    if (cap > r->opt.max_envelope + 1)
+        cap = r->opt.max_envelope + 1;
     char *buf = r->alloc.alloc(r->alloc.ctx, cap);
     if (!buf) {
         flowlog__gz_end(&gz);
@@ -109,12 +109,12 @@ static int gunzip_memory(flowlog_reader *r, const uint8_t *in, size_t in_len, ch
             break;
         }
         if (len == cap) {
-            if (cap > r->max_envelope) {
-                flowlog__error_set(&r->err, 0, -1, "decompressed CloudWatch payload is larger than %zu bytes", r->max_envelope);
+            if (cap > r->opt.max_envelope) {
+                flowlog__error_set(&r->err, 0, -1, "decompressed CloudWatch payload is larger than %zu bytes", r->opt.max_envelope);
                 rc = FLOWLOG_E_LIMIT;
                 break;
             }
-            size_t ncap = cap * 2 > r->max_envelope + 1 ? r->max_envelope + 1 : cap * 2;
+            size_t ncap = cap * 2 > r->opt.max_envelope + 1 ? r->opt.max_envelope + 1 : cap * 2;
             char *grown = r->alloc.realloc(r->alloc.ctx, buf, cap, ncap);
             if (!grown) {
                 rc = FLOWLOG_E_NOMEM;
@@ -188,7 +188,7 @@ static int take_lambda_event(flowlog_reader *r, json_t *data, int depth)
 /* Make a parsed document the current one. Takes a reference when it keeps it. */
 static int take_document(flowlog_reader *r, json_t *doc, int depth)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     if (!json_is_object(doc)) {
         flowlog__error_static(&r->err, 0, -1, "expected a JSON object");
         return FLOWLOG_E_JSON;
@@ -228,7 +228,7 @@ static int take_document(flowlog_reader *r, json_t *doc, int depth)
 /* Parse the next document of the accumulated text. FLOWLOG_END when none is left. */
 static int parse_next_document(flowlog_reader *r)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     size_t off = 0;
     while (off < j->acc_len && (j->acc[off] == ' ' || j->acc[off] == '\n' || j->acc[off] == '\r' ||
                                 j->acc[off] == '\t'))
@@ -280,7 +280,7 @@ static void drop_pending(flowlog__json_state *j)
  * document is broken there, and nothing after it belongs to it). */
 static int scan_brackets(flowlog_reader *r, const char *line, size_t len)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     for (size_t i = 0; i < len; i++) {
         char c = line[i];
         if (j->in_string) {
@@ -314,7 +314,7 @@ static int scan_brackets(flowlog_reader *r, const char *line, size_t len)
 
 int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     j->reread = false;
     if ((j->acc_len || j->skipping) && len && line[0] == '{') {
         /* A document starts at the line's first byte, where one inside
@@ -346,10 +346,10 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
             flowlog__error_static(&r->err, 0, -1, "expected a JSON object in a JSON input");
             return FLOWLOG_E_JSON;
         }
-        j->line = r->line_no;
+        j->line = r->win.line_no;
     }
-    if (j->acc_len + len + 1 > r->max_envelope) {
-        flowlog__error_set(&r->err, 0, -1, "JSON document is larger than %zu bytes", r->max_envelope);
+    if (j->acc_len + len + 1 > r->opt.max_envelope) {
+        flowlog__error_set(&r->err, 0, -1, "JSON document is larger than %zu bytes", r->opt.max_envelope);
         int rc = scan_brackets(r, line, len);
         bool open = rc == FLOWLOG_OK && !j->in_string && j->depth > 0;
         if (!open)
@@ -399,7 +399,7 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
 
 int flowlog__json_next(flowlog_reader *r, const char **msg, size_t *len, size_t *index)
 {
-    flowlog__json_state *j = &r->json;
+    flowlog__json_state *j = &r->frame.json;
     while (j->doc) {
         if (j->index < j->count) {
             size_t i = j->index++;
@@ -495,20 +495,20 @@ int flowlog__csv_message(flowlog_reader *r, const char *line, size_t len, const 
         *msg_len = flen;
         return FLOWLOG_OK;
     }
-    if (flen > r->scratch_cap) {
-        char *grown = r->alloc.realloc(r->alloc.ctx, r->scratch, r->scratch_cap, flen);
+    if (flen > r->frame.scratch_cap) {
+        char *grown = r->alloc.realloc(r->alloc.ctx, r->frame.scratch, r->frame.scratch_cap, flen);
         if (!grown)
             return FLOWLOG_E_NOMEM;
-        r->scratch = grown;
-        r->scratch_cap = flen;
+        r->frame.scratch = grown;
+        r->frame.scratch_cap = flen;
     }
     size_t n = 0;
     for (size_t k = start; k < start + flen; k++) {
-        r->scratch[n++] = line[k];
+        r->frame.scratch[n++] = line[k];
         if (line[k] == '"')
             k++; /* "" stands for one quote */
     }
-    *msg = r->scratch;
+    *msg = r->frame.scratch;
     *msg_len = n;
     return FLOWLOG_OK;
 }

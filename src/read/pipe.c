@@ -35,7 +35,7 @@ static void find_newlines(flowlog__pipe *p, flowlog__block *b)
     b->nparts = (b->len + FLOWLOG__BLOCK_PART - 1) / FLOWLOG__BLOCK_PART;
     for (size_t k = 0; k < b->nparts; k++) {
         size_t off = k * FLOWLOG__BLOCK_PART, n = b->len - off < FLOWLOG__BLOCK_PART ? b->len - off : FLOWLOG__BLOCK_PART;
-        size_t c = full ? 0 : flowlog__newlines(b->data + off, n, p->part_nl, p->r->cpu);
+        size_t c = full ? 0 : flowlog__newlines(b->data + off, n, p->part_nl, p->r->opt.cpu);
         full = full || used + c > FLOWLOG__BLOCK_NL;
         if (full) {
             b->nl_count[k] = -1; /* no room: the caller finds them */
@@ -74,7 +74,7 @@ static void *decode_thread(void *arg)
         b->rc = 0;
         b->eof = false;
         /* Half a block at least per hand-over keeps the locking rare. */
-        while (b->len < BLOCK_BODY / 2 && !r->decoded_all) {
+        while (b->len < BLOCK_BODY / 2 && !r->src.decoded_all) {
             size_t made = 0;
             int rc = flowlog__reader_decode(r, data + b->len, BLOCK_BODY - b->len, &made, b->msg);
             b->len += made;
@@ -83,9 +83,9 @@ static void *decode_thread(void *arg)
                 break;
             }
         }
-        b->eof = r->decoded_all;
-        b->raw_bytes = r->raw_total;
-        if (r->gz_mode)
+        b->eof = r->src.decoded_all;
+        b->raw_bytes = r->src.raw_total;
+        if (r->src.gz_mode)
             b->nparts = 0;
         else
             find_newlines(p, b);
@@ -111,7 +111,7 @@ static void free_blocks(flowlog_reader *r, flowlog__pipe *p)
 
 int flowlog__pipe_start(flowlog_reader *r, size_t head)
 {
-    flowlog__pipe *p = r->pipe;
+    flowlog__pipe *p = r->src.pipe;
     if (!p) {
         p = flowlog__calloc(&r->alloc, 1, sizeof *p);
         if (!p)
@@ -125,7 +125,7 @@ int flowlog__pipe_start(flowlog_reader *r, size_t head)
             FLOWLOG__FREE(&r->alloc, p, sizeof *p);
             return FLOWLOG_E_NOMEM;
         }
-        r->pipe = p;
+        r->src.pipe = p;
     }
     head = (head + 63) & ~(size_t)63;
     if (p->head != head)
@@ -151,7 +151,7 @@ int flowlog__pipe_start(flowlog_reader *r, size_t head)
 
 flowlog__block *flowlog__pipe_next(flowlog_reader *r, const char *pending, size_t n)
 {
-    flowlog__pipe *p = r->pipe;
+    flowlog__pipe *p = r->src.pipe;
     unsigned want = p->taken ? 2 : 1;
     pthread_mutex_lock(&p->mu);
     while (p->published < want)
@@ -175,7 +175,7 @@ flowlog__block *flowlog__pipe_next(flowlog_reader *r, const char *pending, size_
 
 void flowlog__pipe_stop(flowlog_reader *r)
 {
-    flowlog__pipe *p = r->pipe;
+    flowlog__pipe *p = r->src.pipe;
     if (!p || !p->running)
         return;
     pthread_mutex_lock(&p->mu);
@@ -188,7 +188,7 @@ void flowlog__pipe_stop(flowlog_reader *r)
 
 void flowlog__pipe_free(flowlog_reader *r)
 {
-    flowlog__pipe *p = r->pipe;
+    flowlog__pipe *p = r->src.pipe;
     if (!p)
         return;
     flowlog__pipe_stop(r);
@@ -196,5 +196,5 @@ void flowlog__pipe_free(flowlog_reader *r)
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     FLOWLOG__FREE(&r->alloc, p, sizeof *p);
-    r->pipe = NULL;
+    r->src.pipe = NULL;
 }

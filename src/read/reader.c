@@ -41,12 +41,12 @@ int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
         return FLOWLOG_E_NOMEM;
     r->alloc = al;
     flowlog__error_clear(&r->err);
-    r->max_line = DEFAULT_MAX_LINE;
-    r->max_envelope = DEFAULT_MAX_ENVELOPE;
-    r->validate = true;
-    r->threads = true;
-    r->max_fields = FLOWLOG_MAX_COLUMNS;
-    r->cpu = flowlog__cpu_best();
+    r->opt.max_line = DEFAULT_MAX_LINE;
+    r->opt.max_envelope = DEFAULT_MAX_ENVELOPE;
+    r->opt.validate = true;
+    r->opt.threads = true;
+    r->opt.max_fields = FLOWLOG_MAX_COLUMNS;
+    r->opt.cpu = flowlog__cpu_best();
     int rc = FLOWLOG_OK;
     if (!schema) {
         rc = flowlog_schema_compile(&r->default_schema, NULL, 0, FLOWLOG_SYNTAX_DEFAULT, &al);
@@ -75,48 +75,48 @@ int flowlog_reader_new_ex(flowlog_reader **out, const flowlog_schema *schema, co
  * read to its end. */
 static void settle_input(flowlog_reader *r)
 {
-    flowlog__input *in = r->in;
-    in->records = r->counts[FLOWLOG_COUNT_RECORDS] - r->in_base[0];
-    in->errors = r->counts[FLOWLOG_COUNT_ERRORS] - r->in_base[1];
-    in->status = r->in_failed ? FLOWLOG_INPUT_FAILED : r->stopped ? FLOWLOG_INPUT_STOPPED : FLOWLOG_INPUT_COMPLETE;
+    flowlog__input *in = r->src.in;
+    in->records = r->counts[FLOWLOG_COUNT_RECORDS] - r->src.in_base[0];
+    in->errors = r->counts[FLOWLOG_COUNT_ERRORS] - r->src.in_base[1];
+    in->status = r->src.in_failed ? FLOWLOG_INPUT_FAILED : r->stopped ? FLOWLOG_INPUT_STOPPED : FLOWLOG_INPUT_COMPLETE;
 }
 
 /* Remember why the input being read failed (the reader's message of now). */
 static void fail_input(flowlog_reader *r)
 {
-    r->in_failed = true;
-    if (!r->in->reason)
-        r->in->reason = flowlog__strndup(&r->alloc, r->err.msg, strlen(r->err.msg));
+    r->src.in_failed = true;
+    if (!r->src.in->reason)
+        r->src.in->reason = flowlog__strndup(&r->alloc, r->err.msg, strlen(r->err.msg));
 }
 
 static void close_input(flowlog_reader *r)
 {
-    if (!r->in_open)
+    if (!r->src.in_open)
         return;
     settle_input(r);
-    if (r->piped) {
+    if (r->src.piped) {
         flowlog__pipe_stop(r);
-        r->piped = false;
+        r->src.piped = false;
     }
-    if (r->ahead)
-        flowlog__ahead_restart(r->ahead, NULL, NULL, 0, 0);
-    r->ahead_ok = false;
-    if (r->in->kind == INPUT_FILE && r->in->fd >= 0) {
-        close(r->in->fd);
-        r->in->fd = -1;
+    if (r->scan.ahead)
+        flowlog__ahead_restart(r->scan.ahead, NULL, NULL, 0, 0);
+    r->scan.ahead_ok = false;
+    if (r->src.in->kind == INPUT_FILE && r->src.in->fd >= 0) {
+        close(r->src.in->fd);
+        r->src.in->fd = -1;
     }
-    if (r->map) {
-        munmap(r->map, r->map_len);
-        r->map = NULL;
-        r->win = r->buf;
-        r->start = r->end = 0;
+    if (r->src.map) {
+        munmap(r->src.map, r->src.map_len);
+        r->src.map = NULL;
+        r->win.bytes = r->win.buf;
+        r->win.start = r->win.end = 0;
     }
-    flowlog__gz_end(&r->gz);
+    flowlog__gz_end(&r->src.gz);
     flowlog__json_reset(r);
-    r->in_open = false;
-    r->pf_valid = false;
-    r->nlx_len = 0;
-    r->nlx_block = NULL;
+    r->src.in_open = false;
+    r->scan.pf_valid = false;
+    r->win.nlx_len = 0;
+    r->win.nlx_block = NULL;
 }
 
 static void drop_header_schemas(flowlog_reader *r)
@@ -143,23 +143,23 @@ void flowlog_reader_free(flowlog_reader *r)
     flowlog_record_free(r->rec);
     flowlog_schema_free(r->default_schema);
     flowlog_schema_free(r->default_tgw);
-    for (size_t i = 0; i < r->ninputs; i++) {
-        if (r->inputs[i].kind == INPUT_FILE && r->inputs[i].fd >= 0)
-            close(r->inputs[i].fd);
-        FLOWLOG__FREE(&al, r->inputs[i].name, strlen(r->inputs[i].name) + 1);
-        if (r->inputs[i].reason)
-            FLOWLOG__FREE(&al, r->inputs[i].reason, strlen(r->inputs[i].reason) + 1);
+    for (size_t i = 0; i < r->src.ninputs; i++) {
+        if (r->src.inputs[i].kind == INPUT_FILE && r->src.inputs[i].fd >= 0)
+            close(r->src.inputs[i].fd);
+        FLOWLOG__FREE(&al, r->src.inputs[i].name, strlen(r->src.inputs[i].name) + 1);
+        if (r->src.inputs[i].reason)
+            FLOWLOG__FREE(&al, r->src.inputs[i].reason, strlen(r->src.inputs[i].reason) + 1);
     }
-    FLOWLOG__FREE(&al, r->inputs, r->inputs_cap * sizeof *r->inputs);
-    FLOWLOG__FREE(&al, r->raw, r->raw_cap);
-    FLOWLOG__FREE(&al, r->buf, r->buf_cap);
+    FLOWLOG__FREE(&al, r->src.inputs, r->src.inputs_cap * sizeof *r->src.inputs);
+    FLOWLOG__FREE(&al, r->src.raw, r->src.raw_cap);
+    FLOWLOG__FREE(&al, r->win.buf, r->win.buf_cap);
     flowlog__pipe_free(r);
-    flowlog__ahead_free(r->ahead);
-    FLOWLOG__FREE(&al, r->scratch, r->scratch_cap);
-    if (r->pf_work)
-        FLOWLOG__FREE(&al, r->pf_work, sizeof *r->pf_work);
-    if (r->nlx_own)
-        FLOWLOG__FREE(&al, r->nlx_own, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_own);
+    flowlog__ahead_free(r->scan.ahead);
+    FLOWLOG__FREE(&al, r->frame.scratch, r->frame.scratch_cap);
+    if (r->scan.pf_work)
+        FLOWLOG__FREE(&al, r->scan.pf_work, sizeof *r->scan.pf_work);
+    if (r->win.nlx_own)
+        FLOWLOG__FREE(&al, r->win.nlx_own, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->win.nlx_own);
     FLOWLOG__FREE(&al, r, sizeof *r);
 }
 
@@ -173,47 +173,47 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
             return FLOWLOG_E_RANGE;
         /* The buffers of an open input were sized for the old limit: a new
          * one applies from the next input. */
-        if (r->in_open)
-            r->max_line_next = (size_t)value;
+        if (r->src.in_open)
+            r->opt.max_line_next = (size_t)value;
         else
-            r->max_line = (size_t)value;
+            r->opt.max_line = (size_t)value;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_ON_ERROR:
         if (value != FLOWLOG_ON_ERROR_SKIP && value != FLOWLOG_ON_ERROR_STOP)
             return FLOWLOG_E_RANGE;
-        r->stop_on_error = value == FLOWLOG_ON_ERROR_STOP;
+        r->opt.stop_on_error = value == FLOWLOG_ON_ERROR_STOP;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_MAX_ENVELOPE:
         if (value < 1024 || value > ((int64_t)1 << 32))
             return FLOWLOG_E_RANGE;
-        r->max_envelope = (size_t)value;
+        r->opt.max_envelope = (size_t)value;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_VALIDATE:
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
-        r->validate = value == 1;
+        r->opt.validate = value == 1;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_THREADS:
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
-        r->threads = value == 1;
+        r->opt.threads = value == 1;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_CPU:
         if (value < FLOWLOG_CPU_SCALAR || value > FLOWLOG_CPU_AVX512)
             return FLOWLOG_E_RANGE;
         if (value > flowlog__cpu_best())
             return FLOWLOG_E_UNSUPPORTED;
-        r->cpu = (int)value;
+        r->opt.cpu = (int)value;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_MMAP:
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
-        r->map_files = value == 1;
+        r->opt.map_files = value == 1;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_MAX_FIELDS:
         if (value < 1 || value > FLOWLOG_MAX_COLUMNS)
             return FLOWLOG_E_RANGE;
-        r->max_fields = (size_t)value;
+        r->opt.max_fields = (size_t)value;
         return FLOWLOG_OK;
     default:
         return FLOWLOG_E_UNSUPPORTED;
@@ -228,18 +228,18 @@ int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t
     for (size_t i = 0; i < n; i++)
         if (!needles[i].ptr || needles[i].len == 0 || needles[i].len > FLOWLOG__MAX_NEEDLE)
             return FLOWLOG_E_ARG;
-    r->pf.nneedles = n;
-    r->pf.longest = 0;
+    r->scan.pf.nneedles = n;
+    r->scan.pf.longest = 0;
     for (size_t i = 0; i < n; i++) {
-        memcpy(r->pf.needle[i], needles[i].ptr, needles[i].len);
-        r->pf.needle_len[i] = needles[i].len;
-        if (needles[i].len > r->pf.longest)
-            r->pf.longest = needles[i].len;
+        memcpy(r->scan.pf.needle[i], needles[i].ptr, needles[i].len);
+        r->scan.pf.needle_len[i] = needles[i].len;
+        if (needles[i].len > r->scan.pf.longest)
+            r->scan.pf.longest = needles[i].len;
     }
-    r->prefilter_on = n > 0;
-    r->watch = n > 0 ? fn : NULL;
-    r->watch_ctx = ctx;
-    r->pf_valid = false;
+    r->scan.prefilter_on = n > 0;
+    r->scan.watch = n > 0 ? fn : NULL;
+    r->scan.watch_ctx = ctx;
+    r->scan.pf_valid = false;
     return FLOWLOG_OK;
 }
 
@@ -256,8 +256,8 @@ static bool load_plain(flowlog_reader *r, const char *chunk, size_t off, size_t 
     flowlog_record *rec = r->rec;
     size_t ncols = r->current->ncols;
     if (ncols <= 64) {
-        flowlog__prefilter_defer(r->pf_wk, chunk, off, off + len, rec, r->cpu);
-    } else if (flowlog__prefilter_spans(r->pf_wk, chunk, off, off + len, rec->spans, rec->cap) != ncols) {
+        flowlog__prefilter_defer(r->scan.pf_wk, chunk, off, off + len, rec, r->opt.cpu);
+    } else if (flowlog__prefilter_spans(r->scan.pf_wk, chunk, off, off + len, rec->spans, rec->cap) != ncols) {
         return false;
     } else {
         rec->pending = 0;
@@ -287,16 +287,16 @@ static void show_passed(flowlog_reader *r, const char *chunk, uint32_t lines)
 {
     if (!lines)
         return;
-    flowlog__passed run = {chunk, &r->pf_wk->passed[r->pf_passed_next], lines, r->current, r->stream, passed_record, r};
-    r->pf_passed_next += lines;
-    r->watch(r->watch_ctx, &run);
+    flowlog__passed run = {chunk, &r->scan.pf_wk->passed[r->scan.pf_passed_next], lines, r->current, r->frame.stream, passed_record, r};
+    r->scan.pf_passed_next += lines;
+    r->scan.watch(r->scan.watch_ctx, &run);
 }
 
 static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
 {
-    r->start += bytes;
-    r->dec_offset += bytes;
-    r->line_no += lines;
+    r->win.start += bytes;
+    r->win.dec_offset += bytes;
+    r->win.line_no += lines;
     r->counts[FLOWLOG_COUNT_RECORDS] += lines;
 }
 
@@ -305,30 +305,30 @@ static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
  * judged (0: none, and every line is returned). */
 static size_t judge(flowlog_reader *r)
 {
-    if (r->ahead_ok && !r->ahead && !r->ahead_failed)
-        r->ahead_failed = flowlog__ahead_new(&r->ahead, &r->alloc) != FLOWLOG_OK;
-    if (r->ahead_ok && r->ahead) {
-        const flowlog__ahead_chunk *c = flowlog__ahead_take(r->ahead, &r->pf, r->win, r->start);
+    if (r->scan.ahead_ok && !r->scan.ahead && !r->scan.ahead_failed)
+        r->scan.ahead_failed = flowlog__ahead_new(&r->scan.ahead, &r->alloc) != FLOWLOG_OK;
+    if (r->scan.ahead_ok && r->scan.ahead) {
+        const flowlog__ahead_chunk *c = flowlog__ahead_take(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start);
         if (!c) {
-            r->pf.cpu = r->cpu;
-            flowlog__ahead_restart(r->ahead, &r->pf, r->win, r->start, r->end);
-            c = flowlog__ahead_take(r->ahead, &r->pf, r->win, r->start);
+            r->scan.pf.cpu = r->opt.cpu;
+            flowlog__ahead_restart(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start, r->win.end);
+            c = flowlog__ahead_take(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start);
         }
         if (c) {
-            r->pf_wk = &c->wk;
-            r->pf_st = c->stops;
-            r->pf_nstops = c->nstops;
-            r->pf_tail = c->tail;
+            r->scan.pf_wk = &c->wk;
+            r->scan.pf_st = c->stops;
+            r->scan.pf_nstops = c->nstops;
+            r->scan.pf_tail = c->tail;
             return c->judged;
         }
     }
-    if (!r->pf_work && !(r->pf_work = r->alloc.alloc(r->alloc.ctx, sizeof *r->pf_work)))
+    if (!r->scan.pf_work && !(r->scan.pf_work = r->alloc.alloc(r->alloc.ctx, sizeof *r->scan.pf_work)))
         return 0; /* without room to scan, every record is returned */
-    r->pf_wk = r->pf_work;
-    r->pf_st = r->pf_stops;
-    r->pf.cpu = r->cpu;
-    return flowlog__prefilter_scan(&r->pf, r->pf_work, r->win + r->start, r->end - r->start, r->pf_stops,
-                                   FLOWLOG__PF_STOPS, &r->pf_nstops, &r->pf_tail);
+    r->scan.pf_wk = r->scan.pf_work;
+    r->scan.pf_st = r->scan.pf_stops;
+    r->scan.pf.cpu = r->opt.cpu;
+    return flowlog__prefilter_scan(&r->scan.pf, r->scan.pf_work, r->win.bytes + r->win.start, r->win.end - r->win.start, r->scan.pf_stops,
+                                   FLOWLOG__PF_STOPS, &r->scan.pf_nstops, &r->scan.pf_tail);
 }
 
 /* Pass over the records at the front of the window that the prefilter says
@@ -337,45 +337,45 @@ static size_t judge(flowlog_reader *r)
  * once: its stops are taken in turn as the caller comes back for more. */
 static void pass_over(flowlog_reader *r)
 {
-    r->pf_plain = false;
+    r->scan.pf_plain = false;
     /* A watcher is shown passed lines in the reader's record, which must
      * have the schema's room; without it, nothing is passed over. */
-    if (r->watch && r->rec->schema != r->current && flowlog_record_bind(r->rec, r->current) < 0)
+    if (r->scan.watch && r->rec->schema != r->current && flowlog_record_bind(r->rec, r->current) < 0)
         return;
     for (;;) {
-        uint64_t cur = r->dec_offset;
-        if (!r->pf_valid || r->pf_schema != r->current || cur != r->pf_pos) {
+        uint64_t cur = r->win.dec_offset;
+        if (!r->scan.pf_valid || r->scan.pf_schema != r->current || cur != r->scan.pf_pos) {
             const flowlog_schema *s = r->current;
-            r->pf.ncols = s->ncols;
-            r->pf.time_cols[0] = s->builtin_col[FLOWLOG_FIELD_START];
-            r->pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
-            r->pf.max_line = r->max_line;
-            r->pf.keep_passed = r->watch != NULL;
-            r->pf_schema = s;
+            r->scan.pf.ncols = s->ncols;
+            r->scan.pf.time_cols[0] = s->builtin_col[FLOWLOG_FIELD_START];
+            r->scan.pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
+            r->scan.pf.max_line = r->opt.max_line;
+            r->scan.pf.keep_passed = r->scan.watch != NULL;
+            r->scan.pf_schema = s;
             size_t judged = judge(r);
-            r->pf_valid = judged > 0;
-            if (!r->pf_valid)
+            r->scan.pf_valid = judged > 0;
+            if (!r->scan.pf_valid)
                 return;
-            r->pf_base = r->pf_pos = cur;
-            r->pf_end = cur + judged;
-            r->pf_next = 0;
-            r->pf_passed_next = 0;
+            r->scan.pf_base = r->scan.pf_pos = cur;
+            r->scan.pf_end = cur + judged;
+            r->scan.pf_next = 0;
+            r->scan.pf_passed_next = 0;
         }
-        const char *chunk = r->win + r->start - (size_t)(cur - r->pf_base);
-        if (r->pf_next < r->pf_nstops) {
-            const flowlog__pf_stop *st = &r->pf_st[r->pf_next++];
-            if (r->watch)
+        const char *chunk = r->win.bytes + r->win.start - (size_t)(cur - r->scan.pf_base);
+        if (r->scan.pf_next < r->scan.pf_nstops) {
+            const flowlog__pf_stop *st = &r->scan.pf_st[r->scan.pf_next++];
+            if (r->scan.watch)
                 show_passed(r, chunk, st->before);
-            pass(r, r->pf_base + st->off - cur, st->before);
-            r->pf_pos = r->pf_base + st->end;
-            r->pf_plain = st->plain;
+            pass(r, r->scan.pf_base + st->off - cur, st->before);
+            r->scan.pf_pos = r->scan.pf_base + st->end;
+            r->scan.pf_plain = st->plain;
             return;
         }
-        if (r->watch)
-            show_passed(r, chunk, r->pf_tail);
-        pass(r, r->pf_end - cur, r->pf_tail);
-        r->pf_valid = false;
-        if (r->start == r->end)
+        if (r->scan.watch)
+            show_passed(r, chunk, r->scan.pf_tail);
+        pass(r, r->scan.pf_end - cur, r->scan.pf_tail);
+        r->scan.pf_valid = false;
+        if (r->win.start == r->win.end)
             return;
     }
 }
@@ -385,10 +385,10 @@ static void pass_over(flowlog_reader *r)
  * each when it is first read. */
 static bool take_plain(flowlog_reader *r)
 {
-    const flowlog__pf_stop *st = &r->pf_st[r->pf_next - 1];
-    const char *line = r->win + r->start, *chunk = line - st->off;
+    const flowlog__pf_stop *st = &r->scan.pf_st[r->scan.pf_next - 1];
+    const char *line = r->win.bytes + r->win.start, *chunk = line - st->off;
     size_t n = st->end - st->off - 1, len = flowlog__chomp(line, n);
-    if (r->pf_wk != r->pf_work) {
+    if (r->scan.pf_wk != r->scan.pf_work) {
         /* Judged on the other thread: its masks are in the other
          * processor's cache, and splitting the line here costs less than
          * fetching them from there. */
@@ -397,10 +397,10 @@ static bool take_plain(flowlog_reader *r)
     } else if (!load_plain(r, chunk, st->off, len)) {
         return false;
     }
-    r->start += n + 1;
-    r->line_offset = r->dec_offset;
-    r->dec_offset += n + 1;
-    r->line_no++;
+    r->win.start += n + 1;
+    r->win.line_offset = r->win.dec_offset;
+    r->win.dec_offset += n + 1;
+    r->win.line_no++;
     r->counts[FLOWLOG_COUNT_RECORDS]++;
     return true;
 }
@@ -409,28 +409,28 @@ int flowlog_reader_set_progress(flowlog_reader *r, flowlog_progress_fn fn, void 
 {
     if (!r)
         return FLOWLOG_E_ARG;
-    r->progress = fn;
-    r->progress_ctx = ctx;
+    r->opt.progress = fn;
+    r->opt.progress_ctx = ctx;
     return FLOWLOG_OK;
 }
 
 static int queue(flowlog_reader *r, input_kind kind, const char *name, int fd,
                  const void *mem, size_t len)
 {
-    if (r->ninputs == r->inputs_cap) {
-        size_t cap = r->inputs_cap ? r->inputs_cap * 2 : 8;
-        flowlog__input *grown = r->alloc.realloc(r->alloc.ctx, r->inputs,
-                                                 r->inputs_cap * sizeof *r->inputs,
-                                                 cap * sizeof *r->inputs);
+    if (r->src.ninputs == r->src.inputs_cap) {
+        size_t cap = r->src.inputs_cap ? r->src.inputs_cap * 2 : 8;
+        flowlog__input *grown = r->alloc.realloc(r->alloc.ctx, r->src.inputs,
+                                                 r->src.inputs_cap * sizeof *r->src.inputs,
+                                                 cap * sizeof *r->src.inputs);
         if (!grown)
             return FLOWLOG_E_NOMEM;
-        r->inputs = grown;
-        r->inputs_cap = cap;
+        r->src.inputs = grown;
+        r->src.inputs_cap = cap;
     }
     char *copy = flowlog__strndup(&r->alloc, name, strlen(name));
     if (!copy)
         return FLOWLOG_E_NOMEM;
-    r->inputs[r->ninputs++] = (flowlog__input){kind, copy, fd, mem, len, FLOWLOG_INPUT_QUEUED, 0, 0, NULL};
+    r->src.inputs[r->src.ninputs++] = (flowlog__input){kind, copy, fd, mem, len, FLOWLOG_INPUT_QUEUED, 0, 0, NULL};
     return FLOWLOG_OK;
 }
 
@@ -444,7 +444,7 @@ int flowlog__reader_queue_missing(flowlog_reader *r, const char *path, const cha
     int rc = queue(r, INPUT_MISSING, path, now ? 0 : -1, NULL, 0);
     if (rc < 0)
         return rc;
-    flowlog__input *in = &r->inputs[r->ninputs - 1];
+    flowlog__input *in = &r->src.inputs[r->src.ninputs - 1];
     in->reason = flowlog__strndup(&r->alloc, why, strlen(why));
     if (!in->reason)
         return FLOWLOG_E_NOMEM;
@@ -459,7 +459,7 @@ int flowlog__reader_queue_missing(flowlog_reader *r, const char *path, const cha
 
 int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size)
 {
-    r->total_bytes += size;
+    r->src.total_bytes += size;
     return queue(r, INPUT_FILE, path, -1, NULL, 0);
 }
 
@@ -495,7 +495,7 @@ int flowlog_reader_add_memory(flowlog_reader *r, const void *buf, size_t len, co
 {
     if (!r || (!buf && len))
         return FLOWLOG_E_ARG;
-    r->total_bytes += len;
+    r->src.total_bytes += len;
     return queue(r, INPUT_MEMORY, name ? name : "<memory>", -1, buf, len);
 }
 
@@ -511,17 +511,17 @@ int flowlog_reader_push(flowlog_reader *r, const void *buf, size_t len)
     if (!r || (!buf && len))
         return FLOWLOG_E_ARG;
     /* The push input is the last queued; it may not be open yet. */
-    if (r->ninputs == 0 || r->inputs[r->ninputs - 1].kind != INPUT_PUSH || r->push_ended)
+    if (r->src.ninputs == 0 || r->src.inputs[r->src.ninputs - 1].kind != INPUT_PUSH || r->src.push_ended)
         return FLOWLOG_E_ARG;
-    if (r->push_pos < r->push_len)
+    if (r->src.push_pos < r->src.push_len)
         return FLOWLOG_E_ARG;
     if (len == 0) {
-        r->push_ended = true;
+        r->src.push_ended = true;
         return FLOWLOG_OK;
     }
-    r->push_ptr = buf;
-    r->push_len = len;
-    r->push_pos = 0;
+    r->src.push_ptr = buf;
+    r->src.push_len = len;
+    r->src.push_pos = 0;
     return FLOWLOG_OK;
 }
 
@@ -536,55 +536,55 @@ static int input_error(flowlog_reader *r, int rc)
 static int raw_read(flowlog_reader *r, uint8_t *dst, size_t cap, size_t *got, char *why)
 {
     *got = 0;
-    switch (r->in->kind) {
+    switch (r->src.in->kind) {
     case INPUT_FD:
     case INPUT_FILE: {
         ssize_t n;
         do
-            n = read(r->in->fd, dst, cap);
+            n = read(r->src.in->fd, dst, cap);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
             snprintf(why, FLOWLOG__MSG_SIZE, "read failed: %s", strerror(errno));
             return FLOWLOG_E_IO;
         }
         if (n == 0)
-            r->raw_eof = true;
+            r->src.raw_eof = true;
         *got = (size_t)n;
         break;
     }
     case INPUT_MEMORY: {
-        size_t n = r->in->mem_len - r->mem_pos;
+        size_t n = r->src.in->mem_len - r->src.mem_pos;
         if (n > cap)
             n = cap;
         if (n)
-            memcpy(dst, r->in->mem + r->mem_pos, n);
-        r->mem_pos += n;
-        if (r->mem_pos == r->in->mem_len)
-            r->raw_eof = true;
+            memcpy(dst, r->src.in->mem + r->src.mem_pos, n);
+        r->src.mem_pos += n;
+        if (r->src.mem_pos == r->src.in->mem_len)
+            r->src.raw_eof = true;
         *got = n;
         break;
     }
     case INPUT_PUSH: {
-        size_t n = r->push_len - r->push_pos;
+        size_t n = r->src.push_len - r->src.push_pos;
         if (n == 0) {
-            if (r->push_ended) {
-                r->raw_eof = true;
+            if (r->src.push_ended) {
+                r->src.raw_eof = true;
                 return FLOWLOG_OK;
             }
             return FLOWLOG_NEED_MORE;
         }
         if (n > cap)
             n = cap;
-        memcpy(dst, r->push_ptr + r->push_pos, n);
-        r->push_pos += n;
+        memcpy(dst, r->src.push_ptr + r->src.push_pos, n);
+        r->src.push_pos += n;
         *got = n;
         break;
     }
     case INPUT_MISSING: /* never opened */
-        r->raw_eof = true;
+        r->src.raw_eof = true;
         break;
     }
-    r->raw_total += *got;
+    r->src.raw_total += *got;
     return FLOWLOG_OK;
 }
 
@@ -592,92 +592,92 @@ int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *ma
 {
     int rc;
     *made = 0;
-    if (!r->gz_mode) {
+    if (!r->src.gz_mode) {
         size_t got, held = 0;
-        if (r->have_sniff) {
-            dst[0] = (char)r->sniff_byte;
-            r->have_sniff = false;
+        if (r->src.have_sniff) {
+            dst[0] = (char)r->src.sniff_byte;
+            r->src.have_sniff = false;
             held = 1;
         }
         rc = raw_read(r, (uint8_t *)dst + held, room - held, &got, why);
         if (rc != FLOWLOG_OK) {
-            r->have_sniff = held;
+            r->src.have_sniff = held;
             return rc;
         }
         got += held;
-        if (!r->detected_gz) {
+        if (!r->src.detected_gz) {
             /* Content, not the name, says gzip: the magic 1f 8b at the start.
              * A first read of one byte waits for the second; a push input
              * may have to wait for its next chunk, so the byte is held. */
-            if (got == 1 && !r->raw_eof) {
+            if (got == 1 && !r->src.raw_eof) {
                 size_t more;
                 rc = raw_read(r, (uint8_t *)dst + 1, room - 1, &more, why);
                 if (rc != FLOWLOG_OK) {
-                    r->sniff_byte = (uint8_t)dst[0];
-                    r->have_sniff = true;
+                    r->src.sniff_byte = (uint8_t)dst[0];
+                    r->src.have_sniff = true;
                     return rc;
                 }
                 got += more;
             }
-            r->detected_gz = true;
+            r->src.detected_gz = true;
             if (got >= 2 && (uint8_t)dst[0] == 0x1f && (uint8_t)dst[1] == 0x8b) {
                 /* The compressed bytes read so far move to the raw buffer. */
                 size_t cap = got > READ_CHUNK ? got : READ_CHUNK;
-                if (r->raw_cap < cap) {
-                    uint8_t *grown = r->alloc.realloc(r->alloc.ctx, r->raw, r->raw_cap, cap);
+                if (r->src.raw_cap < cap) {
+                    uint8_t *grown = r->alloc.realloc(r->alloc.ctx, r->src.raw, r->src.raw_cap, cap);
                     if (!grown)
                         return FLOWLOG_E_NOMEM;
-                    r->raw = grown;
-                    r->raw_cap = cap;
+                    r->src.raw = grown;
+                    r->src.raw_cap = cap;
                 }
-                memcpy(r->raw, dst, got);
-                r->raw_start = 0;
-                r->raw_end = got;
-                rc = flowlog__gz_init(&r->gz, &r->alloc);
+                memcpy(r->src.raw, dst, got);
+                r->src.raw_start = 0;
+                r->src.raw_end = got;
+                rc = flowlog__gz_init(&r->src.gz, &r->alloc);
                 if (rc < 0)
                     return rc;
-                r->gz_mode = true;
+                r->src.gz_mode = true;
                 return FLOWLOG_OK;
             }
         }
         *made = got;
-        if (r->raw_eof)
-            r->decoded_all = true;
+        if (r->src.raw_eof)
+            r->src.decoded_all = true;
         return FLOWLOG_OK;
     }
-    if (r->raw_start == r->raw_end && !r->raw_eof) {
+    if (r->src.raw_start == r->src.raw_end && !r->src.raw_eof) {
         size_t got;
-        r->raw_start = r->raw_end = 0;
-        rc = raw_read(r, r->raw, r->raw_cap, &got, why);
+        r->src.raw_start = r->src.raw_end = 0;
+        rc = raw_read(r, r->src.raw, r->src.raw_cap, &got, why);
         if (rc != FLOWLOG_OK)
             return rc;
-        r->raw_end = got;
+        r->src.raw_end = got;
     }
     size_t used;
     const char *reason = "corrupt gzip data";
-    rc = flowlog__gz_inflate(&r->gz, r->raw + r->raw_start, r->raw_end - r->raw_start, &used,
-                             (uint8_t *)dst, room, made, r->raw_eof, &reason);
-    r->raw_start += used;
-    if (rc == FLOWLOG_OK && used == 0 && *made == 0 && room > 0 && !r->raw_eof) {
+    rc = flowlog__gz_inflate(&r->src.gz, r->src.raw + r->src.raw_start, r->src.raw_end - r->src.raw_start, &used,
+                             (uint8_t *)dst, room, made, r->src.raw_eof, &reason);
+    r->src.raw_start += used;
+    if (rc == FLOWLOG_OK && used == 0 && *made == 0 && room > 0 && !r->src.raw_eof) {
         /* The decoder needs more than the bytes held (the start of the next
          * member, cut by a push): keep them and read more after them, or
          * the caller would ask again for ever. */
-        size_t left = r->raw_end - r->raw_start, got;
-        if (left == r->raw_cap) {
+        size_t left = r->src.raw_end - r->src.raw_start, got;
+        if (left == r->src.raw_cap) {
             /* A full buffer the decoder takes nothing from: never read
              * into no room (a read of 0 bytes would look like the end). */
             snprintf(why, FLOWLOG__MSG_SIZE, "corrupt gzip data: the decoder makes no progress");
             return FLOWLOG_E_GZIP;
         }
-        memmove(r->raw, r->raw + r->raw_start, left);
-        r->raw_start = 0;
-        r->raw_end = left;
-        rc = raw_read(r, r->raw + left, r->raw_cap - left, &got, why);
-        r->raw_end += got;
+        memmove(r->src.raw, r->src.raw + r->src.raw_start, left);
+        r->src.raw_start = 0;
+        r->src.raw_end = left;
+        rc = raw_read(r, r->src.raw + left, r->src.raw_cap - left, &got, why);
+        r->src.raw_end += got;
         return rc;
     }
     if (rc == FLOWLOG_END) {
-        r->decoded_all = true;
+        r->src.decoded_all = true;
         return FLOWLOG_OK;
     }
     if (rc < 0)
@@ -690,8 +690,8 @@ static void report_bytes(flowlog_reader *r, uint64_t raw_total)
     if (raw_total == r->counts[FLOWLOG_COUNT_BYTES])
         return;
     r->counts[FLOWLOG_COUNT_BYTES] = raw_total;
-    if (r->progress)
-        r->progress(r->progress_ctx, raw_total, r->total_bytes);
+    if (r->opt.progress)
+        r->opt.progress(r->opt.progress_ctx, raw_total, r->src.total_bytes);
 }
 
 /* A second thread pays off on inputs big enough to outlast its start, and
@@ -715,8 +715,8 @@ static bool one_processor(void)
 static bool worth_a_thread(flowlog_reader *r)
 {
     struct stat st;
-    return r->threads && r->in->kind == INPUT_FILE && r->max_line + 2 <= PIPE_MAX_HEAD &&
-           fstat(r->in->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= PIPE_MIN_BYTES &&
+    return r->opt.threads && r->src.in->kind == INPUT_FILE && r->opt.max_line + 2 <= PIPE_MAX_HEAD &&
+           fstat(r->src.in->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= PIPE_MIN_BYTES &&
            !one_processor();
 }
 
@@ -727,7 +727,7 @@ static bool worth_a_thread(flowlog_reader *r)
  * may run ahead on a second thread. */
 static bool worth_judging_ahead(flowlog_reader *r)
 {
-    return r->threads && r->end - r->start >= AHEAD_MIN_BYTES && !one_processor();
+    return r->opt.threads && r->win.end - r->win.start >= AHEAD_MIN_BYTES && !one_processor();
 }
 
 /* Map a plain-text regular file and read it where it lies, as a memory
@@ -737,23 +737,23 @@ static bool map_input(flowlog_reader *r)
 {
     struct stat st;
     uint8_t magic[2];
-    if (!r->map_files || fstat(r->in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+    if (!r->opt.map_files || fstat(r->src.in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size < PIPE_MIN_BYTES || (uint64_t)st.st_size > SIZE_MAX ||
-        pread(r->in->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+        pread(r->src.in->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
         return false;
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->in->fd, 0);
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->src.in->fd, 0);
     if (m == MAP_FAILED)
         return false;
     (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-    r->map = m;
-    r->map_len = (size_t)st.st_size;
-    r->map_trimmed = 0;
-    r->win = m;
-    r->end = r->map_len;
-    r->raw_eof = r->decoded_all = r->dec_eof = r->detected_gz = true;
-    r->raw_total += r->map_len;
-    report_bytes(r, r->raw_total);
-    r->ahead_ok = worth_judging_ahead(r);
+    r->src.map = m;
+    r->src.map_len = (size_t)st.st_size;
+    r->src.map_trimmed = 0;
+    r->win.bytes = m;
+    r->win.end = r->src.map_len;
+    r->src.raw_eof = r->src.decoded_all = r->win.dec_eof = r->src.detected_gz = true;
+    r->src.raw_total += r->src.map_len;
+    report_bytes(r, r->src.raw_total);
+    r->scan.ahead_ok = worth_judging_ahead(r);
     return true;
 }
 
@@ -763,104 +763,104 @@ static bool map_input(flowlog_reader *r)
 
 static void trim_map(flowlog_reader *r)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), upto = r->start / page * page;
-    if (upto > r->map_trimmed) {
-        (void)madvise((char *)r->map + r->map_trimmed, upto - r->map_trimmed, MADV_DONTNEED);
-        r->map_trimmed = upto;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), upto = r->win.start / page * page;
+    if (upto > r->src.map_trimmed) {
+        (void)madvise((char *)r->src.map + r->src.map_trimmed, upto - r->src.map_trimmed, MADV_DONTNEED);
+        r->src.map_trimmed = upto;
     }
 }
 
 static int open_next_input(flowlog_reader *r)
 {
-    while (r->next_input < r->ninputs && r->inputs[r->next_input].kind == INPUT_MISSING &&
-           r->inputs[r->next_input].fd == 0)
-        r->next_input++; /* reported when it was queued */
-    if (r->next_input == r->ninputs)
+    while (r->src.next_input < r->src.ninputs && r->src.inputs[r->src.next_input].kind == INPUT_MISSING &&
+           r->src.inputs[r->src.next_input].fd == 0)
+        r->src.next_input++; /* reported when it was queued */
+    if (r->src.next_input == r->src.ninputs)
         return FLOWLOG_END;
-    if (r->inputs[r->next_input].kind == INPUT_MISSING) {
+    if (r->src.inputs[r->src.next_input].kind == INPUT_MISSING) {
         /* a directory's entry that could not be looked at: its error now */
-        r->in = &r->inputs[r->next_input++];
-        r->in->status = FLOWLOG_INPUT_FAILED;
-        r->in->fd = 0;
-        r->line_no = r->line_offset = 0;
+        r->src.in = &r->src.inputs[r->src.next_input++];
+        r->src.in->status = FLOWLOG_INPUT_FAILED;
+        r->src.in->fd = 0;
+        r->win.line_no = r->win.line_offset = 0;
         r->counts[FLOWLOG_COUNT_INPUT_ERRORS]++;
-        flowlog__error_set(&r->err, 0, -1, "%s", r->in->reason ? r->in->reason : "cannot be read");
+        flowlog__error_set(&r->err, 0, -1, "%s", r->src.in->reason ? r->src.in->reason : "cannot be read");
         return FLOWLOG_E_IO;
     }
-    r->in = &r->inputs[r->next_input++];
-    r->in_open = true;
-    r->in->status = FLOWLOG_INPUT_READING;
-    r->in_failed = false;
-    r->in_base[0] = r->counts[FLOWLOG_COUNT_RECORDS];
-    r->in_base[1] = r->counts[FLOWLOG_COUNT_ERRORS];
-    if (r->max_line_next) {
-        r->max_line = r->max_line_next;
-        r->max_line_next = 0;
+    r->src.in = &r->src.inputs[r->src.next_input++];
+    r->src.in_open = true;
+    r->src.in->status = FLOWLOG_INPUT_READING;
+    r->src.in_failed = false;
+    r->src.in_base[0] = r->counts[FLOWLOG_COUNT_RECORDS];
+    r->src.in_base[1] = r->counts[FLOWLOG_COUNT_ERRORS];
+    if (r->opt.max_line_next) {
+        r->opt.max_line = r->opt.max_line_next;
+        r->opt.max_line_next = 0;
     }
-    r->raw_eof = r->gz_mode = r->detected_gz = r->gz_finished = r->have_sniff = false;
-    r->dec_eof = r->decoded_all = r->discarding = r->piped = false;
-    r->deferred_rc = 0;
-    r->form = FORM_DETECT;
-    r->start = r->end = r->raw_start = r->raw_end = 0;
-    r->win = r->buf;
-    r->mem_pos = 0;
-    r->line_no = r->dec_offset = r->line_offset = 0;
-    r->stream = NULL;
+    r->src.raw_eof = r->src.gz_mode = r->src.detected_gz = r->src.gz_finished = r->src.have_sniff = false;
+    r->win.dec_eof = r->src.decoded_all = r->win.discarding = r->src.piped = false;
+    r->win.deferred_rc = 0;
+    r->frame.form = FORM_DETECT;
+    r->win.start = r->win.end = r->src.raw_start = r->src.raw_end = 0;
+    r->win.bytes = r->win.buf;
+    r->src.mem_pos = 0;
+    r->win.line_no = r->win.dec_offset = r->win.line_offset = 0;
+    r->frame.stream = NULL;
     drop_header_schemas(r);
     r->counts[FLOWLOG_COUNT_INPUTS]++;
-    if (r->in->kind == INPUT_FILE) {
-        r->in->fd = open(r->in->name, O_RDONLY);
-        if (r->in->fd < 0) {
+    if (r->src.in->kind == INPUT_FILE) {
+        r->src.in->fd = open(r->src.in->name, O_RDONLY);
+        if (r->src.in->fd < 0) {
             flowlog__error_set(&r->err, 0, -1, "cannot open: %s", strerror(errno));
             return input_error(r, FLOWLOG_E_IO);
         }
         if (map_input(r))
             return FLOWLOG_OK;
         if (worth_a_thread(r))
-            r->piped = flowlog__pipe_start(r, r->max_line + 2) == FLOWLOG_OK;
-        if (!r->piped)
+            r->src.piped = flowlog__pipe_start(r, r->opt.max_line + 2) == FLOWLOG_OK;
+        if (!r->src.piped)
             flowlog__pipe_stop(r); /* a start that failed half-way */
     }
-    if (r->in->kind == INPUT_MEMORY) {
-        const uint8_t *m = r->in->mem;
-        size_t n = r->in->mem_len;
+    if (r->src.in->kind == INPUT_MEMORY) {
+        const uint8_t *m = r->src.in->mem;
+        size_t n = r->src.in->mem_len;
         if (n < 2 || m[0] != 0x1f || m[1] != 0x8b) {
             /* Plain text in memory is read where it lies. */
-            r->win = (const char *)m;
-            r->end = n;
-            r->mem_pos = n;
-            r->raw_eof = r->decoded_all = r->dec_eof = r->detected_gz = true;
-            r->raw_total += n;
-            report_bytes(r, r->raw_total);
-            r->ahead_ok = worth_judging_ahead(r);
+            r->win.bytes = (const char *)m;
+            r->win.end = n;
+            r->src.mem_pos = n;
+            r->src.raw_eof = r->src.decoded_all = r->win.dec_eof = r->src.detected_gz = true;
+            r->src.raw_total += n;
+            report_bytes(r, r->src.raw_total);
+            r->scan.ahead_ok = worth_judging_ahead(r);
         }
     }
     return FLOWLOG_OK;
 }
 
-/* Make room after r->end: move the pending line to the front, and grow the
+/* Make room after r->win.end: move the pending line to the front, and grow the
  * buffer when the pending line fills it (up to the line limit). */
 static int make_room(flowlog_reader *r)
 {
-    if (r->start > 0) {
-        memmove(r->buf, r->buf + r->start, r->end - r->start);
-        r->end -= r->start;
-        r->start = 0;
+    if (r->win.start > 0) {
+        memmove(r->win.buf, r->win.buf + r->win.start, r->win.end - r->win.start);
+        r->win.end -= r->win.start;
+        r->win.start = 0;
     }
-    size_t want = r->end + READ_CHUNK;
-    if (want <= r->buf_cap)
+    size_t want = r->win.end + READ_CHUNK;
+    if (want <= r->win.buf_cap)
         return FLOWLOG_OK;
-    if (r->buf_cap && r->end >= r->max_line + 2)
+    if (r->win.buf_cap && r->win.end >= r->opt.max_line + 2)
         return FLOWLOG_OK; /* the caller sees the over-long line first */
-    size_t cap = r->buf_cap ? r->buf_cap * 2 : 2 * READ_CHUNK;
+    size_t cap = r->win.buf_cap ? r->win.buf_cap * 2 : 2 * READ_CHUNK;
     while (cap < want)
         cap *= 2;
-    char *grown = r->alloc.realloc(r->alloc.ctx, r->buf, r->buf_cap, cap);
+    char *grown = r->alloc.realloc(r->alloc.ctx, r->win.buf, r->win.buf_cap, cap);
     if (!grown)
         return FLOWLOG_E_NOMEM;
-    r->buf = grown;
-    r->buf_cap = cap;
-    r->win = grown;
+    r->win.buf = grown;
+    r->win.buf_cap = cap;
+    r->win.bytes = grown;
     return FLOWLOG_OK;
 }
 
@@ -869,8 +869,8 @@ static int make_room(flowlog_reader *r)
 static int decoded_error(flowlog_reader *r, int rc, size_t made, const char *why)
 {
     if (made) {
-        r->deferred_rc = rc;
-        snprintf(r->deferred_msg, sizeof r->deferred_msg, "%s", why);
+        r->win.deferred_rc = rc;
+        snprintf(r->win.deferred_msg, sizeof r->win.deferred_msg, "%s", why);
         return FLOWLOG_OK;
     }
     flowlog__error_set(&r->err, 0, -1, "%s", why);
@@ -880,25 +880,25 @@ static int decoded_error(flowlog_reader *r, int rc, size_t made, const char *why
 /* Bring more decoded bytes into the window. */
 static int fill(flowlog_reader *r)
 {
-    if (r->deferred_rc) {
-        int deferred = r->deferred_rc;
-        r->deferred_rc = 0;
-        flowlog__error_set(&r->err, 0, -1, "%s", r->deferred_msg);
+    if (r->win.deferred_rc) {
+        int deferred = r->win.deferred_rc;
+        r->win.deferred_rc = 0;
+        flowlog__error_set(&r->err, 0, -1, "%s", r->win.deferred_msg);
         return deferred;
     }
-    if (r->piped) {
-        size_t pending = r->end - r->start;
-        flowlog__block *b = flowlog__pipe_next(r, pending ? r->win + r->start : NULL, pending);
-        r->win = b->data - pending;
-        r->start = 0;
-        r->end = pending + b->len;
+    if (r->src.piped) {
+        size_t pending = r->win.end - r->win.start;
+        flowlog__block *b = flowlog__pipe_next(r, pending ? r->win.bytes + r->win.start : NULL, pending);
+        r->win.bytes = b->data - pending;
+        r->win.start = 0;
+        r->win.end = pending + b->len;
         /* The block before is the thread's again: nothing may point into it. */
-        r->nlx_len = 0;
-        r->nlx_block = b->nparts ? b : NULL;
-        r->nlx_block_base = r->dec_offset + pending;
+        r->win.nlx_len = 0;
+        r->win.nlx_block = b->nparts ? b : NULL;
+        r->win.nlx_block_base = r->win.dec_offset + pending;
         report_bytes(r, b->raw_bytes);
         if (b->eof)
-            r->dec_eof = true;
+            r->win.dec_eof = true;
         return b->rc ? decoded_error(r, b->rc, b->len, b->msg) : FLOWLOG_OK;
     }
     int rc = make_room(r);
@@ -906,15 +906,15 @@ static int fill(flowlog_reader *r)
         return rc;
     size_t made;
     char why[FLOWLOG__MSG_SIZE];
-    rc = flowlog__reader_decode(r, r->buf + r->end, r->buf_cap - r->end, &made, why);
-    r->end += made;
-    report_bytes(r, r->raw_total);
+    rc = flowlog__reader_decode(r, r->win.buf + r->win.end, r->win.buf_cap - r->win.end, &made, why);
+    r->win.end += made;
+    report_bytes(r, r->src.raw_total);
     if (rc == FLOWLOG_NEED_MORE)
         return rc;
     if (rc < 0)
         return decoded_error(r, rc, made, why);
-    if (r->decoded_all)
-        r->dec_eof = true;
+    if (r->src.decoded_all)
+        r->win.dec_eof = true;
     return FLOWLOG_OK;
 }
 
@@ -932,14 +932,14 @@ static const char *index_newlines(flowlog_reader *r);
 
 static inline const char *find_newline(flowlog_reader *r)
 {
-    uint64_t cur = r->dec_offset;
-    if (FLOWLOG__LIKELY(cur >= r->nlx_base && cur - r->nlx_base < r->nlx_len)) {
-        size_t rel = (size_t)(cur - r->nlx_base);
-        while (r->nlx_next < r->nlx_count && r->nlx_pos[r->nlx_next] < rel)
-            r->nlx_next++;
-        if (FLOWLOG__LIKELY(r->nlx_next < r->nlx_count))
-            return r->win + r->start + (r->nlx_pos[r->nlx_next] - rel);
-        if (r->nlx_base + r->nlx_len - cur >= r->end - r->start)
+    uint64_t cur = r->win.dec_offset;
+    if (FLOWLOG__LIKELY(cur >= r->win.nlx_base && cur - r->win.nlx_base < r->win.nlx_len)) {
+        size_t rel = (size_t)(cur - r->win.nlx_base);
+        while (r->win.nlx_next < r->win.nlx_count && r->win.nlx_pos[r->win.nlx_next] < rel)
+            r->win.nlx_next++;
+        if (FLOWLOG__LIKELY(r->win.nlx_next < r->win.nlx_count))
+            return r->win.bytes + r->win.start + (r->win.nlx_pos[r->win.nlx_next] - rel);
+        if (r->win.nlx_base + r->win.nlx_len - cur >= r->win.end - r->win.start)
             return NULL; /* no newline in what the window holds */
         /* The window holds bytes past the indexed ones: index from here. */
     }
@@ -948,15 +948,15 @@ static inline const char *find_newline(flowlog_reader *r)
 
 static const char *index_newlines(flowlog_reader *r)
 {
-    uint64_t cur = r->dec_offset;
-    size_t avail = r->end - r->start;
+    uint64_t cur = r->win.dec_offset;
+    size_t avail = r->win.end - r->win.start;
     if (avail == 0)
         return NULL;
-    const char *at = r->win + r->start;
-    const flowlog__block *b = r->nlx_block;
-    if (b && cur >= r->nlx_block_base && cur - r->nlx_block_base < b->len) {
+    const char *at = r->win.bytes + r->win.start;
+    const flowlog__block *b = r->win.nlx_block;
+    if (b && cur >= r->win.nlx_block_base && cur - r->win.nlx_block_base < b->len) {
         /* The decoding thread found the newlines of this part already. */
-        size_t rel = (size_t)(cur - r->nlx_block_base), k = rel / FLOWLOG__BLOCK_PART;
+        size_t rel = (size_t)(cur - r->win.nlx_block_base), k = rel / FLOWLOG__BLOCK_PART;
         size_t in = rel - k * FLOWLOG__BLOCK_PART;
         if (b->nl_count[k] >= 0) {
             const uint16_t *pos = b->nl + b->nl_first[k];
@@ -964,12 +964,12 @@ static const char *index_newlines(flowlog_reader *r)
             while (i < count && pos[i] < in)
                 i++;
             if (i < count) {
-                r->nlx_base = r->nlx_block_base + k * FLOWLOG__BLOCK_PART;
-                r->nlx_len = b->len - k * FLOWLOG__BLOCK_PART < FLOWLOG__BLOCK_PART ? b->len - k * FLOWLOG__BLOCK_PART
+                r->win.nlx_base = r->win.nlx_block_base + k * FLOWLOG__BLOCK_PART;
+                r->win.nlx_len = b->len - k * FLOWLOG__BLOCK_PART < FLOWLOG__BLOCK_PART ? b->len - k * FLOWLOG__BLOCK_PART
                                                                                     : FLOWLOG__BLOCK_PART;
-                r->nlx_pos = pos;
-                r->nlx_count = count;
-                r->nlx_next = i;
+                r->win.nlx_pos = pos;
+                r->win.nlx_count = count;
+                r->win.nlx_next = i;
                 return at + (pos[i] - in);
             }
             /* The line goes on into the next part. */
@@ -977,16 +977,16 @@ static const char *index_newlines(flowlog_reader *r)
                 return at + (FLOWLOG__BLOCK_PART - in + b->nl[b->nl_first[k + 1]]);
         }
     }
-    if (!r->nlx_own && !(r->nlx_own = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->nlx_own)))
+    if (!r->win.nlx_own && !(r->win.nlx_own = r->alloc.alloc(r->alloc.ctx, (FLOWLOG__PF_CHUNK + 2) * sizeof *r->win.nlx_own)))
         return memchr(at, '\n', avail);
     size_t n = avail < FLOWLOG__PF_CHUNK ? avail : FLOWLOG__PF_CHUNK;
-    r->nlx_base = cur;
-    r->nlx_len = n;
-    r->nlx_pos = r->nlx_own;
-    r->nlx_count = flowlog__newlines(at, n, r->nlx_own, r->cpu);
-    r->nlx_next = 0;
-    if (r->nlx_count)
-        return at + r->nlx_pos[0];
+    r->win.nlx_base = cur;
+    r->win.nlx_len = n;
+    r->win.nlx_pos = r->win.nlx_own;
+    r->win.nlx_count = flowlog__newlines(at, n, r->win.nlx_own, r->opt.cpu);
+    r->win.nlx_next = 0;
+    if (r->win.nlx_count)
+        return at + r->win.nlx_pos[0];
     /* A line longer than a chunk. */
     return n < avail ? memchr(at + n, '\n', avail - n) : NULL;
 }
@@ -997,14 +997,14 @@ static const char *index_newlines(flowlog_reader *r)
  * for a line: its error is to be reported then. */
 static bool pass_over_pending(flowlog_reader *r)
 {
-    size_t pending = r->end - r->start;
-    r->dec_offset += pending;
-    r->start = r->end;
-    if (r->discarding)
+    size_t pending = r->win.end - r->win.start;
+    r->win.dec_offset += pending;
+    r->win.start = r->win.end;
+    if (r->win.discarding)
         return false;
-    r->discarding = true;
-    r->line_no++;
-    r->line_offset = r->dec_offset - pending;
+    r->win.discarding = true;
+    r->win.line_no++;
+    r->win.line_offset = r->win.dec_offset - pending;
     return true;
 }
 
@@ -1012,39 +1012,39 @@ static int next_line(flowlog_reader *r, const char **line, size_t *len)
 {
     for (;;) {
         const char *nl = find_newline(r);
-        if (nl || (r->dec_eof && r->start < r->end)) {
-            size_t n = nl ? (size_t)(nl - (r->win + r->start)) : r->end - r->start;
-            *line = r->win + r->start;
+        if (nl || (r->win.dec_eof && r->win.start < r->win.end)) {
+            size_t n = nl ? (size_t)(nl - (r->win.bytes + r->win.start)) : r->win.end - r->win.start;
+            *line = r->win.bytes + r->win.start;
             *len = n;
-            r->start += nl ? n + 1 : n;
-            r->line_offset = r->dec_offset;
-            r->dec_offset += nl ? n + 1 : n;
-            if (r->discarding) {
-                r->discarding = false;
+            r->win.start += nl ? n + 1 : n;
+            r->win.line_offset = r->win.dec_offset;
+            r->win.dec_offset += nl ? n + 1 : n;
+            if (r->win.discarding) {
+                r->win.discarding = false;
                 continue;
             }
-            r->line_no++;
-            if (n > r->max_line) {
-                flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->max_line);
+            r->win.line_no++;
+            if (n > r->opt.max_line) {
+                flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->opt.max_line);
                 return line_error(r, FLOWLOG_E_TOO_LONG);
             }
             return FLOWLOG_OK;
         }
-        if (r->dec_eof)
+        if (r->win.dec_eof)
             return FLOWLOG_END;
         /* Report the over-long line now and drop its bytes as they come,
          * so memory stays bounded by the limit. */
-        if (r->end - r->start > r->max_line && pass_over_pending(r)) {
-            flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->max_line);
+        if (r->win.end - r->win.start > r->opt.max_line && pass_over_pending(r)) {
+            flowlog__error_set(&r->err, 0, -1, "line is longer than %zu bytes", r->opt.max_line);
             return line_error(r, FLOWLOG_E_TOO_LONG);
         }
         int rc = fill(r);
         if (rc == FLOWLOG_NEED_MORE)
             return rc;
-        if (rc == FLOWLOG_E_NOMEM && r->end > r->start && !r->piped) {
+        if (rc == FLOWLOG_E_NOMEM && r->win.end > r->win.start && !r->src.piped) {
             /* No memory to hold the line: it is passed over like one over
              * the limit, an error of its own, and the lines after it read. */
-            size_t held = r->end - r->start;
+            size_t held = r->win.end - r->win.start;
             if (pass_over_pending(r)) {
                 flowlog__error_set(&r->err, 0, -1, "out of memory holding a line of more than %zu bytes", held);
                 return line_error(r, FLOWLOG_E_NOMEM);
@@ -1052,16 +1052,16 @@ static int next_line(flowlog_reader *r, const char **line, size_t *len)
             continue;
         }
         if (rc < 0) {
-            if (r->end > r->start && !r->discarding) {
+            if (r->win.end > r->win.start && !r->win.discarding) {
                 /* A partial line before the damage is not a record: it may
                  * be cut inside a number and still look valid. */
-                r->line_no++;
-                r->line_offset = r->dec_offset;
+                r->win.line_no++;
+                r->win.line_offset = r->win.dec_offset;
                 char why[FLOWLOG__MSG_SIZE];
                 snprintf(why, sizeof why, "%s", r->err.msg);
                 flowlog__error_set(&r->err, 0, -1, "%s; the last line (%zu bytes) is incomplete",
-                                   why, r->end - r->start);
-                r->start = r->end;
+                                   why, r->win.end - r->win.start);
+                r->win.start = r->win.end;
                 r->counts[FLOWLOG_COUNT_ERRORS]++;
                 fail_input(r);
                 close_input(r);
@@ -1087,9 +1087,9 @@ static int header_line(flowlog_reader *r, const char *line, size_t len)
     if (rc < 0)
         return line_error(r, rc);
     rc = flowlog_schema_set_header(s, line, len);
-    if (rc == FLOWLOG_OK && flowlog_schema_column_count(s) > r->max_fields) {
+    if (rc == FLOWLOG_OK && flowlog_schema_column_count(s) > r->opt.max_fields) {
         flowlog__error_set(&r->err, 0, -1, "header line names %zu fields, more than the limit of %zu",
-                           flowlog_schema_column_count(s), r->max_fields);
+                           flowlog_schema_column_count(s), r->opt.max_fields);
         flowlog_schema_free(s);
         return line_error(r, FLOWLOG_E_LIMIT);
     }
@@ -1240,7 +1240,7 @@ static int classify(flowlog_reader *r, const char *line, size_t len)
     /* A VPC record starts with its version number: no header, blank line or
      * transit-gateway record does, so the common case skips those checks. */
     bool plain = len && line[0] >= '0' && line[0] <= '9';
-    if (plain && !r->validate && !r->current->transit_gateway) {
+    if (plain && !r->opt.validate && !r->current->transit_gateway) {
         int rc = load_with(r, r->current, line, len);
         if (FLOWLOG__LIKELY(rc == FLOWLOG_OK)) {
             r->counts[FLOWLOG_COUNT_MILLIS] += (r->rec->flags & FLOWLOG_RECORD_MILLIS) != 0;
@@ -1254,7 +1254,7 @@ static int classify(flowlog_reader *r, const char *line, size_t len)
     }
     if (!plain && flowlog_is_header_line(line, len))
         return header_line(r, line, len);
-    if (r->validate) {
+    if (r->opt.validate) {
         int rc = check_bytes(r, line, len);
         if (rc < 0)
             return line_error(r, rc);
@@ -1281,7 +1281,7 @@ static int classify(flowlog_reader *r, const char *line, size_t len)
             r->err.msg = r->err.buf;
         return line_error(r, rc);
     }
-    if (r->validate) {
+    if (r->opt.validate) {
         rc = validate(r);
         if (rc < 0)
             return line_error(r, rc);
@@ -1294,7 +1294,7 @@ static int classify(flowlog_reader *r, const char *line, size_t len)
 
 static int finish(flowlog_reader *r, int rc)
 {
-    if (rc < 0 && r->stop_on_error) {
+    if (rc < 0 && r->opt.stop_on_error) {
         r->stopped = true;
         close_input(r);
     }
@@ -1319,8 +1319,8 @@ static int next_record(flowlog_reader *r, flowlog_record **rec);
 
 static void tell_error(const flowlog_reader *r, int status, const char *message)
 {
-    if (r->on_error)
-        r->on_error(r->on_error_ctx, r->in ? r->in->name : "", r->line_no, status,
+    if (r->opt.on_error)
+        r->opt.on_error(r->opt.on_error_ctx, r->src.in ? r->src.in->name : "", r->win.line_no, status,
                     message && *message ? message : flowlog_strerror(status));
 }
 
@@ -1342,12 +1342,12 @@ int flowlog_reader_reject(flowlog_reader *r, int status, const char *message)
     r->last_record = false;
     r->counts[FLOWLOG_COUNT_RECORDS]--;
     r->counts[FLOWLOG_COUNT_ERRORS]++;
-    if (!r->in_open) { /* its input's account is settled already */
-        r->in->records--;
-        r->in->errors++;
+    if (!r->src.in_open) { /* its input's account is settled already */
+        r->src.in->records--;
+        r->src.in->errors++;
     }
     tell_error(r, status < 0 ? status : FLOWLOG_E_MALFORMED, message);
-    if (r->stop_on_error) {
+    if (r->opt.stop_on_error) {
         r->stopped = true;
         close_input(r);
     }
@@ -1358,8 +1358,8 @@ int flowlog_reader_set_error_handler(flowlog_reader *r, flowlog_error_fn fn, voi
 {
     if (!r)
         return FLOWLOG_E_ARG;
-    r->on_error = fn;
-    r->on_error_ctx = ctx;
+    r->opt.on_error = fn;
+    r->opt.on_error_ctx = ctx;
     return FLOWLOG_OK;
 }
 
@@ -1370,27 +1370,27 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
         return FLOWLOG_END;
     if (FLOWLOG__UNLIKELY(r->err.msg[0] != '\0')) /* a message is only ever set with the rest */
         flowlog__error_clear(&r->err);
-    if (FLOWLOG__UNLIKELY(r->map != NULL) && r->start - r->map_trimmed >= MAP_TRIM_STEP)
+    if (FLOWLOG__UNLIKELY(r->src.map != NULL) && r->win.start - r->src.map_trimmed >= MAP_TRIM_STEP)
         trim_map(r);
-    if (r->prefilter_on && r->form == FORM_TEXT && !r->discarding && r->end > r->start && !r->validate &&
+    if (r->scan.prefilter_on && r->frame.form == FORM_TEXT && !r->win.discarding && r->win.end > r->win.start && !r->opt.validate &&
         !r->current->transit_gateway) {
         pass_over(r);
-        if (r->pf_plain && r->rec->schema == r->current && take_plain(r))
+        if (r->scan.pf_plain && r->rec->schema == r->current && take_plain(r))
             return *rec = r->rec, FLOWLOG_OK;
     }
-    if (FLOWLOG__LIKELY(r->form == FORM_TEXT && !r->discarding && r->end > r->start)) {
+    if (FLOWLOG__LIKELY(r->frame.form == FORM_TEXT && !r->win.discarding && r->win.end > r->win.start)) {
         /* The common line: whole in the window, a record of the current
          * schema. Anything else takes the general path below. */
-        const char *line = r->win + r->start;
+        const char *line = r->win.bytes + r->win.start;
         const char *nl = find_newline(r);
         size_t n = nl ? (size_t)(nl - line) : 0;
-        if (nl && n <= r->max_line && n && line[0] >= '0' && line[0] <= '9') {
-            r->start += n + 1;
-            r->line_offset = r->dec_offset;
-            r->dec_offset += n + 1;
-            r->line_no++;
+        if (nl && n <= r->opt.max_line && n && line[0] >= '0' && line[0] <= '9') {
+            r->win.start += n + 1;
+            r->win.line_offset = r->win.dec_offset;
+            r->win.dec_offset += n + 1;
+            r->win.line_no++;
             int rc;
-            if (!r->validate && !r->current->transit_gateway && r->rec->schema == r->current &&
+            if (!r->opt.validate && !r->current->transit_gateway && r->rec->schema == r->current &&
                 (rc = flowlog__record_load(r->rec, line, n)) == FLOWLOG_OK) {
                 if (FLOWLOG__UNLIKELY(r->rec->flags & FLOWLOG_RECORD_MILLIS))
                     r->counts[FLOWLOG_COUNT_MILLIS]++;
@@ -1409,20 +1409,20 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
     }
     for (;;) {
         int rc;
-        if (!r->in_open) {
+        if (!r->src.in_open) {
             rc = open_next_input(r);
             if (rc == FLOWLOG_END)
                 return rc;
             if (rc < 0)
                 return finish(r, rc);
         }
-        if (r->form == FORM_JSON && r->json.doc) {
+        if (r->frame.form == FORM_JSON && r->frame.json.doc) {
             const char *msg;
             size_t mlen, index;
             rc = flowlog__json_next(r, &msg, &mlen, &index);
             if (rc == FLOWLOG_OK) {
-                r->line_no = r->json.line;
-                r->stream = r->json.stream;
+                r->win.line_no = r->frame.json.line;
+                r->frame.stream = r->frame.json.stream;
                 rc = classify(r, msg, mlen);
                 if (rc == FLOWLOG_OK) {
                     *rec = r->rec;
@@ -1437,7 +1437,7 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
                 continue;
             }
             if (rc < 0) {
-                r->line_no = r->json.line;
+                r->win.line_no = r->frame.json.line;
                 return finish(r, line_error(r, rc));
             }
             continue; /* document used up */
@@ -1446,8 +1446,8 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
         size_t len;
         rc = next_line(r, &line, &len);
         if (rc == FLOWLOG_END) {
-            if (r->form == FORM_JSON && r->json.acc_len) {
-                r->line_no = r->json.line;
+            if (r->frame.form == FORM_JSON && r->frame.json.acc_len) {
+                r->win.line_no = r->frame.json.line;
                 flowlog__error_static(&r->err, 0, -1, "JSON document is not complete at the end of the input");
                 flowlog__json_reset(r);
                 close_input(r);
@@ -1460,28 +1460,28 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
             return rc;
         if (rc < 0)
             return finish(r, rc);
-        if (r->form == FORM_DETECT) {
-            r->form = (input_form)detect_form(line, len);
-            if (r->form == FORM_CSV) {
+        if (r->frame.form == FORM_DETECT) {
+            r->frame.form = (input_form)detect_form(line, len);
+            if (r->frame.form == FORM_CSV) {
                 r->counts[FLOWLOG_COUNT_HEADERS]++;
                 continue;
             }
         }
-        if (r->form == FORM_JSON) {
+        if (r->frame.form == FORM_JSON) {
             rc = flowlog__json_feed(r, line, len);
-            if (rc < 0 && r->json.reread) {
+            if (rc < 0 && r->frame.json.reread) {
                 /* The line begins the next document and ends the broken one
                  * before it: the error is the line before's, and this line
                  * is read again. */
-                r->start = (size_t)(line - r->win);
-                r->dec_offset = r->line_offset;
-                r->line_no--;
+                r->win.start = (size_t)(line - r->win.bytes);
+                r->win.dec_offset = r->win.line_offset;
+                r->win.line_no--;
             }
             if (rc < 0)
                 return finish(r, line_error(r, rc));
             continue;
         }
-        if (r->form == FORM_CSV) {
+        if (r->frame.form == FORM_CSV) {
             const char *msg;
             size_t mlen;
             if (is_blank(line, len)) {
@@ -1506,22 +1506,22 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
 
 const char *flowlog_reader_path(const flowlog_reader *r)
 {
-    return r && r->in ? r->in->name : "";
+    return r && r->src.in ? r->src.in->name : "";
 }
 
 uint64_t flowlog_reader_line(const flowlog_reader *r)
 {
-    return r ? r->line_no : 0;
+    return r ? r->win.line_no : 0;
 }
 
 uint64_t flowlog_reader_offset(const flowlog_reader *r)
 {
-    return r ? r->line_offset : 0;
+    return r ? r->win.line_offset : 0;
 }
 
 const char *flowlog_reader_stream(const flowlog_reader *r)
 {
-    return r ? r->stream : NULL;
+    return r ? r->frame.stream : NULL;
 }
 
 const char *flowlog_reader_error_message(const flowlog_reader *r)
@@ -1541,7 +1541,7 @@ uint64_t flowlog_reader_count(const flowlog_reader *r, int counter)
 
 size_t flowlog_reader_input_count(const flowlog_reader *r)
 {
-    return r ? r->ninputs : 0;
+    return r ? r->src.ninputs : 0;
 }
 
 int flowlog_reader_input(const flowlog_reader *r, size_t index, const char **name, int *status,
@@ -1549,18 +1549,18 @@ int flowlog_reader_input(const flowlog_reader *r, size_t index, const char **nam
 {
     if (!r)
         return FLOWLOG_E_ARG;
-    if (index >= r->ninputs)
+    if (index >= r->src.ninputs)
         return FLOWLOG_E_RANGE;
-    const flowlog__input *in = &r->inputs[index];
-    bool live = in == r->in && r->in_open;
+    const flowlog__input *in = &r->src.inputs[index];
+    bool live = in == r->src.in && r->src.in_open;
     if (name)
         *name = in->name;
     if (status)
         *status = in->status;
     if (records)
-        *records = live ? r->counts[FLOWLOG_COUNT_RECORDS] - r->in_base[0] : in->records;
+        *records = live ? r->counts[FLOWLOG_COUNT_RECORDS] - r->src.in_base[0] : in->records;
     if (errors)
-        *errors = live ? r->counts[FLOWLOG_COUNT_ERRORS] - r->in_base[1] : in->errors;
+        *errors = live ? r->counts[FLOWLOG_COUNT_ERRORS] - r->src.in_base[1] : in->errors;
     if (reason)
         *reason = in->reason ? in->reason : "";
     return FLOWLOG_OK;

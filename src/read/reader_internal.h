@@ -108,28 +108,104 @@ typedef struct flowlog__json_state {
     bool reread;          /* the line fed ends the document before it: read it again, afresh */
 } flowlog__json_state;
 
-struct flowlog_reader {
-    flowlog_allocator alloc;
-    flowlog__error err;
+/* The reader is a pipeline, each part with its own state:
+ *
+ *   source (the queue, one input open: fd, mapping, memory or pushed
+ *           bytes, gzip, the decoding thread)      -> decoded bytes
+ *   window (the decoded bytes lines are cut from, their newlines, where the
+ *           line being read is)                   -> one line
+ *   frame  (text, CloudWatch JSON documents, CSV exports: a line or an
+ *           event becomes one message)            -> one message
+ *   scan   (the prefilter: whole chunks of plain lines judged at once, and
+ *           the lines no record can come from passed over)
+ *   classification (reader.c: header, blank, record, error; the schemas)
+ *
+ * and flowlog_reader_next() is the one loop that asks each part in turn. */
 
-    /* schemas: the caller's (or the default) and those made from headers */
-    const flowlog_schema *base;
-    flowlog_schema *default_schema;
-    flowlog_schema *header_vpc, *header_tgw;
-    flowlog_schema *default_tgw;
-    const flowlog_schema *current;
-    flowlog_record *rec;
-
-    /* options */
+/* What the caller set (flowlog_reader_set() and the handlers). */
+typedef struct flowlog__reader_options {
     size_t max_line;
-    size_t max_fields;    /* FLOWLOG_OPT_MAX_FIELDS */
+    size_t max_fields;         /* FLOWLOG_OPT_MAX_FIELDS */
     size_t max_line_next;      /* set while an input was open: applies from the next */
     size_t max_envelope;
     bool stop_on_error;
     bool validate;
     bool map_files;            /* FLOWLOG_OPT_MMAP */
+    bool threads;              /* FLOWLOG_OPT_THREADS */
+    int cpu;                   /* FLOWLOG_OPT_CPU */
     flowlog_progress_fn progress;
     void *progress_ctx;
+    flowlog_error_fn on_error; /* flowlog_reader_set_error_handler() */
+    void *on_error_ctx;
+} flowlog__reader_options;
+
+/* The source: the queue of inputs and the one open, up to decoded bytes. */
+typedef struct flowlog__source {
+    flowlog__input *inputs;
+    size_t ninputs, inputs_cap, next_input;
+    uint64_t total_bytes;
+
+    flowlog__input *in;        /* the input being read */
+    bool in_failed;            /* it could not be read to its end */
+    uint64_t in_base[2];       /* records and errors counted before it */
+    bool in_open, raw_eof, gz_mode, detected_gz;
+    /* A push input's first chunk of one byte: held until the second byte
+     * says whether the input is gzip. */
+    bool have_sniff;
+    uint8_t sniff_byte;
+    size_t mem_pos;
+    const uint8_t *push_ptr;
+    size_t push_len, push_pos;
+    bool push_ended;
+
+    uint8_t *raw;              /* compressed bytes waiting to be inflated */
+    size_t raw_cap, raw_start, raw_end;
+    flowlog__gz gz;
+    bool gz_finished;
+    void *map;                 /* the input's mapping, when mapped */
+    size_t map_len, map_trimmed;
+    bool decoded_all;          /* the decoder has nothing more to give */
+    uint64_t raw_total;        /* input bytes read by the decoder */
+    flowlog__pipe *pipe;       /* the decoding thread, when the input uses one */
+    bool piped;
+} flowlog__source;
+
+/* The window lines are cut from: [bytes + start, bytes + end), the reader's
+ * own buffer, a block from the decoding thread, or the caller's memory. */
+typedef struct flowlog__window {
+    const char *bytes;
+    size_t start, end;
+    char *buf;                 /* the reader's own buffer of decoded bytes */
+    size_t buf_cap;
+    bool dec_eof;              /* the window holds the last bytes of the input */
+    bool discarding;           /* skipping the rest of an over-long line */
+    int deferred_rc;           /* a decoding error to report once the lines before it are out */
+    char deferred_msg[FLOWLOG__MSG_SIZE];
+    /* The newlines of the window from decoded offset nlx_base on, over
+     * nlx_len bytes, found a chunk at a time (or by the decoding thread);
+     * nlx_next: the first not yet passed. nlx_own is allocated with the
+     * first chunk found here. */
+    uint64_t nlx_base;
+    size_t nlx_len, nlx_count, nlx_next;
+    const uint16_t *nlx_pos;
+    uint16_t *nlx_own;
+    const flowlog__block *nlx_block; /* the window's block, with its newlines */
+    uint64_t nlx_block_base;         /* the decoded offset of its data */
+    /* where we are */
+    uint64_t line_no, dec_offset, line_offset;
+} flowlog__window;
+
+/* The framing of the input: what a line is a part of. */
+typedef struct flowlog__frame {
+    input_form form;
+    char *scratch;             /* an unquoted CSV message */
+    size_t scratch_cap;
+    flowlog__json_state json;
+    const char *stream;        /* the CloudWatch log stream of the message */
+} flowlog__frame;
+
+/* The scan: the prefilter's judgement of whole chunks. */
+typedef struct flowlog__scan {
     bool prefilter_on;         /* flowlog_reader_set_prefilter() */
     flowlog__prefilter pf;     /* its needles, and the schema its scan was set for: */
     const flowlog_schema *pf_schema;
@@ -153,73 +229,27 @@ struct flowlog_reader {
     flowlog__watch_fn watch;   /* shown each record passed over (flowlog__reader_watch) */
     void *watch_ctx;
     size_t pf_passed_next;     /* the next of the chunk's passed lines to show it */
-    /* The newlines of the window from decoded offset nlx_base on, over
-     * nlx_len bytes, found a chunk at a time (or by the decoding thread);
-     * nlx_next: the first not yet passed. nlx_own is allocated with the
-     * first chunk found here. */
-    uint64_t nlx_base;
-    size_t nlx_len, nlx_count, nlx_next;
-    const uint16_t *nlx_pos;
-    uint16_t *nlx_own;
-    const flowlog__block *nlx_block; /* the window's block, with its newlines */
-    uint64_t nlx_block_base;         /* the decoded offset of its data */
+} flowlog__scan;
 
-    /* the queue */
-    flowlog__input *inputs;
-    size_t ninputs, inputs_cap, next_input;
-    uint64_t total_bytes;
+struct flowlog_reader {
+    flowlog_allocator alloc;
+    flowlog__error err;
+    flowlog__reader_options opt;
+    flowlog__source src;
+    flowlog__window win;
+    flowlog__frame frame;
+    flowlog__scan scan;
 
-    /* the input being read */
-    flowlog__input *in;
-    bool in_failed;            /* it could not be read to its end */
+    /* classification: the caller's (or the default) schema, those made
+     * from headers, and the record lines are loaded into */
+    const flowlog_schema *base;
+    flowlog_schema *default_schema;
+    flowlog_schema *header_vpc, *header_tgw;
+    flowlog_schema *default_tgw;
+    const flowlog_schema *current;
+    flowlog_record *rec;
     bool last_record;          /* the last call returned a record (flowlog_reader_reject()) */
-    flowlog_error_fn on_error; /* flowlog_reader_set_error_handler() */
-    int cpu;                   /* FLOWLOG_OPT_CPU */
-    void *on_error_ctx;
-    uint64_t in_base[2];       /* records and errors counted before it */
-    bool in_open, raw_eof, gz_mode, detected_gz;
-    /* A push input's first chunk of one byte: held until the second byte
-     * says whether the input is gzip. */
-    bool have_sniff;
-    uint8_t sniff_byte;
-    input_form form;
-    size_t mem_pos;
-    const uint8_t *push_ptr;
-    size_t push_len, push_pos;
-    bool push_ended;
-
-    uint8_t *raw;              /* compressed bytes waiting to be inflated */
-    size_t raw_cap, raw_start, raw_end;
-    flowlog__gz gz;
-    bool gz_finished;
-
-    /* Lines are cut from the window [win + start, win + end): the reader's
-     * own buffer, a block from the decoding thread, or the caller's memory. */
-    const char *win;
-    size_t start, end;
-    void *map;                 /* the input's mapping, when mapped */
-    size_t map_len, map_trimmed;
-    char *buf;                 /* the reader's own buffer of decoded bytes */
-    size_t buf_cap;
-    bool dec_eof;              /* the window holds the last bytes of the input */
-    bool decoded_all;          /* the decoder has nothing more to give */
-    uint64_t raw_total;        /* input bytes read by the decoder */
-    bool threads;              /* FLOWLOG_OPT_THREADS */
-    flowlog__pipe *pipe;       /* the decoding thread, when the input uses one */
-    bool piped;
-    bool discarding;           /* skipping the rest of an over-long line */
-    int deferred_rc;           /* a decoding error to report once the lines before it are out */
-    char deferred_msg[FLOWLOG__MSG_SIZE];
-
-    char *scratch;             /* an unquoted CSV message */
-    size_t scratch_cap;
-    flowlog__json_state json;
-
-    /* where we are */
-    uint64_t line_no, dec_offset, line_offset;
-    const char *stream;
     bool stopped;
-
     uint64_t counts[10];
 };
 
