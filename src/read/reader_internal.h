@@ -253,6 +253,67 @@ struct flowlog_reader {
     uint64_t counts[10];
 };
 
+/* ---- the parts' calls, one section per file ---- */
+
+/* Decoded bytes read at a time. */
+#define FLOWLOG__READ_CHUNK ((size_t)256 * 1024)
+/* The pages of a mapped input that every line has left are given back, so
+ * the process's resident memory does not grow with the file. */
+#define FLOWLOG__MAP_TRIM_STEP ((size_t)64 << 20)
+
+/* source.c */
+/* Open the next queued input: FLOWLOG_OK, FLOWLOG_END when none is left,
+ * or its error (it is then closed and failed). */
+int flowlog__source_open_next(flowlog_reader *r);
+/* Close the input being read and settle its account. */
+void flowlog__source_close(flowlog_reader *r);
+/* Mark the input being read as not read to its end, with the reader's message. */
+void flowlog__source_fail(flowlog_reader *r);
+/* An error that ends the input: counted, failed, closed; returns rc. */
+int flowlog__source_error(flowlog_reader *r, int rc);
+void flowlog__source_report_bytes(flowlog_reader *r, uint64_t raw_total);
+void flowlog__source_trim_map(flowlog_reader *r);
+
+/* window.c */
+/* Bring more decoded bytes into the window. */
+int flowlog__window_fill(flowlog_reader *r);
+/* The next physical line of the input (without its newline). */
+int flowlog__window_next_line(flowlog_reader *r, const char **line, size_t *len);
+/* The first newline at or after the window's start, or NULL when the
+ * window has none: from the index of the chunk it is in, made when the
+ * lines reach a chunk not indexed yet. */
+const char *flowlog__window_index_newlines(flowlog_reader *r);
+
+static inline const char *flowlog__window_find_newline(flowlog_reader *r)
+{
+    uint64_t cur = r->win.dec_offset;
+    if (FLOWLOG__LIKELY(cur >= r->win.nlx_base && cur - r->win.nlx_base < r->win.nlx_len)) {
+        size_t rel = (size_t)(cur - r->win.nlx_base);
+        while (r->win.nlx_next < r->win.nlx_count && r->win.nlx_pos[r->win.nlx_next] < rel)
+            r->win.nlx_next++;
+        if (FLOWLOG__LIKELY(r->win.nlx_next < r->win.nlx_count))
+            return r->win.bytes + r->win.start + (r->win.nlx_pos[r->win.nlx_next] - rel);
+        if (r->win.nlx_base + r->win.nlx_len - cur >= r->win.end - r->win.start)
+            return NULL; /* no newline in what the window holds */
+        /* The window holds bytes past the indexed ones: index from here. */
+    }
+    return flowlog__window_index_newlines(r);
+}
+
+/* Count a line into the error bucket and make its status the reader's. */
+static inline int flowlog__line_error(flowlog_reader *r, int rc)
+{
+    r->counts[FLOWLOG_COUNT_ERRORS]++;
+    return rc;
+}
+
+/* scan.c */
+/* Pass over the records at the window's start the prefilter says no caller
+ * needs, up to the next line one must see. */
+void flowlog__scan_pass_over(flowlog_reader *r);
+/* Take the record at the window's start, a line the scan found plain. */
+bool flowlog__scan_take_plain(flowlog_reader *r);
+
 /* Decode the next bytes of the input into dst: read, and inflate when the
  * content is gzip. An error may come with bytes decoded before it. Sets
  * decoded_all at the end of the input. Runs on the decoding thread when the
