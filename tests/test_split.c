@@ -1,5 +1,6 @@
-/* The block-wise field split, whole or one field alone, agrees with the
- * byte-at-a-time definition on every kind of line: any length around the
+/* The block-wise field split, at every instruction-set level the processor
+ * has (FLOWLOG_CPU caps them, as for the whole library), whole or one field
+ * alone, agrees with the byte-at-a-time definition on every kind of line: any length around the
  * 16- and 64-byte steps, runs of spaces anywhere, tabs and other bytes that
  * are not separators, and fewer spans than fields. The internal functions are reached through the static
  * library. */
@@ -8,7 +9,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include <flowlog/reader.h>
+
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
+typedef size_t (*split_fn)(const char *line, size_t len, flowlog_span *out, size_t cap);
+split_fn flowlog__split_at(int level);
+int flowlog__cpu_best(void);
 size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, size_t cap);
 bool flowlog__split_field(const char *line, size_t len, size_t col, flowlog_span *out);
 
@@ -17,11 +23,16 @@ static void check(const char *line, size_t len, size_t cap)
     flowlog_span fast[80], slow[80];
     memset(fast, 0, sizeof fast);
     memset(slow, 0, sizeof slow);
-    size_t nf = flowlog__split(line, len, fast, cap), ns = flowlog__split_scalar(line, len, slow, cap);
-    assert_int_equal(nf, ns);
-    for (size_t i = 0; i < nf && i < cap; i++) {
-        assert_ptr_equal(fast[i].ptr, slow[i].ptr);
-        assert_int_equal(fast[i].len, slow[i].len);
+    size_t ns = flowlog__split_scalar(line, len, slow, cap);
+    /* the dispatched split, then every level this processor has */
+    for (int level = -1; level <= flowlog__cpu_best(); level++) {
+        memset(fast, 0, sizeof fast);
+        size_t nf = level < 0 ? flowlog__split(line, len, fast, cap) : flowlog__split_at(level)(line, len, fast, cap);
+        assert_int_equal(nf, ns);
+        for (size_t i = 0; i < nf && i < cap; i++) {
+            assert_ptr_equal(fast[i].ptr, slow[i].ptr);
+            assert_int_equal(fast[i].len, slow[i].len);
+        }
     }
     /* One field alone is the same field, and past the last there is none. */
     size_t col = next_rand() % (ns + 2);

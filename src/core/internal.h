@@ -120,6 +120,13 @@ static inline size_t flowlog__chomp(const char *line, size_t len)
 /* Split a line (no newline) on runs of spaces. Stores at most cap spans and
  * returns how many fields there are. */
 size_t flowlog__split(const char *line, size_t len, flowlog_span *out, size_t cap);
+/* The same split at one instruction-set level (enum flowlog_cpu_level),
+ * each defined by the scalar one below and tested against it. */
+typedef size_t (*flowlog__split_fn)(const char *line, size_t len, flowlog_span *out, size_t cap);
+flowlog__split_fn flowlog__split_at(int level);
+size_t flowlog__split_sse2(const char *line, size_t len, flowlog_span *out, size_t cap);
+size_t flowlog__split_avx2(const char *line, size_t len, flowlog_span *out, size_t cap);
+size_t flowlog__split_avx512(const char *line, size_t len, flowlog_span *out, size_t cap);
 /* Only field col of the same split: false when the line has fewer. Reads
  * as far as the field's end, a block at a time. */
 bool flowlog__split_field(const char *line, size_t len, size_t col, flowlog_span *out);
@@ -158,6 +165,7 @@ struct flowlog_record {
     size_t lazy_end;         /* the line's end in the chunk, without CR */
     uint32_t lazy_rank;      /* the filler's count of what comes before the line */
     void (*lazy_fill)(flowlog_record *r, size_t col);
+    flowlog__split_fn split; /* the split of the level in force (flowlog__split_at) */
 };
 
 int flowlog__record_load(flowlog_record *r, const char *line, size_t len);

@@ -1,4 +1,5 @@
 #include "internal.h"
+#include "../cpu/cpu.h"
 
 static int ensure_capacity(flowlog_record *r, size_t n)
 {
@@ -26,6 +27,7 @@ int flowlog_record_new(flowlog_record **out, const flowlog_schema *s, const flow
         return FLOWLOG_E_NOMEM;
     r->alloc = al;
     r->schema = s;
+    r->split = flowlog__split_at(flowlog__cpu_best());
     flowlog__error_clear(&r->err);
     if (ensure_capacity(r, s->ncols) < 0) {
         flowlog_record_free(r);
@@ -85,7 +87,7 @@ int flowlog__record_load(flowlog_record *r, const char *line, size_t len)
     r->line.len = len;
     size_t want = r->schema->ncols;
     r->pending = 0;
-    size_t n = flowlog__split(line, len, r->spans, want);
+    size_t n = r->split(line, len, r->spans, want);
     if (FLOWLOG__UNLIKELY(n != want)) {
         r->n = 0;
         r->flags = 0;

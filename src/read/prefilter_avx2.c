@@ -1,15 +1,14 @@
 /* The prefilter's scan with AVX2, BMI1, BMI2 and POPCNT; this file alone is
  * compiled for them, and it runs only where the processor has them. */
+#define FLOWLOG__ISA_AVX2
 #include "prefilter.h"
+#include "../cpu/bytemask.h"
 
 #include <immintrin.h>
 
 static inline uint64_t eq_mask(const char *p, char byte)
 {
-    const __m256i b = _mm256_set1_epi8(byte);
-    uint64_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)p), b));
-    uint64_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), b));
-    return lo | hi << 32;
+    return flowlog__byte_mask(p, byte);
 }
 
 static inline void pf_block(const flowlog__pf_needles *nd, size_t nn, const char *p, uint64_t *sep, uint64_t *nl,

@@ -1,13 +1,15 @@
 /* The prefilter's scan with AVX-512BW (a 64-byte block compares to a mask
  * in one instruction), BMI1, BMI2 and POPCNT; this file alone is compiled
  * for them, and it runs only where the processor has them. */
+#define FLOWLOG__ISA_AVX512
 #include "prefilter.h"
+#include "../cpu/bytemask.h"
 
 #include <immintrin.h>
 
 static inline uint64_t eq_mask(const char *p, char byte)
 {
-    return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512((const void *)p), _mm512_set1_epi8(byte));
+    return flowlog__byte_mask(p, byte);
 }
 
 static inline void pf_block(const flowlog__pf_needles *nd, size_t nn, const char *p, uint64_t *sep, uint64_t *nl,

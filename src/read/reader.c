@@ -151,6 +151,7 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
         if (value > flowlog__cpu_best())
             return FLOWLOG_E_UNSUPPORTED;
         r->opt.cpu = (int)value;
+        r->rec->split = flowlog__split_at(r->opt.cpu);
         return FLOWLOG_OK;
     case FLOWLOG_OPT_MMAP:
         if (value != 0 && value != 1)
