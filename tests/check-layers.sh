@@ -1,15 +1,15 @@
 #!/bin/sh
 # The folders of src/ are layers, and arrows point only down: a file
 # includes its own folder's headers and those of the layers below it
-# (cpu < core < read < query, diag; query and diag are side by side and
-# include neither each other). The CLI and the examples use only the
+# (cpu < core < read, config < query, diag; read and config, query and
+# diag are side by side and include neither each other). The CLI and the examples use only the
 # public headers. Any other include fails, naming it.
 # usage: check-layers.sh SOURCE_ROOT
 set -u
 root=$1
 rank() {
     case $1 in
-    cpu) echo 0 ;; core) echo 1 ;; read) echo 2 ;; query|diag) echo 3 ;; *) echo 99 ;;
+    cpu) echo 0 ;; core) echo 1 ;; read|config) echo 2 ;; query|diag) echo 3 ;; *) echo 99 ;;
     esac
 }
 bad=0 checked=0

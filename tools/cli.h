@@ -68,12 +68,22 @@ void json_string(FILE *f, const char *s, size_t len);
 /* Times on the command line (cli_time.c): Unix seconds, or ISO 8601 with
  * an offset (Z, +05:30); false for anything else. */
 bool cli_parse_time(const char *s, uint64_t *out);
+/* tcp, udp, icmp, icmpv6 (any case AWS prints) or a number 0-255; -1 for anything else. */
+int cli_parse_protocol(const char *s);
 /* A whole number of the command line, from min to max: digits only. */
 bool cli_parse_number(const char *s, long long min, long long max, long long *out);
 /* A size in bytes: digits, with K, M or G (KiB, MiB, GiB) after them. */
 bool cli_parse_size(const char *s, long long min, long long max, long long *out);
 /* A time as people read it: ISO 8601 in UTC (2024-01-02T12:00:00Z), "-" for 0. */
 const char *cli_time_text(uint64_t t, char *buf, size_t n);
+
+/* The VPC's configuration (cmd_rules.c): load a folder of AWS CLI output
+ * (prints the error; returns 0 or the exit status, 3); a range LO-HI of
+ * ephemeral ports; a reach's members as JSON (without braces) and as text. */
+int rules_load(const char *cmd, const char *dir, flowlog_config **out);
+bool rules_parse_ephemeral(const char *s, unsigned *lo, unsigned *hi);
+void rules_json_members(FILE *f, const flowlog_reach *r);
+void rules_text(FILE *f, const flowlog_reach *r);
 
 /* Diagnosis output shared by a question and the sweep (cmd_diagnose.c). */
 #define DIAG_COUNTERS 14 /* enum flowlog_diag_counter, 1-based */
@@ -97,6 +107,7 @@ int diagnose_sweep(cli_input *in, char **paths, int npaths, const sweep_options 
 int cmd_parse(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_explain_rules(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 
 #endif

@@ -1,4 +1,5 @@
-/* Times as people write them on the command line, and as they read them. */
+/* Times as people write them on the command line, and as they read them;
+ * the other values of the command line (numbers, sizes, protocols). */
 #include "cli.h"
 
 #include <ctype.h>
@@ -161,4 +162,18 @@ bool cli_parse_size(const char *s, long long min, long long max, long long *out)
         return false;
     *out = v;
     return true;
+}
+
+int cli_parse_protocol(const char *s)
+{
+    if (!strcmp(s, "tcp") || !strcmp(s, "TCP"))
+        return 6;
+    if (!strcmp(s, "udp") || !strcmp(s, "UDP"))
+        return 17;
+    if (!strcmp(s, "icmp") || !strcmp(s, "ICMP"))
+        return 1;
+    if (!strcmp(s, "icmpv6") || !strcmp(s, "ICMPv6") || !strcmp(s, "ipv6-icmp"))
+        return 58;
+    long long v;
+    return cli_parse_number(s, 0, 255, &v) ? (int)v : -1;
 }

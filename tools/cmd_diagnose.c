@@ -10,7 +10,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: flowlog diagnose --client A --server B --port P[-Q] [--protocol tcp|udp|icmp|N]\n"
-          "                        [--since T] [--until T] [--json] [--bucket SECONDS] [PATH...]\n"
+          "                        [--since T] [--until T] [--json] [--bucket SECONDS]\n"
+          "                        [--config DIR [--ephemeral LO-HI]] [PATH...]\n"
           "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N]\n"
           "                        [--max-memory SIZE] [PATH...]\n"
           "Tell why A cannot reach B on port P, and which layer is to blame: prints the verdict,\n"
@@ -25,29 +26,19 @@ static void usage(FILE *f)
           "A and B are addresses or CIDRs (or 'any'). T is Unix seconds or ISO 8601 with an offset:\n"
           "2024-01-02T12:00:00Z, 2024-01-02T17:30+05:30, 2024-01-02 12:00:00+00:00.\n"
           "Verdicts: no-traffic blocked return-blocked refused no-response established intermittent.\n"
+          "--config DIR: the VPC's configuration as the AWS CLI prints it (see flowlog explain-rules\n"
+          "  --help): the ENIs it describes have known endpoints, and the verdict gains the rule that\n"
+          "  explains it and whether the configuration agrees with the logs (--ephemeral: the client's\n"
+          "  ports the reply goes to, default 1024-65535).\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
           "  --progress, --no-mmap:\n"
           "  as for flowlog parse\n"
           "Exit status: 0 success; 1 some input lines were errors; 2 usage error; 3 an input could\n"
-          "not be opened or read to its end (or no input could be read: no verdict), or the output\n"
-          "could not be written.\n"
+          "not be opened or read to its end (or no input could be read: no verdict; or the --config\n"
+          "folder could not be read), or the output could not be written.\n"
           "Example:\n"
           "  flowlog diagnose --client 10.0.1.25 --server 10.0.2.10 --port 3306 AWSLogs/\n",
           f);
-}
-
-static int parse_protocol(const char *s)
-{
-    if (!strcmp(s, "tcp") || !strcmp(s, "TCP"))
-        return 6;
-    if (!strcmp(s, "udp") || !strcmp(s, "UDP"))
-        return 17;
-    if (!strcmp(s, "icmp") || !strcmp(s, "ICMP"))
-        return 1;
-    if (!strcmp(s, "icmpv6") || !strcmp(s, "ICMPv6") || !strcmp(s, "ipv6-icmp"))
-        return 58;
-    long long v;
-    return cli_parse_number(s, 0, 255, &v) ? (int)v : -1;
 }
 
 static const char *protocol_text(int p, char *buf, size_t n)
@@ -182,14 +173,40 @@ static void print_coverage(const flowlog_diag *d)
         printf("  server  none: no ENI in the logs has the server's address\n");
 }
 
+/* The configuration's part of a diagnosis (--config): its evaluation of
+ * the same question, and whether it explains what the logs show. */
+typedef struct config_view {
+    const flowlog_reach *reach; /* NULL when the question cannot be evaluated */
+    int agreement;              /* enum flowlog_agreement */
+    char why[512];
+} config_view;
+
+static const char *agreement_word(int a)
+{
+    return a == FLOWLOG_AGREE ? "agrees" : a == FLOWLOG_DISAGREE ? "DISAGREES" : "cannot say";
+}
+
 static void print_text(const flowlog_diag *d, const char *question, const char *client_text, int protocol,
-                       uint64_t since, uint64_t until)
+                       uint64_t since, uint64_t until, const config_view *cv)
 {
     if (!flowlog_diag_complete(d))
         print_incomplete(d);
     int v = flowlog_diag_verdict(d);
     char first[32], last[32];
     printf("verdict:  %s\n", flowlog_verdict_name(v));
+    if (cv && cv->reach && flowlog_reach_blocking(cv->reach) >= 0) {
+        int checkpoint;
+        const char *resource, *detail;
+        int64_t rule;
+        (void)flowlog_reach_checkpoint(cv->reach, (size_t)flowlog_reach_blocking(cv->reach), &checkpoint, NULL,
+                                       &resource, &rule, &detail);
+        char number[24] = "";
+        if (rule >= 0)
+            snprintf(number, sizeof number, rule == 32767 ? " rule *" : " rule %" PRId64, rule);
+        printf("rule:     %s%s at %s: %s\n", resource, number, flowlog_checkpoint_name(checkpoint), detail);
+    }
+    if (cv)
+        printf("config:   %s: %s\n", agreement_word(cv->agreement), cv->why);
     printf("side:     %s\n", flowlog_diag_side_name(flowlog_diag_side(d)));
     printf("question: %s\n", question);
     if (since || until)
@@ -296,6 +313,10 @@ static void print_text(const flowlog_diag *d, const char *question, const char *
         cli_print_text(stdout, text, strlen(text), true);
         free(text);
     }
+    if (cv && cv->reach) {
+        printf("\n");
+        rules_text(stdout, cv->reach);
+    }
 }
 
 /* The evidence object without its closing brace, for more keys. */
@@ -354,7 +375,7 @@ static int diag_input(const void *d, size_t i, const char **name, int *st, uint6
     return flowlog_diag_input(d, i, name, st, records, errors, reason);
 }
 
-static void print_json(const flowlog_diag *d, const char *client_text)
+static void print_json(const flowlog_diag *d, const char *client_text, const config_view *cv)
 {
     int v = flowlog_diag_verdict(d);
     printf("{\"verdict\":\"%s\",\"side\":\"%s\",", flowlog_verdict_name(v), flowlog_diag_side_name(flowlog_diag_side(d)));
@@ -445,6 +466,19 @@ static void print_json(const flowlog_diag *d, const char *client_text)
     } else {
         printf("\"\"");
     }
+    if (cv) {
+        printf(",\"configuration\":{");
+        if (cv->reach) {
+            rules_json_members(stdout, cv->reach);
+            printf(",\"agrees\":%s,\"why\":", cv->agreement == FLOWLOG_AGREE      ? "true"
+                                              : cv->agreement == FLOWLOG_DISAGREE ? "false"
+                                                                                  : "null");
+        } else {
+            printf("\"reachable\":null,\"blocking\":null,\"checkpoints\":[],\"fix\":null,\"agrees\":null,\"why\":");
+        }
+        json_string(stdout, cv->why, strlen(cv->why));
+        printf("}");
+    }
     printf("}\n");
 }
 
@@ -479,7 +513,8 @@ static void report_nothing_read(const flowlog_diag *d)
 int cmd_diagnose(int argc, char **argv)
 {
     cli_input in = {0};
-    const char *client = NULL, *server = NULL, *port = NULL, *proto = "tcp", *since = NULL, *until = NULL;
+    const char *client = NULL, *server = NULL, *port = NULL, *proto = "tcp", *since = NULL, *until = NULL,
+               *config_dir = NULL, *ephemeral = NULL;
     long bucket = 60;
     long long max_conversations = 0, top = -2, max_memory = 0;
     bool json = false;
@@ -493,7 +528,9 @@ int cmd_diagnose(int argc, char **argv)
             continue;
         const char **slot = !strcmp(argv[i], "--client") ? &client : !strcmp(argv[i], "--server") ? &server
                           : !strcmp(argv[i], "--port") ? &port : !strcmp(argv[i], "--protocol") ? &proto
-                          : !strcmp(argv[i], "--since") ? &since : !strcmp(argv[i], "--until") ? &until : NULL;
+                          : !strcmp(argv[i], "--since") ? &since : !strcmp(argv[i], "--until") ? &until
+                          : !strcmp(argv[i], "--config") ? &config_dir : !strcmp(argv[i], "--ephemeral") ? &ephemeral
+                          : NULL;
         if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "flowlog diagnose: %s needs a value\n", argv[i]);
@@ -538,7 +575,7 @@ int cmd_diagnose(int argc, char **argv)
         if (st >= 0)
             return st;
     }
-    int protocol = parse_protocol(proto);
+    int protocol = cli_parse_protocol(proto);
     if (protocol < 0) {
         fprintf(stderr, "flowlog diagnose: --protocol takes tcp, udp, icmp, icmpv6 or a number 0-255\n");
         return 2;
@@ -554,6 +591,15 @@ int cmd_diagnose(int argc, char **argv)
     }
     if (t_until && t_since > t_until) {
         fprintf(stderr, "flowlog diagnose: --since is after --until\n");
+        return 2;
+    }
+    unsigned eph_lo = 1024, eph_hi = 65535;
+    if (ephemeral && !rules_parse_ephemeral(ephemeral, &eph_lo, &eph_hi)) {
+        fprintf(stderr, "flowlog diagnose: --ephemeral takes a port range such as 32768-60999\n");
+        return 2;
+    }
+    if (config_dir && !client && !server && !port) {
+        fprintf(stderr, "flowlog diagnose: --config needs a question (--client, --server, --port)\n");
         return 2;
     }
     if (!client && !server && !port) {
@@ -602,9 +648,16 @@ int cmd_diagnose(int argc, char **argv)
         flowlog_diag_free(d);
         return 2;
     }
-    int status = cli_input_open(&in, paths, npaths);
+    flowlog_config *config = NULL;
+    int status = config_dir ? rules_load("diagnose", config_dir, &config) : 0;
     if (status) {
         flowlog_diag_free(d);
+        return status;
+    }
+    status = cli_input_open(&in, paths, npaths);
+    if (status) {
+        flowlog_diag_free(d);
+        flowlog_config_free(config);
         cli_input_close(&in);
         return status;
     }
@@ -615,6 +668,7 @@ int cmd_diagnose(int argc, char **argv)
         cli_input_map(&in);
     if (flowlog_diag_run(d, in.reader) != FLOWLOG_OK) {
         flowlog_diag_free(d);
+        flowlog_config_free(config);
         cli_input_close(&in);
         return cli_out_of_memory("diagnose");
     }
@@ -622,16 +676,43 @@ int cmd_diagnose(int argc, char **argv)
     if (nothing_read(d)) {
         report_nothing_read(d);
         flowlog_diag_free(d);
+        flowlog_config_free(config);
         cli_input_close(&in);
         return 3;
+    }
+    config_view view = {NULL, FLOWLOG_AGREE_UNKNOWN, ""}, *cv = config ? &view : NULL;
+    flowlog_reach *reach = NULL;
+    if (config) {
+        (void)flowlog_diag_set_config(d, config);
+        int made_reach = flowlog_reach_new(&reach, config, NULL);
+        int evaluated = made_reach == FLOWLOG_OK && (lo == hi || icmp)
+                            ? flowlog_reach_evaluate(reach, client, server, icmp ? 65535 : lo, protocol, eph_lo, eph_hi)
+                            : FLOWLOG_E_QUERY;
+        if (made_reach == FLOWLOG_E_NOMEM || evaluated == FLOWLOG_E_NOMEM) {
+            flowlog_reach_free(reach);
+            flowlog_diag_free(d);
+            flowlog_config_free(config);
+            cli_input_close(&in);
+            return cli_out_of_memory("diagnose");
+        }
+        if (evaluated == FLOWLOG_OK) {
+            view.reach = reach;
+            view.agreement = flowlog_diag_agreement(d, reach, view.why, sizeof view.why);
+        } else {
+            snprintf(view.why, sizeof view.why, "the configuration is not evaluated: %s",
+                     lo != hi && !icmp ? "it answers for one port, not a range"
+                     : made_reach == FLOWLOG_OK ? flowlog_reach_error_message(reach) : "no memory");
+        }
     }
     char question[256];
     snprintf(question, sizeof question, "%s -> %s%s%s %s", client, server, port ? ":" : "", port ? port : "", proto);
     if (json)
-        print_json(d, client);
+        print_json(d, client, cv);
     else
-        print_text(d, question, client, protocol, t_since, t_until);
+        print_text(d, question, client, protocol, t_since, t_until, cv);
+    flowlog_reach_free(reach);
     flowlog_diag_free(d);
+    flowlog_config_free(config);
     cli_input_close(&in);
     return status;
 }

@@ -11,6 +11,8 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  diagnose  tell why one address cannot reach another, and which layer blocks it\n"
+            "  explain-rules  evaluate the VPC's security groups, network ACLs and routes for a\n"
+            "            question, and name the rule that blocks it\n"
             "  parse     print records as NDJSON\n"
             "  query     run a CloudWatch Logs Insights query over flow logs\n"
             "  fields    list the fields the library knows\n"
@@ -54,6 +56,8 @@ static int run(int argc, char **argv)
         return cmd_diagnose(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cmd_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain-rules") == 0)
+        return cmd_explain_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "fields") == 0)
         return cmd_fields(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

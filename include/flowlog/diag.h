@@ -31,6 +31,7 @@
 #define FLOWLOG_DIAG_H
 
 #include "common.h"
+#include "config.h"
 #include "reader.h"
 #include "record.h"
 
@@ -321,6 +322,35 @@ FLOWLOG_API int flowlog_diag_eni_translates(const flowlog_diag *d, size_t index)
  * pairwise). @return 1, 0, FLOWLOG_E_RANGE, FLOWLOG_E_ARG. Since: 1.4
  */
 FLOWLOG_API int flowlog_diag_side_inferred(const flowlog_diag *d, size_t index);
+
+/* ---- the VPC's configuration as evidence (since 1.5) ---- */
+
+/**
+ * Use a VPC's configuration (config.h): an ENI it describes has its own
+ * address from describe-network-interfaces, so its endpoint is known, not
+ * inferred from packets. NULL stops using one. Not part of the serialised
+ * state: set it on the handle that answers.
+ * Ownership: borrowed; it must outlive every answer of d.
+ * @return FLOWLOG_OK, FLOWLOG_E_ARG. Since: 1.5
+ */
+FLOWLOG_API int flowlog_diag_set_config(flowlog_diag *d, const flowlog_config *c);
+
+/** How the logs and the configuration relate (flowlog_diag_agreement()). Since: 1.5 */
+enum flowlog_agreement {
+    FLOWLOG_DISAGREE = 0,     ///< they contradict: the configuration changed since, or logs are missing
+    FLOWLOG_AGREE = 1,        ///< the configuration explains what the logs show
+    FLOWLOG_AGREE_UNKNOWN = 2 ///< one cannot confirm the other (no traffic, both outcomes logged, a checkpoint unknown)
+};
+
+/**
+ * Whether the configuration, evaluated for the same question, explains the
+ * verdict the logs give: a return-blocked verdict and an ACL that denies the
+ * reply; blocked at the server and a server ACL or group that denies the
+ * request; established and a path that allows it.
+ * @param why receives one line of English (NUL-terminated, cut to size).
+ * @return a flowlog_agreement, or FLOWLOG_E_ARG. Since: 1.5
+ */
+FLOWLOG_API int flowlog_diag_agreement(const flowlog_diag *d, const flowlog_reach *r, char *why, size_t size);
 
 /** The stable id of a near-miss kind ("other-port", ...), or NULL. Since: 1.4 */
 FLOWLOG_API const char *flowlog_diag_near_miss_name(int kind);

@@ -21,5 +21,6 @@
 #include "diag.h"
 #include "sweep.h"
 #include "query.h"
+#include "config.h"
 
 #endif

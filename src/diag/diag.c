@@ -1,4 +1,5 @@
 #include "diag_internal.h"
+#include "../config/config_internal.h"
 #include "ledger.h"
 #include "../read/prefilter.h"
 
@@ -102,6 +103,7 @@ typedef struct addr_count {
 struct flowlog_diag {
     flowlog_allocator alloc;
     flowlog__error err;
+    const flowlog_config *config; /* borrowed (flowlog_diag_set_config): ENIs it describes have their address from it */
     /* the question */
     bool client_any, server_any;
     flowlog_addr client_net, server_net;
@@ -1117,9 +1119,22 @@ static bool is_private_v4(const flowlog_addr *a)
             (b[0] == 100 && (b[1] & 0xc0) == 64));
 }
 
-/* An ENI's own address, where its records settle it. */
-static const flowlog_addr *own_address(const eni_state *e)
+/* The address the configuration describes an ENI with, or NULL. */
+static const flowlog_addr *described_address(const flowlog_diag *d, const eni_state *e)
 {
+    if (!d->config)
+        return NULL;
+    const cfg_eni *c = flowlog__cfg_eni_by_id(d->config, e->id);
+    return c && c->naddrs ? &c->addrs[0] : NULL;
+}
+
+/* An ENI's own address: as the configuration describes it, else where its
+ * records settle it. */
+static const flowlog_addr *own_address(const flowlog_diag *d, const eni_state *e)
+{
+    const flowlog_addr *described = described_address(d, e);
+    if (described)
+        return described;
     const own_set *o = &e->own;
     if (o->n == 1)
         return &o->addr[0];
@@ -1149,7 +1164,7 @@ static int side_of_address(const flowlog_diag *d, const flowlog_addr *own)
 
 static int own_side(const flowlog_diag *d, const eni_state *e)
 {
-    const flowlog_addr *own = own_address(e);
+    const flowlog_addr *own = own_address(d, e);
     return own ? side_of_address(d, own) : FLOWLOG_SIDE_UNKNOWN;
 }
 
@@ -1199,6 +1214,9 @@ static int opposite(int side)
  * its candidates is that endpoint's. */
 static bool may_be(const flowlog_diag *d, const eni_state *e, int side)
 {
+    const flowlog_addr *described = described_address(d, e);
+    if (described)
+        return side_of_address(d, described) == side;
     for (int i = 0; e->own.n <= 2 && i < e->own.n; i++)
         if (side_of_address(d, &e->own.addr[i]) == side)
             return true;
@@ -1216,8 +1234,8 @@ static int settled_side(const flowlog_diag *d, size_t k)
         !(may_be(d, x, FLOWLOG_SIDE_CLIENT) || may_be(d, x, FLOWLOG_SIDE_SERVER)))
         return side;
     for (size_t j = 0; j < d->neni; j++) {
-        const flowlog_addr *other = own_address(&d->enis[j]);
-        if (j == k || !other || d->enis[j].own.n != 1)
+        const flowlog_addr *other = own_address(d, &d->enis[j]);
+        if (j == k || !other || (d->enis[j].own.n != 1 && !described_address(d, &d->enis[j])))
             continue;
         for (int c = 0; c < 2; c++)
             if (addr_eq(other, &x->own.addr[c])) {
@@ -2076,4 +2094,13 @@ int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
     (void)flowlog_reader_set_prefilter(r, NULL, 0);
     d->running = false;
     return flowlog_diag_add_reader_inputs(d, r);
+}
+
+int flowlog_diag_set_config(flowlog_diag *d, const flowlog_config *c)
+{
+    if (!d)
+        return FLOWLOG_E_ARG;
+    d->config = c;
+    d->involved_stale = true;
+    return FLOWLOG_OK;
 }

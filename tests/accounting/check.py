@@ -86,7 +86,10 @@ def main():
                 files += [os.path.join(root, n) for n in names]
         elif os.path.exists(arg):
             files.append(arg)
-    files = sorted(f for f in files if not f.endswith(('.md', 'MANIFEST', '.fmt', '.query', '.state')))
+    # The VPC configurations beside the logs (config/*/describe-*.json, the
+    # AWS CLI's output) are not flow logs.
+    files = sorted(f for f in files if not f.endswith(('.md', 'MANIFEST', '.fmt', '.query', '.state'))
+                   and os.sep + 'config' + os.sep not in f)
     print('1..%d' % len(files))
     failed = 0
     for i, f in enumerate(files, 1):
