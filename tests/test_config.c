@@ -248,6 +248,21 @@ static void documents_load_or_say_where(void **state)
     assert_int_equal(flowlog_config_has(c, FLOWLOG_CONFIG_SECURITY_GROUPS), 1);
     assert_int_equal(flowlog_config_has(c, FLOWLOG_CONFIG_ROUTE_TABLES), 0);
 
+    assert_int_equal(flowlog_config_load(c, FLOWLOG_CONFIG_SECURITY_GROUPS, "{}", 2, "sg.json", NULL), FLOWLOG_E_JSON);
+    assert_string_equal(flowlog_config_error_message(c), "sg.json: SecurityGroups: missing");
+    static const char not_object[] = "{\"SecurityGroups\":[{\"GroupId\":\"sg-1\"},7]}";
+    assert_int_equal(flowlog_config_load(c, FLOWLOG_CONFIG_SECURITY_GROUPS, not_object, sizeof not_object - 1, "sg.json",
+                                         NULL),
+                     FLOWLOG_E_JSON);
+    assert_string_equal(flowlog_config_error_message(c), "sg.json: SecurityGroups[1]: not an object");
+    static const char bad_range[] = "{\"NetworkAcls\":[{\"NetworkAclId\":\"acl-1\",\"Entries\":[{\"RuleNumber\":100,"
+                                    "\"Protocol\":\"6\",\"RuleAction\":\"allow\",\"Egress\":false,"
+                                    "\"CidrBlock\":\"10.0.0.0/8\",\"PortRange\":{\"From\":90,\"To\":80}}]}]}";
+    assert_int_equal(flowlog_config_load(c, FLOWLOG_CONFIG_NETWORK_ACLS, bad_range, sizeof bad_range - 1, "acl.json",
+                                         NULL),
+                     FLOWLOG_E_JSON);
+    assert_string_equal(flowlog_config_error_message(c),
+                        "acl.json: NetworkAcls[0].Entries[0].PortRange: not a range within 0-65535");
     static const char no_id[] = "{\"SecurityGroups\":[{\"GroupId\":\"sg-1\"},{\"IpPermissions\":[]}]}";
     assert_int_equal(flowlog_config_load(c, FLOWLOG_CONFIG_SECURITY_GROUPS, no_id, sizeof no_id - 1, "sg.json", NULL),
                      FLOWLOG_E_JSON);

@@ -106,6 +106,8 @@ struct flowlog_config {
 
 /* Room from the configuration's arena, zeroed; NULL when out of memory. */
 void *flowlog__cfg_alloc(flowlog_config *c, size_t n);
+/* A new zeroed object at the end of an array of objects of size item. */
+void *flowlog__cfg_push(flowlog_config *c, cfg_vec *v, size_t item);
 
 const cfg_sg *flowlog__cfg_sg(const flowlog_config *c, const char *id);
 const cfg_eni *flowlog__cfg_eni_by_id(const flowlog_config *c, const char *id);
