@@ -577,7 +577,7 @@ static void cloudwatch_forms(void **state)
     assert_int_equal(t.records, 1);
     assert_int_equal(t.errors, 2);
     assert_int_equal(t.first_error, FLOWLOG_E_JSON);
-    assert_non_null(strstr(t.first_message, "neither logEvents nor"));
+    assert_non_null(strstr(t.first_message, "neither logEvents (a subscription payload), events"));
     flowlog_reader_free(r);
 
     /* The console's CSV export. */

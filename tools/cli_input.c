@@ -203,7 +203,7 @@ void cli_input_close(cli_input *in)
         const flowlog_reader *r = in->reader;
         fprintf(stderr,
                 "inputs %llu  bytes %llu  lines %llu  records %llu  headers %llu  blanks %llu  "
-                "errors %llu  input-errors %llu  millisecond-times %llu\n",
+                "errors %llu  input-errors %llu  millisecond-times %llu  skipped-files %llu\n",
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_INPUTS),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_BYTES),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_LINES),
@@ -212,7 +212,8 @@ void cli_input_close(cli_input *in)
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_BLANKS),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_INPUT_ERRORS),
-                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_MILLIS));
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_MILLIS),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_SKIPPED));
     }
     flowlog_reader_free(in->reader);
     flowlog_schema_free(in->schema);

@@ -112,7 +112,8 @@ enum flowlog_reader_counter {
     FLOWLOG_COUNT_BYTES = 6,   ///< raw input bytes consumed (compressed, for gzip)
     FLOWLOG_COUNT_INPUTS = 7,  ///< inputs opened
     FLOWLOG_COUNT_MILLIS = 8,  ///< records whose start/end were in milliseconds
-    FLOWLOG_COUNT_INPUT_ERRORS = 9 ///< errors that are not lines (unreadable file, corrupt gzip)
+    FLOWLOG_COUNT_INPUT_ERRORS = 9, ///< errors that are not lines (unreadable file, corrupt gzip)
+    FLOWLOG_COUNT_SKIPPED = 10 ///< files a directory walk passed over by their name: README.md, *.txt, images, scripts, the VPC configuration's describe-*.json (since 1.5)
 };
 
 /**

@@ -4,8 +4,11 @@
 #include <stdio.h>
 
 /* CloudWatch Logs delivery forms: subscription payloads (also gzip-compressed
- * and base64-encoded, as a Lambda function receives them), NDJSON of
- * {"message": ...}, and the console's CSV export. JSON is parsed with
+ * and base64-encoded, as a Lambda function receives them), the AWS CLI's
+ * `aws logs filter-log-events` / `get-log-events` output ({"events": [...]})
+ * and `get-query-results` output ({"results": [[{"field", "value"}...]]},
+ * the record in @message), NDJSON of {"message": ...}, and the console's
+ * CSV export. JSON is parsed with
  * jansson; documents are found by tracking brace depth outside strings, so
  * NDJSON, pretty-printed documents and concatenated documents all work, and
  * no document is parsed twice. */
@@ -17,6 +20,8 @@ static void free_doc(flowlog_reader *r)
         json_decref(j->doc);
     j->doc = NULL;
     j->events = NULL;
+    j->event_stream = NULL;
+    j->rows = false;
     j->index = j->count = 0;
     if (j->stream)
         FLOWLOG__FREE(&r->alloc, j->stream, strlen(j->stream) + 1);
@@ -196,11 +201,17 @@ static int take_document(flowlog_reader *r, json_t *doc, int depth)
     json_t *awslogs = json_object_get(doc, "awslogs");
     if (awslogs)
         return take_lambda_event(r, json_object_get(awslogs, "data"), depth);
-    json_t *events = json_object_get(doc, "logEvents");
+    /* the subscription payload's logEvents, the CLI's events or query results */
+    static const char *const lists[] = {"logEvents", "events", "results"};
+    json_t *events = NULL;
+    size_t list = 0;
+    for (; list < sizeof lists / sizeof lists[0] && !events; list++)
+        events = json_object_get(doc, lists[list]);
+    list--;
     json_t *message = json_object_get(doc, "message");
     if (events) {
         if (!json_is_array(events)) {
-            flowlog__error_static(&r->err, 0, -1, "logEvents is not an array");
+            flowlog__error_set(&r->err, 0, -1, "%s is not an array", lists[list]);
             return FLOWLOG_E_JSON;
         }
         json_t *type = json_object_get(doc, "messageType");
@@ -209,7 +220,9 @@ static int take_document(flowlog_reader *r, json_t *doc, int depth)
         if (json_is_string(type) && strcmp(json_string_value(type), "CONTROL_MESSAGE") == 0)
             events = NULL;
     } else if (!json_is_string(message)) {
-        flowlog__error_static(&r->err, 0, -1, "JSON object has neither logEvents nor a message string");
+        flowlog__error_static(&r->err, 0, -1,
+                              "JSON object has neither logEvents (a subscription payload), events (aws logs "
+                              "filter-log-events or get-log-events), results (get-query-results) nor a message string");
         return FLOWLOG_E_JSON;
     }
     json_t *stream = json_object_get(doc, "logStream");
@@ -220,6 +233,8 @@ static int take_document(flowlog_reader *r, json_t *doc, int depth)
     }
     j->doc = json_incref(doc);
     j->events = events;
+    j->rows = events && list == 2;
+    j->list = lists[list];
     j->index = 0;
     j->count = events ? json_array_size(events) : (json_object_get(doc, "logEvents") ? 0 : 1);
     return FLOWLOG_OK;
@@ -397,6 +412,17 @@ int flowlog__json_feed(flowlog_reader *r, const char *line, size_t len)
     return rc;
 }
 
+/* The value of one field of a get-query-results row, or NULL. */
+static json_t *row_field(json_t *row, const char *name)
+{
+    for (size_t k = 0; k < json_array_size(row); k++) {
+        json_t *cell = json_array_get(row, k), *field = json_object_get(cell, "field");
+        if (json_is_string(field) && strcmp(json_string_value(field), name) == 0)
+            return json_object_get(cell, "value");
+    }
+    return NULL;
+}
+
 int flowlog__json_next(flowlog_reader *r, const char **msg, size_t *len, size_t *index)
 {
     flowlog__json_state *j = &r->frame.json;
@@ -404,10 +430,22 @@ int flowlog__json_next(flowlog_reader *r, const char **msg, size_t *len, size_t 
         if (j->index < j->count) {
             size_t i = j->index++;
             *index = i;
-            json_t *m = j->events ? json_object_get(json_array_get(j->events, i), "message")
-                                  : json_object_get(j->doc, "message");
+            json_t *event = j->events ? json_array_get(j->events, i) : j->doc, *m, *stream;
+            if (j->rows) {
+                m = row_field(event, "@message");
+                stream = row_field(event, "@logStream");
+            } else {
+                m = json_object_get(event, "message");
+                stream = json_object_get(event, "logStreamName");
+            }
+            j->event_stream = json_is_string(stream) ? json_string_value(stream) : NULL;
             if (!json_is_string(m)) {
-                flowlog__error_static(&r->err, 0, -1, "log event has no message string");
+                if (j->rows)
+                    flowlog__error_set(&r->err, 0, -1, "results[%zu]: the row has no @message (query with `fields @message`)", i);
+                else if (j->events)
+                    flowlog__error_set(&r->err, 0, -1, "%s[%zu]: the event has no message string", j->list, i);
+                else
+                    flowlog__error_static(&r->err, 0, -1, "log event has no message string");
                 return FLOWLOG_E_JSON;
             }
             *msg = json_string_value(m);

@@ -530,7 +530,7 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
             rc = flowlog__json_next(r, &msg, &mlen, &index);
             if (rc == FLOWLOG_OK) {
                 r->win.line_no = r->frame.json.line;
-                r->frame.stream = r->frame.json.stream;
+                r->frame.stream = r->frame.json.event_stream ? r->frame.json.event_stream : r->frame.json.stream;
                 rc = classify(r, msg, mlen);
                 if (rc == FLOWLOG_OK) {
                     *rec = r->rec;
@@ -539,7 +539,8 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
                 if (rc < 0) {
                     char detail[FLOWLOG__MSG_SIZE];
                     snprintf(detail, sizeof detail, "%s", r->err.msg);
-                    flowlog__error_set(&r->err, 0, -1, "logEvents[%zu]: %s", index, detail);
+                    flowlog__error_set(&r->err, 0, -1, "%s[%zu]: %s",
+                                       r->frame.json.list ? r->frame.json.list : "logEvents", index, detail);
                     return finish(r, rc);
                 }
                 continue;

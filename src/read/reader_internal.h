@@ -98,6 +98,9 @@ typedef struct flowlog__json_state {
     json_t *events;       /* array of events, or NULL for a lone {"message"} */
     size_t index, count;
     char *stream;         /* logStream, owned */
+    const char *event_stream; /* the current event's own stream (filter-log-events' logStreamName), in doc */
+    bool rows;            /* events are get-query-results rows: arrays of {field, value} */
+    const char *list;     /* the events' key (logEvents, events, results), for messages */
     uint64_t line;        /* physical line where the document began */
     char *acc;            /* the document being accumulated */
     size_t acc_len, acc_cap;
@@ -250,7 +253,7 @@ struct flowlog_reader {
     flowlog_record *rec;
     bool last_record;          /* the last call returned a record (flowlog_reader_reject()) */
     bool stopped;
-    uint64_t counts[10];
+    uint64_t counts[11];
 };
 
 /* ---- the parts' calls, one section per file ---- */

@@ -5,11 +5,37 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* Directories nested deeper than this are refused: a symlink loop would
  * otherwise recurse for ever. */
 #define MAX_DEPTH 32
+
+static bool ends_with(const char *s, size_t n, const char *end)
+{
+    size_t m = strlen(end);
+    return n >= m && strcasecmp(s + n - m, end) == 0;
+}
+
+/* Files that `aws s3 sync` or a person leaves beside flow logs and that are
+ * plainly not flow logs, by their name: read, each would only be a line of
+ * errors. A file named on its own is always read. */
+static bool plainly_not_logs(const char *name)
+{
+    static const char *const endings[] = {".md", ".txt", ".rst", ".html", ".htm", ".pdf", ".png", ".jpg",
+                                          ".jpeg", ".gif", ".svg", ".sh", ".py", ".yml", ".yaml", ".toml",
+                                          ".ini", ".cfg", ".xml", ".zip", ".tar", ".parquet"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++)
+        if (ends_with(name, n, endings[i]))
+            return true;
+    /* README, LICENSE, MANIFEST and the like; and the VPC's configuration
+     * as the AWS CLI prints it (flowlog explain-rules --config reads it) */
+    return strncmp(name, "README", 6) == 0 || strncmp(name, "LICENSE", 7) == 0 || strcmp(name, "MANIFEST") == 0 ||
+           (strncmp(name, "describe-", 9) == 0 && ends_with(name, n, ".json")) ||
+           (strncmp(name, "get-managed-prefix-list-entries", 31) == 0 && ends_with(name, n, ".json"));
+}
 
 static int compare_names(const void *a, const void *b)
 {
@@ -24,7 +50,8 @@ static void free_names(const flowlog_allocator *al, char **names, size_t n, size
     FLOWLOG__FREE(al, names, cap * sizeof *names);
 }
 
-/* Every entry of the tree is an input, in sorted order; one that cannot
+/* Every entry of the tree is an input, in sorted order (but for hidden
+ * ones and those plainly not flow logs by name, counted); one that cannot
  * be looked at (a dangling link, a link loop, one that vanished, a
  * directory that cannot be listed) is listed as failed, in its place, and
  * the walk goes on. Only running out of memory stops it. */
@@ -46,6 +73,10 @@ static int walk(flowlog_reader *r, const char *dir, int depth)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
+        if (e->d_type != DT_DIR && plainly_not_logs(e->d_name)) {
+            r->counts[FLOWLOG_COUNT_SKIPPED]++;
+            continue;
+        }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             char **grown = al->realloc(al->ctx, names, cap * sizeof *names, ncap * sizeof *names);

@@ -5,7 +5,9 @@ end in exactly one bucket (records + headers + blanks + errors == lines).
 usage: check.py FLOWLOG FILE_OR_DIR...   (TAP output; stdlib only)
 
 A line is what the reader reads a record from: a physical line of the text
-(after gzip), one logEvent of a CloudWatch Logs subscription document, one
+(after gzip), one logEvent of a CloudWatch Logs subscription document (one
+event or result row of the AWS CLI's filter-log-events, get-log-events or
+get-query-results output), one
 line of NDJSON or of the console's CSV export (its header included).
 """
 import base64
@@ -61,8 +63,10 @@ def expected_lines(data):
             doc = json.loads(data)
         except ValueError:
             doc = None
-        if isinstance(doc, dict) and isinstance(doc.get('logEvents'), list):
-            return len(doc['logEvents'])
+        if isinstance(doc, dict):
+            for key in ('logEvents', 'events', 'results'):
+                if isinstance(doc.get(key), list):
+                    return len(doc[key])
         if doc is None:
             # A damaged document is one error however many lines it spans;
             # NDJSON with damage is one line per object. Both are checked
