@@ -503,6 +503,55 @@ static void every_allocation_may_fail(void **state)
     }
 }
 
+/* An alarm over the result's columns: held by any row given, streaming or
+ * after stats; refused before compile, after the first record, or naming
+ * a column the result lacks; cleared by a reset. */
+static void alarms_over_result_rows(void **state)
+{
+    (void)state;
+    flowlog_query *q = compile("stats sum(packets) as p by action");
+    assert_int_equal(flowlog_query_set_alarm(q, "p > 30", 6), FLOWLOG_OK);
+    feed_all(q, NULL);
+    while (flowlog_query_next_row(q) == FLOWLOG_OK) {
+    }
+    assert_int_equal(flowlog_query_alarm(q), 0); /* REJECT 30, ACCEPT 9 */
+    flowlog_query_reset(q);
+    static const char both[] = "p >= 30 and action = \"REJECT\"";
+    assert_int_equal(flowlog_query_set_alarm(q, both, strlen(both)), FLOWLOG_OK);
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_alarm(q), 0); /* nothing is held before a row is given */
+    while (flowlog_query_next_row(q) == FLOWLOG_OK) {
+    }
+    assert_int_equal(flowlog_query_alarm(q), 1);
+    flowlog_query_reset(q);
+    assert_int_equal(flowlog_query_alarm(q), 0);
+    assert_int_equal(flowlog_query_set_alarm(q, "packets > 1", 11), FLOWLOG_E_QUERY);
+    assert_non_null(strstr(flowlog_query_error_message(q), "unknown column 'packets'"));
+    assert_int_equal(flowlog_query_set_alarm(q, "p >", 3), FLOWLOG_E_QUERY);
+    assert_int_equal(flowlog_query_set_alarm(q, "p > 1 p", 7), FLOWLOG_E_QUERY);
+    assert_int_equal(flowlog_query_error_offset(q), 6);
+    flowlog_query_free(q);
+
+    q = compile("fields srcAddr, dstPort");
+    assert_int_equal(flowlog_query_set_alarm(q, "dstPort = 53", 12), FLOWLOG_OK);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(flowlog_record_parse(rec, lines[i], strlen(lines[i])), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_feed(q, rec, NULL), FLOWLOG_OK);
+    }
+    assert_int_equal(flowlog_query_alarm(q), 0);
+    assert_int_equal(flowlog_record_parse(rec, lines[3], strlen(lines[3])), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_feed(q, rec, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_alarm(q), 1);
+    /* set once the records flow: too late */
+    assert_int_equal(flowlog_query_set_alarm(q, "dstPort = 53", 12), FLOWLOG_E_ARG);
+    flowlog_query_free(q);
+
+    flowlog_query *raw;
+    assert_int_equal(flowlog_query_new(&raw, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_set_alarm(raw, "x", 1), FLOWLOG_E_ARG);
+    flowlog_query_free(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +567,7 @@ int main(void)
         cmocka_unit_test(a_limit_keeps_the_first_rows_of_the_sort),
         cmocka_unit_test(no_allocation_per_record),
         cmocka_unit_test(every_allocation_may_fail),
+        cmocka_unit_test(alarms_over_result_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

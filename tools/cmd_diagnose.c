@@ -11,7 +11,8 @@ static void usage(FILE *f)
 {
     fputs("usage: flowlog diagnose --client A --server B --port P[-Q] [--protocol tcp|udp|icmp|N]\n"
           "                        [--since T] [--until T] [--json] [--bucket SECONDS]\n"
-          "                        [--config DIR [--ephemeral LO-HI]] [PATH...]\n"
+          "                        [--config DIR [--ephemeral LO-HI]] [--fail-unless VERDICT[,...]]\n"
+          "                        [PATH...]\n"
           "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N]\n"
           "                        [--max-memory SIZE] [PATH...]\n"
           "Tell why A cannot reach B on port P, and which layer is to blame: prints the verdict,\n"
@@ -33,9 +34,12 @@ static void usage(FILE *f)
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
           "  --progress, --no-mmap:\n"
           "  as for flowlog parse\n"
+          "--fail-unless VERDICT[,VERDICT...]: exit 4 when the verdict is none of these (for cron\n"
+          "  and CI: --fail-unless established).\n"
           "Exit status: 0 success; 1 some input lines were errors; 2 usage error; 3 an input could\n"
           "not be opened or read to its end (or no input could be read: no verdict; or the --config\n"
-          "folder could not be read), or the output could not be written.\n"
+          "folder could not be read), or the output could not be written; 4 --fail-unless: the verdict\n"
+          "is not one of those given (2 and 3 come before 4, 4 before 1).\n"
           "Example:\n"
           "  flowlog diagnose --client 10.0.1.25 --server 10.0.2.10 --port 3306 AWSLogs/\n",
           f);
@@ -514,7 +518,7 @@ int cmd_diagnose(int argc, char **argv)
 {
     cli_input in = {0};
     const char *client = NULL, *server = NULL, *port = NULL, *proto = "tcp", *since = NULL, *until = NULL,
-               *config_dir = NULL, *ephemeral = NULL;
+               *config_dir = NULL, *ephemeral = NULL, *fail_unless = NULL;
     long bucket = 60;
     long long max_conversations = 0, top = -2, max_memory = 0;
     bool json = false;
@@ -530,7 +534,7 @@ int cmd_diagnose(int argc, char **argv)
                           : !strcmp(argv[i], "--port") ? &port : !strcmp(argv[i], "--protocol") ? &proto
                           : !strcmp(argv[i], "--since") ? &since : !strcmp(argv[i], "--until") ? &until
                           : !strcmp(argv[i], "--config") ? &config_dir : !strcmp(argv[i], "--ephemeral") ? &ephemeral
-                          : NULL;
+                          : !strcmp(argv[i], "--fail-unless") ? &fail_unless : NULL;
         if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "flowlog diagnose: %s needs a value\n", argv[i]);
@@ -591,6 +595,30 @@ int cmd_diagnose(int argc, char **argv)
     }
     if (t_until && t_since > t_until) {
         fprintf(stderr, "flowlog diagnose: --since is after --until\n");
+        return 2;
+    }
+    /* --fail-unless: the verdicts that are fine, as a bit each */
+    unsigned fine = 0;
+    for (const char *v = fail_unless; v && *v;) {
+        size_t n = strcspn(v, ",");
+        int found = 0;
+        for (int k = FLOWLOG_VERDICT_NO_TRAFFIC; k <= FLOWLOG_VERDICT_INTERMITTENT && !found; k++)
+            if (strlen(flowlog_verdict_name(k)) == n && !strncmp(v, flowlog_verdict_name(k), n))
+                found = k;
+        if (!found) {
+            fprintf(stderr, "flowlog diagnose: --fail-unless takes verdicts separated by commas: no-traffic, "
+                            "blocked, return-blocked, refused, no-response, established, intermittent\n");
+            return 2;
+        }
+        fine |= 1u << found;
+        v += n + (v[n] == ',');
+    }
+    if (fail_unless && !fine) {
+        fprintf(stderr, "flowlog diagnose: --fail-unless needs a verdict, e.g. established\n");
+        return 2;
+    }
+    if (fail_unless && !client && !server && !port) {
+        fprintf(stderr, "flowlog diagnose: --fail-unless needs a question (--client, --server, --port)\n");
         return 2;
     }
     unsigned eph_lo = 1024, eph_hi = 65535;
@@ -710,6 +738,10 @@ int cmd_diagnose(int argc, char **argv)
         print_json(d, client, cv);
     else
         print_text(d, question, client, protocol, t_since, t_until, cv);
+    /* the alarm is what cron waits for; an input not read whole says more,
+     * an error line less */
+    if (fine && !(fine >> flowlog_diag_verdict(d) & 1u) && status < 2)
+        status = 4;
     flowlog_reach_free(reach);
     flowlog_diag_free(d);
     flowlog_config_free(config);

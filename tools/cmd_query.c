@@ -22,12 +22,15 @@ static void usage(FILE *f)
           "  --max-groups N   most groups (or rows to sort) kept in memory (default 1000000)\n"
           "  --max-query-length N  longest query text in bytes (default 65536)\n"
           "  --max-nesting N  deepest nesting of parentheses and operators (default 64)\n"
+          "  --fail-when EXPR exit 4 when a result row satisfies EXPR, an expression over the\n"
+          "                   result's columns: --fail-when 'n > 100' (for cron and CI)\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
           "  --progress, --no-mmap: as for flowlog parse\n"
           "A value the query reads that does not convert (a packets of -1, an action of REJECTED), and\n"
           "a line a regular expression would need too much work on, are error lines: named, counted.\n"
           "Exit status: 0 done; 1 some input lines were bad; 2 usage, query or limit error; 3 an input\n"
-          "could not be read to its end, memory ran out, or the output could not be written.\n",
+          "could not be read to its end, memory ran out, or the output could not be written; 4 the\n"
+          "--fail-when alarm held (2 and 3 come before 4, 4 before 1).\n",
           f);
 }
 
@@ -168,6 +171,18 @@ static void drop_rows(sink *k)
     k->nrows = 0;
 }
 
+static void print_csv_header(sink *k)
+{
+    for (size_t c = 0; c < k->ncols; c++) {
+        const char *name = flowlog_query_column_name(k->q, c);
+        if (c)
+            putchar(',');
+        csv_field(name, strlen(name));
+    }
+    putchar('\n');
+    k->header_done = true;
+}
+
 /* The current row of the query, printed or kept. */
 static void take_row(sink *k)
 {
@@ -193,16 +208,8 @@ static void take_row(sink *k)
             putchar('\n');
         return;
     case OUT_CSV:
-        if (!k->header_done) {
-            for (size_t c = 0; c < k->ncols; c++) {
-                const char *name = flowlog_query_column_name(k->q, c);
-                if (c)
-                    putchar(',');
-                csv_field(name, strlen(name));
-            }
-            putchar('\n');
-            k->header_done = true;
-        }
+        if (!k->header_done)
+            print_csv_header(k);
         for (size_t c = 0; c < k->ncols; c++) {
             (void)flowlog_query_cell(k->q, c, &v);
             if (c)
@@ -332,11 +339,11 @@ static int row(void *ctx, const flowlog_query *q)
     return ferror(stdout) ? 1 : 0;
 }
 
-static void show_compile_error(const char *text, const flowlog_query *q)
+static void show_compile_error(const char *what, const char *text, const flowlog_query *q)
 {
     size_t off = flowlog_query_error_offset(q), len = strlen(text);
     const char *msg = flowlog_query_error_message(q);
-    fprintf(stderr, "flowlog query: %s%s\n", msg,
+    fprintf(stderr, "flowlog query: %s%s%s\n", what, msg,
             strstr(msg, "the query is longer than") ? " (--max-query-length)"
             : strstr(msg, "nests deeper than")      ? " (--max-nesting)"
                                                     : "");
@@ -352,7 +359,7 @@ int cmd_query(int argc, char **argv)
     cli_input in = {0};
     char **paths = argv + 1;
     int npaths = 0;
-    const char *text = NULL;
+    const char *text = NULL, *fail_when = NULL;
     out_form form = OUT_TABLE;
     long long max_groups = 0, max_length = 0, max_nesting = 0;
     for (int i = 1; i < argc; i++) {
@@ -381,6 +388,12 @@ int cmd_query(int argc, char **argv)
             }
             *(length ? &max_length : &max_nesting) = v;
             i++;
+        } else if (strcmp(a, "--fail-when") == 0) {
+            if (i + 1 >= argc) {
+                fputs("flowlog query: --fail-when needs an expression over the result's columns, e.g. 'n > 100'\n", stderr);
+                return 2;
+            }
+            fail_when = argv[++i];
         } else if (strcmp(a, "--max-groups") == 0) {
             long long v = 0;
             if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 31, &v)) {
@@ -416,9 +429,20 @@ int cmd_query(int argc, char **argv)
         if (compiled == FLOWLOG_E_NOMEM)
             cli_out_of_memory("query");
         else
-            show_compile_error(text, q);
+            show_compile_error("", text, q);
         flowlog_query_free(q);
         return compiled == FLOWLOG_E_NOMEM ? 3 : 2;
+    }
+    if (fail_when) {
+        int set = flowlog_query_set_alarm(q, fail_when, strlen(fail_when));
+        if (set < 0) {
+            if (set == FLOWLOG_E_NOMEM)
+                cli_out_of_memory("query");
+            else
+                show_compile_error("--fail-when: ", fail_when, q);
+            flowlog_query_free(q);
+            return set == FLOWLOG_E_NOMEM ? 3 : 2;
+        }
     }
     /* The reader passes over records the filters cannot accept, scanning
      * faster than a second thread could copy: the files are mapped then. */
@@ -458,17 +482,24 @@ int cmd_query(int argc, char **argv)
             k.error = 1;
         if (form == OUT_JSON)
             fputs(k.any_json_row ? "\n]\n" : "[]\n", stdout);
+        if (form == OUT_CSV && !k.header_done)
+            print_csv_header(&k); /* an empty result is still a table of these columns */
     }
     fflush(stdout);
     status = cli_input_status(&in, status);
+    bool alarm = flowlog_query_alarm(q) == 1;
+    flowlog_query_free(q);
     drop_rows(&k);
     free(k.cells);
     free(k.nums);
     free(k.times);
     free(k.width);
     cli_input_close(&in);
-    flowlog_query_free(q);
     /* out of memory is an I/O error of the machine's (3); a limit reached
      * is one the user can raise (2, with the option named) */
-    return k.error == FLOWLOG_E_NOMEM ? 3 : k.error ? 2 : status;
+    if (k.error)
+        return k.error == FLOWLOG_E_NOMEM ? 3 : 2;
+    /* the alarm is what cron waits for; an input not read whole or a
+     * usage error says more, an error line less */
+    return status >= 2 ? status : alarm ? 4 : status;
 }

@@ -22,7 +22,8 @@ static void usage(FILE *f)
             "\n"
             "exit status (every command): 0 success; 1 some input lines were errors (results\n"
             "still printed); 2 usage error; 3 an input could not be opened or read to its end,\n"
-            "or the output could not be written.\n");
+            "or the output could not be written; 4 an alarm held (query --fail-when, diagnose\n"
+            "--fail-unless).\n");
 }
 
 /* Every command's output ends here: a write that failed (a full disk, a

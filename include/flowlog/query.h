@@ -145,6 +145,22 @@ FLOWLOG_API int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_v
 /** Forget every record fed; the compiled query stays. Since: 1.1 */
 FLOWLOG_API void flowlog_query_reset(flowlog_query *q);
 
+/**
+ * An alarm for monitoring: an expression over the result's columns, by
+ * their names as the result has them (as a filter after stats reads them),
+ * such as `n > 100` or `action = "REJECT" and packets > 1000`. Every row
+ * the query gives is tested; flowlog_query_alarm() says whether one held.
+ * Set after flowlog_query_compile() and before the first record; a reset
+ * clears what held.
+ * @return FLOWLOG_OK, FLOWLOG_E_QUERY (flowlog_query_error_message() and
+ * _error_offset() say what and where in the alarm's text), FLOWLOG_E_LIMIT,
+ * FLOWLOG_E_ARG (not compiled, or already fed), FLOWLOG_E_NOMEM. Since: 1.5
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_set_alarm(flowlog_query *q, const char *text, size_t len);
+
+/** @return 1 when a row given so far satisfied the alarm, else 0. Since: 1.5 */
+FLOWLOG_API int flowlog_query_alarm(const flowlog_query *q);
+
 /* ---- advanced: for callers that drive the reader themselves ----
  * flowlog_query_run() does all of this; these stay for a caller that reads
  * records some other way, or wants each one. */

@@ -53,7 +53,7 @@ void flowlog_query_reset(flowlog_query *q)
     flowlog__query_groups_clear(q);
     clear_rows(q);
     q->emitted = 0;
-    q->have_row = q->finished = q->done = q->running = false;
+    q->have_row = q->finished = q->done = q->running = q->alarm_held = q->fed = false;
     flowlog__error_clear(&q->err);
 }
 
@@ -402,11 +402,45 @@ static int keep_row(flowlog_query *q)
     return FLOWLOG_OK;
 }
 
+/* The row just given against the alarm, once one row has held it. */
+static void check_alarm(flowlog_query *q)
+{
+    if (!q->alarm || q->alarm_held)
+        return;
+    flowlog_value v;
+    flowlog__query_eval(q, q->alarm, q->row, NULL, &v);
+    q->alarm_held = flowlog__value_truthy(&v);
+}
+
+int flowlog_query_set_alarm(flowlog_query *q, const char *text, size_t len)
+{
+    if (!q || !q->compiled || (!text && len) || q->running || q->fed || q->finished)
+        return FLOWLOG_E_ARG;
+    if (len > q->max_length) {
+        flowlog__error_set(&q->err, q->max_length, -1, "the alarm expression is longer than %zu bytes", q->max_length);
+        return FLOWLOG_E_LIMIT;
+    }
+    qexpr *e;
+    int rc = flowlog__query_parse_alarm(q, text ? text : "", len, &e);
+    if (rc < 0)
+        return rc;
+    q->alarm = e;
+    q->alarm_held = false;
+    flowlog__error_clear(&q->err);
+    return FLOWLOG_OK;
+}
+
+int flowlog_query_alarm(const flowlog_query *q)
+{
+    return q && q->alarm_held;
+}
+
 int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream)
 {
     if (!q || !q->compiled || !rec || q->finished)
         return FLOWLOG_E_ARG;
     q->have_row = false;
+    q->fed = true;
     if (q->done)
         return FLOWLOG_END;
     q->rec = rec;
@@ -445,6 +479,7 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
             } else {
                 q->emitted++;
                 q->have_row = true;
+                check_alarm(q);
                 rc = FLOWLOG_OK;
             }
         }
@@ -531,6 +566,7 @@ int flowlog_query_next_row(flowlog_query *q)
     memcpy(q->row, q->rows + q->next_row * row_width(q), (size_t)q->ncols * sizeof *q->row);
     q->next_row++;
     q->have_row = true;
+    check_alarm(q);
     return FLOWLOG_OK;
 }
 

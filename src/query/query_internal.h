@@ -110,6 +110,9 @@ struct flowlog_query {
     /* result-level part */
     qexpr *post_filters[8];
     int npost;
+    qexpr *alarm;         /* flowlog_query_set_alarm(), or NULL */
+    bool alarm_held;      /* a row given satisfied it */
+    bool fed;             /* a record was fed since the compile or the last reset */
     qsort_key sort[QUERY_MAX_SORT];
     int nsort;
     int64_t limit;        /* -1: none */
@@ -160,6 +163,8 @@ static inline bool flowlog__is_text_equality(const qexpr *e)
 
 /* query_parse.c */
 int flowlog__query_parse(flowlog_query *q, const char *text, size_t len);
+/* An expression over the result's columns (flowlog_query_set_alarm). */
+int flowlog__query_parse_alarm(flowlog_query *q, const char *text, size_t len, qexpr **out);
 
 /* query_eval.c */
 /* Evaluate e against the current record (q->rec), or, for result-level

@@ -1239,3 +1239,25 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
             q->display[q->ndisplay++] = i;
     return FLOWLOG_OK;
 }
+
+int flowlog__query_parse_alarm(flowlog_query *q, const char *text, size_t len, qexpr **out)
+{
+    parser p;
+    memset(&p, 0, sizeof p);
+    p.q = q;
+    p.src = text;
+    p.len = len;
+    p.results = true; /* names are the result's columns */
+    int rc = lex(&p);
+    if (rc < 0)
+        return rc;
+    if (p.tok.t == T_END)
+        FAIL(&p, 0, "the alarm expression is empty");
+    if ((rc = parse_expr(&p, out)) < 0)
+        return rc;
+    if (p.too_tall)
+        return FLOWLOG_E_LIMIT;
+    if (p.tok.t != T_END)
+        FAIL(&p, p.tok.off, "expected the end of the alarm expression, found '%.*s'", (int)p.tok.len, p.src + p.tok.off);
+    return FLOWLOG_OK;
+}
