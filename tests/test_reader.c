@@ -957,9 +957,43 @@ static void every_cpu_level_reads_alike(void **state)
     free(text);
 }
 
+/* FLOWLOG_OPT_SINCE / _UNTIL: records outside are read and counted, not
+ * returned; milliseconds are recognised; a record without times is kept. */
+static void a_time_window(void **state)
+{
+    (void)state;
+    static const char text[] = "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1700000000 1700000060 ACCEPT OK\n"
+                               "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1700000200 1700000260 ACCEPT OK\n"
+                               "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1700000300000 1700000360000 ACCEPT OK\n"
+                               "2 1 eni-1 - - - - - - - 1700000390 1700000450 - NODATA\n"
+                               "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1800000000000 1800000060000 ACCEPT OK\n";
+    flowlog_reader *r;
+    flowlog_record *rec;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_SINCE, 1700000100), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_UNTIL, 1700000400), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_UNTIL, -1), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_reader_add_memory(r, text, sizeof text - 1, "window"), FLOWLOG_OK);
+    uint64_t starts[8];
+    int n = 0;
+    while (flowlog_reader_next(r, &rec) == FLOWLOG_OK) {
+        assert_true(n < 8);
+        assert_int_equal(flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &starts[n]), FLOWLOG_OK);
+        n++;
+    }
+    assert_int_equal(n, 3);
+    assert_int_equal(starts[0], 1700000200);
+    assert_int_equal(starts[1], 1700000300); /* written in milliseconds, read in seconds */
+    assert_int_equal(starts[2], 1700000390);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS), 5);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_OUTSIDE), 2);
+    flowlog_reader_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_time_window),
         cmocka_unit_test(record_split_at_every_byte),
         cmocka_unit_test(tiny_chunks),
         cmocka_unit_test(gzip_multi_member_and_truncated),

@@ -19,6 +19,8 @@ typedef struct cli_input {
     bool stats;             /* --stats */
     bool progress;          /* --progress */
     bool no_mmap;           /* --no-mmap */
+    bool time_window;       /* the command takes --since/--until as the reader's window */
+    uint64_t since, until;  /* --since, --until (0: open) */
     int status;             /* the exit status bad lines and inputs call for so far (0, 1, 3) */
     flowlog_schema *schema; /* compiled from format */
     flowlog_reader *reader;
@@ -65,8 +67,9 @@ void cli_print_text(FILE *f, const char *s, size_t len, bool keep_newlines);
 /* JSON output into a stdio stream. */
 void json_string(FILE *f, const char *s, size_t len);
 
-/* Times on the command line (cli_time.c): Unix seconds, or ISO 8601 with
- * an offset (Z, +05:30); false for anything else. */
+/* Times on the command line (cli_time.c): Unix seconds, ISO 8601 with an
+ * offset (Z, +05:30), `now`, or a time before now (30s, 15m, 2h, 7d, 1w);
+ * false for anything else. */
 bool cli_parse_time(const char *s, uint64_t *out);
 /* tcp, udp, icmp, icmpv6 (any case AWS prints) or a number 0-255; -1 for anything else. */
 int cli_parse_protocol(const char *s);

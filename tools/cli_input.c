@@ -92,6 +92,21 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if (in->time_window && (strcmp(argv[*i], "--since") == 0 || strcmp(argv[*i], "--until") == 0)) {
+        bool since = strcmp(argv[*i], "--since") == 0;
+        if (!take_value(argc, argv, i, since ? "--since" : "--until", &v) || !v)
+            return -1;
+        if (!cli_parse_time(v, since ? &in->since : &in->until)) {
+            fprintf(stderr, "flowlog: %s '%s' is not a time: give ISO 8601 with an offset (2024-01-02T12:00:00Z), Unix "
+                            "seconds, or a time before now (15m, 2h, 7d)\n", since ? "--since" : "--until", v);
+            return -1;
+        }
+        if (in->since && in->until && in->since > in->until) {
+            fprintf(stderr, "flowlog: --since is after --until\n");
+            return -1;
+        }
+        return 1;
+    }
     if (strcmp(argv[*i], "--no-mmap") == 0) {
         in->no_mmap = true;
         return 1;
@@ -163,8 +178,10 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
     if ((in->max_line && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_LINE, in->max_line) != FLOWLOG_OK) ||
         (in->max_fields && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields) != FLOWLOG_OK) ||
         (in->max_envelope &&
-         flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_ENVELOPE, in->max_envelope) != FLOWLOG_OK)) {
-        fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields or --max-envelope\n");
+         flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_ENVELOPE, in->max_envelope) != FLOWLOG_OK) ||
+        (in->since && flowlog_reader_set(in->reader, FLOWLOG_OPT_SINCE, (int64_t)in->since) != FLOWLOG_OK) ||
+        (in->until && flowlog_reader_set(in->reader, FLOWLOG_OPT_UNTIL, (int64_t)in->until) != FLOWLOG_OK)) {
+        fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields, --max-envelope, --since or --until\n");
         return 2;
     }
     (void)flowlog_reader_set_error_handler(in->reader, on_error, in);
@@ -203,7 +220,7 @@ void cli_input_close(cli_input *in)
         const flowlog_reader *r = in->reader;
         fprintf(stderr,
                 "inputs %llu  bytes %llu  lines %llu  records %llu  headers %llu  blanks %llu  "
-                "errors %llu  input-errors %llu  millisecond-times %llu  skipped-files %llu\n",
+                "errors %llu  input-errors %llu  millisecond-times %llu  skipped-files %llu  outside-window %llu\n",
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_INPUTS),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_BYTES),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_LINES),
@@ -213,7 +230,8 @@ void cli_input_close(cli_input *in)
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_INPUT_ERRORS),
                 (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_MILLIS),
-                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_SKIPPED));
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_SKIPPED),
+                (unsigned long long)flowlog_reader_count(r, FLOWLOG_COUNT_OUTSIDE));
     }
     flowlog_reader_free(in->reader);
     flowlog_schema_free(in->schema);

@@ -106,6 +106,25 @@ bool cli_parse_time(const char *s, uint64_t *out)
     if (!s || !*s)
         return false;
     size_t n = strspn(s, "0123456789");
+    /* relative: 30s, 15m, 2h, 7d, 1w before now */
+    if (n && n <= 9 && s[n] && !s[n + 1] && strchr("smhdw", s[n])) {
+        static const struct {
+            char unit;
+            uint64_t seconds;
+        } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+        uint64_t count = strtoull(s, NULL, 10), now = (uint64_t)time(NULL), ago = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (units[i].unit == s[n])
+                ago = count * units[i].seconds;
+        if (ago >= now)
+            return false;
+        *out = now - ago;
+        return true;
+    }
+    if (strcmp(s, "now") == 0) {
+        *out = (uint64_t)time(NULL);
+        return true;
+    }
     if (n == strlen(s)) {
         if (n > 12)
             return false;

@@ -6,7 +6,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: flowlog parse [--format FMT] [--context] [--stats] [--stop-on-error] [--max-line N] [--max-fields N]\n"
-          "                    [--max-envelope SIZE] [--no-mmap] [PATH...]\n"
+          "                    [--max-envelope SIZE] [--no-mmap] [--since T] [--until T] [PATH...]\n"
           "Print each record as one JSON object (NDJSON). Keys are the AWS field names;\n"
           "integers are numbers, other values strings, '-' is null. Errors go to stderr\n"
           "as PATH:LINE: reason.\n"
@@ -17,6 +17,9 @@ static void usage(FILE *f)
           "  --max-line N     longest line in bytes (default 65536; at most 1073741824)\n"
           "  --max-fields N   most fields a header line in the input may name (default 256)\n"
           "  --max-envelope SIZE  largest CloudWatch JSON document (default 64M)\n"
+          "  --since T, --until T  only records whose start..end overlaps the window (T: ISO 8601\n"
+          "                   with an offset, Unix seconds, or before now: 15m, 2h, 7d); those\n"
+          "                   outside are counted (--stats outside-window), not printed\n"
           "  --no-mmap        read large plain files with read() where a command would map\n"
           "                   them (query does when its filters let it skip records; a mapped\n"
           "                   file that is truncated while it is read stops it with status 3)\n"
@@ -80,6 +83,7 @@ static int print_with_context(void *ctx, flowlog_record *rec, const flowlog_read
 int cmd_parse(int argc, char **argv)
 {
     cli_input in = {0};
+    in.time_window = true; /* --since, --until: the reader's window */
     char **paths = argv + 1;
     int npaths = 0;
     bool context = false;

@@ -11,7 +11,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: flowlog query [--json | --ndjson | --csv | --chart] [--max-groups N] [input options] 'QUERY' [PATH...]\n"
+    fputs("usage: flowlog query [--json | --ndjson | --csv | --chart] [--since T] [--until T] [--fail-when EXPR]\n"
+          "                     [--max-groups N] [input options] 'QUERY' [PATH...]\n"
           "Run a CloudWatch Logs Insights query over flow logs, e.g.\n"
           "  flowlog query 'filter action=\"REJECT\" | stats count(*) as n by dstPort | sort n desc | limit 10' logs/\n"
           "Output is an aligned table unless a format is chosen.\n"
@@ -25,7 +26,7 @@ static void usage(FILE *f)
           "  --fail-when EXPR exit 4 when a result row satisfies EXPR, an expression over the\n"
           "                   result's columns: --fail-when 'n > 100' (for cron and CI)\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
-          "  --progress, --no-mmap: as for flowlog parse\n"
+          "  --progress, --no-mmap, --since T, --until T: as for flowlog parse\n"
           "A value the query reads that does not convert (a packets of -1, an action of REJECTED), and\n"
           "a line a regular expression would need too much work on, are error lines: named, counted.\n"
           "Exit status: 0 done; 1 some input lines were bad; 2 usage, query or limit error; 3 an input\n"
@@ -357,6 +358,7 @@ static void show_compile_error(const char *what, const char *text, const flowlog
 int cmd_query(int argc, char **argv)
 {
     cli_input in = {0};
+    in.time_window = true; /* --since, --until: the reader's window */
     char **paths = argv + 1;
     int npaths = 0;
     const char *text = NULL, *fail_when = NULL;

@@ -78,7 +78,15 @@ enum flowlog_reader_option {
      * FLOWLOG_CPU=scalar|sse2|avx2|avx512 caps it for the whole process).
      * Every level gives the same results. FLOWLOG_E_UNSUPPORTED for a
      * level above what the processor and the build have. Since: 1.4 */
-    FLOWLOG_OPT_CPU = 8
+    FLOWLOG_OPT_CPU = 8,
+    /** A time window, applied before anything else: a record whose
+     * start..end (seconds; milliseconds are recognised) ends before SINCE
+     * or starts after UNTIL is not returned, and is counted in
+     * FLOWLOG_COUNT_OUTSIDE (it stays one of FLOWLOG_COUNT_RECORDS: it was
+     * read). Unix seconds; 0 (the default) leaves that side open. A record
+     * without a start or end is returned. Since: 1.5 */
+    FLOWLOG_OPT_SINCE = 9,
+    FLOWLOG_OPT_UNTIL = 10 ///< see FLOWLOG_OPT_SINCE. Since: 1.5
 };
 
 /** Levels of FLOWLOG_OPT_CPU. Since: 1.4 */
@@ -113,7 +121,8 @@ enum flowlog_reader_counter {
     FLOWLOG_COUNT_INPUTS = 7,  ///< inputs opened
     FLOWLOG_COUNT_MILLIS = 8,  ///< records whose start/end were in milliseconds
     FLOWLOG_COUNT_INPUT_ERRORS = 9, ///< errors that are not lines (unreadable file, corrupt gzip)
-    FLOWLOG_COUNT_SKIPPED = 10 ///< files a directory walk passed over by their name: README.md, *.txt, images, scripts, the VPC configuration's describe-*.json (since 1.5)
+    FLOWLOG_COUNT_SKIPPED = 10, ///< files a directory walk passed over by their name: README.md, *.txt, images, scripts, the VPC configuration's describe-*.json (since 1.5)
+    FLOWLOG_COUNT_OUTSIDE = 11 ///< of the records, those outside the FLOWLOG_OPT_SINCE/UNTIL window, not returned (since 1.5)
 };
 
 /**

@@ -153,6 +153,12 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
         r->opt.cpu = (int)value;
         r->rec->split = flowlog__split_at(r->opt.cpu);
         return FLOWLOG_OK;
+    case FLOWLOG_OPT_SINCE:
+    case FLOWLOG_OPT_UNTIL:
+        if (value < 0 || value > (int64_t)1 << 40)
+            return FLOWLOG_E_RANGE;
+        *(key == FLOWLOG_OPT_SINCE ? &r->opt.since : &r->opt.until) = (uint64_t)value;
+        return FLOWLOG_OK;
     case FLOWLOG_OPT_MMAP:
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
@@ -429,11 +435,31 @@ static void tell_error(const flowlog_reader *r, int status, const char *message)
                     message && *message ? message : flowlog_strerror(status));
 }
 
+/* A time of the record in seconds (the accessor reads milliseconds as
+ * seconds), or 0 when it has none. */
+static uint64_t record_time(flowlog_record *rec, uint32_t field)
+{
+    uint64_t t;
+    return flowlog_record_get_u64(rec, field, &t) == FLOWLOG_OK ? t : 0;
+}
+
+/* Outside the window: it ends before since or starts after until. A value
+ * that does not convert is left for the caller to find. */
+static bool outside_window(const flowlog_reader *r, flowlog_record *rec)
+{
+    uint64_t start = record_time(rec, FLOWLOG_FIELD_START), end = record_time(rec, FLOWLOG_FIELD_END);
+    return (r->opt.since && end && end < r->opt.since) || (r->opt.until && start && start > r->opt.until);
+}
+
 int flowlog_reader_next(flowlog_reader *r, flowlog_record **rec)
 {
     if (!r || !rec)
         return FLOWLOG_E_ARG;
     int rc = next_record(r, rec);
+    while (FLOWLOG__UNLIKELY(r->opt.since | r->opt.until) && rc == FLOWLOG_OK && outside_window(r, *rec)) {
+        r->counts[FLOWLOG_COUNT_OUTSIDE]++;
+        rc = next_record(r, rec);
+    }
     r->last_record = rc == FLOWLOG_OK;
     if (FLOWLOG__UNLIKELY(rc < 0))
         tell_error(r, rc, r->err.msg);

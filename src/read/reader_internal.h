@@ -136,6 +136,7 @@ typedef struct flowlog__reader_options {
     bool map_files;            /* FLOWLOG_OPT_MMAP */
     bool threads;              /* FLOWLOG_OPT_THREADS */
     int cpu;                   /* FLOWLOG_OPT_CPU */
+    uint64_t since, until;     /* FLOWLOG_OPT_SINCE, _UNTIL (0: open) */
     flowlog_progress_fn progress;
     void *progress_ctx;
     flowlog_error_fn on_error; /* flowlog_reader_set_error_handler() */
@@ -253,7 +254,7 @@ struct flowlog_reader {
     flowlog_record *rec;
     bool last_record;          /* the last call returned a record (flowlog_reader_reject()) */
     bool stopped;
-    uint64_t counts[11];
+    uint64_t counts[12];
 };
 
 /* ---- the parts' calls, one section per file ---- */
