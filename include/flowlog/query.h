@@ -3,12 +3,16 @@
  * CloudWatch Logs Insights queries over flow-log records.
  *
  * The language is Logs Insights' for flow-log fields: commands joined by `|`
- * (fields, filter, stats, sort, limit, display); comparisons, and/or/not,
- * `in [...]`, `like "text"`, `like /regex/` and `=~ /regex/` (POSIX extended),
- * arithmetic; isIpv4InSubnet, isIpv6InSubnet, isIpInSubnet, ispresent,
- * bin(period), strlen, toupper, tolower, concat, abs, floor, ceil; the
- * aggregates count(), count(*), count(f), count_distinct(f), sum, avg, min and
- * max, with `as` aliases, grouped `by` fields or bin(). Field names are
+ * (fields, filter, stats, sort, limit, display, dedup), `#` comments;
+ * comparisons, and/or/not, `in [...]`, `like "text"`, `like /regex/` and
+ * `=~ /regex/` (PCRE2), arithmetic; isIpv4InSubnet, isIpv6InSubnet,
+ * isIpInSubnet, isValidIp, isValidIpV4, isValidIpV6, ispresent, isempty,
+ * isblank, coalesce, bin(period), datefloor, dateceil, fromMillis, toMillis,
+ * strlen, toupper, tolower, concat, strcontains, substr, replace, trim,
+ * ltrim, rtrim, abs, floor, ceil, log, sqrt, greatest, least; the aggregates
+ * count(), count(*), count(f), count_distinct(f), sum, avg, min, max, stddev,
+ * pct(f, p), earliest, latest, sortsFirst and sortsLast, with `as` aliases,
+ * grouped `by` fields or bin(). Field names are
  * accepted in AWS (`log-status` in backquotes), Athena (log_status) and
  * Insights (logStatus, srcAddr) spellings; `@timestamp` is the start time,
  * `@message` the record's line and `@logStream` the stream name the caller

@@ -51,6 +51,7 @@ void flowlog_query_reset(flowlog_query *q)
     if (!q)
         return;
     flowlog__query_groups_clear(q);
+    flowlog__query_seen_clear(q);
     clear_rows(q);
     q->emitted = 0;
     q->have_row = q->finished = q->done = q->running = q->alarm_held = q->fed = false;
@@ -308,8 +309,9 @@ static int sort_rows(flowlog_query *q)
     size_t n = q->nrows, w = row_width(q);
     if (q->nsort == 0 || n < 2)
         return FLOWLOG_OK;
-    /* With a limit, only the rows it keeps need their order. */
-    size_t keep = q->limit >= 0 && (size_t)q->limit < n ? (size_t)q->limit : n;
+    /* With a limit, only the rows it keeps need their order (after a
+     * dedup, which drops rows, all of them). */
+    size_t keep = q->limit >= 0 && (size_t)q->limit < n && !q->ndedup ? (size_t)q->limit : n;
     size_t *idx = q->alloc.alloc(q->alloc.ctx, 2 * n * sizeof *idx);
     flowlog_value *sorted = q->alloc.alloc(q->alloc.ctx, q->rows_cap * w * sizeof *sorted);
     if (!idx || !sorted) {
@@ -474,8 +476,15 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
         } else {
             for (int i = 0; i < q->ncols; i++)
                 flowlog__query_eval(q, q->cols[i].expr, NULL, NULL, &q->row[i]);
+            bool seen = false;
+            if (!q->bad && q->ndedup && (rc = flowlog__query_seen(q, q->row, &seen)) < 0) {
+                q->rec = NULL;
+                return rc;
+            }
             if (q->bad) {
                 rc = q->bad;
+            } else if (seen) {
+                rc = FLOWLOG_ABSENT;
             } else {
                 q->emitted++;
                 q->have_row = true;
@@ -535,6 +544,25 @@ static int finish_stats(flowlog_query *q)
     return FLOWLOG_OK;
 }
 
+/* The first row of each dedup combination, in order. */
+static int dedup_rows(flowlog_query *q)
+{
+    size_t w = row_width(q), kept = 0;
+    for (size_t i = 0; i < q->nrows; i++) {
+        bool seen;
+        int rc = flowlog__query_seen(q, q->rows + i * w, &seen);
+        if (rc < 0)
+            return rc;
+        if (seen)
+            continue;
+        if (kept != i)
+            memmove(q->rows + kept * w, q->rows + i * w, w * sizeof *q->rows);
+        kept++;
+    }
+    q->nrows = kept;
+    return FLOWLOG_OK;
+}
+
 int flowlog_query_finish(flowlog_query *q)
 {
     if (!q || !q->compiled || q->finished)
@@ -546,6 +574,8 @@ int flowlog_query_finish(flowlog_query *q)
         rc = finish_stats(q);
     if (rc == FLOWLOG_OK && (q->stats || q->nsort))
         rc = sort_rows(q);
+    if (rc == FLOWLOG_OK && q->ndedup)
+        rc = dedup_rows(q);
     if (rc < 0)
         return rc;
     if (q->limit >= 0 && q->nrows > (size_t)q->limit)

@@ -132,6 +132,82 @@ static int agg_values(flowlog_query *q, flowlog_value *vals)
     return q->bad;
 }
 
+/* Keep v in a kept slot's own buffer (it is overwritten as picks change,
+ * so memory stays one value per group). */
+static int keep_pick(flowlog_query *q, qkept *k, const flowlog_value *v)
+{
+    k->v = *v;
+    if (v->type != FLOWLOG_VALUE_STRING)
+        return FLOWLOG_OK;
+    if (v->len > k->buf_cap) {
+        char *grown = q->alloc.realloc(q->alloc.ctx, k->buf, k->buf_cap, v->len);
+        if (!grown)
+            return FLOWLOG_E_NOMEM;
+        k->buf = grown;
+        k->buf_cap = v->len;
+    }
+    if (v->len)
+        memcpy(k->buf, v->s, v->len);
+    k->v.s = k->buf;
+    return FLOWLOG_OK;
+}
+
+/* earliest, latest, sortsFirst, sortsLast, pct: the value into the group's kept slot. */
+static int keep_value(flowlog_query *q, qacc *acc, qagg kind, double param, const flowlog_value *v)
+{
+    (void)param;
+    if (!acc->kept) {
+        acc->kept = flowlog__calloc(&q->alloc, 1, sizeof *acc->kept);
+        if (!acc->kept)
+            return FLOWLOG_E_NOMEM;
+    }
+    qkept *k = acc->kept;
+    switch (kind) {
+    case AGG_PCT: {
+        flowlog_value x;
+        if (v->type == FLOWLOG_VALUE_INT || v->type == FLOWLOG_VALUE_TIME)
+            x.f = (double)v->i;
+        else if (v->type == FLOWLOG_VALUE_FLOAT)
+            x.f = v->f;
+        else
+            return FLOWLOG_OK; /* text has no percentile */
+        if (q->nkept_values >= q->max_groups)
+            return limit_error(q, "values kept for pct()");
+        if (k->nvals == k->vals_cap) {
+            size_t cap = k->vals_cap ? k->vals_cap * 2 : 16;
+            int rc = grow(q, (void **)&k->vals, sizeof *k->vals, k->vals_cap, cap);
+            if (rc < 0)
+                return rc;
+            k->vals_cap = cap;
+        }
+        k->vals[k->nvals++] = x.f;
+        k->sorted = false;
+        q->nkept_values++;
+        acc->count++;
+        return FLOWLOG_OK;
+    }
+    case AGG_EARLIEST:
+    case AGG_LATEST: {
+        uint64_t t;
+        if (!q->rec || flowlog_record_get_u64(q->rec, FLOWLOG_FIELD_START, &t) != FLOWLOG_OK || t > (uint64_t)INT64_MAX)
+            return FLOWLOG_OK;
+        /* the first record of the earliest time, the last of the latest */
+        bool take = !acc->count || (kind == AGG_EARLIEST ? (int64_t)t < k->t : (int64_t)t >= k->t);
+        acc->count++;
+        if (!take)
+            return FLOWLOG_OK;
+        k->t = (int64_t)t;
+        return keep_pick(q, k, v);
+    }
+    default: {
+        int c = acc->count ? flowlog__value_order(v, &k->v) : 0;
+        bool take = !acc->count || (kind == AGG_SORTS_FIRST ? c < 0 : c > 0);
+        acc->count++;
+        return take ? keep_pick(q, k, v) : FLOWLOG_OK;
+    }
+    }
+}
+
 static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
 {
     qacc *accs = q->gaccs + g * (size_t)q->naggs;
@@ -156,6 +232,16 @@ static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
             acc->count += added;
             break;
         }
+        case AGG_PCT:
+        case AGG_EARLIEST:
+        case AGG_LATEST:
+        case AGG_SORTS_FIRST:
+        case AGG_SORTS_LAST: {
+            int rc = keep_value(q, acc, q->aggs[k], q->agg_param[k], &v);
+            if (rc < 0)
+                return rc;
+            break;
+        }
         default: {
             double d;
             if (v.type == FLOWLOG_VALUE_INT || v.type == FLOWLOG_VALUE_TIME) {
@@ -177,6 +263,12 @@ static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
                 acc->min = d;
             if (!acc->count || d > acc->max)
                 acc->max = d;
+            if (q->aggs[k] == AGG_STDDEV) {
+                /* Welford: the mean before this value, from the sums */
+                double mean = acc->count ? (acc->fsum + (double)acc->isum - d) / (double)acc->count : 0;
+                double next = mean + (d - mean) / (double)(acc->count + 1);
+                acc->m2 += (d - mean) * (d - next);
+            }
             acc->count++;
             break;
         }
@@ -358,8 +450,28 @@ int flowlog__query_group(flowlog_query *q)
     return count_in(q, &q->slots[j], vals);
 }
 
+static void free_kept(flowlog_query *q)
+{
+    bool any = false;
+    for (int k = 0; k < q->naggs; k++)
+        any = any || flowlog__agg_keeps(q->aggs[k]);
+    for (size_t g = 0; any && g < q->ngroups; g++)
+        for (int k = 0; k < q->naggs; k++) {
+            qkept *kept = q->gaccs[g * (size_t)q->naggs + (size_t)k].kept;
+            if (!flowlog__agg_keeps(q->aggs[k]) || !kept)
+                continue;
+            if (kept->buf)
+                FLOWLOG__FREE(&q->alloc, kept->buf, kept->buf_cap);
+            if (kept->vals)
+                FLOWLOG__FREE(&q->alloc, kept->vals, kept->vals_cap * sizeof *kept->vals);
+            FLOWLOG__FREE(&q->alloc, kept, sizeof *kept);
+        }
+    q->nkept_values = 0;
+}
+
 void flowlog__query_groups_clear(flowlog_query *q)
 {
+    free_kept(q);
     FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
     if (q->dense)
         FLOWLOG__FREE(&q->alloc, q->dense, QUERY_DENSE_KEYS * sizeof *q->dense);

@@ -269,6 +269,32 @@ int flowlog__value_order(const flowlog_value *a, const flowlog_value *b)
     return x < y ? -1 : x > y;
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile of the group's values: the smallest value
+ * at or below which p percent of them lie. */
+static void pct_value(const qacc *acc, double p, flowlog_value *out)
+{
+    qkept *k = acc->kept;
+    set_null(out);
+    if (!k || !k->nvals)
+        return;
+    if (!k->sorted) { /* once, when the first row reads it */
+        qsort(k->vals, k->nvals, sizeof *k->vals, compare_doubles);
+        k->sorted = true;
+    }
+    size_t rank = (size_t)ceil(p / 100.0 * (double)k->nvals);
+    double v = k->vals[rank ? rank - 1 : 0];
+    if (v == floor(v) && fabs(v) < 9.2e18)
+        set_int(out, (int64_t)v);
+    else
+        set_float(out, v);
+}
+
 void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out)
 {
     switch (kind) {
@@ -286,6 +312,27 @@ void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out)
     case AGG_AVG:
         if (acc->count)
             set_float(out, (acc->fsum + (double)acc->isum) / (double)acc->count);
+        else
+            set_null(out);
+        return;
+    case AGG_STDDEV:
+        /* the sample standard deviation, as Athena's stddev() */
+        if (acc->count > 1)
+            set_float(out, sqrt(acc->m2 / (double)(acc->count - 1)));
+        else if (acc->count == 1)
+            set_float(out, 0);
+        else
+            set_null(out);
+        return;
+    case AGG_PCT:
+        set_null(out); /* flowlog__agg_value_param() */
+        return;
+    case AGG_EARLIEST:
+    case AGG_LATEST:
+    case AGG_SORTS_FIRST:
+    case AGG_SORTS_LAST:
+        if (acc->kept && acc->count)
+            *out = acc->kept->v;
         else
             set_null(out);
         return;
@@ -360,6 +407,231 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
         return;
     }
     set_str(out, sp.ptr, sp.len);
+}
+
+/* The first place t (m bytes, m > 0) occurs in s (n bytes), or NULL. */
+static const char *find_bytes(const char *s, size_t n, const char *t, size_t m)
+{
+    for (const char *end = s + n; m <= (size_t)(end - s);) {
+        const char *at = memchr(s, t[0], (size_t)(end - s) - m + 1);
+        if (!at)
+            return NULL;
+        if (memcmp(at, t, m) == 0)
+            return at;
+        s = at + 1;
+    }
+    return NULL;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* A time value (seconds) from a number of seconds, if it is one. */
+static bool time_of(const flowlog_value *v, int64_t *t)
+{
+    flowlog_value x;
+    if (!to_number(v, &x))
+        return false;
+    *t = x.type == FLOWLOG_VALUE_INT ? x.i : (int64_t)floor(x.f);
+    return true;
+}
+
+static void set_time(flowlog_value *v, int64_t t)
+{
+    set_int(v, t);
+    v->type = FLOWLOG_VALUE_TIME;
+}
+
+/* The string functions of Logs Insights; null in, null out. */
+static void eval_text_call(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
+                           flowlog_value *out)
+{
+    flowlog_value v, w;
+    const char *s, *t;
+    size_t n, m;
+    flowlog__query_eval(q, e->args[0], row, accs, &v);
+    if (!text_of(q, &v, &s, &n))
+        return;
+    switch ((qfn)e->op) {
+    case FN_STRCONTAINS:
+        flowlog__query_eval(q, e->args[1], row, accs, &w);
+        if (text_of(q, &w, &t, &m))
+            set_int(out, m == 0 || (m <= n && find_bytes(s, n, t, m) != NULL));
+        return;
+    case FN_SUBSTR: {
+        /* substr(s, start[, length]): start counts from 0; past the end is "" */
+        flowlog_value a, b;
+        flowlog__query_eval(q, e->args[1], row, accs, &w);
+        if (!to_number(&w, &a))
+            return;
+        int64_t start = a.type == FLOWLOG_VALUE_INT ? a.i : (int64_t)a.f, len = (int64_t)n;
+        if (e->nargs == 3) {
+            flowlog_value x;
+            flowlog__query_eval(q, e->args[2], row, accs, &x);
+            if (!to_number(&x, &b))
+                return;
+            len = b.type == FLOWLOG_VALUE_INT ? b.i : (int64_t)b.f;
+        }
+        if (start < 0)
+            start = 0;
+        if ((uint64_t)start > n)
+            start = (int64_t)n;
+        if (len < 0)
+            len = 0;
+        if ((uint64_t)len > n - (size_t)start)
+            len = (int64_t)(n - (size_t)start);
+        set_str(out, s + start, (size_t)len);
+        return;
+    }
+    case FN_REPLACE: {
+        flowlog_value x;
+        const char *r;
+        size_t rn;
+        flowlog__query_eval(q, e->args[1], row, accs, &w);
+        flowlog__query_eval(q, e->args[2], row, accs, &x);
+        if (!text_of(q, &w, &t, &m) || !text_of(q, &x, &r, &rn))
+            return;
+        if (m == 0) {
+            set_str(out, s, n);
+            return;
+        }
+        size_t count = 0;
+        for (const char *at = s; (at = find_bytes(at, n - (size_t)(at - s), t, m)) != NULL; at += m)
+            count++;
+        size_t total = n - count * m + count * rn;
+        char *c = scratch(q, total ? total : 1);
+        if (!c)
+            return;
+        size_t o = 0;
+        for (const char *at = s, *hit; at < s + n; at = hit + m) {
+            hit = find_bytes(at, n - (size_t)(at - s), t, m);
+            size_t keep = hit ? (size_t)(hit - at) : n - (size_t)(at - s);
+            memmove(c + o, at, keep);
+            o += keep;
+            if (!hit)
+                break;
+            memmove(c + o, r, rn);
+            o += rn;
+        }
+        set_str(out, c, total);
+        return;
+    }
+    case FN_TRIM:
+    case FN_LTRIM:
+    case FN_RTRIM: {
+        /* whitespace, or the characters of the second argument */
+        const char *chars = NULL;
+        size_t nchars = 0;
+        if (e->nargs == 2) {
+            flowlog__query_eval(q, e->args[1], row, accs, &w);
+            if (!text_of(q, &w, &chars, &nchars))
+                return;
+        }
+        size_t lo = 0, hi = n;
+        bool left = e->op != FN_RTRIM, right = e->op != FN_LTRIM;
+        while (left && lo < hi && (chars ? memchr(chars, s[lo], nchars) != NULL : is_space(s[lo])))
+            lo++;
+        while (right && hi > lo && (chars ? memchr(chars, s[hi - 1], nchars) != NULL : is_space(s[hi - 1])))
+            hi--;
+        set_str(out, s + lo, hi - lo);
+        return;
+    }
+    case FN_ISVALIDIP:
+    case FN_ISVALIDIP4:
+    case FN_ISVALIDIP6: {
+        flowlog_addr a;
+        bool ok = flowlog_addr_parse(s, n, &a) == FLOWLOG_OK;
+        set_int(out, ok && (e->op == FN_ISVALIDIP || (e->op == FN_ISVALIDIP4) == (a.family == FLOWLOG_AF_INET)));
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+/* The functions that take any values: null handling, extremes, numbers, times. */
+static void eval_value_call(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
+                            flowlog_value *out)
+{
+    flowlog_value v, x;
+    switch ((qfn)e->op) {
+    case FN_COALESCE:
+        for (int i = 0; i < e->nargs; i++) {
+            flowlog__query_eval(q, e->args[i], row, accs, &v);
+            if (v.type != FLOWLOG_VALUE_NULL) {
+                *out = v;
+                return;
+            }
+        }
+        return;
+    case FN_ISEMPTY:
+    case FN_ISBLANK: {
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        bool empty = v.type == FLOWLOG_VALUE_NULL || (v.type == FLOWLOG_VALUE_STRING && v.len == 0);
+        if (!empty && e->op == FN_ISBLANK && v.type == FLOWLOG_VALUE_STRING) {
+            empty = true;
+            for (size_t i = 0; i < v.len && empty; i++)
+                empty = is_space(v.s[i]);
+        }
+        set_int(out, empty);
+        return;
+    }
+    case FN_GREATEST:
+    case FN_LEAST:
+        /* nulls are passed over; the order is sort's */
+        for (int i = 0; i < e->nargs; i++) {
+            flowlog__query_eval(q, e->args[i], row, accs, &v);
+            if (v.type == FLOWLOG_VALUE_NULL)
+                continue;
+            int c = out->type == FLOWLOG_VALUE_NULL ? 0 : flowlog__value_order(&v, out);
+            if (out->type == FLOWLOG_VALUE_NULL || (e->op == FN_GREATEST ? c > 0 : c < 0))
+                *out = v;
+        }
+        return;
+    case FN_LOG:
+    case FN_SQRT: {
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (!to_number(&v, &x))
+            return;
+        double d = as_double(&x);
+        if ((e->op == FN_LOG && d > 0) || (e->op == FN_SQRT && d >= 0))
+            set_float(out, e->op == FN_LOG ? log(d) : sqrt(d));
+        return;
+    }
+    case FN_FROMMILLIS: {
+        int64_t ms;
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (time_of(&v, &ms))
+            set_time(out, ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+        return;
+    }
+    case FN_TOMILLIS: {
+        int64_t t;
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (time_of(&v, &t) && t <= INT64_MAX / 1000 && t >= INT64_MIN / 1000)
+            set_int(out, t * 1000);
+        return;
+    }
+    case FN_DATEFLOOR:
+    case FN_DATECEIL: {
+        int64_t t;
+        flowlog__query_eval(q, e->args[0], row, accs, &v);
+        if (!time_of(&v, &t))
+            return;
+        int64_t r = t % e->period;
+        if (r < 0)
+            r += e->period;
+        int64_t floor_t = t - r;
+        if (e->op == FN_DATECEIL && r && floor_t > INT64_MAX - e->period)
+            return;
+        set_time(out, e->op == FN_DATECEIL && r ? floor_t + e->period : floor_t);
+        return;
+    }
+    default:
+        return;
+    }
 }
 
 static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
@@ -478,6 +750,20 @@ static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row
         set_float(out, e->op == FN_ABS ? fabs(x.f) : e->op == FN_FLOOR ? floor(x.f) : ceil(x.f));
         return;
     }
+    case FN_STRCONTAINS:
+    case FN_SUBSTR:
+    case FN_REPLACE:
+    case FN_TRIM:
+    case FN_LTRIM:
+    case FN_RTRIM:
+    case FN_ISVALIDIP:
+    case FN_ISVALIDIP4:
+    case FN_ISVALIDIP6:
+        eval_text_call(q, e, row, accs, out);
+        return;
+    default:
+        eval_value_call(q, e, row, accs, out);
+        return;
     }
 }
 
@@ -574,7 +860,9 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
             set_null(out);
         return;
     case Q_AGG:
-        if (accs)
+        if (accs && q->aggs[e->index] == AGG_PCT)
+            pct_value(&accs[e->index], q->agg_param[e->index], out);
+        else if (accs)
             flowlog__agg_value(q->aggs[e->index], &accs[e->index], out);
         else
             set_null(out);

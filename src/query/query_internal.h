@@ -24,12 +24,23 @@ typedef enum qop {
 
 typedef enum qfn {
     FN_IN_SUBNET4, FN_IN_SUBNET6, FN_IN_SUBNET, FN_ISPRESENT, FN_BIN, FN_STRLEN, FN_TOUPPER,
-    FN_TOLOWER, FN_CONCAT, FN_ABS, FN_FLOOR, FN_CEIL
+    FN_TOLOWER, FN_CONCAT, FN_ABS, FN_FLOOR, FN_CEIL,
+    FN_STRCONTAINS, FN_SUBSTR, FN_REPLACE, FN_TRIM, FN_LTRIM, FN_RTRIM, FN_COALESCE, FN_ISEMPTY,
+    FN_ISBLANK, FN_ISVALIDIP, FN_ISVALIDIP4, FN_ISVALIDIP6, FN_GREATEST, FN_LEAST, FN_LOG, FN_SQRT,
+    FN_FROMMILLIS, FN_TOMILLIS, FN_DATEFLOOR, FN_DATECEIL
 } qfn;
 
 typedef enum qagg {
-    AGG_COUNT_ALL, AGG_COUNT, AGG_COUNT_DISTINCT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX
+    AGG_COUNT_ALL, AGG_COUNT, AGG_COUNT_DISTINCT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX,
+    AGG_STDDEV, AGG_PCT, AGG_EARLIEST, AGG_LATEST, AGG_SORTS_FIRST, AGG_SORTS_LAST
 } qagg;
+
+/* The aggregates that keep more than numbers: a value picked (earliest,
+ * latest, sortsFirst, sortsLast) or every value (pct). */
+static inline bool flowlog__agg_keeps(qagg a)
+{
+    return a == AGG_PCT || a == AGG_EARLIEST || a == AGG_LATEST || a == AGG_SORTS_FIRST || a == AGG_SORTS_LAST;
+}
 
 typedef struct qexpr qexpr;
 typedef struct qregex qregex; /* query_regex.c */
@@ -68,10 +79,23 @@ typedef struct qsort_key {
     bool desc;
 } qsort_key;
 
+/* What a keeping aggregate holds for its group, made with its first value. */
+typedef struct qkept {
+    flowlog_value v;      /* the value picked; its text in buf */
+    int64_t t;            /* earliest, latest: the record's time */
+    char *buf;
+    size_t buf_cap;
+    double *vals;         /* pct: every value */
+    size_t nvals, vals_cap;
+    bool sorted;
+} qkept;
+
 typedef struct qacc {
     int64_t isum;
     double fsum, min, max;
+    double m2;            /* stddev: the sum of squared distances from the mean so far */
     uint64_t count;
+    qkept *kept;          /* flowlog__agg_keeps() aggregates */
     bool floats;          /* a float was summed */
 } qacc;
 
@@ -105,7 +129,9 @@ struct flowlog_query {
     qagg aggs[QUERY_MAX_AGGS];
     bool counts_only;     /* stats whose every aggregate is count(*) */
     qexpr *agg_args[QUERY_MAX_AGGS];
+    double agg_param[QUERY_MAX_AGGS]; /* pct: the percentile */
     int naggs;
+    size_t nkept_values;  /* pct values kept, over every group: at most max_groups */
 
     /* result-level part */
     qexpr *post_filters[8];
@@ -118,6 +144,10 @@ struct flowlog_query {
     int64_t limit;        /* -1: none */
     int display[QUERY_MAX_COLS]; /* columns shown, in order */
     int ndisplay;
+    int dedup[QUERY_MAX_COLS];   /* dedup: the columns whose combination is kept once */
+    int ndedup;
+    struct qseen *seen;          /* the combinations seen (query_dedup.c) */
+    size_t nseen, seen_cap;
 
     /* evaluation */
     flowlog_record *rec;
@@ -188,6 +218,11 @@ void flowlog__query_groups_clear(flowlog_query *q);
 void flowlog__query_groups_settle(flowlog_query *q);
 /* Keep a copy of v's text in the query's data arena. */
 int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v);
+
+/* query_dedup.c: whether row's dedup combination was seen (it is kept
+ * when not); clear every combination. */
+int flowlog__query_seen(flowlog_query *q, const flowlog_value *row, bool *seen);
+void flowlog__query_seen_clear(flowlog_query *q);
 
 /* query_regex.c: compile (FLOWLOG_E_QUERY with why and where), match
  * (1, 0, FLOWLOG_E_BUDGET past the work one line may take, FLOWLOG_E_NOMEM),

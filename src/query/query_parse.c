@@ -82,8 +82,15 @@ static int lex(parser *p)
     if (p->too_tall)
         return FLOWLOG_E_LIMIT;
     const char *s = p->src;
-    while (p->pos < p->len && isspace((unsigned char)s[p->pos]))
-        p->pos++;
+    /* white space, and comments: # to the end of the line */
+    for (;;) {
+        while (p->pos < p->len && isspace((unsigned char)s[p->pos]))
+            p->pos++;
+        if (p->pos == p->len || s[p->pos] != '#')
+            break;
+        while (p->pos < p->len && s[p->pos] != '\n')
+            p->pos++;
+    }
     token *t = &p->tok;
     memset(t, 0, sizeof *t);
     t->off = p->pos;
@@ -521,6 +528,16 @@ static const struct {
     {"toupper", FN_TOUPPER, 1, 1},           {"tolower", FN_TOLOWER, 1, 1},
     {"concat", FN_CONCAT, 1, 16},            {"abs", FN_ABS, 1, 1},
     {"floor", FN_FLOOR, 1, 1},               {"ceil", FN_CEIL, 1, 1},
+    {"strcontains", FN_STRCONTAINS, 2, 2},   {"substr", FN_SUBSTR, 2, 3},
+    {"replace", FN_REPLACE, 3, 3},           {"trim", FN_TRIM, 1, 2},
+    {"ltrim", FN_LTRIM, 1, 2},               {"rtrim", FN_RTRIM, 1, 2},
+    {"coalesce", FN_COALESCE, 1, 16},        {"isempty", FN_ISEMPTY, 1, 1},
+    {"isblank", FN_ISBLANK, 1, 1},           {"isvalidip", FN_ISVALIDIP, 1, 1},
+    {"isvalidipv4", FN_ISVALIDIP4, 1, 1},    {"isvalidipv6", FN_ISVALIDIP6, 1, 1},
+    {"greatest", FN_GREATEST, 1, 16},        {"least", FN_LEAST, 1, 16},
+    {"log", FN_LOG, 1, 1},                   {"sqrt", FN_SQRT, 1, 1},
+    {"frommillis", FN_FROMMILLIS, 1, 1},     {"tomillis", FN_TOMILLIS, 1, 1},
+    {"datefloor", FN_DATEFLOOR, 2, 2},       {"dateceil", FN_DATECEIL, 2, 2},
 };
 
 static const struct {
@@ -529,6 +546,8 @@ static const struct {
 } aggregates[] = {
     {"count", AGG_COUNT}, {"count_distinct", AGG_COUNT_DISTINCT}, {"sum", AGG_SUM},
     {"avg", AGG_AVG},     {"min", AGG_MIN},                       {"max", AGG_MAX},
+    {"stddev", AGG_STDDEV}, {"pct", AGG_PCT},                     {"earliest", AGG_EARLIEST},
+    {"latest", AGG_LATEST}, {"sortsfirst", AGG_SORTS_FIRST},      {"sortslast", AGG_SORTS_LAST},
 };
 
 static int parse_period(parser *p, int64_t *seconds)
@@ -599,6 +618,17 @@ static int parse_call(parser *p, qexpr **out)
             if (rc < 0)
                 return rc;
         }
+        if (kind == AGG_PCT) {
+            /* pct(field, percentile): a number from 0 to 100 */
+            if ((rc = expect(p, T_COMMA, "',' and a percentile from 0 to 100")) < 0)
+                return rc;
+            double pc = p->tok.t == T_NUMBER ? p->tok.num : -1;
+            if (p->tok.t != T_NUMBER || pc < 0 || pc > 100)
+                FAIL(p, p->tok.off, "pct() needs a percentile from 0 to 100");
+            p->q->agg_param[p->q->naggs] = pc;
+            if ((rc = lex(p)) < 0)
+                return rc;
+        }
         rc = expect(p, T_RPAREN, "')'");
         if (rc < 0)
             return rc;
@@ -623,6 +653,12 @@ static int parse_call(parser *p, qexpr **out)
             rc = parse_period(p, &e->period);
             if (rc < 0)
                 return rc;
+        } else if (e->op == FN_DATEFLOOR || e->op == FN_DATECEIL) {
+            /* datefloor(time, period): the period is written as bin()'s */
+            if ((rc = parse_expr(p, &e->args[0])) < 0 || (rc = expect(p, T_COMMA, "',' and a period such as 1h")) < 0 ||
+                (rc = parse_period(p, &e->period)) < 0)
+                return rc;
+            e->nargs = 1;
         } else {
             while (p->tok.t != T_RPAREN) {
                 if (e->nargs == functions[i].max_args)
@@ -1125,6 +1161,33 @@ static int cmd_sort(parser *p)
     return FLOWLOG_OK;
 }
 
+/* dedup a, b: names of the result's columns. */
+static int cmd_dedup(parser *p)
+{
+    flowlog_query *q = p->q;
+    int rc;
+    if (q->ndedup)
+        FAIL(p, p->tok.off, "one dedup per query");
+    do {
+        if (p->tok.t == T_COMMA && (rc = lex(p)) < 0)
+            return rc;
+        token t = p->tok;
+        if (t.t != T_IDENT)
+            FAIL(p, t.off, "dedup needs the names of result columns");
+        int found = -1;
+        for (int i = 0; i < q->ncols && found < 0; i++)
+            if (flowlog__name_equal(q->cols[i].name, strlen(q->cols[i].name), t.s, t.slen))
+                found = i;
+        if (found < 0)
+            FAIL(p, t.off, "dedup %.*s: not a column of the result (name it in fields or stats first)", (int)t.slen,
+                 t.s);
+        q->dedup[q->ndedup++] = found;
+        if ((rc = lex(p)) < 0)
+            return rc;
+    } while (p->tok.t == T_COMMA && q->ndedup < QUERY_MAX_COLS);
+    return FLOWLOG_OK;
+}
+
 static int cmd_display(parser *p)
 {
     flowlog_query *q = p->q;
@@ -1206,11 +1269,14 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
         } else if (is_word(&cmd, "display")) {
             if ((rc = cmd_display(&p)) < 0)
                 return rc;
-        } else if (is_word(&cmd, "parse") || is_word(&cmd, "dedup") || is_word(&cmd, "unmask") ||
+        } else if (is_word(&cmd, "dedup")) {
+            if ((rc = cmd_dedup(&p)) < 0)
+                return rc;
+        } else if (is_word(&cmd, "parse") || is_word(&cmd, "unmask") ||
                    is_word(&cmd, "pattern") || is_word(&cmd, "diff") || is_word(&cmd, "anomaly")) {
             FAIL(&p, cmd.off, "the %.*s command is not supported", (int)cmd.slen, cmd.s);
         } else {
-            FAIL(&p, cmd.off, "unknown command '%.*s' (fields, filter, stats, sort, limit, display)",
+            FAIL(&p, cmd.off, "unknown command '%.*s' (fields, filter, stats, sort, limit, display, dedup)",
                  (int)cmd.slen, cmd.s);
         }
         if (p.too_tall)

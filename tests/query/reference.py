@@ -202,6 +202,75 @@ def suite(flowlog, path, label):
     want = sum(1 for r in rows if r["srcaddr"] and r["srcaddr"].startswith("192.0.2."))
     check(label + ": regex", run(flowlog, q, path), [{"n": want}])
 
+    # The functions and aggregates of Logs Insights, computed here.
+    import math
+    import statistics
+    q = ('filter ispresent(srcAddr) | fields substr(interfaceId, 4, 5) as s, replace(srcAddr, ".", "-") as r, '
+         'strcontains(dstAddr, "10.0.") as c, trim(concat("  ", action, " ")) as t, coalesce(srcAddr, "none") as co, '
+         'isValidIpV4(srcAddr) as v4, greatest(srcPort, dstPort) as g, least(srcPort, dstPort) as l, '
+         'toMillis(start) as ms, datefloor(start, 1h) as h | limit 200')
+    got = run(flowlog, q, path)
+    want = []
+    for r in [r for r in rows if r["srcaddr"] is not None][:200]:
+        h = r["start"] - r["start"] % 3600
+        want.append({"s": r["interface-id"][4:9], "r": r["srcaddr"].replace(".", "-"),
+                     "c": 1 if "10.0." in r["dstaddr"] else 0, "t": r["action"], "co": r["srcaddr"],
+                     "v4": 1 if ":" not in r["srcaddr"] else 0, "g": max(r["srcport"], r["dstport"]),
+                     "l": min(r["srcport"], r["dstport"]), "ms": r["start"] * 1000,
+                     "h": datetime.datetime.fromtimestamp(h, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000")})
+    check(label + ": string, null, ip, extreme and time functions", got, want)
+
+    q = 'filter ispresent(packets) | fields sqrt(packets) as sq, log(bytes) as lg | limit 50'
+    got = run(flowlog, q, path)
+    sel = [r for r in rows if r["packets"] is not None][:50]
+    check(label + ": sqrt and log", all(abs(g["sq"] - math.sqrt(r["packets"])) < 1e-9 and abs(g["lg"] - math.log(r["bytes"])) < 1e-9
+                                        for g, r in zip(got, sel)) and len(got) == len(sel), True)
+
+    q = ('stats stddev(bytes) as sd, pct(bytes, 50) as p50, pct(bytes, 95) as p95, earliest(dstPort) as e, '
+         'latest(dstPort) as la, sortsFirst(dstPort) as sf, sortsLast(action) as sl by interfaceId')
+    got = {g["interfaceId"]: g for g in run(flowlog, q, path)}
+    ok_all = True
+    for eni in {r["interface-id"] for r in rows}:
+        sel = [r for r in rows if r["interface-id"] == eni]
+        b = sorted(r["bytes"] for r in sel if r["bytes"] is not None)
+        g = got.get(eni, {})
+        if len(b) > 1 and abs(g.get("sd", 0) - statistics.stdev(b)) > 1e-6 * max(1, statistics.stdev(b)):
+            ok_all = False
+        for p_, k in ((50, "p50"), (95, "p95")):
+            if b and g.get(k) != b[max(math.ceil(p_ / 100 * len(b)), 1) - 1]:
+                ok_all = False
+        ports = [r for r in sel if r["dstport"] is not None]
+        if ports:
+            first = min(ports, key=lambda r: r["start"])
+            last = max(reversed(ports), key=lambda r: r["start"])
+            last = [r for r in ports if r["start"] == max(x["start"] for x in ports)][-1]
+            if g.get("e") != first["dstport"] or g.get("la") != last["dstport"]:
+                ok_all = False
+            if g.get("sf") != min(r["dstport"] for r in ports):
+                ok_all = False
+        acts = [r["action"] for r in sel if r["action"] is not None]
+        if acts and g.get("sl") != max(acts):
+            ok_all = False
+    check(label + ": stddev, pct, earliest, latest, sortsFirst, sortsLast by ENI", ok_all, True)
+
+    # dedup (first row of each combination, in the result's order) and comments
+    q = '# the first record of each source\nfields srcAddr, dstPort # two columns\n| dedup srcAddr'
+    seen, want = set(), []
+    for r in rows:
+        if r["srcaddr"] not in seen:
+            seen.add(r["srcaddr"])
+            want.append({"srcAddr": r["srcaddr"], "dstPort": r["dstport"]})
+    check(label + ": dedup in record order, with comments", run(flowlog, q, path), want)
+    q = 'stats count(*) as n by dstPort | sort n desc, dstPort asc | dedup n | limit 5'
+    counts = group(rows, lambda r: r["dstport"])
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], (kv[0] is not None, kv[0] if kv[0] is not None else 0)))
+    seen, want = set(), []
+    for port, n in order:
+        if n not in seen:
+            seen.add(n)
+            want.append({"dstPort": port, "n": n})
+    check(label + ": dedup after stats and sort, then limit", run(flowlog, q, path), want[:5])
+
 
 def main():
     flowlog = sys.argv[1]
