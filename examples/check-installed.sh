@@ -39,4 +39,17 @@ out=$("$prefix/diag_run" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds
 [ "$out" = "return-blocked (recorded at: server)" ] || { echo "diag_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/diag_run" 10.0.1.25 10.0.2.10 3306 "$prefix/missing.log" "$top/examples/data/lambda-rds-nacl-return.log" 2>/dev/null | head -1)
 [ "$out" = "evidence incomplete" ] || { echo "diag_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
-echo "6 passed, 0 failed: the C and C++ examples build and run against the installed library"
+# What meson install puts beside the library: the command, its manual, its
+# completion; the command finds the library where it was installed.
+final=$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; o={x["name"]:x["value"] for x in json.load(sys.stdin)}; print(o["prefix"] + "/" + o["libdir"])')
+[ -x "$root/bin/flowlog" ] && [ -f "$root/share/man/man1/flowlog.1" ] && [ -f "$root/share/bash-completion/completions/flowlog" ] ||
+    { echo "meson install lacks bin/flowlog, its man page or its bash completion"; echo "6 passed, 1 failed"; exit 1; }
+case $final in
+/usr/*) ;;
+*) readelf -d "$root/bin/flowlog" | grep -E 'R(UN)?PATH' | grep -qF "[$final]" ||
+       { echo "the installed flowlog has no run path to $final"; echo "6 passed, 1 failed"; exit 1; } ;;
+esac
+out=$(LD_LIBRARY_PATH=$(dirname "$libdir") "$root/bin/flowlog" version)
+[ "$out" = "flowlog $(sed -n "s/^#define FLOWLOG_VERSION_STRING \"\(.*\)\"/\1/p" "$top/include/flowlog/version.h")" ] ||
+    { echo "the installed flowlog printed: $out"; echo "6 passed, 1 failed"; exit 1; }
+echo "7 passed, 0 failed: the C and C++ examples build and run against the installed library; flowlog is installed with its manual, completion and run path"

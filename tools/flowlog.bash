@@ -1,0 +1,38 @@
+# bash completion for flowlog: commands, each command's options, and the
+# values an option takes where they are few. Installed as
+# share/bash-completion/completions/flowlog.
+_flowlog()
+{
+    local cur prev cmd
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    cmd=${COMP_WORDS[1]}
+    local reading="--format --max-line --max-fields --max-envelope --stop-on-error --stats --progress --no-mmap"
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "diagnose explain-rules query parse fields version help" -- "$cur"))
+        return
+    fi
+    case $prev in
+    --protocol) COMPREPLY=($(compgen -W "tcp udp icmp icmpv6" -- "$cur")); return ;;
+    --fail-unless) COMPREPLY=($(compgen -W "no-traffic blocked return-blocked refused no-response established intermittent" -- "$cur")); return ;;
+    --config) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\
+    --max-conversations|--max-memory|--ephemeral|--client-port|--icmp-type|--fail-when|--max-groups|\
+    --max-query-length|--max-nesting) return ;;
+    esac
+    local opts
+    case $cmd in
+    diagnose) opts="--client --server --port --protocol --since --until --json --bucket --config --ephemeral --fail-unless --top --max-conversations --max-memory $reading" ;;
+    explain-rules) opts="--config --client --server --port --protocol --icmp-type --ephemeral --client-port --json" ;;
+    query) opts="--json --ndjson --csv --chart --since --until --fail-when --max-groups --max-query-length --max-nesting $reading" ;;
+    parse) opts="--context --since --until $reading" ;;
+    fields) opts="--json" ;;
+    *) opts="" ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+complete -o filenames -F _flowlog flowlog
