@@ -111,6 +111,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_explain_rules(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 
 #endif

@@ -9,16 +9,17 @@ _flowlog()
     cmd=${COMP_WORDS[1]}
     local reading="--format --max-line --max-fields --max-envelope --stop-on-error --stats --progress --no-mmap"
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "diagnose explain-rules query parse fields version help" -- "$cur"))
+        COMPREPLY=($(compgen -W "diagnose explain-rules query parse schema fields version help" -- "$cur"))
         return
     fi
     case $prev in
     --protocol) COMPREPLY=($(compgen -W "tcp udp icmp icmpv6" -- "$cur")); return ;;
+    --partitions) COMPREPLY=($(compgen -W "hive date" -- "$cur")); return ;;
     --fail-unless) COMPREPLY=($(compgen -W "no-traffic blocked return-blocked refused no-response established intermittent" -- "$cur")); return ;;
     --config) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\
     --max-conversations|--max-memory|--ephemeral|--client-port|--icmp-type|--fail-when|--max-groups|\
-    --max-query-length|--max-nesting) return ;;
+    --max-query-length|--max-nesting|--table|--location) return ;;
     esac
     local opts
     case $cmd in
@@ -26,6 +27,7 @@ _flowlog()
     explain-rules) opts="--config --client --server --port --protocol --icmp-type --ephemeral --client-port --json" ;;
     query) opts="--json --ndjson --csv --chart --since --until --fail-when --max-groups --max-query-length --max-nesting $reading" ;;
     parse) opts="--context --since --until $reading" ;;
+    schema) opts="--json --athena --duckdb --table --location --partitions" ;;
     fields) opts="--json" ;;
     *) opts="" ;;
     esac

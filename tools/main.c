@@ -15,6 +15,7 @@ static void usage(FILE *f)
             "            question, and name the rule that blocks it\n"
             "  parse     print records as NDJSON\n"
             "  query     run a CloudWatch Logs Insights query over flow logs\n"
+            "  schema    validate and explain a format; print it as an Athena table or DuckDB view\n"
             "  fields    list the fields the library knows\n"
             "  version   print the library version\n"
             "\n"
@@ -57,6 +58,8 @@ static int run(int argc, char **argv)
         return cmd_diagnose(argc - 1, argv + 1);
     if (strcmp(cmd, "query") == 0)
         return cmd_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "schema") == 0)
+        return cmd_schema(argc - 1, argv + 1);
     if (strcmp(cmd, "explain-rules") == 0)
         return cmd_explain_rules(argc - 1, argv + 1);
     if (strcmp(cmd, "fields") == 0)
