@@ -17,7 +17,8 @@ typedef struct cli_input {
     long long max_envelope; /* --max-envelope, or 0 */
     bool stop_on_error;     /* --stop-on-error */
     bool stats;             /* --stats */
-    bool progress;          /* --progress */
+    bool progress;          /* --progress: at once, not after a second */
+    bool streams;           /* the command writes rows as it reads (the progress line would cut them) */
     bool no_mmap;           /* --no-mmap */
     bool time_window;       /* the command takes --since/--until as the reader's window */
     uint64_t since, until;  /* --since, --until (0: open) */
@@ -63,6 +64,21 @@ void cli_input_close(cli_input *in);
 size_t cli_escape(const char *s, size_t len, char *out, size_t cap, bool keep_newlines);
 const char *cli_printable(const char *s, char *buf, size_t size);
 void cli_print_text(FILE *f, const char *s, size_t len, bool keep_newlines);
+
+/* Terminal manners (cli_term.c). cli_term_options takes --color
+ * auto|always|never and --quiet out of argv (every command has them);
+ * 0, or 2 for a bad value. cli_paint gives the escape of a style ("bad",
+ * "good", "warn", "head", "end"), or "" when colour is off. The progress
+ * line shows on a terminal only, after a second of work (at once when
+ * forced), not with --quiet, not where streamed rows go to the same
+ * terminal; cli_progress_clear erases it before other output. */
+int cli_term_options(int *argc, char **argv);
+extern bool cli_quiet;
+bool cli_color(void);
+const char *cli_paint(const char *style);
+const char *cli_verdict_style(int verdict);
+void cli_progress_start(flowlog_reader *r, bool forced, bool output_streams);
+void cli_progress_clear(void);
 
 /* JSON output into a stdio stream. */
 void json_string(FILE *f, const char *s, size_t len);

@@ -126,20 +126,6 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
     return 0;
 }
 
-static void draw_progress(void *ctx, uint64_t consumed, uint64_t total)
-{
-    static uint64_t last;
-    (void)ctx;
-    if (consumed - last < (8u << 20) && consumed != total)
-        return;
-    last = consumed;
-    if (total)
-        fprintf(stderr, "\r%5.1f%% of %.1f MB", 100.0 * (double)consumed / (double)total,
-                (double)total / 1e6);
-    else
-        fprintf(stderr, "\r%.1f MB", (double)consumed / 1e6);
-}
-
 /* Every bad line, input and rejected record, as the reader meets it: named
  * on stderr, and the exit status it calls for kept (1, or 3 when memory
  * ran out). */
@@ -147,6 +133,7 @@ static void on_error(void *ctx, const char *path, uint64_t line, int status, con
 {
     cli_input *in = ctx;
     char where[512], why[512];
+    cli_progress_clear();
     fflush(stdout);
     cli_printable(path, where, sizeof where);
     cli_printable(message, why, sizeof why);
@@ -187,8 +174,7 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
     (void)flowlog_reader_set_error_handler(in->reader, on_error, in);
     if (in->stop_on_error)
         (void)flowlog_reader_set(in->reader, FLOWLOG_OPT_ON_ERROR, FLOWLOG_ON_ERROR_STOP);
-    if (in->progress && isatty(2))
-        (void)flowlog_reader_set_progress(in->reader, draw_progress, NULL);
+    cli_progress_start(in->reader, in->progress, in->streams);
     if (npaths == 0) {
         static char dash[] = "-";
         static char *stdin_only[] = {dash};
@@ -214,8 +200,7 @@ void cli_input_map(cli_input *in)
 
 void cli_input_close(cli_input *in)
 {
-    if (in->reader && in->progress && isatty(2))
-        fputc('\n', stderr);
+    cli_progress_clear();
     if (in->reader && in->stats) {
         const flowlog_reader *r = in->reader;
         fprintf(stderr,

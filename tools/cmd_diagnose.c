@@ -197,7 +197,7 @@ static void print_text(const flowlog_diag *d, const char *question, const char *
         print_incomplete(d);
     int v = flowlog_diag_verdict(d);
     char first[32], last[32];
-    printf("verdict:  %s\n", flowlog_verdict_name(v));
+    printf("verdict:  %s%s%s\n", cli_paint(cli_verdict_style(v)), flowlog_verdict_name(v), cli_paint("end"));
     if (cv && cv->reach && flowlog_reach_blocking(cv->reach) >= 0) {
         int checkpoint;
         const char *resource, *detail;
@@ -220,8 +220,8 @@ static void print_text(const flowlog_diag *d, const char *question, const char *
     (void)flowlog_diag_time_range(d, range);
     if (range[0])
         printf("logs:     %s .. %s\n", cli_time_text(range[0], first, sizeof first), cli_time_text(range[1], last, sizeof last));
-    printf("\n%-16s %9s %12s %14s  %-15s %-20s %-20s\n", "evidence", "records", "packets", "bytes", "tcp-flags",
-           "first (UTC)", "last (UTC)");
+    printf("\n%s%-16s %9s %12s %14s  %-15s %-20s %-20s%s\n", cli_paint("head"), "evidence", "records", "packets", "bytes", "tcp-flags",
+           "first (UTC)", "last (UTC)", cli_paint("end"));
     for (int dir = 0; dir < 2; dir++)
         for (int rej = 0; rej < 2; rej++) {
             char flags[64];
@@ -240,7 +240,8 @@ static void print_text(const flowlog_diag *d, const char *question, const char *
         }
     size_t neni = flowlog_diag_eni_count(d);
     if (neni) {
-        printf("\n%-24s %-13s %-15s %-15s %-15s %s\n", "ENI", "endpoint", "forward acc/rej", "reverse acc/rej", "direction", "nodata/skipdata");
+        printf("\n%s%-24s %-13s %-15s %-15s %-15s %s%s\n", cli_paint("head"), "ENI", "endpoint", "forward acc/rej",
+               "reverse acc/rej", "direction", "nodata/skipdata", cli_paint("end"));
         for (size_t i = 0; i < neni; i++) {
             const char *id;
             int side;
@@ -694,7 +695,9 @@ int cmd_diagnose(int argc, char **argv)
      * mapped then. */
     if (flowlog_diag_attach_reader(d, in.reader) > 0)
         cli_input_map(&in);
-    if (flowlog_diag_run(d, in.reader) != FLOWLOG_OK) {
+    int ran = flowlog_diag_run(d, in.reader);
+    cli_progress_clear();
+    if (ran != FLOWLOG_OK) {
         flowlog_diag_free(d);
         flowlog_config_free(config);
         cli_input_close(&in);

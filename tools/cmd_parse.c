@@ -84,6 +84,7 @@ int cmd_parse(int argc, char **argv)
 {
     cli_input in = {0};
     in.time_window = true; /* --since, --until: the reader's window */
+    in.streams = true;
     char **paths = argv + 1;
     int npaths = 0;
     bool context = false;

@@ -147,8 +147,10 @@ static void print_table(sink *k)
         }
     }
     if (!k->header_done) {
+        fputs(cli_paint("head"), stdout);
         for (size_t c = 0; c < k->ncols; c++)
             printf("%s%-*s", c ? "  " : "", c + 1 < k->ncols ? (int)k->width[c] : 0, flowlog_query_column_name(k->q, c));
+        fputs(cli_paint("end"), stdout);
         putchar('\n');
         for (size_t c = 0; c < k->ncols; c++) {
             printf("%s", c ? "  " : "");
@@ -452,6 +454,7 @@ int cmd_query(int argc, char **argv)
     size_t nneedles = FLOWLOG_PREFILTER_MAX_NEEDLES;
     if (flowlog_query_prefilter(q, needles, &nneedles) != FLOWLOG_OK)
         nneedles = 0;
+    in.streams = !flowlog_query_is_deferred(q);
     int status = cli_input_open(&in, paths, npaths);
     if (status) {
         cli_input_close(&in);
@@ -470,6 +473,7 @@ int cmd_query(int argc, char **argv)
     if (!k.width)
         return cli_out_of_memory("query");
     int rc = flowlog_query_run(q, in.reader, row, &k);
+    cli_progress_clear();
     if (rc < 0) {
         const char *msg = flowlog_query_error_message(q);
         fprintf(stderr, "flowlog query: %s%s\n", *msg ? msg : flowlog_strerror(rc),

@@ -157,9 +157,10 @@ void rules_json_members(FILE *f, const flowlog_reach *r)
 void rules_text(FILE *f, const flowlog_reach *r)
 {
     int reachable = flowlog_reach_reachable(r), at = flowlog_reach_blocking(r);
-    fprintf(f, "configuration: %s\n",
+    fprintf(f, "configuration: %s%s%s\n", cli_paint(reachable > 0 ? "good" : reachable == 0 ? "bad" : "warn"),
             reachable > 0 ? "reachable: every checkpoint allows it"
-                          : reachable == 0 ? "NOT reachable" : "cannot say: a checkpoint depends on what was not loaded");
+                          : reachable == 0 ? "NOT reachable" : "cannot say: a checkpoint depends on what was not loaded",
+            cli_paint("end"));
     for (int side = 1; side <= 2; side++) {
         const char *eni, *subnet, *vpc;
         if (flowlog_reach_endpoint(r, side, &eni, &subnet, &vpc) == FLOWLOG_OK)
@@ -173,8 +174,10 @@ void rules_text(FILE *f, const flowlog_reach *r)
         const char *resource, *detail;
         int64_t rule;
         (void)flowlog_reach_checkpoint(r, i, &checkpoint, &outcome, &resource, &rule, &detail);
-        fprintf(f, "  %-7s %-18s %-7s %s\n", path_of(checkpoint), flowlog_checkpoint_name(checkpoint),
-                flowlog_check_outcome_name(outcome), detail);
+        const char *style = outcome == FLOWLOG_CHECK_ALLOW ? "good" : outcome == FLOWLOG_CHECK_OUTSIDE ? "end"
+                          : outcome == FLOWLOG_CHECK_UNKNOWN ? "warn" : "bad";
+        fprintf(f, "  %-7s %-18s %s%-7s%s %s\n", path_of(checkpoint), flowlog_checkpoint_name(checkpoint),
+                cli_paint(style), flowlog_check_outcome_name(outcome), cli_paint("end"), detail);
     }
     if (at >= 0) {
         int checkpoint;

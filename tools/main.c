@@ -19,7 +19,9 @@ static void usage(FILE *f)
             "  fields    list the fields the library knows\n"
             "  version   print the library version\n"
             "\n"
-            "Run 'flowlog COMMAND --help' for a command's options.\n"
+            "Run 'flowlog COMMAND --help' for a command's options. Every command takes --quiet (no\n"
+            "progress line) and --color auto|always|never (colour only on a terminal by default;\n"
+            "NO_COLOR turns it off).\n"
             "\n"
             "exit status (every command): 0 success; 1 some input lines were errors (results\n"
             "still printed); 2 usage error; 3 an input could not be opened or read to its end,\n"
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
+    if (cli_term_options(&argc, argv))
+        return 2;
     if (argc < 2) {
         usage(stderr);
         return 2;
