@@ -153,13 +153,113 @@ static int compare_text(const char *a, size_t an, const char *b, size_t bn)
 }
 
 /* Comparison for filters: false when either side is null. */
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool digits(const char *s, size_t n, size_t at, size_t count, int64_t *out)
+{
+    if (at + count > n)
+        return false;
+    int64_t v = 0;
+    for (size_t i = at; i < at + count; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* A date as Logs Insights shows and people write it, in milliseconds:
+ * 2024-01-02, 2024-01-02 12:00, 2024-01-02T12:00:00.250Z, with an offset
+ * (+05:30) or none (UTC). */
+static bool date_ms(const char *s, size_t n, int64_t *ms)
+{
+    int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, off = 0;
+    if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) || s[7] != '-' ||
+        !digits(s, n, 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return false;
+    size_t i = 10;
+    if (i < n && (s[i] == ' ' || s[i] == 'T')) {
+        if (!digits(s, n, i + 1, 2, &h) || i + 3 >= n || s[i + 3] != ':' || !digits(s, n, i + 4, 2, &mi) || h > 23 ||
+            mi > 59)
+            return false;
+        i += 6;
+        if (i < n && s[i] == ':') {
+            if (!digits(s, n, i + 1, 2, &sec) || sec > 60)
+                return false;
+            i += 3;
+            if (i < n && s[i] == '.') {
+                size_t k = i + 1;
+                int64_t scale = 100;
+                while (k < n && s[k] >= '0' && s[k] <= '9') {
+                    frac += (s[k] - '0') * scale;
+                    scale /= 10;
+                    k++;
+                }
+                if (k == i + 1)
+                    return false;
+                i = k;
+            }
+        }
+        if (i < n && s[i] == 'Z') {
+            i++;
+        } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+            int64_t oh, om;
+            if (!digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || !digits(s, n, i + 4, 2, &om))
+                return false;
+            off = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+            i += 6;
+        }
+    }
+    if (i != n)
+        return false;
+    *ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) * 1000) + frac;
+    return true;
+}
+
+/* A time (seconds) against what people compare @timestamp with: a number
+ * of milliseconds, as Logs Insights' @timestamp is (anything from 10^11,
+ * the year 1973 in milliseconds), or a date. 2 when neither. */
+static int compare_time(const flowlog_value *t, const flowlog_value *other)
+{
+    int64_t ms;
+    if (other->type == FLOWLOG_VALUE_STRING) {
+        if (!date_ms(other->s, other->len, &ms))
+            return 2;
+    } else if (other->type == FLOWLOG_VALUE_INT && (other->i >= 100000000000 || other->i <= -100000000000)) {
+        ms = other->i;
+    } else if (other->type == FLOWLOG_VALUE_FLOAT && fabs(other->f) >= 1e11 && fabs(other->f) < 9e18) {
+        ms = (int64_t)floor(other->f);
+    } else {
+        return 2;
+    }
+    if (t->i > INT64_MAX / 1000 || t->i < INT64_MIN / 1000)
+        return 2;
+    int64_t tm = t->i * 1000;
+    return tm < ms ? -1 : tm > ms;
+}
+
 static bool compare(flowlog_query *q, int op, const flowlog_value *a, const flowlog_value *b)
 {
     if (a->type == FLOWLOG_VALUE_NULL || b->type == FLOWLOG_VALUE_NULL)
         return false;
-    int c;
+    int c = 2;
     flowlog_value x, y;
-    if (a->type == FLOWLOG_VALUE_STRING && b->type == FLOWLOG_VALUE_STRING) {
+    if ((a->type == FLOWLOG_VALUE_TIME) != (b->type == FLOWLOG_VALUE_TIME)) {
+        c = a->type == FLOWLOG_VALUE_TIME ? compare_time(a, b) : compare_time(b, a);
+        if (c != 2 && b->type == FLOWLOG_VALUE_TIME)
+            c = -c;
+    }
+    if (c != 2) {
+        /* decided in milliseconds */
+    } else if (a->type == FLOWLOG_VALUE_STRING && b->type == FLOWLOG_VALUE_STRING) {
         c = compare_text(a->s, a->len, b->s, b->len);
     } else if (to_number(a, &x) && to_number(b, &y)) {
         if (x.type == FLOWLOG_VALUE_INT && y.type == FLOWLOG_VALUE_INT)

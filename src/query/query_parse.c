@@ -1303,6 +1303,17 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
     if (q->ndisplay == 0)
         for (int i = 0; i < q->ncols; i++)
             q->display[q->ndisplay++] = i;
+    /* stats by bin() without a sort: in time order, whatever order the
+     * files were read in, as the console shows a time series */
+    for (int i = 0; q->stats && q->nsort == 0 && i < q->ncols; i++)
+        if (q->cols[i].is_bin) {
+            qexpr *e = node(&p, Q_COL, 0);
+            if (!e)
+                return FLOWLOG_E_NOMEM;
+            e->index = i;
+            q->sort[q->nsort].expr = e;
+            q->sort[q->nsort++].desc = false;
+        }
     return FLOWLOG_OK;
 }
 

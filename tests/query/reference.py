@@ -271,6 +271,21 @@ def suite(flowlog, path, label):
             want.append({"dstPort": port, "n": n})
     check(label + ": dedup after stats and sort, then limit", run(flowlog, q, path), want[:5])
 
+    # bin() rows in time order without a sort; @timestamp against milliseconds and dates
+    q = 'stats count(*) as n by bin(1h) as t'
+    want = group(rows, lambda r: r["start"] - r["start"] % 3600)
+    want_rows = [(datetime.datetime.fromtimestamp(k, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000"), v)
+                 for k, v in sorted(want.items())]
+    check(label + ": stats by bin() comes in time order", [(g["t"], g["n"]) for g in run(flowlog, q, path)], want_rows)
+    mid = sorted(r["start"] for r in rows)[len(rows) // 2]
+    day = datetime.datetime.fromtimestamp(mid, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    want = sum(1 for r in rows if r["start"] * 1000 > mid * 1000 + 500)
+    check(label + ": @timestamp > milliseconds", run(flowlog, 'filter @timestamp > %d | stats count(*) as n' % (mid * 1000 + 500), path),
+          [{"n": want}])
+    want = sum(1 for r in rows if r["start"] <= mid)
+    check(label + ": @timestamp <= a date", run(flowlog, 'filter @timestamp <= "%s" | stats count(*) as n' % day, path),
+          [{"n": want}])
+
 
 def main():
     flowlog = sys.argv[1]
