@@ -12,7 +12,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: flowlog query [--json | --ndjson | --csv | --chart] [--since T] [--until T] [--fail-when EXPR]\n"
-          "                     [--max-groups N] [input options] 'QUERY' [PATH...]\n"
+          "                     [--max-memory SIZE] [--max-groups N] [input options] 'QUERY' [PATH...]\n"
           "Run a CloudWatch Logs Insights query over flow logs, e.g.\n"
           "  flowlog query 'filter action=\"REJECT\" | stats count(*) as n by dstPort | sort n desc | limit 10' logs/\n"
           "Output is an aligned table unless a format is chosen.\n"
@@ -20,7 +20,11 @@ static void usage(FILE *f)
           "  --ndjson         one JSON object per line\n"
           "  --csv            RFC 4180 CSV with a header row\n"
           "  --chart          for a query grouped by bin(): a text chart of each series\n"
-          "  --max-groups N   most groups (or rows to sort) kept in memory (default 1000000)\n"
+          "  --max-memory SIZE  memory for groups, distinct values and rows to sort (default half\n"
+          "                   of the machine's memory; K, M or G): a query that needs more stops\n"
+          "                   with an error, exactly, never with a partial answer\n"
+          "  --max-groups N   most groups, distinct values or rows to sort (default: no count, the\n"
+          "                   memory bounds them)\n"
           "  --max-query-length N  longest query text in bytes (default 65536)\n"
           "  --max-nesting N  deepest nesting of parentheses and operators (default 64)\n"
           "  --fail-when EXPR exit 4 when a result row satisfies EXPR, an expression over the\n"
@@ -365,7 +369,7 @@ int cmd_query(int argc, char **argv)
     int npaths = 0;
     const char *text = NULL, *fail_when = NULL;
     out_form form = OUT_TABLE;
-    long long max_groups = 0, max_length = 0, max_nesting = 0;
+    long long max_groups = 0, max_length = 0, max_nesting = 0, max_memory = 0;
     for (int i = 1; i < argc; i++) {
         int taken = cli_input_option(&in, argc, argv, &i);
         if (taken < 0)
@@ -398,10 +402,16 @@ int cmd_query(int argc, char **argv)
                 return 2;
             }
             fail_when = argv[++i];
+        } else if (strcmp(a, "--max-memory") == 0) {
+            if (i + 1 >= argc || !cli_parse_size(argv[i + 1], 1LL << 20, 1LL << 50, &max_memory)) {
+                fputs("flowlog query: --max-memory takes a size from 1M (bytes, or with K, M or G)\n", stderr);
+                return 2;
+            }
+            i++;
         } else if (strcmp(a, "--max-groups") == 0) {
             long long v = 0;
-            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 31, &v)) {
-                fputs("flowlog query: --max-groups takes a whole number from 1 to 2147483648\n", stderr);
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 40, &v)) {
+                fputs("flowlog query: --max-groups takes a whole number from 1 to 1099511627776\n", stderr);
                 return 2;
             }
             max_groups = v;
@@ -421,10 +431,20 @@ int cmd_query(int argc, char **argv)
     flowlog_query *q;
     if (flowlog_query_new(&q, NULL) != FLOWLOG_OK)
         return cli_out_of_memory("query");
-    if ((max_groups && flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, max_groups) != FLOWLOG_OK) ||
+    /* Memory, not a count, bounds a query: half the machine's unless told */
+    if (!max_memory) {
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+        max_memory = pages > 0 && size > 0 ? (long long)pages * size / 2 : 1LL << 30;
+        if (max_memory < 1LL << 20)
+            max_memory = 1LL << 20;
+    }
+    if (!max_groups)
+        max_groups = 1LL << 40;
+    if (flowlog_query_set(q, FLOWLOG_QOPT_MAX_MEMORY, max_memory) != FLOWLOG_OK ||
+        (max_groups && flowlog_query_set(q, FLOWLOG_QOPT_MAX_GROUPS, max_groups) != FLOWLOG_OK) ||
         (max_length && flowlog_query_set(q, FLOWLOG_QOPT_MAX_LENGTH, max_length) != FLOWLOG_OK) ||
         (max_nesting && flowlog_query_set(q, FLOWLOG_QOPT_MAX_DEPTH, max_nesting) != FLOWLOG_OK)) {
-        fputs("flowlog query: --max-groups, --max-query-length or --max-nesting is out of range\n", stderr);
+        fputs("flowlog query: --max-memory, --max-groups, --max-query-length or --max-nesting is out of range\n", stderr);
         flowlog_query_free(q);
         return 2;
     }
@@ -477,7 +497,9 @@ int cmd_query(int argc, char **argv)
     if (rc < 0) {
         const char *msg = flowlog_query_error_message(q);
         fprintf(stderr, "flowlog query: %s%s\n", *msg ? msg : flowlog_strerror(rc),
-                rc == FLOWLOG_E_LIMIT && strstr(msg, "limit on groups") ? " (--max-groups)" : "");
+                rc == FLOWLOG_E_LIMIT && strstr(msg, "limit on groups")   ? " (--max-groups)"
+                : rc == FLOWLOG_E_LIMIT && strstr(msg, "memory limit") ? " (--max-memory)"
+                                                                       : "");
         k.error = rc;
     }
     status = in.status;

@@ -68,9 +68,14 @@ typedef struct flowlog_value {
 
 /** Option keys for flowlog_query_set(), set before compiling. */
 enum flowlog_query_option {
-    FLOWLOG_QOPT_MAX_GROUPS = 1, ///< aggregation groups, sorted rows and distinct values kept (default 1000000)
+    FLOWLOG_QOPT_MAX_GROUPS = 1, ///< aggregation groups, sorted rows and distinct values kept (default 1000000; up to 2^40 since 1.5)
     FLOWLOG_QOPT_MAX_LENGTH = 2, ///< query text in bytes (default 65536)
-    FLOWLOG_QOPT_MAX_DEPTH = 3   ///< expression nesting (default 64)
+    FLOWLOG_QOPT_MAX_DEPTH = 3,  ///< expression nesting (default 64)
+    /** Bytes the query may hold for its groups, distinct values, kept
+     * values and rows to sort, as it counts them (0, the default: no bound
+     * but FLOWLOG_QOPT_MAX_GROUPS; else at least 1 MiB). Passing it is
+     * FLOWLOG_E_LIMIT, never unbounded growth. Since: 1.5 */
+    FLOWLOG_QOPT_MAX_MEMORY = 4
 };
 
 /** Make an empty query handle. @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.1 */

@@ -78,7 +78,7 @@ int flowlog_query_set(flowlog_query *q, int key, int64_t value)
         return FLOWLOG_E_ARG;
     switch (key) {
     case FLOWLOG_QOPT_MAX_GROUPS:
-        if (value < 1 || value > ((int64_t)1 << 31))
+        if (value < 1 || value > ((int64_t)1 << 40))
             return FLOWLOG_E_RANGE;
         q->max_groups = (size_t)value;
         return FLOWLOG_OK;
@@ -91,6 +91,11 @@ int flowlog_query_set(flowlog_query *q, int key, int64_t value)
         if (value < 4 || value > 1024)
             return FLOWLOG_E_RANGE;
         q->max_depth = (size_t)value;
+        return FLOWLOG_OK;
+    case FLOWLOG_QOPT_MAX_MEMORY:
+        if (value < 0 || (value > 0 && value < ((int64_t)1 << 20)) || (uint64_t)value > SIZE_MAX / 2)
+            return FLOWLOG_E_RANGE;
+        q->max_memory = (size_t)value;
         return FLOWLOG_OK;
     default:
         return FLOWLOG_E_UNSUPPORTED;
@@ -396,6 +401,9 @@ static int keep_row(flowlog_query *q)
     q->nrows++;
     if (q->limit >= 0 && (uint64_t)q->limit <= q->max_groups && q->nrows >= 2 * (size_t)q->limit + 1024)
         return prune(q);
+    int mem = flowlog__query_memory_check(q);
+    if (mem < 0)
+        return mem;
     if (q->nrows > q->max_groups) {
         flowlog__error_set(&q->err, 0, -1, "more than %zu rows to sort: add a limit, raise the limit on groups, or narrow the query",
                            q->max_groups);

@@ -21,6 +21,7 @@ void *flowlog__arena_alloc(qarena *ar, const flowlog_allocator *a, size_t n)
             return NULL;
         c->next = ar->chunks;
         c->cap = cap;
+        ar->total += sizeof *c + 16 + cap;
         ar->chunks = c;
         ar->used = 0;
         ar->cap = cap;
@@ -39,7 +40,7 @@ void flowlog__arena_free(qarena *ar, const flowlog_allocator *a)
         a->free(a->ctx, c, sizeof *c + 16 + c->cap);
     }
     ar->chunks = NULL;
-    ar->used = ar->cap = 0;
+    ar->used = ar->cap = ar->total = 0;
 }
 
 struct qdistinct {
@@ -108,6 +109,9 @@ static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const fl
     }
     if (q->ndistinct >= q->max_groups)
         return limit_error(q, "distinct values");
+    int mem = flowlog__query_memory_check(q);
+    if (mem < 0)
+        return mem;
     flowlog_value kept = *v;
     int rc = flowlog__query_keep_value(q, &q->data, &kept);
     if (rc < 0)
@@ -143,6 +147,7 @@ static int keep_pick(flowlog_query *q, qkept *k, const flowlog_value *v)
         char *grown = q->alloc.realloc(q->alloc.ctx, k->buf, k->buf_cap, v->len);
         if (!grown)
             return FLOWLOG_E_NOMEM;
+        q->kept_bytes += v->len - k->buf_cap;
         k->buf = grown;
         k->buf_cap = v->len;
     }
@@ -160,6 +165,7 @@ static int keep_value(flowlog_query *q, qacc *acc, qagg kind, double param, cons
         acc->kept = flowlog__calloc(&q->alloc, 1, sizeof *acc->kept);
         if (!acc->kept)
             return FLOWLOG_E_NOMEM;
+        q->kept_bytes += sizeof *acc->kept;
     }
     qkept *k = acc->kept;
     switch (kind) {
@@ -173,11 +179,15 @@ static int keep_value(flowlog_query *q, qacc *acc, qagg kind, double param, cons
             return FLOWLOG_OK; /* text has no percentile */
         if (q->nkept_values >= q->max_groups)
             return limit_error(q, "values kept for pct()");
+        int mem = flowlog__query_memory_check(q);
+        if (mem < 0)
+            return mem;
         if (k->nvals == k->vals_cap) {
             size_t cap = k->vals_cap ? k->vals_cap * 2 : 16;
             int rc = grow(q, (void **)&k->vals, sizeof *k->vals, k->vals_cap, cap);
             if (rc < 0)
                 return rc;
+            q->kept_bytes += (cap - k->vals_cap) * sizeof *k->vals;
             k->vals_cap = cap;
         }
         k->vals[k->nvals++] = x.f;
@@ -338,6 +348,9 @@ static int new_group(flowlog_query *q, flowlog_value *key, size_t *out)
 {
     if (q->ngroups >= q->max_groups)
         return limit_error(q, "groups");
+    int mem = flowlog__query_memory_check(q);
+    if (mem < 0)
+        return mem;
     if (q->ngroups == q->groups_cap) {
         size_t cap = q->groups_cap ? q->groups_cap * 2 : 256;
         if (q->gkeys_cap < cap) {
@@ -467,6 +480,7 @@ static void free_kept(flowlog_query *q)
             FLOWLOG__FREE(&q->alloc, kept, sizeof *kept);
         }
     q->nkept_values = 0;
+    q->kept_bytes = 0;
 }
 
 void flowlog__query_groups_clear(flowlog_query *q)
@@ -488,4 +502,24 @@ void flowlog__query_groups_clear(flowlog_query *q)
     q->dset = NULL;
     q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = q->ndistinct = q->dset_cap = 0;
     flowlog__arena_free(&q->data, &q->alloc);
+}
+
+size_t flowlog__query_memory(const flowlog_query *q)
+{
+    size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
+    size_t width = (size_t)q->ncols + (size_t)q->nsort;
+    return q->nslots * sizeof *q->slots + q->gkeys_cap * keys * sizeof *q->gkeys + q->groups_cap * aggs * sizeof *q->gaccs +
+           q->dset_cap * sizeof *q->dset + q->seen_cap * 16 + q->data.total + q->kept_bytes +
+           q->rows_cap * width * sizeof *q->rows + (q->dense ? 2 * QUERY_DENSE_KEYS * sizeof *q->dense : 0);
+}
+
+int flowlog__query_memory_check(flowlog_query *q)
+{
+    if (!q->max_memory || flowlog__query_memory(q) <= q->max_memory)
+        return FLOWLOG_OK;
+    flowlog__error_set(&q->err, 0, -1,
+                       "the query needs more than %zu MiB for its groups, values and rows: raise the memory limit or "
+                       "narrow the query",
+                       q->max_memory >> 20);
+    return FLOWLOG_E_LIMIT;
 }

@@ -56,6 +56,9 @@ int flowlog__query_seen(flowlog_query *q, const flowlog_value *row, bool *seen)
                            q->max_groups);
         return FLOWLOG_E_LIMIT;
     }
+    int mem = flowlog__query_memory_check(q);
+    if (mem < 0)
+        return mem;
     flowlog_value *key = flowlog__arena_alloc(&q->data, &q->alloc, (size_t)q->ndedup * sizeof *key);
     if (!key)
         return FLOWLOG_E_NOMEM;

@@ -103,6 +103,7 @@ typedef struct qacc {
 typedef struct qarena {
     struct qchunk *chunks;
     size_t used, cap;
+    size_t total;         /* bytes of every chunk: what the arena holds of memory */
 } qarena;
 
 void *flowlog__arena_alloc(qarena *ar, const flowlog_allocator *a, size_t n);
@@ -113,6 +114,8 @@ struct flowlog_query {
     flowlog__error err;
     bool compiled;
     size_t max_groups, max_length, max_depth;
+    size_t max_memory;    /* FLOWLOG_QOPT_MAX_MEMORY: bytes for groups, values and rows; 0: none */
+    size_t kept_bytes;    /* what keeping aggregates hold outside the arrays */
 
     qarena code;          /* compiled expressions and names */
     qregex *regexes[32];
@@ -211,6 +214,10 @@ uint64_t flowlog__value_hash(const flowlog_value *v, uint64_t seed);
 void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out);
 
 /* query_agg.c */
+/* The memory the query holds for its groups, values and rows; and
+ * FLOWLOG_E_LIMIT (with the message) once it passes max_memory. */
+size_t flowlog__query_memory(const flowlog_query *q);
+int flowlog__query_memory_check(flowlog_query *q);
 /* Fold the current record into its group. */
 int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
