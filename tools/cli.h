@@ -21,6 +21,7 @@ typedef struct cli_input {
     bool streams;           /* the command writes rows as it reads (the progress line would cut them) */
     bool no_mmap;           /* --no-mmap */
     bool time_window;       /* the command takes --since/--until as the reader's window */
+    int input_format;       /* --input-format: a flowlog_input_format */
     uint64_t since, until;  /* --since, --until (0: open) */
     int status;             /* the exit status bad lines and inputs call for so far (0, 1, 3) */
     flowlog_schema *schema; /* compiled from format */

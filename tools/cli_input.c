@@ -107,6 +107,20 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if (take_value(argc, argv, i, "--input-format", &v)) {
+        static const struct {
+            const char *name;
+            int format;
+        } forms[] = {{"auto", FLOWLOG_INPUT_AUTO}, {"text", FLOWLOG_INPUT_TEXT}, {"s3", FLOWLOG_INPUT_TEXT},
+                     {"json", FLOWLOG_INPUT_JSON}, {"cloudwatch", FLOWLOG_INPUT_JSON}, {"csv", FLOWLOG_INPUT_CSV}};
+        for (size_t k = 0; v && k < sizeof forms / sizeof forms[0]; k++)
+            if (!strcmp(v, forms[k].name)) {
+                in->input_format = forms[k].format;
+                return 1;
+            }
+        fprintf(stderr, "flowlog: --input-format takes auto, text (or s3), json (or cloudwatch) or csv\n");
+        return -1;
+    }
     if (strcmp(argv[*i], "--no-mmap") == 0) {
         in->no_mmap = true;
         return 1;
@@ -166,6 +180,7 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
         (in->max_fields && flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_FIELDS, in->max_fields) != FLOWLOG_OK) ||
         (in->max_envelope &&
          flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_ENVELOPE, in->max_envelope) != FLOWLOG_OK) ||
+        (in->input_format && flowlog_reader_set(in->reader, FLOWLOG_OPT_INPUT_FORMAT, in->input_format) != FLOWLOG_OK) ||
         (in->since && flowlog_reader_set(in->reader, FLOWLOG_OPT_SINCE, (int64_t)in->since) != FLOWLOG_OK) ||
         (in->until && flowlog_reader_set(in->reader, FLOWLOG_OPT_UNTIL, (int64_t)in->until) != FLOWLOG_OK)) {
         fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields, --max-envelope, --since or --until\n");

@@ -32,7 +32,7 @@ static void usage(FILE *f)
           "  explains it and whether the configuration agrees with the logs (--ephemeral: the client's\n"
           "  ports the reply goes to, default 1024-65535).\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
-          "  --progress, --no-mmap:\n"
+          "  --progress, --no-mmap, --input-format F:\n"
           "  as for flowlog parse\n"
           "--fail-unless VERDICT[,VERDICT...]: exit 4 when the verdict is none of these (for cron\n"
           "  and CI: --fail-unless established).\n"

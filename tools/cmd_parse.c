@@ -20,6 +20,8 @@ static void usage(FILE *f)
           "  --since T, --until T  only records whose start..end overlaps the window (T: ISO 8601\n"
           "                   with an offset, Unix seconds, or before now: 15m, 2h, 7d); those\n"
           "                   outside are counted (--stats outside-window), not printed\n"
+          "  --input-format F auto (default: by each input's first line), text (or s3), json (or\n"
+          "                   cloudwatch: subscription payloads, aws logs output, NDJSON) or csv\n"
           "  --no-mmap        read large plain files with read() where a command would map\n"
           "                   them (query does when its filters let it skip records; a mapped\n"
           "                   file that is truncated while it is read stops it with status 3)\n"

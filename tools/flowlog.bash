@@ -7,7 +7,7 @@ _flowlog()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     cmd=${COMP_WORDS[1]}
-    local reading="--format --max-line --max-fields --max-envelope --stop-on-error --stats --progress --no-mmap"
+    local reading="--format --input-format --max-line --max-fields --max-envelope --stop-on-error --stats --progress --no-mmap --quiet --color"
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "diagnose explain-rules query parse schema fields version help" -- "$cur"))
         return
@@ -15,6 +15,8 @@ _flowlog()
     case $prev in
     --protocol) COMPREPLY=($(compgen -W "tcp udp icmp icmpv6" -- "$cur")); return ;;
     --partitions) COMPREPLY=($(compgen -W "hive date" -- "$cur")); return ;;
+    --input-format) COMPREPLY=($(compgen -W "auto text s3 json cloudwatch csv" -- "$cur")); return ;;
+    --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
     --fail-unless) COMPREPLY=($(compgen -W "no-traffic blocked return-blocked refused no-response established intermittent" -- "$cur")); return ;;
     --config) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\

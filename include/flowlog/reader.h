@@ -86,7 +86,19 @@ enum flowlog_reader_option {
      * read). Unix seconds; 0 (the default) leaves that side open. A record
      * without a start or end is returned. Since: 1.5 */
     FLOWLOG_OPT_SINCE = 9,
-    FLOWLOG_OPT_UNTIL = 10 ///< see FLOWLOG_OPT_SINCE. Since: 1.5
+    FLOWLOG_OPT_UNTIL = 10, ///< see FLOWLOG_OPT_SINCE. Since: 1.5
+    /** How inputs are framed, a flowlog_input_format: detected from each
+     * input's first line (the default), or forced, from the next input
+     * opened on. Since: 1.5 */
+    FLOWLOG_OPT_INPUT_FORMAT = 11
+};
+
+/** Values of FLOWLOG_OPT_INPUT_FORMAT. Since: 1.5 */
+enum flowlog_input_format {
+    FLOWLOG_INPUT_AUTO = 0, ///< by the first line: `{` is JSON, `timestamp,message` is CSV, else text
+    FLOWLOG_INPUT_TEXT = 1, ///< flow-log lines (S3 objects, plain files)
+    FLOWLOG_INPUT_JSON = 2, ///< CloudWatch Logs JSON: subscription payloads, the AWS CLI's output, NDJSON
+    FLOWLOG_INPUT_CSV = 3   ///< the CloudWatch console's CSV export (timestamp,message)
 };
 
 /** Levels of FLOWLOG_OPT_CPU. Since: 1.4 */

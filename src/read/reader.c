@@ -159,6 +159,11 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
             return FLOWLOG_E_RANGE;
         *(key == FLOWLOG_OPT_SINCE ? &r->opt.since : &r->opt.until) = (uint64_t)value;
         return FLOWLOG_OK;
+    case FLOWLOG_OPT_INPUT_FORMAT:
+        if (value < FLOWLOG_INPUT_AUTO || value > FLOWLOG_INPUT_CSV)
+            return FLOWLOG_E_RANGE;
+        r->opt.input_format = (int)value;
+        return FLOWLOG_OK;
     case FLOWLOG_OPT_MMAP:
         if (value != 0 && value != 1)
             return FLOWLOG_E_RANGE;
@@ -621,6 +626,10 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
             size_t mlen;
             if (is_blank(line, len)) {
                 rc = classify(r, line, len);
+                continue;
+            }
+            if (flowlog__is_csv_header(line, len)) { /* a forced CSV input's own header */
+                r->counts[FLOWLOG_COUNT_HEADERS]++;
                 continue;
             }
             rc = flowlog__csv_message(r, line, len, &msg, &mlen);

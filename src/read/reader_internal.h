@@ -87,6 +87,7 @@ typedef struct flowlog__input {
     char *reason;        /* why it failed, or NULL */
 } flowlog__input;
 
+/* In the order of enum flowlog_input_format. */
 typedef enum input_form { FORM_DETECT, FORM_TEXT, FORM_JSON, FORM_CSV } input_form;
 
 /* JSON nested deeper than this is refused (jansson's own limit is 2048). */
@@ -137,6 +138,7 @@ typedef struct flowlog__reader_options {
     bool threads;              /* FLOWLOG_OPT_THREADS */
     int cpu;                   /* FLOWLOG_OPT_CPU */
     uint64_t since, until;     /* FLOWLOG_OPT_SINCE, _UNTIL (0: open) */
+    int input_format;          /* FLOWLOG_OPT_INPUT_FORMAT: an input_form, FORM_DETECT by default */
     flowlog_progress_fn progress;
     void *progress_ctx;
     flowlog_error_fn on_error; /* flowlog_reader_set_error_handler() */

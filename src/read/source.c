@@ -446,7 +446,7 @@ int flowlog__source_open_next(flowlog_reader *r)
     r->src.raw_eof = r->src.gz_mode = r->src.detected_gz = r->src.gz_finished = r->src.have_sniff = false;
     r->win.dec_eof = r->src.decoded_all = r->win.discarding = r->src.piped = false;
     r->win.deferred_rc = 0;
-    r->frame.form = FORM_DETECT;
+    r->frame.form = (input_form)r->opt.input_format;
     r->win.start = r->win.end = r->src.raw_start = r->src.raw_end = 0;
     r->win.bytes = r->win.buf;
     r->src.mem_pos = 0;
