@@ -27,6 +27,9 @@ static void usage(FILE *f)
           "                   memory bounds them)\n"
           "  --max-query-length N  longest query text in bytes (default 65536)\n"
           "  --max-nesting N  deepest nesting of parentheses and operators (default 64)\n"
+          "  --follow         run the query again every --interval seconds (default 60) over what\n"
+          "                   the paths hold then (a growing file, a directory where new objects\n"
+          "                   land), each result under a '# TIME' line; --count N stops after N\n"
           "  --fail-when EXPR exit 4 when a result row satisfies EXPR, an expression over the\n"
           "                   result's columns: --fail-when 'n > 100' (for cron and CI)\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
@@ -361,73 +364,21 @@ static void show_compile_error(const char *what, const char *text, const flowlog
     }
 }
 
-int cmd_query(int argc, char **argv)
+/* What the command line asked, for one run of the query. */
+typedef struct query_opts {
+    const char *text, *fail_when;
+    out_form form;
+    long long max_groups, max_length, max_nesting, max_memory;
+    bool follow;
+} query_opts;
+
+/* Compile, read every input, print the result: one run. */
+static int query_once(const query_opts *o, cli_input in, char **paths, int npaths)
 {
-    cli_input in = {0};
-    in.time_window = true; /* --since, --until: the reader's window */
-    char **paths = argv + 1;
-    int npaths = 0;
-    const char *text = NULL, *fail_when = NULL;
-    out_form form = OUT_TABLE;
-    long long max_groups = 0, max_length = 0, max_nesting = 0, max_memory = 0;
-    for (int i = 1; i < argc; i++) {
-        int taken = cli_input_option(&in, argc, argv, &i);
-        if (taken < 0)
-            return 2;
-        if (taken)
-            continue;
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            form = OUT_JSON;
-        } else if (strcmp(a, "--ndjson") == 0) {
-            form = OUT_NDJSON;
-        } else if (strcmp(a, "--csv") == 0) {
-            form = OUT_CSV;
-        } else if (strcmp(a, "--chart") == 0) {
-            form = OUT_CHART;
-        } else if (strcmp(a, "--max-query-length") == 0 || strcmp(a, "--max-nesting") == 0) {
-            bool length = strcmp(a, "--max-query-length") == 0;
-            long long v = 0;
-            /* the library's own bounds */
-            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], length ? 16 : 4, length ? 1LL << 24 : 1024, &v)) {
-                fprintf(stderr, "flowlog query: %s takes a whole number from %s\n", a,
-                        length ? "16 to 16777216" : "4 to 1024");
-                return 2;
-            }
-            *(length ? &max_length : &max_nesting) = v;
-            i++;
-        } else if (strcmp(a, "--fail-when") == 0) {
-            if (i + 1 >= argc) {
-                fputs("flowlog query: --fail-when needs an expression over the result's columns, e.g. 'n > 100'\n", stderr);
-                return 2;
-            }
-            fail_when = argv[++i];
-        } else if (strcmp(a, "--max-memory") == 0) {
-            if (i + 1 >= argc || !cli_parse_size(argv[i + 1], 1LL << 20, 1LL << 50, &max_memory)) {
-                fputs("flowlog query: --max-memory takes a size from 1M (bytes, or with K, M or G)\n", stderr);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--max-groups") == 0) {
-            long long v = 0;
-            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 40, &v)) {
-                fputs("flowlog query: --max-groups takes a whole number from 1 to 1099511627776\n", stderr);
-                return 2;
-            }
-            max_groups = v;
-            i++;
-        } else if (!text && a[0] != '-') {
-            text = a;
-        } else {
-            int st = cli_other_arg("query", a, paths, &npaths, usage);
-            if (st >= 0)
-                return st;
-        }
-    }
-    if (!text) {
-        usage(stderr);
-        return 2;
-    }
+    const char *text = o->text, *fail_when = o->fail_when;
+    out_form form = o->form;
+    long long max_groups = o->max_groups, max_length = o->max_length, max_nesting = o->max_nesting,
+              max_memory = o->max_memory;
     flowlog_query *q;
     if (flowlog_query_new(&q, NULL) != FLOWLOG_OK)
         return cli_out_of_memory("query");
@@ -531,3 +482,110 @@ int cmd_query(int argc, char **argv)
      * usage error says more, an error line less */
     return status >= 2 ? status : alarm ? 4 : status;
 }
+
+
+int cmd_query(int argc, char **argv)
+{
+    cli_input in = {0};
+    in.time_window = true; /* --since, --until: the reader's window */
+    char **paths = argv + 1;
+    int npaths = 0;
+    const char *text = NULL, *fail_when = NULL;
+    out_form form = OUT_TABLE;
+    long long max_groups = 0, max_length = 0, max_nesting = 0, max_memory = 0, interval = 60, count = 0;
+    bool follow = false;
+    for (int i = 1; i < argc; i++) {
+        int taken = cli_input_option(&in, argc, argv, &i);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            form = OUT_JSON;
+        } else if (strcmp(a, "--ndjson") == 0) {
+            form = OUT_NDJSON;
+        } else if (strcmp(a, "--csv") == 0) {
+            form = OUT_CSV;
+        } else if (strcmp(a, "--chart") == 0) {
+            form = OUT_CHART;
+        } else if (strcmp(a, "--max-query-length") == 0 || strcmp(a, "--max-nesting") == 0) {
+            bool length = strcmp(a, "--max-query-length") == 0;
+            long long v = 0;
+            /* the library's own bounds */
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], length ? 16 : 4, length ? 1LL << 24 : 1024, &v)) {
+                fprintf(stderr, "flowlog query: %s takes a whole number from %s\n", a,
+                        length ? "16 to 16777216" : "4 to 1024");
+                return 2;
+            }
+            *(length ? &max_length : &max_nesting) = v;
+            i++;
+        } else if (strcmp(a, "--follow") == 0) {
+            follow = true;
+        } else if (strcmp(a, "--interval") == 0 || strcmp(a, "--count") == 0) {
+            bool is_interval = strcmp(a, "--interval") == 0;
+            long long v;
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, is_interval ? 86400 : 1LL << 40, &v)) {
+                fprintf(stderr, "flowlog query: %s takes a whole number%s\n", a, is_interval ? " of seconds, 1 to 86400" : " from 1");
+                return 2;
+            }
+            *(is_interval ? &interval : &count) = v;
+            i++;
+        } else if (strcmp(a, "--fail-when") == 0) {
+            if (i + 1 >= argc) {
+                fputs("flowlog query: --fail-when needs an expression over the result's columns, e.g. 'n > 100'\n", stderr);
+                return 2;
+            }
+            fail_when = argv[++i];
+        } else if (strcmp(a, "--max-memory") == 0) {
+            if (i + 1 >= argc || !cli_parse_size(argv[i + 1], 1LL << 20, 1LL << 50, &max_memory)) {
+                fputs("flowlog query: --max-memory takes a size from 1M (bytes, or with K, M or G)\n", stderr);
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--max-groups") == 0) {
+            long long v = 0;
+            if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 40, &v)) {
+                fputs("flowlog query: --max-groups takes a whole number from 1 to 1099511627776\n", stderr);
+                return 2;
+            }
+            max_groups = v;
+            i++;
+        } else if (!text && a[0] != '-') {
+            text = a;
+        } else {
+            int st = cli_other_arg("query", a, paths, &npaths, usage);
+            if (st >= 0)
+                return st;
+        }
+    }
+    if (!text) {
+        usage(stderr);
+        return 2;
+    }
+    if (!follow && (count || interval != 60)) {
+        fputs("flowlog query: --interval and --count go with --follow\n", stderr);
+        return 2;
+    }
+    query_opts o = {text, fail_when, form, max_groups, max_length, max_nesting, max_memory, follow};
+    if (!follow)
+        return query_once(&o, in, paths, npaths);
+    /* --follow: the query again over what the paths hold now, every
+     * --interval, each result under the time it was taken */
+    int worst = 0;
+    for (long long n = 0; !count || n < count; n++) {
+        if (n)
+            sleep((unsigned)interval);
+        char when[32];
+        cli_time_text((uint64_t)time(NULL), when, sizeof when);
+        printf("# %s\n", when);
+        fflush(stdout);
+        int st = query_once(&o, in, paths, npaths);
+        fflush(stdout);
+        if (st == 2 || st == 3)
+            return st;
+        worst = st == 4 || worst == 4 ? 4 : st > worst ? st : worst;
+    }
+    return worst;
+}
+

@@ -21,13 +21,13 @@ _flowlog()
     --config) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\
     --max-conversations|--max-memory|--ephemeral|--client-port|--icmp-type|--fail-when|--max-groups|\
-    --max-query-length|--max-nesting|--table|--location) return ;;
+    --max-query-length|--max-nesting|--table|--location|--interval|--count) return ;;
     esac
     local opts
     case $cmd in
     diagnose) opts="--client --server --port --protocol --since --until --json --bucket --config --ephemeral --fail-unless --top --max-conversations --max-memory $reading" ;;
     explain-rules) opts="--config --client --server --port --protocol --icmp-type --ephemeral --client-port --json" ;;
-    query) opts="--json --ndjson --csv --chart --since --until --fail-when --max-groups --max-query-length --max-nesting $reading" ;;
+    query) opts="--json --ndjson --csv --chart --since --until --fail-when --follow --interval --count --max-memory --max-groups --max-query-length --max-nesting $reading" ;;
     parse) opts="--context --since --until $reading" ;;
     schema) opts="--json --athena --duckdb --table --location --partitions" ;;
     fields) opts="--json" ;;
