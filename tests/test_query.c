@@ -552,6 +552,43 @@ static void alarms_over_result_rows(void **state)
     flowlog_query_free(raw);
 }
 
+/* parse: its fields are names from then on; a pattern without a star, names
+ * that do not match the stars, a regex without named groups and a parse
+ * after stats are errors that say so. */
+static void the_parse_command(void **state)
+{
+    (void)state;
+    flowlog_query *q = compile("parse @message \"eni-* \" as eni | parse srcAddr /^(?<net>\\d+\\.\\d+)\\./ "
+                               "| filter ispresent(net) | stats count(*) as n by eni, net | sort n desc");
+    feed_all(q, NULL);
+    flowlog_value eni, net, n;
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &eni), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 1, &net), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 2, &n), FLOWLOG_OK);
+    assert_int_equal(eni.len, 3);
+    assert_memory_equal(eni.s, "0a1", 3);
+    assert_int_equal(net.len, 4);
+    assert_memory_equal(net.s, "10.0", 4);
+    assert_int_equal(n.i, 3);
+    flowlog_query_free(q);
+    static const char *const bad[][2] = {
+        {"parse @message \"no stars\" as a", "needs a * for each field"},
+        {"parse @message \"* *\" as a", "2 stars, and 1 names"},
+        {"parse @message \"*\" as a, b", "more names follow"},
+        {"parse @message /(\\d+)/", "needs named groups"},
+        {"stats count(*) as n | parse @message \"*\" as a", "parse after stats"},
+        {"parse 7 \"*\" as a", "the field to read"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+        assert_int_equal(flowlog_query_compile(q, bad[i][0], strlen(bad[i][0])), FLOWLOG_E_QUERY);
+        if (!strstr(flowlog_query_error_message(q), bad[i][1]))
+            fail_msg("%s: %s", bad[i][0], flowlog_query_error_message(q));
+        flowlog_query_free(q);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +605,7 @@ int main(void)
         cmocka_unit_test(no_allocation_per_record),
         cmocka_unit_test(every_allocation_may_fail),
         cmocka_unit_test(alarms_over_result_rows),
+        cmocka_unit_test(the_parse_command),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -451,6 +451,7 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
         return FLOWLOG_E_ARG;
     q->have_row = false;
     q->fed = true;
+    q->record_seq++; /* the parse commands' captures are of the record before */
     if (q->done)
         return FLOWLOG_END;
     q->rec = rec;

@@ -916,6 +916,69 @@ static void arith(int op, const flowlog_value *a, const flowlog_value *b, flowlo
     }
 }
 
+/* Run a parse command on the record being evaluated, once per record. */
+static void run_parse(flowlog_query *q, qparse *pp, const flowlog_value *row, const qacc *accs)
+{
+    flowlog_value v;
+    const char *s;
+    size_t n;
+    pp->done_for = q->record_seq;
+    pp->matched = false;
+    flowlog__query_eval(q, pp->source, row, accs, &v);
+    if (!text_of(q, &v, &s, &n))
+        return;
+    if (pp->re) {
+        int m = flowlog__regex_match(pp->re, s, n);
+        if (m < 0) {
+            if (!q->bad) {
+                q->bad = m;
+                flowlog__error_static(&q->err, 0, -1, "a parse /regex/ needs more work on this line than one may take");
+            }
+            return;
+        }
+        if (m == 0)
+            return;
+        for (int i = 0; i < pp->ncaptures; i++) {
+            size_t at, len;
+            if (flowlog__regex_group(pp->re, pp->group[i], &at, &len) == 0) {
+                pp->cap[i] = s + at;
+                pp->cap_len[i] = len;
+            } else {
+                pp->cap[i] = NULL;
+            }
+        }
+        pp->matched = true;
+        return;
+    }
+    /* the glob: the first literal anywhere, then each star up to the next
+     * literal (to the end after the last star when nothing follows it) */
+    const char *at = pp->lit_len[0] ? find_bytes(s, n, pp->lit[0], pp->lit_len[0]) : s;
+    if (!at)
+        return;
+    const char *pos = at + pp->lit_len[0], *end = s + n;
+    for (int i = 0; i < pp->ncaptures; i++) {
+        size_t ln = pp->lit_len[i + 1];
+        const char *stop = ln ? find_bytes(pos, (size_t)(end - pos), pp->lit[i + 1], ln)
+                              : i + 1 == pp->ncaptures ? end : pos;
+        if (!stop)
+            return;
+        pp->cap[i] = pos;
+        pp->cap_len[i] = (size_t)(stop - pos);
+        pos = stop + ln;
+    }
+    pp->matched = true;
+}
+
+static void capture(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs, flowlog_value *out)
+{
+    qparse *pp = &q->parses[e->index];
+    set_null(out);
+    if (pp->done_for != q->record_seq)
+        run_parse(q, pp, row, accs);
+    if (pp->matched && pp->cap[e->op])
+        set_str(out, pp->cap[e->op], pp->cap_len[e->op]);
+}
+
 void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *row, const qacc *accs,
                          flowlog_value *out)
 {
@@ -946,6 +1009,9 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
         } else {
             set_null(out);
         }
+        return;
+    case Q_CAPTURE:
+        capture(q, e, row, accs, out);
         return;
     case Q_STREAM:
         if (q->stream)

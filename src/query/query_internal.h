@@ -15,7 +15,8 @@
 
 typedef enum qkind {
     Q_LIT, Q_FIELD, Q_TIMESTAMP, Q_MESSAGE, Q_STREAM, Q_COL, Q_NEG, Q_NOT, Q_AND, Q_OR,
-    Q_CMP, Q_ARITH, Q_IN, Q_LIKE, Q_REGEX, Q_CALL, Q_AGG
+    Q_CMP, Q_ARITH, Q_IN, Q_LIKE, Q_REGEX, Q_CALL, Q_AGG,
+    Q_CAPTURE /* a field the parse command made: index = the parse, op = its capture */
 } qkind;
 
 typedef enum qop {
@@ -99,6 +100,25 @@ typedef struct qacc {
     bool floats;          /* a float was summed */
 } qacc;
 
+#define QUERY_MAX_PARSES 8
+#define QUERY_MAX_CAPTURES 16
+
+/* A parse command: its source, and a glob ("* * *": the literals around
+ * the stars) or a regular expression with named groups; what it captured
+ * for the record being evaluated. */
+typedef struct qparse {
+    qexpr *source;
+    qregex *re;
+    const char *lit[QUERY_MAX_CAPTURES + 1];
+    size_t lit_len[QUERY_MAX_CAPTURES + 1];
+    int group[QUERY_MAX_CAPTURES];  /* regex: the group of each capture */
+    int ncaptures;
+    uint64_t done_for;              /* the record (query->record_seq) the captures are of */
+    bool matched;
+    const char *cap[QUERY_MAX_CAPTURES];
+    size_t cap_len[QUERY_MAX_CAPTURES];
+} qparse;
+
 /* Memory that lives as long as the compiled query, or until reset. */
 typedef struct qarena {
     struct qchunk *chunks;
@@ -122,6 +142,9 @@ struct flowlog_query {
     int nregexes;
 
     /* record-level part */
+    qparse parses[QUERY_MAX_PARSES];
+    int nparses;
+    uint64_t record_seq;  /* counts the records fed: which record captures are of */
     qexpr *filters[32];
     int nfilters;
     qcol cols[QUERY_MAX_COLS];   /* output columns: fields, or stats outputs */
@@ -237,6 +260,10 @@ void flowlog__query_seen_clear(flowlog_query *q);
 int flowlog__regex_compile(flowlog_query *q, const char *pattern, size_t n, bool icase, qregex **out, char *why,
                            size_t whysize, size_t *at);
 int flowlog__regex_match(const qregex *re, const char *s, size_t n);
+/* The match's groups after a match of 1: start and length of group g (-1 when it took part in none). */
+int flowlog__regex_group(const qregex *re, int g, size_t *start, size_t *len);
+/* The named groups: name and number of each, at most max; returns how many. */
+int flowlog__regex_names(const qregex *re, const char **names, size_t *lens, int *numbers, int max);
 void flowlog__regex_free(flowlog_query *q, qregex *re);
 
 #endif

@@ -359,7 +359,15 @@ static int resolve_name(parser *p, const token *t, qexpr **out)
         return resolve_column(p, t, out);
     for (int i = p->naliases - 1; i >= 0; i--)
         if (strlen(p->alias_name[i]) == t->slen && memcmp(p->alias_name[i], t->s, t->slen) == 0) {
-            *out = p->alias_expr[i];
+            /* the same expression, written here: a column it makes is
+             * named as it is written here */
+            qexpr *e = node(p, Q_LIT, t->off);
+            if (!e)
+                return FLOWLOG_E_NOMEM;
+            *e = *p->alias_expr[i];
+            e->off = t->off;
+            e->len = t->len;
+            *out = e;
             return FLOWLOG_OK;
         }
     qkind special = Q_LIT;
@@ -686,7 +694,7 @@ static int parse_call(parser *p, qexpr **out)
                      e->op == FN_IN_SUBNET4 ? '4' : '6');
         }
         if (e->op == FN_ISPRESENT && e->args[0]->kind != Q_FIELD && e->args[0]->kind != Q_STREAM &&
-            e->args[0]->kind != Q_COL)
+            e->args[0]->kind != Q_COL && e->args[0]->kind != Q_CAPTURE)
             FAIL(p, e->args[0]->off, "ispresent() takes a field name");
         rc = expect(p, T_RPAREN, "')'");
         if (rc < 0)
@@ -1026,7 +1034,7 @@ static int parse_item(parser *p, qexpr **expr, char **name)
         return rc;
     size_t off = (*expr)->off, len = (*expr)->len;
     if ((*expr)->kind == Q_FIELD || (*expr)->kind == Q_TIMESTAMP || (*expr)->kind == Q_MESSAGE ||
-        (*expr)->kind == Q_STREAM || (*expr)->kind == Q_COL || len == 0) {
+        (*expr)->kind == Q_STREAM || (*expr)->kind == Q_COL || (*expr)->kind == Q_CAPTURE || len == 0) {
         /* A bare name keeps the spelling the user wrote. */
         len = 0;
         while (off + len < p->len && (ident_char((unsigned char)p->src[off + len]) || p->src[off + len] == '`' ||
@@ -1161,6 +1169,100 @@ static int cmd_sort(parser *p)
     return FLOWLOG_OK;
 }
 
+/* A field the parse command makes: a name from then on. */
+static int add_capture(parser *p, int parse, int capture, const char *name, size_t n, size_t off)
+{
+    qexpr *e = node(p, Q_CAPTURE, off);
+    char *copy = copy_text(p, name, n);
+    if (!e || !copy)
+        return FLOWLOG_E_NOMEM;
+    e->index = parse;
+    e->op = capture;
+    if (p->naliases == QUERY_MAX_COLS)
+        FAIL(p, off, "too many names (at most %d)", QUERY_MAX_COLS);
+    p->alias_name[p->naliases] = copy;
+    p->alias_expr[p->naliases++] = e;
+    return FLOWLOG_OK;
+}
+
+/* parse SOURCE "pattern with * for each field" as a, b
+ * parse SOURCE /regex with (?<name>named) groups/ */
+static int cmd_parse(parser *p, size_t at)
+{
+    flowlog_query *q = p->q;
+    if (p->results)
+        FAIL(p, at, "parse after stats is not supported: parse first");
+    if (q->nparses == QUERY_MAX_PARSES)
+        FAIL(p, at, "too many parse commands (at most %d)", QUERY_MAX_PARSES);
+    int index = q->nparses;
+    qparse *pp = &q->parses[index];
+    memset(pp, 0, sizeof *pp);
+    token src = p->tok;
+    if (src.t != T_IDENT)
+        FAIL(p, src.off, "parse needs the field to read, such as @message");
+    int rc = resolve_name(p, &src, &pp->source);
+    if (rc < 0 || (rc = lex(p)) < 0)
+        return rc;
+    if (p->tok.t == T_SLASH) {
+        qexpr holder;
+        memset(&holder, 0, sizeof holder);
+        size_t re_at = p->tok.off;
+        if ((rc = parse_regex(p, &holder)) < 0)
+            return rc;
+        pp->re = holder.re;
+        const char *names[QUERY_MAX_CAPTURES];
+        size_t lens[QUERY_MAX_CAPTURES];
+        int n = flowlog__regex_names(pp->re, names, lens, pp->group, QUERY_MAX_CAPTURES);
+        if (n == 0)
+            FAIL(p, re_at, "parse /regex/ needs named groups, such as (?<port>\\d+)");
+        for (int i = 0; i < n; i++)
+            if ((rc = add_capture(p, index, i, names[i], lens[i], re_at)) < 0)
+                return rc;
+        pp->ncaptures = n;
+    } else if (p->tok.t == T_STRING) {
+        /* the literals around the stars */
+        const char *s = p->tok.s;
+        size_t n = p->tok.slen, from = 0, pat_at = p->tok.off;
+        int stars = 0;
+        for (size_t i = 0; i <= n; i++)
+            if (i == n || s[i] == '*') {
+                if (stars > QUERY_MAX_CAPTURES || (i < n && stars == QUERY_MAX_CAPTURES))
+                    FAIL(p, pat_at, "a parse pattern may have at most %d stars", QUERY_MAX_CAPTURES);
+                pp->lit[stars] = s + from;
+                pp->lit_len[stars] = i - from;
+                from = i + 1;
+                stars += i < n;
+            }
+        if (stars == 0)
+            FAIL(p, pat_at, "a parse pattern needs a * for each field it takes, as in \"srcport=*,\"");
+        if ((rc = lex(p)) < 0)
+            return rc;
+        if (!is_word(&p->tok, "as"))
+            FAIL(p, p->tok.off, "expected 'as' and %d name%s after the pattern", stars, stars == 1 ? "" : "s");
+        int named = 0;
+        do {
+            if ((rc = lex(p)) < 0)
+                return rc;
+            if (p->tok.t != T_IDENT)
+                FAIL(p, p->tok.off, "expected a name for the field of each *");
+            if (named == stars)
+                FAIL(p, p->tok.off, "the pattern has %d star%s, and more names follow", stars, stars == 1 ? "" : "s");
+            if ((rc = add_capture(p, index, named, p->tok.s, p->tok.slen, p->tok.off)) < 0)
+                return rc;
+            named++;
+            if ((rc = lex(p)) < 0)
+                return rc;
+        } while (p->tok.t == T_COMMA);
+        if (named != stars)
+            FAIL(p, p->tok.off, "the pattern has %d stars, and %d names follow", stars, named);
+        pp->ncaptures = stars;
+    } else {
+        FAIL(p, p->tok.off, "parse needs a \"pattern with *\" and 'as' names, or a /regex/ with named groups");
+    }
+    q->nparses++;
+    return FLOWLOG_OK;
+}
+
 /* dedup a, b: names of the result's columns. */
 static int cmd_dedup(parser *p)
 {
@@ -1272,11 +1374,14 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
         } else if (is_word(&cmd, "dedup")) {
             if ((rc = cmd_dedup(&p)) < 0)
                 return rc;
-        } else if (is_word(&cmd, "parse") || is_word(&cmd, "unmask") ||
+        } else if (is_word(&cmd, "parse")) {
+            if ((rc = cmd_parse(&p, cmd.off)) < 0)
+                return rc;
+        } else if (is_word(&cmd, "unmask") ||
                    is_word(&cmd, "pattern") || is_word(&cmd, "diff") || is_word(&cmd, "anomaly")) {
             FAIL(&p, cmd.off, "the %.*s command is not supported", (int)cmd.slen, cmd.s);
         } else {
-            FAIL(&p, cmd.off, "unknown command '%.*s' (fields, filter, stats, sort, limit, display, dedup)",
+            FAIL(&p, cmd.off, "unknown command '%.*s' (fields, filter, stats, sort, limit, display, dedup, parse)",
                  (int)cmd.slen, cmd.s);
         }
         if (p.too_tall)

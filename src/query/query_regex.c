@@ -92,7 +92,7 @@ int flowlog__regex_compile(flowlog_query *q, const char *pattern, size_t n, bool
     }
     /* what every match needs, made now: a match allocates nothing more
      * unless it backtracks deeply, and then within the heap limit */
-    re->md = pcre2_match_data_create(1, re->gctx);
+    re->md = pcre2_match_data_create_from_pattern(re->code, re->gctx);
     re->mctx = pcre2_match_context_create(re->gctx);
     if (!re->md || !re->mctx) {
         flowlog__regex_free(q, re);
@@ -114,4 +114,35 @@ int flowlog__regex_match(const qregex *re, const char *s, size_t n)
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
     return rc == PCRE2_ERROR_NOMEMORY ? FLOWLOG_E_NOMEM : FLOWLOG_E_BUDGET;
+}
+
+int flowlog__regex_group(const qregex *re, int g, size_t *start, size_t *len)
+{
+    if (g < 0 || (uint32_t)g >= pcre2_get_ovector_count(re->md))
+        return -1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re->md);
+    if (ov[2 * g] == PCRE2_UNSET)
+        return -1;
+    *start = ov[2 * g];
+    *len = ov[2 * g + 1] - ov[2 * g];
+    return 0;
+}
+
+int flowlog__regex_names(const qregex *re, const char **names, size_t *lens, int *numbers, int max)
+{
+    uint32_t count = 0, size = 0;
+    PCRE2_SPTR table;
+    if (pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count) != 0 ||
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size) != 0 ||
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table) != 0)
+        return 0;
+    int n = 0;
+    /* each entry: the group number in two bytes, then the name, NUL-terminated */
+    for (uint32_t i = 0; i < count && n < max; i++, n++) {
+        PCRE2_SPTR e = table + (size_t)i * size;
+        numbers[n] = (e[0] << 8) | e[1];
+        names[n] = (const char *)(e + 2);
+        lens[n] = strlen(names[n]);
+    }
+    return n;
 }

@@ -286,6 +286,36 @@ def suite(flowlog, path, label):
     check(label + ": @timestamp <= a date", run(flowlog, 'filter @timestamp <= "%s" | stats count(*) as n' % day, path),
           [{"n": want}])
 
+    # parse: a glob over @message, a regex with named groups over a field
+    import re as regex
+    raw = [l.rstrip("\n") for l in open(path) if len(l.split()) == 14 and l.split()[0].isdigit()]
+    q = 'parse @message "eni-* * " as e, s | filter ispresent(s) | stats count(*) as n by e, s'
+    want = {}
+    for line in raw:
+        at = line.find("eni-")
+        if at < 0:
+            continue
+        rest = line[at + 4:]
+        i = rest.find(" ")
+        if i < 0:
+            continue
+        e, rest2 = rest[:i], rest[i + 1:]
+        j = rest2.find(" ")
+        if j < 0:
+            continue
+        k = (e, rest2[:j])
+        want[k] = want.get(k, 0) + 1
+    got = {(g["e"], g["s"]): g["n"] for g in run(flowlog, q, path)}
+    check(label + ": parse with a glob", got, want)
+    q = 'parse interfaceId /eni-(?<head>[0-9a-f]{3})(?<tail>[0-9a-f]*)/ | stats count(*) as n by head'
+    want = {}
+    for r in rows:
+        m = regex.search(r"eni-(?P<head>[0-9a-f]{3})(?P<tail>[0-9a-f]*)", r["interface-id"] or "")
+        k = m.group("head") if m else None
+        want[k] = want.get(k, 0) + 1
+    got = {g.get("head"): g["n"] for g in run(flowlog, q, path)}
+    check(label + ": parse with a regex's named groups", got, want)
+
 
 def main():
     flowlog = sys.argv[1]
