@@ -3,7 +3,8 @@
  * CloudWatch Logs Insights queries over flow-log records.
  *
  * The language is Logs Insights' for flow-log fields: commands joined by `|`
- * (fields, filter, stats, sort, limit, display, dedup), `#` comments;
+ * (fields, filter, stats, sort, limit, display, dedup, parse with a glob
+ * or a regex's named groups), `#` comments;
  * comparisons, and/or/not, `in [...]`, `like "text"`, `like /regex/` and
  * `=~ /regex/` (PCRE2), arithmetic; isIpv4InSubnet, isIpv6InSubnet,
  * isIpInSubnet, isValidIp, isValidIpV4, isValidIpV6, ispresent, isempty,
