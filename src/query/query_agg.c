@@ -78,26 +78,37 @@ static int grow(flowlog_query *q, void **arr, size_t elem, size_t old_n, size_t 
     return FLOWLOG_OK;
 }
 
+int flowlog__table_double(flowlog_query *q, void **table, size_t *cap, size_t elem)
+{
+    size_t old = *cap, fresh_cap = old ? old * 2 : 1024;
+    char *fresh = flowlog__calloc(&q->alloc, fresh_cap, elem), *from = *table;
+    if (!fresh)
+        return FLOWLOG_E_NOMEM;
+    for (size_t i = 0; i < old; i++) {
+        uint64_t h;
+        memcpy(&h, from + i * elem, sizeof h);
+        if (!h)
+            continue;
+        size_t j = h & (fresh_cap - 1);
+        for (uint64_t taken; memcpy(&taken, fresh + j * elem, sizeof taken), taken;)
+            j = (j + 1) & (fresh_cap - 1);
+        memcpy(fresh + j * elem, from + i * elem, elem);
+    }
+    if (from)
+        FLOWLOG__FREE(&q->alloc, from, old * elem);
+    *table = fresh;
+    *cap = fresh_cap;
+    return FLOWLOG_OK;
+}
+
 /* Has (group, agg, value) been seen? Adds it when not. */
 static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v, bool *added)
 {
     *added = false;
     if (q->ndistinct * 2 >= q->dset_cap) {
-        size_t cap = q->dset_cap ? q->dset_cap * 2 : 1024;
-        struct qdistinct *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
-        if (!fresh)
-            return FLOWLOG_E_NOMEM;
-        for (size_t i = 0; i < q->dset_cap; i++) {
-            if (!q->dset[i].hash)
-                continue;
-            size_t j = q->dset[i].hash & (cap - 1);
-            while (fresh[j].hash)
-                j = (j + 1) & (cap - 1);
-            fresh[j] = q->dset[i];
-        }
-        FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);
-        q->dset = fresh;
-        q->dset_cap = cap;
+        int rc = flowlog__table_double(q, (void **)&q->dset, &q->dset_cap, sizeof *q->dset);
+        if (rc < 0)
+            return rc;
     }
     uint64_t h = flowlog__value_hash(v, ((uint64_t)group << 8 | agg) * 0x9e3779b97f4a7c15u) | 1;
     size_t j = h & (q->dset_cap - 1);

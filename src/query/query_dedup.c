@@ -28,21 +28,9 @@ int flowlog__query_seen(flowlog_query *q, const flowlog_value *row, bool *seen)
 {
     *seen = false;
     if (q->nseen * 2 >= q->seen_cap) {
-        size_t cap = q->seen_cap ? q->seen_cap * 2 : 1024;
-        struct qseen *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
-        if (!fresh)
-            return FLOWLOG_E_NOMEM;
-        for (size_t i = 0; i < q->seen_cap; i++) {
-            if (!q->seen[i].hash)
-                continue;
-            size_t j = q->seen[i].hash & (cap - 1);
-            while (fresh[j].hash)
-                j = (j + 1) & (cap - 1);
-            fresh[j] = q->seen[i];
-        }
-        FLOWLOG__FREE(&q->alloc, q->seen, q->seen_cap * sizeof *q->seen);
-        q->seen = fresh;
-        q->seen_cap = cap;
+        int rc = flowlog__table_double(q, (void **)&q->seen, &q->seen_cap, sizeof *q->seen);
+        if (rc < 0)
+            return rc;
     }
     uint64_t h = key_hash(q, row);
     size_t j = h & (q->seen_cap - 1);

@@ -237,6 +237,9 @@ uint64_t flowlog__value_hash(const flowlog_value *v, uint64_t seed);
 void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out);
 
 /* query_agg.c */
+/* Double an open-addressing table whose elements begin with their 64-bit
+ * hash, 0 in an empty one (the distinct values, dedup's combinations). */
+int flowlog__table_double(flowlog_query *q, void **table, size_t *cap, size_t elem);
 /* The memory the query holds for its groups, values and rows; and
  * FLOWLOG_E_LIMIT (with the message) once it passes max_memory. */
 size_t flowlog__query_memory(const flowlog_query *q);
