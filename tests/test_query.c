@@ -589,6 +589,49 @@ static void the_parse_command(void **state)
     }
 }
 
+/* A second stats reads the first's rows by their column names; the query's
+ * columns and rows are the second's; a name the first did not make is an
+ * error where it is written. */
+static void a_second_stats(void **state)
+{
+    (void)state;
+    static const char text[] = "stats sum(packets) as p by srcAddr, action | stats count(*) as sources, max(p) as most by action "
+                               "| sort most desc";
+    flowlog_query *q = compile(text);
+    assert_int_equal(flowlog_query_is_deferred(q), 1);
+    assert_int_equal(flowlog_query_column_count(q), 3);
+    assert_string_equal(flowlog_query_column_name(q, 1), "sources");
+    assert_int_equal(flowlog_query_set_alarm(q, "most >= 30", 10), FLOWLOG_OK);
+    feed_all(q, NULL);
+    flowlog_value act, n, most;
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &act), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 1, &n), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 2, &most), FLOWLOG_OK);
+    assert_memory_equal(act.s, "REJECT", 6);
+    assert_int_equal(n.i, 1);     /* 10.0.1.5 alone */
+    assert_int_equal(most.i, 30); /* 10 + 20 */
+    assert_int_equal(flowlog_query_alarm(q), 1);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 1, &n), FLOWLOG_OK);
+    assert_int_equal(n.i, 3); /* three sources ACCEPTed */
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK); /* the SKIPDATA record: no action */
+    assert_int_equal(flowlog_query_cell(q, 0, &act), FLOWLOG_OK);
+    assert_int_equal(act.type, FLOWLOG_VALUE_NULL);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_END);
+    flowlog_query_reset(q);
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    flowlog_query_free(q);
+
+    static const char bad[] = "stats count(*) as n by srcAddr | stats sum(packets)";
+    assert_int_equal(flowlog_query_new(&q, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(q, bad, sizeof bad - 1), FLOWLOG_E_QUERY);
+    assert_non_null(strstr(flowlog_query_error_message(q), "unknown column 'packets' of the stats before"));
+    assert_int_equal(flowlog_query_error_offset(q), (size_t)(strstr(bad, "packets)") - bad));
+    flowlog_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +649,7 @@ int main(void)
         cmocka_unit_test(every_allocation_may_fail),
         cmocka_unit_test(alarms_over_result_rows),
         cmocka_unit_test(the_parse_command),
+        cmocka_unit_test(a_second_stats),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,8 @@
  *
  * The language is Logs Insights' for flow-log fields: commands joined by `|`
  * (fields, filter, stats, sort, limit, display, dedup, parse with a glob
- * or a regex's named groups), `#` comments;
+ * or a regex's named groups; a second stats over the first's rows), `#`
+ * comments;
  * comparisons, and/or/not, `in [...]`, `like "text"`, `like /regex/` and
  * `=~ /regex/` (PCRE2), arithmetic; isIpv4InSubnet, isIpv6InSubnet,
  * isIpInSubnet, isValidIp, isValidIpV4, isValidIpV6, ispresent, isempty,

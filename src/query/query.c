@@ -50,6 +50,7 @@ void flowlog_query_reset(flowlog_query *q)
 {
     if (!q)
         return;
+    flowlog_query_reset(q->next);
     flowlog__query_groups_clear(q);
     flowlog__query_seen_clear(q);
     clear_rows(q);
@@ -63,6 +64,8 @@ void flowlog_query_free(flowlog_query *q)
     if (!q)
         return;
     flowlog_allocator al = q->alloc;
+    flowlog_query_free(q->next);
+    q->next = NULL;
     flowlog_query_reset(q);
     for (int i = 0; i < q->nregexes; i++)
         flowlog__regex_free(q, q->regexes[i]);
@@ -74,6 +77,11 @@ void flowlog_query_free(flowlog_query *q)
 
 int flowlog_query_set(flowlog_query *q, int key, int64_t value)
 {
+    if (q && q->next) {
+        int rc = flowlog_query_set(q->next, key, value);
+        if (rc < 0)
+            return rc;
+    }
     if (!q || q->compiled)
         return FLOWLOG_E_ARG;
     switch (key) {
@@ -100,6 +108,48 @@ int flowlog_query_set(flowlog_query *q, int key, int64_t value)
     default:
         return FLOWLOG_E_UNSUPPORTED;
     }
+}
+
+/* A later stage's error, as the query's own (its message may be in its buffer). */
+static void copy_error(flowlog__error *to, const flowlog__error *from)
+{
+    *to = *from;
+    if (from->msg == from->buf)
+        to->msg = to->buf;
+}
+
+/* The stage whose columns and rows the query gives: the last. */
+static flowlog_query *last_stage(const flowlog_query *q)
+{
+    while (q->next)
+        q = q->next;
+    return (flowlog_query *)(uintptr_t)q;
+}
+
+int flowlog__query_stage(flowlog_query *q, const char *text, size_t len, size_t base)
+{
+    flowlog_query *n;
+    int rc = flowlog_query_new(&n, &q->alloc);
+    if (rc < 0)
+        return rc;
+    n->max_groups = q->max_groups;
+    n->max_length = q->max_length;
+    n->max_depth = q->max_depth;
+    n->max_memory = q->max_memory;
+    n->input = q;
+    n->scratch = n->alloc.alloc(n->alloc.ctx, QUERY_SCRATCH);
+    rc = n->scratch ? flowlog__query_parse(n, text, len) : FLOWLOG_E_NOMEM;
+    if (rc < 0) {
+        flowlog__error_set(&q->err, n->err.offset + base, n->err.column, "%s", n->err.msg);
+        flowlog_query_free(n);
+        return rc;
+    }
+    n->counts_only = n->stats && n->naggs > 0;
+    for (int k = 0; k < n->naggs; k++)
+        n->counts_only = n->counts_only && n->aggs[k] == AGG_COUNT_ALL;
+    n->compiled = true;
+    q->next = n;
+    return FLOWLOG_OK;
 }
 
 int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
@@ -138,7 +188,7 @@ size_t flowlog_query_error_offset(const flowlog_query *q)
 
 int flowlog_query_is_deferred(const flowlog_query *q)
 {
-    return q && (q->stats || q->nsort > 0);
+    return q && (q->stats || q->nsort > 0 || q->next);
 }
 
 typedef struct needle_set {
@@ -222,21 +272,26 @@ int flowlog_query_prefilter(const flowlog_query *q, flowlog_span *needles, size_
 
 size_t flowlog_query_column_count(const flowlog_query *q)
 {
-    return q && q->compiled ? (size_t)q->ndisplay : 0;
+    if (!q || !q->compiled)
+        return 0;
+    q = last_stage(q);
+    return (size_t)q->ndisplay;
 }
 
 const char *flowlog_query_column_name(const flowlog_query *q, size_t i)
 {
-    if (!q || !q->compiled || i >= (size_t)q->ndisplay)
+    if (!q || !q->compiled)
         return NULL;
-    return q->cols[q->display[i]].name;
+    q = last_stage(q);
+    return i < (size_t)q->ndisplay ? q->cols[q->display[i]].name : NULL;
 }
 
 int flowlog_query_column_is_bin(const flowlog_query *q, size_t i)
 {
-    if (!q || !q->compiled || i >= (size_t)q->ndisplay)
+    if (!q || !q->compiled)
         return 0;
-    return q->cols[q->display[i]].is_bin;
+    q = last_stage(q);
+    return i < (size_t)q->ndisplay ? q->cols[q->display[i]].is_bin : 0;
 }
 
 static int grow_rows(flowlog_query *q)
@@ -426,6 +481,13 @@ int flowlog_query_set_alarm(flowlog_query *q, const char *text, size_t len)
 {
     if (!q || !q->compiled || (!text && len) || q->running || q->fed || q->finished)
         return FLOWLOG_E_ARG;
+    if (q->next) { /* over the rows the query gives: the last stage's */
+        flowlog_query *last = last_stage(q);
+        int rc = flowlog_query_set_alarm(last, text, len);
+        if (rc < 0)
+            copy_error(&q->err, &last->err);
+        return rc;
+    }
     if (len > q->max_length) {
         flowlog__error_set(&q->err, q->max_length, -1, "the alarm expression is longer than %zu bytes", q->max_length);
         return FLOWLOG_E_LIMIT;
@@ -442,7 +504,7 @@ int flowlog_query_set_alarm(flowlog_query *q, const char *text, size_t len)
 
 int flowlog_query_alarm(const flowlog_query *q)
 {
-    return q && q->alarm_held;
+    return q && last_stage(q)->alarm_held;
 }
 
 int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream)
@@ -572,6 +634,32 @@ static int dedup_rows(flowlog_query *q)
     return FLOWLOG_OK;
 }
 
+/* The next stage fed every row of this finished one, then finished. */
+static int feed_next_stage(flowlog_query *q)
+{
+    flowlog_query *n = q->next;
+    size_t w = row_width(q);
+    for (size_t r = 0; r < q->nrows; r++) {
+        n->in_row = q->rows + r * w;
+        n->fed = true;
+        n->record_seq++;
+        n->scratch_used = 0;
+        n->scratch_full = false;
+        n->bad = 0;
+        int rc = flowlog__query_group(n);
+        if (rc < 0) {
+            n->in_row = NULL;
+            copy_error(&q->err, &n->err);
+            return rc;
+        }
+    }
+    n->in_row = NULL;
+    int rc = flowlog_query_finish(n);
+    if (rc < 0)
+        copy_error(&q->err, &n->err);
+    return rc;
+}
+
 int flowlog_query_finish(flowlog_query *q)
 {
     if (!q || !q->compiled || q->finished)
@@ -591,13 +679,15 @@ int flowlog_query_finish(flowlog_query *q)
         q->nrows = (size_t)q->limit;
     q->next_row = 0;
     q->finished = true;
-    return FLOWLOG_OK;
+    return q->next ? feed_next_stage(q) : FLOWLOG_OK;
 }
 
 int flowlog_query_next_row(flowlog_query *q)
 {
     if (!q || !q->finished)
         return FLOWLOG_E_ARG;
+    if (q->next)
+        return flowlog_query_next_row(last_stage(q));
     if (q->next_row >= q->nrows) {
         q->have_row = false;
         return FLOWLOG_END;
@@ -611,6 +701,8 @@ int flowlog_query_next_row(flowlog_query *q)
 
 int flowlog_query_cell(const flowlog_query *q, size_t col, flowlog_value *out)
 {
+    if (q && q->next)
+        q = last_stage(q);
     if (!q || !out || !q->have_row || col >= (size_t)q->ndisplay)
         return FLOWLOG_E_ARG;
     *out = q->row[q->display[col]];

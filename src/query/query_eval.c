@@ -1025,6 +1025,12 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
         else
             set_null(out);
         return;
+    case Q_INCOL:
+        if (q->in_row)
+            *out = q->in_row[e->index];
+        else
+            set_null(out);
+        return;
     case Q_AGG:
         if (accs && q->aggs[e->index] == AGG_PCT)
             pct_value(&accs[e->index], q->agg_param[e->index], out);

@@ -16,7 +16,8 @@
 typedef enum qkind {
     Q_LIT, Q_FIELD, Q_TIMESTAMP, Q_MESSAGE, Q_STREAM, Q_COL, Q_NEG, Q_NOT, Q_AND, Q_OR,
     Q_CMP, Q_ARITH, Q_IN, Q_LIKE, Q_REGEX, Q_CALL, Q_AGG,
-    Q_CAPTURE /* a field the parse command made: index = the parse, op = its capture */
+    Q_CAPTURE, /* a field the parse command made: index = the parse, op = its capture */
+    Q_INCOL    /* a second stats: a column (index) of the rows the stage before gives */
 } qkind;
 
 typedef enum qop {
@@ -133,6 +134,11 @@ struct flowlog_query {
     flowlog_allocator alloc;
     flowlog__error err;
     bool compiled;
+    /* A second stats makes a second stage, fed the rows of this one; the
+     * query's columns and rows are then the last stage's. */
+    struct flowlog_query *next;
+    const struct flowlog_query *input; /* the stage before, whose columns this one reads */
+    const flowlog_value *in_row;       /* the row of it being fed */
     size_t max_groups, max_length, max_depth;
     size_t max_memory;    /* FLOWLOG_QOPT_MAX_MEMORY: bytes for groups, values and rows; 0: none */
     size_t kept_bytes;    /* what keeping aggregates hold outside the arrays */
@@ -219,6 +225,9 @@ static inline bool flowlog__is_text_equality(const qexpr *e)
 
 /* query_parse.c */
 int flowlog__query_parse(flowlog_query *q, const char *text, size_t len);
+/* query.c: the stage that the rest of the text (from a second stats on)
+ * makes over q's rows; base is where text begins in the whole query. */
+int flowlog__query_stage(flowlog_query *q, const char *text, size_t len, size_t base);
 /* An expression over the result's columns (flowlog_query_set_alarm). */
 int flowlog__query_parse_alarm(flowlog_query *q, const char *text, size_t len, qexpr **out);
 

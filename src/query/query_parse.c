@@ -353,10 +353,37 @@ static int resolve_column(parser *p, const token *t, qexpr **out)
     return FLOWLOG_OK;
 }
 
+/* A name in a second stage: a column of the rows of the stage before. */
+static int resolve_input(parser *p, const token *t, qexpr **out)
+{
+    const flowlog_query *in = p->q->input;
+    int found = -1;
+    for (int i = 0; i < in->ndisplay && found < 0; i++) {
+        const char *name = in->cols[in->display[i]].name;
+        if (flowlog__name_equal(name, strlen(name), t->s, t->slen))
+            found = in->display[i];
+    }
+    if (found < 0) {
+        char names[160] = "";
+        size_t n = 0;
+        for (int i = 0; i < in->ndisplay && n < sizeof names - 8; i++)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", in->cols[in->display[i]].name);
+        FAIL(p, t->off, "unknown column '%.*s' of the stats before (columns: %s)", (int)t->slen, t->s, names);
+    }
+    qexpr *e = node(p, Q_INCOL, t->off);
+    if (!e)
+        return FLOWLOG_E_NOMEM;
+    e->index = found;
+    *out = e;
+    return FLOWLOG_OK;
+}
+
 static int resolve_name(parser *p, const token *t, qexpr **out)
 {
     if (p->results)
         return resolve_column(p, t, out);
+    if (p->q->input)
+        return resolve_input(p, t, out);
     for (int i = p->naliases - 1; i >= 0; i--)
         if (strlen(p->alias_name[i]) == t->slen && memcmp(p->alias_name[i], t->s, t->slen) == 0) {
             /* the same expression, written here: a column it makes is
@@ -1317,6 +1344,27 @@ static int cmd_display(parser *p)
     return FLOWLOG_OK;
 }
 
+/* The end of a stage: the columns shown, and a bin() series' order. */
+static int finish_columns(parser *p)
+{
+    flowlog_query *q = p->q;
+    if (q->ndisplay == 0)
+        for (int i = 0; i < q->ncols; i++)
+            q->display[q->ndisplay++] = i;
+    /* stats by bin() without a sort: in time order, whatever order the
+     * files were read in, as the console shows a time series */
+    for (int i = 0; q->stats && q->nsort == 0 && i < q->ncols; i++)
+        if (q->cols[i].is_bin) {
+            qexpr *e = node(p, Q_COL, 0);
+            if (!e)
+                return FLOWLOG_E_NOMEM;
+            e->index = i;
+            q->sort[q->nsort].expr = e;
+            q->sort[q->nsort++].desc = false;
+        }
+    return FLOWLOG_OK;
+}
+
 int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
 {
     parser p;
@@ -1356,6 +1404,11 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
                     FAIL(&p, cmd.off, "too many filter commands");
                 q->filters[q->nfilters++] = e;
             }
+        } else if (is_word(&cmd, "stats") && q->stats) {
+            /* a second stats: the rest of the query is a stage over these rows */
+            if ((rc = finish_columns(&p)) < 0)
+                return rc;
+            return flowlog__query_stage(q, text + cmd.off, len - cmd.off, cmd.off);
         } else if (is_word(&cmd, "stats")) {
             if ((rc = cmd_stats(&p)) < 0)
                 return rc;
@@ -1393,7 +1446,7 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
         if ((rc = lex(&p)) < 0)
             return rc;
     }
-    if (!q->stats && !saw_fields && q->ndisplay == 0) {
+    if (!q->stats && !saw_fields && q->ndisplay == 0 && !q->input) {
         /* What the console shows for a query without fields. */
         static const char *defaults[] = {"@timestamp", "@message"};
         for (int i = 0; i < 2; i++) {
@@ -1405,21 +1458,7 @@ int flowlog__query_parse(flowlog_query *q, const char *text, size_t len)
                 return rc;
         }
     }
-    if (q->ndisplay == 0)
-        for (int i = 0; i < q->ncols; i++)
-            q->display[q->ndisplay++] = i;
-    /* stats by bin() without a sort: in time order, whatever order the
-     * files were read in, as the console shows a time series */
-    for (int i = 0; q->stats && q->nsort == 0 && i < q->ncols; i++)
-        if (q->cols[i].is_bin) {
-            qexpr *e = node(&p, Q_COL, 0);
-            if (!e)
-                return FLOWLOG_E_NOMEM;
-            e->index = i;
-            q->sort[q->nsort].expr = e;
-            q->sort[q->nsort++].desc = false;
-        }
-    return FLOWLOG_OK;
+    return finish_columns(&p);
 }
 
 int flowlog__query_parse_alarm(flowlog_query *q, const char *text, size_t len, qexpr **out)

@@ -316,6 +316,16 @@ def suite(flowlog, path, label):
     got = {g.get("head"): g["n"] for g in run(flowlog, q, path)}
     check(label + ": parse with a regex's named groups", got, want)
 
+    # a second stats, over the rows of the first
+    q = 'stats count(*) as n by dstPort, action | stats count(*) as ports, sum(n) as total, max(n) as most by action'
+    first = group(rows, lambda r: (r["dstport"], r["action"]))
+    want = {}
+    for (port, act), n in first.items():
+        c, t, m = want.get(act, (0, 0, 0))
+        want[act] = (c + 1, t + n, max(m, n))
+    got = {g.get("action"): (g["ports"], g["total"], g["most"]) for g in run(flowlog, q, path)}
+    check(label + ": a second stats over the first's rows", got, want)
+
 
 def main():
     flowlog = sys.argv[1]
