@@ -18,7 +18,8 @@ int cmd_fields(int argc, char **argv)
 {
     bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
     if (argc > 1 && !json) {
-        fputs("usage: flowlog fields [--json]\nList every field the library knows: name, type, version.\n",
+        fputs("usage: flowlog fields [--json]\nList every field the library knows: name, type, version.\n"
+              "Example:\n  flowlog fields --json | python3 -m json.tool\n",
               strcmp(argv[1], "--help") == 0 ? stdout : stderr);
         return strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }

@@ -26,7 +26,10 @@ static void usage(FILE *f)
           "                   them (query does when its filters let it skip records; a mapped\n"
           "                   file that is truncated while it is read stops it with status 3)\n"
           "Exit status: 0 done; 1 some lines were bad; 2 usage error; 3 an input could not be\n"
-          "opened or read to its end, memory ran out, or the output could not be written.\n",
+          "opened or read to its end, memory ran out, or the output could not be written.\n"
+          "Examples:\n"
+          "  flowlog parse --stats AWSLogs/ > records.ndjson\n"
+          "  aws logs filter-log-events --log-group-name vpc-flow-logs | flowlog parse --context -\n",
           f);
 }
 
