@@ -17,7 +17,8 @@
  * grouped `by` fields or bin(). Field names are
  * accepted in AWS (`log-status` in backquotes), Athena (log_status) and
  * Insights (logStatus, srcAddr) spellings; `@timestamp` is the start time,
- * `@message` the record's line and `@logStream` the stream name the caller
+ * `@message` the record's line, `@log` the log group
+ * (flowlog_query_set_log_group()) and `@logStream` the stream name the caller
  * passes (the ENI, for CloudWatch Logs input).
  *
  * A query is compiled once and fed records; evaluation never allocates and
@@ -171,6 +172,14 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_set_alarm(flowlog_query *q, cons
 
 /** @return 1 when a row given so far satisfied the alarm, else 0. Since: 1.5 */
 FLOWLOG_API int flowlog_query_alarm(const flowlog_query *q);
+
+/**
+ * The CloudWatch log group (`@log`) of the records fed from now on, or NULL
+ * for none; flowlog_query_run() sets it from the reader for each record.
+ * Ownership: borrowed until the next record is fed. @return FLOWLOG_OK,
+ * FLOWLOG_E_ARG. Since: 1.5
+ */
+FLOWLOG_API int flowlog_query_set_log_group(flowlog_query *q, const char *log_group);
 
 /* ---- advanced: for callers that drive the reader themselves ----
  * flowlog_query_run() does all of this; these stay for a caller that reads

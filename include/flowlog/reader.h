@@ -243,6 +243,13 @@ FLOWLOG_API uint64_t flowlog_reader_offset(const flowlog_reader *r);
  */
 FLOWLOG_API const char *flowlog_reader_stream(const flowlog_reader *r);
 
+/**
+ * The CloudWatch Logs log group of the last record (a subscription
+ * payload's logGroup, a query result's @log), or NULL when the input did
+ * not say. Valid until the next call on the reader. Since: 1.5
+ */
+FLOWLOG_API const char *flowlog_reader_log_group(const flowlog_reader *r);
+
 /** Message of the last error ("" when none). Since: 1.0 */
 FLOWLOG_API const char *flowlog_reader_error_message(const flowlog_reader *r);
 

@@ -502,6 +502,14 @@ int flowlog_query_set_alarm(flowlog_query *q, const char *text, size_t len)
     return FLOWLOG_OK;
 }
 
+int flowlog_query_set_log_group(flowlog_query *q, const char *log_group)
+{
+    if (!q)
+        return FLOWLOG_E_ARG;
+    q->log_group = log_group;
+    return FLOWLOG_OK;
+}
+
 int flowlog_query_alarm(const flowlog_query *q)
 {
     return q && last_stage(q)->alarm_held;
@@ -740,6 +748,7 @@ int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, vo
             return rc;
         if (rc < 0)
             continue; /* counted, and told to the error handler */
+        q->log_group = flowlog_reader_log_group(r);
         int fed = flowlog_query_feed(q, rec, flowlog_reader_stream(r));
         if (fed == FLOWLOG_OK && fn && fn(ctx, q))
             return FLOWLOG_END;

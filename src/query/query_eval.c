@@ -1013,6 +1013,12 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
     case Q_CAPTURE:
         capture(q, e, row, accs, out);
         return;
+    case Q_LOG:
+        if (q->log_group)
+            set_str(out, q->log_group, strlen(q->log_group));
+        else
+            set_null(out);
+        return;
     case Q_STREAM:
         if (q->stream)
             set_str(out, q->stream, strlen(q->stream));

@@ -14,7 +14,7 @@
 #define QUERY_DENSE_KEYS 65536 /* small whole-number keys counted in an array */
 
 typedef enum qkind {
-    Q_LIT, Q_FIELD, Q_TIMESTAMP, Q_MESSAGE, Q_STREAM, Q_COL, Q_NEG, Q_NOT, Q_AND, Q_OR,
+    Q_LIT, Q_FIELD, Q_TIMESTAMP, Q_MESSAGE, Q_STREAM, Q_LOG, Q_COL, Q_NEG, Q_NOT, Q_AND, Q_OR,
     Q_CMP, Q_ARITH, Q_IN, Q_LIKE, Q_REGEX, Q_CALL, Q_AGG,
     Q_CAPTURE, /* a field the parse command made: index = the parse, op = its capture */
     Q_INCOL    /* a second stats: a column (index) of the rows the stage before gives */
@@ -184,6 +184,7 @@ struct flowlog_query {
     /* evaluation */
     flowlog_record *rec;
     const char *stream;
+    const char *log_group; /* @log of the records fed (flowlog_query_set_log_group) */
     char *scratch;
     size_t scratch_used;
     bool scratch_full;

@@ -404,6 +404,8 @@ static int resolve_name(parser *p, const token *t, qexpr **out)
         special = Q_MESSAGE;
     else if (span_is(t->s, t->slen, "@logStream"))
         special = Q_STREAM;
+    else if (span_is(t->s, t->slen, "@log"))
+        special = Q_LOG;
     if (special != Q_LIT) {
         *out = node(p, special, t->off);
         return *out ? FLOWLOG_OK : FLOWLOG_E_NOMEM;
@@ -721,6 +723,7 @@ static int parse_call(parser *p, qexpr **out)
                      e->op == FN_IN_SUBNET4 ? '4' : '6');
         }
         if (e->op == FN_ISPRESENT && e->args[0]->kind != Q_FIELD && e->args[0]->kind != Q_STREAM &&
+            e->args[0]->kind != Q_LOG &&
             e->args[0]->kind != Q_COL && e->args[0]->kind != Q_CAPTURE)
             FAIL(p, e->args[0]->off, "ispresent() takes a field name");
         rc = expect(p, T_RPAREN, "')'");
@@ -1061,7 +1064,8 @@ static int parse_item(parser *p, qexpr **expr, char **name)
         return rc;
     size_t off = (*expr)->off, len = (*expr)->len;
     if ((*expr)->kind == Q_FIELD || (*expr)->kind == Q_TIMESTAMP || (*expr)->kind == Q_MESSAGE ||
-        (*expr)->kind == Q_STREAM || (*expr)->kind == Q_COL || (*expr)->kind == Q_CAPTURE || len == 0) {
+        (*expr)->kind == Q_STREAM || (*expr)->kind == Q_LOG || (*expr)->kind == Q_COL || (*expr)->kind == Q_CAPTURE ||
+        len == 0) {
         /* A bare name keeps the spelling the user wrote. */
         len = 0;
         while (off + len < p->len && (ident_char((unsigned char)p->src[off + len]) || p->src[off + len] == '`' ||

@@ -21,6 +21,7 @@ static void free_doc(flowlog_reader *r)
     j->doc = NULL;
     j->events = NULL;
     j->event_stream = NULL;
+    j->log_group = NULL;
     j->rows = false;
     j->index = j->count = 0;
     if (j->stream)
@@ -232,6 +233,8 @@ static int take_document(flowlog_reader *r, json_t *doc, int depth)
             return FLOWLOG_E_NOMEM;
     }
     j->doc = json_incref(doc);
+    json_t *group = json_object_get(doc, "logGroup");
+    j->log_group = json_is_string(group) ? json_string_value(group) : NULL;
     j->events = events;
     j->rows = events && list == 2;
     j->list = lists[list];
@@ -434,6 +437,8 @@ int flowlog__json_next(flowlog_reader *r, const char **msg, size_t *len, size_t 
             if (j->rows) {
                 m = row_field(event, "@message");
                 stream = row_field(event, "@logStream");
+                json_t *group = row_field(event, "@log");
+                j->log_group = json_is_string(group) ? json_string_value(group) : NULL;
             } else {
                 m = json_object_get(event, "message");
                 stream = json_object_get(event, "logStreamName");

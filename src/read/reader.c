@@ -562,6 +562,7 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
             if (rc == FLOWLOG_OK) {
                 r->win.line_no = r->frame.json.line;
                 r->frame.stream = r->frame.json.event_stream ? r->frame.json.event_stream : r->frame.json.stream;
+                r->frame.log_group = r->frame.json.log_group;
                 rc = classify(r, msg, mlen);
                 if (rc == FLOWLOG_OK) {
                     *rec = r->rec;
@@ -661,6 +662,11 @@ uint64_t flowlog_reader_line(const flowlog_reader *r)
 uint64_t flowlog_reader_offset(const flowlog_reader *r)
 {
     return r ? r->win.line_offset : 0;
+}
+
+const char *flowlog_reader_log_group(const flowlog_reader *r)
+{
+    return r ? r->frame.log_group : NULL;
 }
 
 const char *flowlog_reader_stream(const flowlog_reader *r)

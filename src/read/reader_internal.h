@@ -100,6 +100,7 @@ typedef struct flowlog__json_state {
     size_t index, count;
     char *stream;         /* logStream, owned */
     const char *event_stream; /* the current event's own stream (filter-log-events' logStreamName), in doc */
+    const char *log_group;    /* the document's logGroup (or a query result row's @log), in doc */
     bool rows;            /* events are get-query-results rows: arrays of {field, value} */
     const char *list;     /* the events' key (logEvents, events, results), for messages */
     uint64_t line;        /* physical line where the document began */
@@ -208,6 +209,7 @@ typedef struct flowlog__frame {
     size_t scratch_cap;
     flowlog__json_state json;
     const char *stream;        /* the CloudWatch log stream of the message */
+    const char *log_group;     /* and its log group */
 } flowlog__frame;
 
 /* The scan: the prefilter's judgement of whole chunks. */

@@ -452,6 +452,7 @@ int flowlog__source_open_next(flowlog_reader *r)
     r->src.mem_pos = 0;
     r->win.line_no = r->win.dec_offset = r->win.line_offset = 0;
     r->frame.stream = NULL;
+    r->frame.log_group = NULL;
     r->counts[FLOWLOG_COUNT_INPUTS]++;
     if (r->src.in->kind == INPUT_FILE) {
         r->src.in->fd = open(r->src.in->name, O_RDONLY);
