@@ -370,6 +370,8 @@ typedef struct flowlog__ahead_chunk {
 } flowlog__ahead_chunk;
 
 int flowlog__ahead_new(flowlog__ahead **out, const flowlog_allocator *a);
+/* The thread has not had a processor when the reader waited for it: judge alone. */
+bool flowlog__ahead_starved(const flowlog__ahead *h);
 void flowlog__ahead_free(flowlog__ahead *h);
 /* Drop everything judged, and judge data[from..end) with f from now on;
  * with data NULL, judge nothing, and return once no scan reads the old

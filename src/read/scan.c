@@ -91,12 +91,19 @@ static size_t judge(flowlog_reader *r)
 {
     if (r->scan.ahead_ok && !r->scan.ahead && !r->scan.ahead_failed)
         r->scan.ahead_failed = flowlog__ahead_new(&r->scan.ahead, &r->alloc) != FLOWLOG_OK;
-    if (r->scan.ahead_ok && r->scan.ahead) {
+    if (r->scan.ahead_ok && r->scan.ahead && !r->scan.ahead_failed) {
         const flowlog__ahead_chunk *c = flowlog__ahead_take(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start);
         if (!c) {
             r->scan.pf.cpu = r->opt.cpu;
             flowlog__ahead_restart(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start, r->win.end);
             c = flowlog__ahead_take(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start);
+        }
+        if (flowlog__ahead_starved(r->scan.ahead)) {
+            /* the thread gets no processor of its own: from now on the
+             * reader judges alone, never slower than one thread */
+            flowlog__ahead_restart(r->scan.ahead, NULL, NULL, 0, 0);
+            r->scan.ahead_failed = true;
+            c = NULL;
         }
         if (c) {
             r->scan.pf_wk = &c->wk;

@@ -2,6 +2,7 @@
 #include "reader_internal.h"
 
 #include <pthread.h>
+#include <time.h>
 
 /* The prefilter's scan one chunk ahead of the reader, on a second thread,
  * for an input that lies whole in memory (mapped, or given as memory):
@@ -15,6 +16,12 @@
 
 #define AHEAD_SLOTS 16
 #define AHEAD_SPINS 4000 /* polls (a pause each) before sleeping: tens of microseconds */
+/* A thread that has a processor hands a chunk over in microseconds; one
+ * that waits this long for it has none (another process holds it), and
+ * after STARVED_TIMES such waits the reader judges alone: a second thread
+ * must never make a read slower than one. */
+#define STARVED_NS 100000
+#define STARVED_TIMES 2
 
 typedef struct ahead_slot {
     flowlog__ahead_chunk c;
@@ -38,6 +45,7 @@ struct flowlog__ahead {
     bool thread_waits, reader_waits;
     uint64_t produced, consumed;
     bool holding;             /* the reader holds slots[consumed % AHEAD_SLOTS] */
+    unsigned starved;         /* the reader's waits of more than STARVED_NS */
 };
 
 static void pause_once(void)
@@ -204,13 +212,23 @@ const flowlog__ahead_chunk *flowlog__ahead_take(flowlog__ahead *h, const flowlog
         pthread_mutex_lock(&h->mu);
         if (h->produced > h->consumed || h->stopped)
             continue;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         h->reader_waits = true;
         pthread_cond_wait(&h->cv, &h->mu);
         h->reader_waits = false;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) > STARVED_NS)
+            h->starved++;
     }
     ahead_slot *s = &h->slots[h->consumed % AHEAD_SLOTS];
     bool ours = s->gen == h->gen && s->c.at == at;
     h->holding = ours;
     pthread_mutex_unlock(&h->mu);
     return ours ? &s->c : NULL;
+}
+
+bool flowlog__ahead_starved(const flowlog__ahead *h)
+{
+    return h->starved >= STARVED_TIMES;
 }
