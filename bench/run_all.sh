@@ -12,12 +12,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 bytes=${2:-500000000}
-out=$top/bench/out
-mkdir -p "$out"
-[ -x "$out/gen_flowlogs" ] || cc -O2 -o "$out/gen_flowlogs" "$top/../shared/bench/gen_flowlogs.c"
-f=$out/flows-$bytes.log
-[ -f "$f" ] || "$out/gen_flowlogs" "$f" "$bytes" 42
-cat "$f" > /dev/null
+. "$top/bench/flows.sh"
 fl=$build/tools/flowlog
 runs=${RUNS:-3}
 duck=

@@ -10,12 +10,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 bytes=${2:-500000000}
-out=$top/bench/out
-mkdir -p "$out"
-[ -x "$out/gen_flowlogs" ] || cc -O2 -o "$out/gen_flowlogs" "$top/../shared/bench/gen_flowlogs.c"
-f=$out/flows-$bytes.log
-[ -f "$f" ] || "$out/gen_flowlogs" "$f" "$bytes" 42
-cat "$f" > /dev/null
+. "$top/bench/flows.sh"
 flowlog_q1='filter action = "REJECT" | stats count(*) as n by srcAddr, dstAddr, dstPort'
 duck_q1="SELECT srcaddr, dstaddr, dstport, count(*) FROM flows WHERE action = 'REJECT' GROUP BY ALL"
 flowlog_q2='filter ispresent(srcAddr) | stats sum(bytes) as b by srcAddr, dstAddr'
