@@ -395,7 +395,8 @@ static void pct_value(const qacc *acc, double p, flowlog_value *out)
         set_float(out, v);
 }
 
-void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out)
+/* The value an aggregate slot holds at the end; param is pct()'s percentile. */
+static void agg_value(qagg kind, const qacc *acc, double param, flowlog_value *out)
 {
     switch (kind) {
     case AGG_COUNT_ALL:
@@ -425,7 +426,7 @@ void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out)
             set_null(out);
         return;
     case AGG_PCT:
-        set_null(out); /* flowlog__agg_value_param() */
+        pct_value(acc, param, out);
         return;
     case AGG_EARLIEST:
     case AGG_LATEST:
@@ -1038,10 +1039,8 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
             set_null(out);
         return;
     case Q_AGG:
-        if (accs && q->aggs[e->index] == AGG_PCT)
-            pct_value(&accs[e->index], q->agg_param[e->index], out);
-        else if (accs)
-            flowlog__agg_value(q->aggs[e->index], &accs[e->index], out);
+        if (accs)
+            agg_value(q->aggs[e->index], &accs[e->index], q->agg_param[e->index], out);
         else
             set_null(out);
         return;
@@ -1121,9 +1120,7 @@ void flowlog__query_eval(flowlog_query *q, const qexpr *e, const flowlog_value *
             set_int(out, 0);
             return;
         }
-        bool found = e->lit.len == 0;
-        for (size_t i = 0; !found && i + e->lit.len <= n; i++)
-            found = s[i] == e->lit.s[0] && memcmp(s + i, e->lit.s, e->lit.len) == 0;
+        bool found = e->lit.len == 0 || find_bytes(s, n, e->lit.s, e->lit.len) != NULL;
         set_int(out, found != e->negate);
         return;
     }

@@ -243,8 +243,6 @@ bool flowlog__value_truthy(const flowlog_value *v);
 int flowlog__value_order(const flowlog_value *a, const flowlog_value *b);
 bool flowlog__value_equal(const flowlog_value *a, const flowlog_value *b);
 uint64_t flowlog__value_hash(const flowlog_value *v, uint64_t seed);
-/* The value an aggregate slot holds at the end. */
-void flowlog__agg_value(qagg kind, const qacc *acc, flowlog_value *out);
 
 /* query_agg.c */
 /* Double an open-addressing table whose elements begin with their 64-bit
