@@ -1,26 +1,9 @@
 /* The prefilter's scan with AVX2, BMI1, BMI2 and POPCNT; this file alone is
  * compiled for them, and it runs only where the processor has them. */
 #define FLOWLOG__ISA_AVX2
-#include "prefilter.h"
-#include "../cpu/bytemask.h"
+#include "prefilter_block.h"
 
 #include <immintrin.h>
-
-static inline uint64_t eq_mask(const char *p, char byte)
-{
-    return flowlog__byte_mask(p, byte);
-}
-
-static inline void pf_block(const flowlog__pf_needles *nd, size_t nn, const char *p, uint64_t *sep, uint64_t *nl,
-                            uint64_t *cand)
-{
-    *sep = eq_mask(p, ' ');
-    *nl = eq_mask(p, '\n');
-    uint64_t k = 0;
-    for (size_t j = 0; j < nn; j++)
-        k |= eq_mask(p, nd->first[j]) & eq_mask(p + nd->mid_off[j], nd->mid[j]) & eq_mask(p + nd->last_off[j], nd->last[j]);
-    *cand = k;
-}
 
 #define PF_NAME flowlog__prefilter_scan_avx2
 #define PF_NEWLINES flowlog__newlines_avx2

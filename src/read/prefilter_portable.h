@@ -2,25 +2,7 @@
  * or a loop where the including file defines FLOWLOG__SCALAR first.
  * Included by prefilter.c (SSE2) and prefilter_scalar.c, which name the
  * functions (PF_NAME, PF_NEWLINES, PF_FILL). */
-#include "prefilter.h"
-
-#include "../cpu/bytemask.h"
-
-static inline uint64_t eq_mask(const char *p, char byte)
-{
-    return flowlog__byte_mask(p, byte);
-}
-
-static inline void pf_block(const flowlog__pf_needles *nd, size_t nn, const char *p, uint64_t *sep, uint64_t *nl,
-                            uint64_t *cand)
-{
-    *sep = eq_mask(p, ' ');
-    *nl = eq_mask(p, '\n');
-    uint64_t k = 0;
-    for (size_t j = 0; j < nn; j++)
-        k |= eq_mask(p, nd->first[j]) & eq_mask(p + nd->mid_off[j], nd->mid[j]) & eq_mask(p + nd->last_off[j], nd->last[j]);
-    *cand = k;
-}
+#include "prefilter_block.h"
 
 static inline unsigned select_bit(uint64_t x, unsigned j)
 {
