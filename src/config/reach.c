@@ -657,7 +657,7 @@ static int free_number_below(const cfg_acl *a, bool egress, int before)
     return 0;
 }
 
-static void fix_sg(flowlog_reach *x, const check *ck, bool egress)
+static void fix_sg(flowlog_reach *x, bool egress)
 {
     const cfg_eni *e = x->eni[egress ? 0 : 1];
     const flowlog_addr *peer = egress ? &x->server : &x->client;
@@ -678,7 +678,6 @@ static void fix_sg(flowlog_reach *x, const check *ck, bool egress)
              egress ? "egress" : "ingress", group, cli_protocol(x->protocol, p), from, to,
              peer->family == FLOWLOG_AF_INET ? "IpRanges" : "Ipv6Ranges",
              peer->family == FLOWLOG_AF_INET ? "CidrIp" : "CidrIpv6", cidr);
-    (void)ck;
 }
 
 static void fix_acl(flowlog_reach *x, const check *ck, bool egress, bool reply)
@@ -744,8 +743,8 @@ static void write_fix(flowlog_reach *x)
         return;
     }
     switch (ck->checkpoint) {
-    case FLOWLOG_CHECK_CLIENT_SG_EGRESS: fix_sg(x, ck, true); break;
-    case FLOWLOG_CHECK_SERVER_SG_INGRESS: fix_sg(x, ck, false); break;
+    case FLOWLOG_CHECK_CLIENT_SG_EGRESS: fix_sg(x, true); break;
+    case FLOWLOG_CHECK_SERVER_SG_INGRESS: fix_sg(x, false); break;
     case FLOWLOG_CHECK_CLIENT_ACL_EGRESS: fix_acl(x, ck, true, false); break;
     case FLOWLOG_CHECK_SERVER_ACL_INGRESS: fix_acl(x, ck, false, false); break;
     case FLOWLOG_CHECK_SERVER_ACL_EGRESS: fix_acl(x, ck, true, true); break;
