@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <flowlog/flowlog.h>
 
@@ -297,6 +298,40 @@ static void documents_load_or_say_where(void **state)
     assert_int_equal(flowlog_config_load(c, FLOWLOG_CONFIG_SUBNETS, "", 0, "subnets.json", NULL), FLOWLOG_E_JSON);
     assert_int_equal(flowlog_config_load(c, FLOWLOG_CONFIG_PREFIX_LIST_ENTRIES, "{}", 2, "x", NULL), FLOWLOG_E_ARG);
     assert_int_equal(flowlog_config_load(c, 99, "{}", 2, "x", NULL), FLOWLOG_E_ARG);
+    /* a file of prefix-list entries whose name cannot hold a list id is refused, not passed over */
+    char dir[] = "/tmp/flowlog-config-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const char *const required[] = {"describe-security-groups.json", "describe-network-acls.json",
+                                           "describe-network-interfaces.json"};
+    static const char *const docs[] = {"{\"SecurityGroups\":[]}", "{\"NetworkAcls\":[]}", "{\"NetworkInterfaces\":[]}"};
+    char path[512];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, required[i]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(docs[i], f);
+        fclose(f);
+    }
+    flowlog_config *d;
+    assert_int_equal(flowlog_config_new(&d, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_config_load_dir(d, dir), FLOWLOG_OK);
+    char long_name[400];
+    memset(long_name, 'x', 200);
+    long_name[200] = '\0';
+    snprintf(path, sizeof path, "%s/get-managed-prefix-list-entries-pl-%s.json", dir, long_name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"Entries\":[]}", f);
+    fclose(f);
+    assert_int_equal(flowlog_config_load_dir(d, dir), FLOWLOG_E_IO);
+    assert_non_null(strstr(flowlog_config_error_message(d), "with a prefix list id"));
+    flowlog_config_free(d);
+    assert_int_equal(unlink(path), 0);
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, required[i]);
+        assert_int_equal(unlink(path), 0);
+    }
+    assert_int_equal(rmdir(dir), 0);
     assert_int_equal(flowlog_config_load_dir(c, "/nonexistent/vpc"), FLOWLOG_E_IO);
     assert_non_null(strstr(flowlog_config_error_message(c), "/nonexistent/vpc/describe-security-groups.json: missing"));
     flowlog_config_free(c);

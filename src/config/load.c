@@ -791,8 +791,12 @@ int flowlog_config_load_dir(flowlog_config *c, const char *dir)
         if (n <= p + 5 || strncmp(e->d_name, ENTRIES_PREFIX, p) || strcmp(e->d_name + n - 5, ".json"))
             continue;
         char list[128];
-        if (n - p - 5 >= sizeof list)
-            continue;
+        if (n - p - 5 >= sizeof list) {
+            flowlog__error_set(&c->err, 0, -1, "%s/%.64s...: the name is not %s<pl-id>.json with a prefix list id",
+                               dir, e->d_name, ENTRIES_PREFIX);
+            rc = FLOWLOG_E_IO;
+            break;
+        }
         memcpy(list, e->d_name + p, n - p - 5);
         list[n - p - 5] = '\0';
         rc = load_file(c, dir, e->d_name, FLOWLOG_CONFIG_PREFIX_LIST_ENTRIES, list, true);
