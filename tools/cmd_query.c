@@ -12,7 +12,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: flowlog query [--json | --ndjson | --csv | --chart] [--since T] [--until T] [--fail-when EXPR]\n"
-          "                     [--max-memory SIZE] [--max-groups N] [input options] 'QUERY' [PATH...]\n"
+          "                     [--max-memory SIZE] [--temp-dir DIR | --no-spill] [--max-groups N]\n"
+          "                     [input options] 'QUERY' [PATH...]\n"
           "Run a CloudWatch Logs Insights query over flow logs, e.g.\n"
           "  flowlog query 'filter action=\"REJECT\" | stats count(*) as n by dstPort | sort n desc | limit 10' logs/\n"
           "Output is an aligned table unless a format is chosen.\n"
@@ -21,7 +22,11 @@ static void usage(FILE *f)
           "  --csv            RFC 4180 CSV with a header row\n"
           "  --chart          for a query grouped by bin(): a text chart of each series\n"
           "  --max-memory SIZE  memory for groups, distinct values and rows to sort (default half\n"
-          "                   of the machine's memory; K, M or G): a query that needs more stops\n"
+          "                   of the machine's memory; K, M or G): past it, grouping and sorting\n"
+          "                   go on in temporary files, with the same answer\n"
+          "  --temp-dir DIR   where those files go (default $TMPDIR, else /tmp); they are removed\n"
+          "                   as soon as made, so none is left behind\n"
+          "  --no-spill       no temporary files: a query that needs more than --max-memory stops\n"
           "                   with an error, exactly, never with a partial answer\n"
           "  --max-groups N   most groups, distinct values or rows to sort (default: no count, the\n"
           "                   memory bounds them)\n"
@@ -260,8 +265,11 @@ static void take_row(sink *k)
     }
     k->nums[k->nrows] = v;
     k->nrows++;
-    /* A streaming table prints in pages so memory stays flat. */
-    if (k->form == OUT_TABLE && !flowlog_query_is_deferred(k->q) && k->nrows == 1000) {
+    /* A table prints in pages so memory stays flat: a streaming one's
+     * columns are as wide as its first thousand rows need; a deferred
+     * result's, as wide as its first hundred thousand (past that, rows
+     * that come from temporary files may be more than memory holds). */
+    if (k->form == OUT_TABLE && k->nrows == (flowlog_query_is_deferred(k->q) ? 100000u : 1000u)) {
         print_table(k);
         drop_rows(k);
     }
@@ -367,6 +375,7 @@ static void show_compile_error(const char *what, const char *text, const flowlog
 /* What the command line asked, for one run of the query. */
 typedef struct query_opts {
     const char *text, *fail_when;
+    const char *temp_dir; /* NULL: no spilling */
     out_form form;
     long long max_groups, max_length, max_nesting, max_memory;
     bool follow;
@@ -398,6 +407,10 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
         fputs("flowlog query: --max-memory, --max-groups, --max-query-length or --max-nesting is out of range\n", stderr);
         flowlog_query_free(q);
         return 2;
+    }
+    if (o->temp_dir && flowlog_query_set_spill_dir(q, o->temp_dir) != FLOWLOG_OK) {
+        flowlog_query_free(q);
+        return cli_out_of_memory("query");
     }
     int compiled = flowlog_query_compile(q, text, strlen(text));
     if (compiled != FLOWLOG_OK) {
@@ -450,6 +463,7 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
         fprintf(stderr, "flowlog query: %s%s\n", *msg ? msg : flowlog_strerror(rc),
                 rc == FLOWLOG_E_LIMIT && strstr(msg, "limit on groups")   ? " (--max-groups)"
                 : rc == FLOWLOG_E_LIMIT && strstr(msg, "memory limit") ? " (--max-memory)"
+                : rc == FLOWLOG_E_IO                                   ? " (--temp-dir)"
                                                                        : "");
         k.error = rc;
     }
@@ -466,6 +480,9 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
     }
     fflush(stdout);
     status = cli_input_status(&in, status);
+    if (in.stats && flowlog_query_spilled(q))
+        fprintf(stderr, "spilled %llu bytes to temporary files in %s\n", (unsigned long long)flowlog_query_spilled(q),
+                o->temp_dir);
     bool alarm = flowlog_query_alarm(q) == 1;
     flowlog_query_free(q);
     drop_rows(&k);
@@ -477,7 +494,7 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
     /* out of memory is an I/O error of the machine's (3); a limit reached
      * is one the user can raise (2, with the option named) */
     if (k.error)
-        return k.error == FLOWLOG_E_NOMEM ? 3 : 2;
+        return k.error == FLOWLOG_E_NOMEM || k.error == FLOWLOG_E_IO ? 3 : 2;
     /* the alarm is what cron waits for; an input not read whole or a
      * usage error says more, an error line less */
     return status >= 2 ? status : alarm ? 4 : status;
@@ -494,6 +511,9 @@ int cmd_query(int argc, char **argv)
     out_form form = OUT_TABLE;
     long long max_groups = 0, max_length = 0, max_nesting = 0, max_memory = 0, interval = 60, count = 0;
     bool follow = false;
+    const char *temp_dir = getenv("TMPDIR");
+    if (!temp_dir || !*temp_dir)
+        temp_dir = "/tmp";
     for (int i = 1; i < argc; i++) {
         int taken = cli_input_option(&in, argc, argv, &i);
         if (taken < 0)
@@ -543,6 +563,14 @@ int cmd_query(int argc, char **argv)
                 return 2;
             }
             i++;
+        } else if (strcmp(a, "--temp-dir") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1]) {
+                fputs("flowlog query: --temp-dir needs a directory\n", stderr);
+                return 2;
+            }
+            temp_dir = argv[++i];
+        } else if (strcmp(a, "--no-spill") == 0) {
+            temp_dir = NULL;
         } else if (strcmp(a, "--max-groups") == 0) {
             long long v = 0;
             if (i + 1 >= argc || !cli_parse_number(argv[i + 1], 1, 1LL << 40, &v)) {
@@ -567,7 +595,7 @@ int cmd_query(int argc, char **argv)
         fputs("flowlog query: --interval and --count go with --follow\n", stderr);
         return 2;
     }
-    query_opts o = {text, fail_when, form, max_groups, max_length, max_nesting, max_memory, follow};
+    query_opts o = {text, fail_when, temp_dir, form, max_groups, max_length, max_nesting, max_memory, follow};
     if (!follow)
         return query_once(&o, in, paths, npaths);
     /* --follow: the query again over what the paths hold now, every

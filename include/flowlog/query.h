@@ -148,7 +148,9 @@ typedef int (*flowlog_row_fn)(void *ctx, const flowlog_query *q);
  */
 FLOWLOG_API int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx);
 
-/** The next deferred row after finish. @return FLOWLOG_OK, FLOWLOG_END. Since: 1.1 */
+/** The next deferred row after finish. @return FLOWLOG_OK, FLOWLOG_END;
+ * FLOWLOG_E_IO when rows sorted on disk cannot be read back (since 1.6).
+ * Since: 1.1 */
 FLOWLOG_API int flowlog_query_next_row(flowlog_query *q);
 
 /** A cell of the current row. @return FLOWLOG_OK, FLOWLOG_E_ARG (no row, no such column). Since: 1.1 */
@@ -180,6 +182,27 @@ FLOWLOG_API int flowlog_query_alarm(const flowlog_query *q);
  * FLOWLOG_E_ARG. Since: 1.5
  */
 FLOWLOG_API int flowlog_query_set_log_group(flowlog_query *q, const char *log_group);
+
+/**
+ * A directory for temporary files, so that grouping and sorting go on
+ * when they would hold more than FLOWLOG_QOPT_MAX_MEMORY instead of
+ * failing: groups are written out in partitions by their keys and merged a
+ * partition at a time; rows to sort are written as sorted runs and merged
+ * as they are given. The answer is the same, row for row and in the same
+ * order, as one made in memory (sums of floating-point values may differ
+ * in the last bits). Each file is unlinked as soon as it is made, so none
+ * stays behind. Without one (the default), or with no memory limit, past
+ * the limit is FLOWLOG_E_LIMIT. Still bounded by the limit alone: dedup's
+ * combinations, and one group's own distinct or pct values. A file that
+ * cannot be made, written or read back is FLOWLOG_E_IO from
+ * flowlog_query_feed(), _finish(), _next_row() or _run(), the message
+ * naming the directory. Set before the first record; `dir` is copied, NULL
+ * for none. @return FLOWLOG_OK, FLOWLOG_E_ARG, FLOWLOG_E_NOMEM. Since: 1.6
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_set_spill_dir(flowlog_query *q, const char *dir);
+
+/** Bytes written to temporary files so far (flowlog_query_set_spill_dir()). Since: 1.6 */
+FLOWLOG_API uint64_t flowlog_query_spilled(const flowlog_query *q);
 
 /* ---- advanced: for callers that drive the reader themselves ----
  * flowlog_query_run() does all of this; these stay for a caller that reads

@@ -34,9 +34,17 @@ int flowlog_query_new_ex(flowlog_query **out, const flowlog_allocator *a, flowlo
     return flowlog__error_info_args(err, flowlog_query_new(out, a), out, a, NULL, false);
 }
 
+/* A row: its columns, its sort keys, and its order among the rows made
+ * (the record's number, or the group's first record's), which breaks ties
+ * the same way however the rows were sorted, in memory or in runs. */
 static size_t row_width(const flowlog_query *q)
 {
-    return (size_t)q->ncols + (size_t)q->nsort;
+    return (size_t)q->ncols + (size_t)q->nsort + 1;
+}
+
+size_t flowlog__row_width(const flowlog_query *q)
+{
+    return row_width(q);
 }
 
 static void clear_rows(flowlog_query *q)
@@ -44,6 +52,7 @@ static void clear_rows(flowlog_query *q)
     FLOWLOG__FREE(&q->alloc, q->rows, q->rows_cap * row_width(q) * sizeof *q->rows);
     q->rows = NULL;
     q->nrows = q->rows_cap = q->next_row = 0;
+    flowlog__arena_free(&q->rowtext, &q->alloc);
 }
 
 void flowlog_query_reset(flowlog_query *q)
@@ -54,8 +63,11 @@ void flowlog_query_reset(flowlog_query *q)
     flowlog__query_groups_clear(q);
     flowlog__query_seen_clear(q);
     clear_rows(q);
+    flowlog__spill_free(q);
     q->emitted = 0;
+    q->stream_given = 0;
     q->have_row = q->finished = q->done = q->running = q->alarm_held = q->fed = false;
+    q->streaming = q->spill_pending = false;
     flowlog__error_clear(&q->err);
 }
 
@@ -72,6 +84,8 @@ void flowlog_query_free(flowlog_query *q)
     if (q->scratch)
         FLOWLOG__FREE(&al, q->scratch, QUERY_SCRATCH);
     flowlog__arena_free(&q->code, &al);
+    if (q->spill_dir)
+        FLOWLOG__FREE(&al, q->spill_dir, strlen(q->spill_dir) + 1);
     FLOWLOG__FREE(&al, q, sizeof *q);
 }
 
@@ -138,7 +152,9 @@ int flowlog__query_stage(flowlog_query *q, const char *text, size_t len, size_t 
     n->max_memory = q->max_memory;
     n->input = q;
     n->scratch = n->alloc.alloc(n->alloc.ctx, QUERY_SCRATCH);
-    rc = n->scratch ? flowlog__query_parse(n, text, len) : FLOWLOG_E_NOMEM;
+    rc = n->scratch ? flowlog_query_set_spill_dir(n, q->spill_dir) : FLOWLOG_E_NOMEM;
+    if (rc == FLOWLOG_OK)
+        rc = flowlog__query_parse(n, text, len);
     if (rc < 0) {
         flowlog__error_set(&q->err, n->err.offset + base, n->err.column, "%s", n->err.msg);
         flowlog_query_free(n);
@@ -306,26 +322,22 @@ static int grow_rows(flowlog_query *q)
     return FLOWLOG_OK;
 }
 
-/* Stable merge sort of row indices by the sort keys (qsort has no context
- * argument and is not stable). */
-static int row_cmp(const flowlog_query *q, size_t a, size_t b)
+bool flowlog__row_before(const flowlog_query *q, const flowlog_value *a, const flowlog_value *b)
 {
-    size_t w = row_width(q);
     for (int k = 0; k < q->nsort; k++) {
-        int c = flowlog__value_order(&q->rows[a * w + (size_t)q->ncols + (size_t)k],
-                                     &q->rows[b * w + (size_t)q->ncols + (size_t)k]);
+        int c = flowlog__value_order(&a[q->ncols + k], &b[q->ncols + k]);
         if (c)
-            return q->sort[k].desc ? -c : c;
+            return q->sort[k].desc ? c > 0 : c < 0;
     }
-    return 0;
+    return a[q->ncols + q->nsort].i < b[q->ncols + q->nsort].i;
 }
 
 /* Row a comes before row b: by the sort keys, then in the order the rows
  * were made, so the order is total and the same however rows are picked. */
 static bool row_before(const flowlog_query *q, size_t a, size_t b)
 {
-    int c = row_cmp(q, a, b);
-    return c < 0 || (c == 0 && a < b);
+    size_t w = row_width(q);
+    return flowlog__row_before(q, q->rows + a * w, q->rows + b * w);
 }
 
 static void sift_down(const flowlog_query *q, size_t *heap, size_t n, size_t i)
@@ -364,10 +376,13 @@ static void pick_first(const flowlog_query *q, size_t *src, size_t n, size_t kee
     }
 }
 
+/* Stable merge sort of row indices by the sort keys (qsort has no context
+ * argument and is not stable). Rows of groups written out are sorted even
+ * without sort keys: back into the order of their first records. */
 static int sort_rows(flowlog_query *q)
 {
     size_t n = q->nrows, w = row_width(q);
-    if (q->nsort == 0 || n < 2)
+    if ((q->nsort == 0 && !q->spill) || n < 2)
         return FLOWLOG_OK;
     /* With a limit, only the rows it keeps need their order (after a
      * dedup, which drops rows, all of them). */
@@ -448,6 +463,7 @@ static int keep_row(flowlog_query *q)
         flowlog__query_eval(q, q->sort[k].expr, NULL, NULL, &row[q->ncols + k]);
     if (q->bad)
         return q->bad;
+    row[q->ncols + q->nsort] = (flowlog_value){.type = FLOWLOG_VALUE_INT, .i = (int64_t)q->record_seq};
     for (size_t i = 0; i < w; i++) {
         int rc = flowlog__query_keep_value(q, &q->data, &row[i]);
         if (rc < 0)
@@ -456,9 +472,11 @@ static int keep_row(flowlog_query *q)
     q->nrows++;
     if (q->limit >= 0 && (uint64_t)q->limit <= q->max_groups && q->nrows >= 2 * (size_t)q->limit + 1024)
         return prune(q);
-    int mem = flowlog__query_memory_check(q);
+    int mem = flowlog__query_memory_check_spill(q);
     if (mem < 0)
         return mem;
+    if (q->spill_pending)
+        return flowlog__spill_rows(q);
     if (q->nrows > q->max_groups) {
         flowlog__error_set(&q->err, 0, -1, "more than %zu rows to sort: add a limit, raise the limit on groups, or narrow the query",
                            q->max_groups);
@@ -508,6 +526,38 @@ int flowlog_query_set_log_group(flowlog_query *q, const char *log_group)
         return FLOWLOG_E_ARG;
     q->log_group = log_group;
     return FLOWLOG_OK;
+}
+
+int flowlog_query_set_spill_dir(flowlog_query *q, const char *dir)
+{
+    if (!q || (dir && !*dir) || q->fed || q->finished)
+        return FLOWLOG_E_ARG;
+    char *copy = NULL;
+    if (dir) {
+        size_t n = strlen(dir) + 1;
+        copy = q->alloc.alloc(q->alloc.ctx, n);
+        if (!copy)
+            return FLOWLOG_E_NOMEM;
+        memcpy(copy, dir, n);
+    }
+    int rc = q->next ? flowlog_query_set_spill_dir(q->next, dir) : FLOWLOG_OK;
+    if (rc < 0) {
+        if (copy)
+            FLOWLOG__FREE(&q->alloc, copy, strlen(copy) + 1);
+        return rc;
+    }
+    if (q->spill_dir)
+        FLOWLOG__FREE(&q->alloc, q->spill_dir, strlen(q->spill_dir) + 1);
+    q->spill_dir = copy;
+    return FLOWLOG_OK;
+}
+
+uint64_t flowlog_query_spilled(const flowlog_query *q)
+{
+    uint64_t n = 0;
+    for (; q; q = q->next)
+        n += flowlog__spill_bytes(q);
+    return n;
 }
 
 int flowlog_query_alarm(const flowlog_query *q)
@@ -581,21 +631,26 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
     return rc;
 }
 
-static int finish_stats(flowlog_query *q)
+int flowlog__query_sort_held(flowlog_query *q)
+{
+    return sort_rows(q);
+}
+
+int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
 {
     static const qacc zero[QUERY_MAX_AGGS];
     size_t w = row_width(q);
     size_t groups = q->ngroups;
-    bool single = q->nkeys == 0 && groups == 0; /* stats count(*) over nothing is 0 */
-    size_t want = single ? 1 : groups;
+    /* stats count(*) over nothing is 0 */
+    bool single = q->nkeys == 0 && groups == 0 && !q->spill;
+    size_t want = q->nrows + (single ? 1 : groups);
     while (q->rows_cap < want) {
         int rc = grow_rows(q);
         if (rc < 0)
             return rc;
     }
-    q->nrows = 0;
     flowlog__query_groups_settle(q);
-    for (size_t g = 0; g < want; g++) {
+    for (size_t g = 0; g < (single ? 1 : groups); g++) {
         const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
         flowlog_value *row = q->rows + q->nrows * w;
         for (int i = 0; i < q->ncols; i++) {
@@ -618,9 +673,24 @@ static int finish_stats(flowlog_query *q)
             continue;
         for (int k = 0; k < q->nsort; k++)
             flowlog__query_eval(q, q->sort[k].expr, row, accs, &row[q->ncols + k]);
+        row[q->ncols + q->nsort] = (flowlog_value){.type = FLOWLOG_VALUE_INT, .i = single ? 0 : (int64_t)q->gfirst[g]};
+        for (size_t i = 0; copy_text && i < w; i++) {
+            int rc = flowlog__query_keep_value(q, &q->rowtext, &row[i]);
+            if (rc < 0)
+                return rc;
+        }
         q->nrows++;
     }
     return FLOWLOG_OK;
+}
+
+static int finish_stats(flowlog_query *q)
+{
+    q->nrows = 0;
+    if (!q->spill)
+        return flowlog__query_group_rows(q, false);
+    int rc = flowlog__spill_groups(q);
+    return rc < 0 ? rc : flowlog__spill_merge(q);
 }
 
 /* The first row of each dedup combination, in order. */
@@ -642,19 +712,46 @@ static int dedup_rows(flowlog_query *q)
     return FLOWLOG_OK;
 }
 
+/* The next row of the finished result: from the rows held, or from the
+ * runs merged, where the dedup and the limit apply as rows are given. */
+static int next_result(flowlog_query *q, const flowlog_value **row)
+{
+    if (!q->streaming) {
+        if (q->next_row >= q->nrows)
+            return FLOWLOG_END;
+        *row = q->rows + q->next_row++ * row_width(q);
+        return FLOWLOG_OK;
+    }
+    for (;;) {
+        if (q->limit >= 0 && q->stream_given >= (uint64_t)q->limit)
+            return FLOWLOG_END;
+        int rc = flowlog__spill_stream_next(q, row);
+        if (rc != FLOWLOG_OK)
+            return rc;
+        bool seen = false;
+        if (q->ndedup && (rc = flowlog__query_seen(q, *row, &seen)) < 0)
+            return rc;
+        if (!seen) {
+            q->stream_given++;
+            return FLOWLOG_OK;
+        }
+    }
+}
+
 /* The next stage fed every row of this finished one, then finished. */
 static int feed_next_stage(flowlog_query *q)
 {
     flowlog_query *n = q->next;
-    size_t w = row_width(q);
-    for (size_t r = 0; r < q->nrows; r++) {
-        n->in_row = q->rows + r * w;
+    const flowlog_value *row;
+    int rc;
+    while ((rc = next_result(q, &row)) == FLOWLOG_OK) {
+        n->in_row = row;
         n->fed = true;
         n->record_seq++;
         n->scratch_used = 0;
         n->scratch_full = false;
         n->bad = 0;
-        int rc = flowlog__query_group(n);
+        rc = flowlog__query_group(n);
         if (rc < 0) {
             n->in_row = NULL;
             copy_error(&q->err, &n->err);
@@ -662,7 +759,9 @@ static int feed_next_stage(flowlog_query *q)
         }
     }
     n->in_row = NULL;
-    int rc = flowlog_query_finish(n);
+    if (rc != FLOWLOG_END)
+        return rc;
+    rc = flowlog_query_finish(n);
     if (rc < 0)
         copy_error(&q->err, &n->err);
     return rc;
@@ -677,14 +776,19 @@ int flowlog_query_finish(flowlog_query *q)
     int rc = FLOWLOG_OK;
     if (q->stats)
         rc = finish_stats(q);
-    if (rc == FLOWLOG_OK && (q->stats || q->nsort))
-        rc = sort_rows(q);
-    if (rc == FLOWLOG_OK && q->ndedup)
-        rc = dedup_rows(q);
+    if (rc == FLOWLOG_OK && flowlog__spill_has_runs(q)) {
+        rc = flowlog__spill_stream_begin(q);
+        q->streaming = rc == FLOWLOG_OK;
+    } else {
+        if (rc == FLOWLOG_OK && (q->stats || q->nsort))
+            rc = sort_rows(q);
+        if (rc == FLOWLOG_OK && q->ndedup)
+            rc = dedup_rows(q);
+        if (rc == FLOWLOG_OK && q->limit >= 0 && q->nrows > (size_t)q->limit)
+            q->nrows = (size_t)q->limit;
+    }
     if (rc < 0)
         return rc;
-    if (q->limit >= 0 && q->nrows > (size_t)q->limit)
-        q->nrows = (size_t)q->limit;
     q->next_row = 0;
     q->finished = true;
     return q->next ? feed_next_stage(q) : FLOWLOG_OK;
@@ -694,14 +798,20 @@ int flowlog_query_next_row(flowlog_query *q)
 {
     if (!q || !q->finished)
         return FLOWLOG_E_ARG;
-    if (q->next)
-        return flowlog_query_next_row(last_stage(q));
-    if (q->next_row >= q->nrows) {
-        q->have_row = false;
-        return FLOWLOG_END;
+    if (q->next) {
+        flowlog_query *last = last_stage(q);
+        int rc = flowlog_query_next_row(last);
+        if (rc < 0)
+            copy_error(&q->err, &last->err);
+        return rc;
     }
-    memcpy(q->row, q->rows + q->next_row * row_width(q), (size_t)q->ncols * sizeof *q->row);
-    q->next_row++;
+    const flowlog_value *row;
+    int rc = next_result(q, &row);
+    if (rc != FLOWLOG_OK) {
+        q->have_row = false;
+        return rc;
+    }
+    memcpy(q->row, row, (size_t)q->ncols * sizeof *q->row);
     q->have_row = true;
     check_alarm(q);
     return FLOWLOG_OK;
@@ -762,8 +872,8 @@ int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, vo
     int rc = flowlog_query_finish(q);
     if (rc < 0)
         return rc;
-    while (fn && flowlog_query_next_row(q) == FLOWLOG_OK)
+    while (fn && (rc = flowlog_query_next_row(q)) == FLOWLOG_OK)
         if (fn(ctx, q))
             return FLOWLOG_END;
-    return FLOWLOG_OK;
+    return rc == FLOWLOG_END || !fn ? FLOWLOG_OK : rc;
 }

@@ -1,8 +1,9 @@
 #include "query_internal.h"
 
 /* Hash aggregation, and the rows kept for a sort: memory grows with the
- * number of groups (or kept rows) only, never with the records fed, and
- * stops at FLOWLOG_QOPT_MAX_GROUPS. */
+ * number of groups (or kept rows) only, never with the records fed. Past
+ * FLOWLOG_QOPT_MAX_MEMORY the groups are written out (query_spill.c) when
+ * the query has a spill directory, and merged here when read back. */
 
 struct qchunk {
     struct qchunk *next;
@@ -120,7 +121,7 @@ static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const fl
     }
     if (q->ndistinct >= q->max_groups)
         return limit_error(q, "distinct values");
-    int mem = flowlog__query_memory_check(q);
+    int mem = flowlog__query_memory_check_spill(q);
     if (mem < 0)
         return mem;
     flowlog_value kept = *v;
@@ -190,7 +191,7 @@ static int keep_value(flowlog_query *q, qacc *acc, qagg kind, double param, cons
             return FLOWLOG_OK; /* text has no percentile */
         if (q->nkept_values >= q->max_groups)
             return limit_error(q, "values kept for pct()");
-        int mem = flowlog__query_memory_check(q);
+        int mem = flowlog__query_memory_check_spill(q);
         if (mem < 0)
             return mem;
         if (k->nvals == k->vals_cap) {
@@ -355,11 +356,11 @@ static inline bool hash_decides(const flowlog_value *key, int nkeys)
     return nkeys == 1 && (key[0].type == FLOWLOG_VALUE_INT || key[0].type == FLOWLOG_VALUE_TIME);
 }
 
-static int new_group(flowlog_query *q, flowlog_value *key, size_t *out)
+static int new_group(flowlog_query *q, flowlog_value *key, uint64_t first, size_t *out)
 {
     if (q->ngroups >= q->max_groups)
         return limit_error(q, "groups");
-    int mem = flowlog__query_memory_check(q);
+    int mem = flowlog__query_memory_check_spill(q);
     if (mem < 0)
         return mem;
     if (q->ngroups == q->groups_cap) {
@@ -370,12 +371,19 @@ static int new_group(flowlog_query *q, flowlog_value *key, size_t *out)
                 return rc;
             q->gkeys_cap = cap;
         }
+        if (q->gfirst_cap < cap) {
+            int rc = grow(q, (void **)&q->gfirst, sizeof *q->gfirst, q->gfirst_cap, cap);
+            if (rc < 0)
+                return rc;
+            q->gfirst_cap = cap;
+        }
         int rc = grow(q, (void **)&q->gaccs, sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1), q->groups_cap, cap);
         if (rc < 0)
             return rc;
         q->groups_cap = cap;
     }
     size_t g = q->ngroups;
+    q->gfirst[g] = first;
     for (int k = 0; k < q->nkeys; k++) {
         int rc = flowlog__query_keep_value(q, &q->data, &key[k]);
         if (rc < 0)
@@ -411,7 +419,7 @@ static int dense_count(flowlog_query *q, flowlog_value *key)
         return FLOWLOG_OK;
     }
     size_t g;
-    int rc = new_group(q, key, &g);
+    int rc = new_group(q, key, q->record_seq, &g);
     if (rc < 0)
         return rc;
     q->dense_group[v] = (uint32_t)g + 1;
@@ -419,17 +427,11 @@ static int dense_count(flowlog_query *q, flowlog_value *key)
     return FLOWLOG_OK;
 }
 
-int flowlog__query_group(flowlog_query *q)
+/* The slot of the group of key (hash h), found or made (its first record
+ * `first`); *made says which. */
+static int group_of(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t first, struct qslot **out, bool *made)
 {
-    flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
-    for (int k = 0; k < q->nkeys; k++)
-        flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
-    if (q->bad || (!q->counts_only && agg_values(q, vals)))
-        return q->bad;
-    if (q->counts_only && q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 &&
-        key[0].i < QUERY_DENSE_KEYS)
-        return dense_count(q, key);
-    uint64_t h = keys_hash(key, q->nkeys);
+    *made = false;
     if (q->ngroups * 2 >= q->nslots) {
         size_t cap = q->nslots ? q->nslots * 2 : 1024;
         struct qslot *fresh = flowlog__calloc(&q->alloc, cap, sizeof *fresh);
@@ -454,24 +456,212 @@ int flowlog__query_group(flowlog_query *q)
         struct qslot *sl = &q->slots[j];
         if (sl->hash != h || sl->type != type)
             continue;
-        if (decided)
-            return count_in(q, sl, vals);
+        if (decided) {
+            *out = sl;
+            return FLOWLOG_OK;
+        }
         const flowlog_value *gk = q->gkeys + (size_t)(sl->group - 1) * (size_t)q->nkeys;
         int k = 0;
         while (k < q->nkeys && flowlog__value_equal(&gk[k], &key[k]))
             k++;
-        if (k == q->nkeys)
-            return count_in(q, sl, vals);
+        if (k == q->nkeys) {
+            *out = sl;
+            return FLOWLOG_OK;
+        }
     }
     size_t g;
-    int rc = new_group(q, key, &g);
+    int rc = new_group(q, key, first, &g);
     if (rc < 0)
         return rc;
     q->slots[j].hash = h;
     q->slots[j].group = (uint32_t)g + 1;
     q->slots[j].type = type;
     q->slots[j].count = 0;
-    return count_in(q, &q->slots[j], vals);
+    *out = &q->slots[j];
+    *made = true;
+    return FLOWLOG_OK;
+}
+
+/* The bytes the next record may add at once: the tables it would double. */
+static size_t next_growth(const flowlog_query *q)
+{
+    size_t extra = 0;
+    if ((q->ngroups + 1) * 2 >= q->nslots)
+        extra += 2 * q->nslots * sizeof *q->slots;
+    if (q->ngroups + 1 >= q->groups_cap) {
+        size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
+        extra += q->groups_cap * (keys * sizeof *q->gkeys + aggs * sizeof *q->gaccs + sizeof *q->gfirst);
+    }
+    if ((q->ndistinct + (size_t)q->naggs) * 2 >= q->dset_cap)
+        extra += 2 * q->dset_cap * sizeof *q->dset;
+    return extra;
+}
+
+bool flowlog__query_spill_due(const flowlog_query *q)
+{
+    if (!q->spill_dir || !q->max_memory || !q->ngroups)
+        return false;
+    if (q->spill_pending)
+        return true;
+    size_t extra = next_growth(q);
+    return extra && flowlog__query_memory(q) + extra > q->max_memory;
+}
+
+int flowlog__query_group(flowlog_query *q)
+{
+    flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
+    for (int k = 0; k < q->nkeys; k++)
+        flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
+    if (q->bad || (!q->counts_only && agg_values(q, vals)))
+        return q->bad;
+    if (FLOWLOG__UNLIKELY(q->spill_dir) && flowlog__query_spill_due(q)) {
+        int rc = flowlog__spill_groups(q);
+        if (rc < 0)
+            return rc;
+    }
+    if (q->counts_only && q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 &&
+        key[0].i < QUERY_DENSE_KEYS)
+        return dense_count(q, key);
+    struct qslot *sl;
+    bool made;
+    int rc = group_of(q, key, keys_hash(key, q->nkeys), q->record_seq, &sl, &made);
+    return rc < 0 ? rc : count_in(q, sl, vals);
+}
+
+uint64_t flowlog__query_keys_hash(const flowlog_value *key, int nkeys)
+{
+    return keys_hash(key, nkeys);
+}
+
+/* A group's kept value (earliest, latest, sortsFirst, sortsLast, pct)
+ * merged with the one written out. */
+static int merge_kept(flowlog_query *q, qacc *acc, qagg kind, const qacc *in)
+{
+    const qkept *from = in->kept;
+    if (!from || !in->count)
+        return FLOWLOG_OK;
+    if (kind == AGG_PCT) {
+        for (size_t i = 0; i < from->nvals; i++) {
+            flowlog_value v = {.type = FLOWLOG_VALUE_FLOAT, .f = from->vals[i]};
+            int rc = keep_value(q, acc, kind, 0, &v);
+            if (rc < 0)
+                return rc;
+        }
+        return FLOWLOG_OK;
+    }
+    if (!acc->kept) {
+        acc->kept = flowlog__calloc(&q->alloc, 1, sizeof *acc->kept);
+        if (!acc->kept)
+            return FLOWLOG_E_NOMEM;
+        q->kept_bytes += sizeof *acc->kept;
+    }
+    qkept *k = acc->kept;
+    bool take;
+    /* What was written out came from earlier records than what is held
+     * for the same group only when read back in file order: ties keep the
+     * order of the records (earliest: the first; latest: the last). */
+    if (kind == AGG_EARLIEST || kind == AGG_LATEST)
+        take = !acc->count || (kind == AGG_EARLIEST ? from->t < k->t : from->t >= k->t);
+    else {
+        int c = acc->count ? flowlog__value_order(&from->v, &k->v) : 0;
+        take = !acc->count || (kind == AGG_SORTS_FIRST ? c < 0 : c > 0);
+    }
+    acc->count += in->count;
+    if (!take)
+        return FLOWLOG_OK;
+    k->t = from->t;
+    return keep_pick(q, k, &from->v);
+}
+
+int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t first, const qacc *in)
+{
+    struct qslot *sl;
+    bool made;
+    int rc = group_of(q, key, h, first, &sl, &made);
+    if (rc < 0)
+        return rc;
+    size_t g = sl->group - 1;
+    if (first < q->gfirst[g])
+        q->gfirst[g] = first;
+    qacc *accs = q->gaccs + g * (size_t)q->naggs;
+    for (int k = 0; k < q->naggs; k++) {
+        qacc *acc = &accs[k];
+        const qacc *from = &in[k];
+        switch (q->aggs[k]) {
+        case AGG_COUNT_ALL:
+        case AGG_COUNT:
+            acc->count += from->count;
+            break;
+        case AGG_COUNT_DISTINCT:
+            break; /* counted as its values are merged */
+        case AGG_PCT:
+        case AGG_EARLIEST:
+        case AGG_LATEST:
+        case AGG_SORTS_FIRST:
+        case AGG_SORTS_LAST:
+            if ((rc = merge_kept(q, acc, q->aggs[k], from)) < 0)
+                return rc;
+            break;
+        default: {
+            if (!from->count)
+                break;
+            if (q->aggs[k] == AGG_STDDEV && acc->count) {
+                /* Chan et al.: the two parts' sums of squared distances
+                 * from their means, joined */
+                double na = (double)acc->count, nb = (double)from->count;
+                double delta = (from->fsum + (double)from->isum) / nb - (acc->fsum + (double)acc->isum) / na;
+                acc->m2 += from->m2 + delta * delta * na * nb / (na + nb);
+            } else if (q->aggs[k] == AGG_STDDEV) {
+                acc->m2 = from->m2;
+            }
+            if ((from->isum > 0 && acc->isum > INT64_MAX - from->isum) ||
+                (from->isum < 0 && acc->isum < INT64_MIN - from->isum)) {
+                acc->fsum += (double)from->isum;
+                acc->floats = true;
+            } else {
+                acc->isum += from->isum;
+            }
+            acc->fsum += from->fsum;
+            acc->floats = acc->floats || from->floats;
+            if (!acc->count || from->min < acc->min)
+                acc->min = from->min;
+            if (!acc->count || from->max > acc->max)
+                acc->max = from->max;
+            acc->count += from->count;
+            break;
+        }
+        }
+    }
+    return FLOWLOG_OK;
+}
+
+int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t h, uint32_t agg,
+                                  const flowlog_value *v)
+{
+    struct qslot *sl;
+    bool made, added;
+    int rc = group_of(q, key, h, UINT64_MAX, &sl, &made);
+    if (rc < 0)
+        return rc;
+    size_t g = sl->group - 1;
+    if ((rc = distinct_add(q, (uint32_t)g, agg, v, &added)) < 0)
+        return rc;
+    q->gaccs[g * (size_t)q->naggs + agg].count += added;
+    return FLOWLOG_OK;
+}
+
+bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
+                                const flowlog_value **v)
+{
+    for (; *i < q->dset_cap; ++*i)
+        if (q->dset[*i].hash) {
+            *group = q->dset[*i].group;
+            *agg = q->dset[*i].agg;
+            *v = &q->dset[*i].v;
+            ++*i;
+            return true;
+        }
+    return false;
 }
 
 static void free_kept(flowlog_query *q)
@@ -507,6 +697,9 @@ void flowlog__query_groups_clear(flowlog_query *q)
     FLOWLOG__FREE(&q->alloc, q->gkeys, q->gkeys_cap * sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1));
     FLOWLOG__FREE(&q->alloc, q->gaccs, q->groups_cap * sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1));
     FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);
+    FLOWLOG__FREE(&q->alloc, q->gfirst, q->gfirst_cap * sizeof *q->gfirst);
+    q->gfirst = NULL;
+    q->gfirst_cap = 0;
     q->slots = NULL;
     q->gkeys = NULL;
     q->gaccs = NULL;
@@ -518,9 +711,10 @@ void flowlog__query_groups_clear(flowlog_query *q)
 size_t flowlog__query_memory(const flowlog_query *q)
 {
     size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
-    size_t width = (size_t)q->ncols + (size_t)q->nsort;
+    size_t width = flowlog__row_width(q);
     return q->nslots * sizeof *q->slots + q->gkeys_cap * keys * sizeof *q->gkeys + q->groups_cap * aggs * sizeof *q->gaccs +
-           q->dset_cap * sizeof *q->dset + q->seen_cap * 16 + q->data.total + q->kept_bytes +
+           q->dset_cap * sizeof *q->dset + q->seen_cap * 16 + q->data.total + q->rowtext.total + q->kept_bytes +
+           q->gfirst_cap * sizeof *q->gfirst +
            q->rows_cap * width * sizeof *q->rows + (q->dense ? 2 * QUERY_DENSE_KEYS * sizeof *q->dense : 0);
 }
 
@@ -533,4 +727,13 @@ int flowlog__query_memory_check(flowlog_query *q)
                        "narrow the query",
                        q->max_memory >> 20);
     return FLOWLOG_E_LIMIT;
+}
+
+int flowlog__query_memory_check_spill(flowlog_query *q)
+{
+    if (!q->spill_dir || !q->max_memory)
+        return flowlog__query_memory_check(q);
+    if (flowlog__query_memory(q) > q->max_memory)
+        q->spill_pending = true;
+    return FLOWLOG_OK;
 }

@@ -45,8 +45,14 @@ int flowlog__query_seen(flowlog_query *q, const flowlog_value *row, bool *seen)
         return FLOWLOG_E_LIMIT;
     }
     int mem = flowlog__query_memory_check(q);
-    if (mem < 0)
+    if (mem < 0) {
+        /* combinations are not written out: say which part of the query it was */
+        flowlog__error_set(&q->err, 0, -1,
+                           "dedup needs more than %zu MiB for the combinations it has seen: raise the memory limit or "
+                           "narrow the query",
+                           q->max_memory >> 20);
         return mem;
+    }
     flowlog_value *key = flowlog__arena_alloc(&q->data, &q->alloc, (size_t)q->ndedup * sizeof *key);
     if (!key)
         return FLOWLOG_E_NOMEM;

@@ -141,6 +141,9 @@ struct flowlog_query {
     const flowlog_value *in_row;       /* the row of it being fed */
     size_t max_groups, max_length, max_depth;
     size_t max_memory;    /* FLOWLOG_QOPT_MAX_MEMORY: bytes for groups, values and rows; 0: none */
+    char *spill_dir;      /* flowlog_query_set_spill_dir(): where groups and rows go past max_memory; NULL: nowhere */
+    struct qspill *spill; /* query_spill.c: the partitions and sorted runs written, NULL until the first */
+    bool spill_pending;   /* max_memory was passed in the record before: write out before the next */
     size_t kept_bytes;    /* what keeping aggregates hold outside the arrays */
 
     qarena code;          /* compiled expressions and names */
@@ -199,15 +202,19 @@ struct flowlog_query {
     uint32_t *dense_group;/* and its group + 1 */
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
+    uint64_t *gfirst;     /* ngroups: record_seq of each group's first record, the order of its row */
     qacc *gaccs;          /* ngroups x naggs */
     size_t ngroups, groups_cap;   /* groups_cap: of gaccs */
-    size_t gkeys_cap;             /* gkeys grows first and may get ahead */
+    size_t gkeys_cap, gfirst_cap; /* these grow first and may get ahead */
     /* count_distinct: (group, agg, value) seen */
     struct qdistinct *dset;
     size_t ndistinct, dset_cap;
 
     /* results */
-    flowlog_value *rows;  /* nrows x ncols */
+    flowlog_value *rows;  /* nrows x row_width: the columns, the sort keys, the row's order (INT) */
+    qarena rowtext;       /* the text of rows made from groups written out, which outlive them */
+    bool streaming;       /* the rows come from sorted runs on disk (query_spill.c), not `rows` */
+    uint64_t stream_given;/* rows given from the runs, against the limit */
     size_t nrows, rows_cap, next_row;
     flowlog_value row[QUERY_MAX_COLS];
     bool have_row, finished, done;
@@ -252,6 +259,54 @@ int flowlog__table_double(flowlog_query *q, void **table, size_t *cap, size_t el
  * FLOWLOG_E_LIMIT (with the message) once it passes max_memory. */
 size_t flowlog__query_memory(const flowlog_query *q);
 int flowlog__query_memory_check(flowlog_query *q);
+/* As flowlog__query_memory_check, for memory that can be written out:
+ * past max_memory with a spill directory it only sets spill_pending. */
+int flowlog__query_memory_check_spill(flowlog_query *q);
+uint64_t flowlog__query_keys_hash(const flowlog_value *key, int nkeys);
+/* Whether the groups must be written out before the next record (or the
+ * next group read back): max_memory was passed, or a table about to double
+ * would pass it. */
+bool flowlog__query_spill_due(const flowlog_query *q);
+/* Merge what a group written out held into the group of the same keys
+ * (made when absent, its first record the earlier): `in` are its
+ * accumulators, their kept values in in[k].kept. */
+int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t first, const qacc *in);
+/* A distinct value of aggregate agg that a group written out had seen. */
+int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t h, uint32_t agg,
+                                  const flowlog_value *v);
+/* The groups' rows after the rows there are (the filters after stats
+ * applied, the sort keys and order computed); their text copied to
+ * rowtext when copy_text. */
+int flowlog__query_group_rows(flowlog_query *q, bool copy_text);
+/* Every distinct value held: group, aggregate and value, in turn (i from 0
+ * until it returns false). */
+bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
+                                const flowlog_value **v);
+
+/* query_spill.c: groups and rows that do not fit in max_memory, in
+ * temporary files of spill_dir. */
+/* Write every group out to the partitions, and forget them. */
+int flowlog__spill_groups(flowlog_query *q);
+/* At finish: every partition read back, merged a part at a time, into rows. */
+int flowlog__spill_merge(flowlog_query *q);
+/* The rows held, sorted, written as a run; then forgotten. */
+int flowlog__spill_rows(flowlog_query *q);
+/* At finish, with runs written: the held rows become the last run and
+ * the runs are merged as rows are asked for. */
+int flowlog__spill_stream_begin(flowlog_query *q);
+/* The next row of the merged runs (valid until the next call), or FLOWLOG_END. */
+int flowlog__spill_stream_next(flowlog_query *q, const flowlog_value **row);
+bool flowlog__spill_has_runs(const flowlog_query *q);
+uint64_t flowlog__spill_bytes(const flowlog_query *q);
+void flowlog__spill_free(flowlog_query *q);
+
+/* query.c */
+size_t flowlog__row_width(const flowlog_query *q);
+/* Row a before row b in the result: by the sort keys, then the row's order. */
+bool flowlog__row_before(const flowlog_query *q, const flowlog_value *a, const flowlog_value *b);
+/* Sort the rows held; with a limit and no dedup, keep only the first
+ * `limit` of them (the rest can never be given). */
+int flowlog__query_sort_held(flowlog_query *q);
 /* Fold the current record into its group. */
 int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
