@@ -4,6 +4,8 @@
 # DuckDB on the same file; every group of each answer compared (sorted, as
 # a hash), with the time and peak memory of each.
 # usage: bench/run_cardinality.sh [BUILD_DIR] [BYTES]
+# FLOWLOG_ARGS adds options to flowlog query: FLOWLOG_ARGS='--max-memory 128M'
+# makes it group past that much memory in temporary files (--temp-dir).
 # DuckDB comes from npm: set DUCKDB_DIR to a folder where
 # `npm install @duckdb/node-api@1.5.6-r.1` was run (only flowlog without it).
 set -eu
@@ -20,7 +22,8 @@ duck_q3="SELECT interface_id, count(DISTINCT srcaddr) FROM flows WHERE srcaddr I
 status=0
 for k in 1 2 3; do
     eval "fq=\$flowlog_q$k; dq=\$duck_q$k"
-    /usr/bin/time -f '%e %M' -o "$out/time" "$build/tools/flowlog" query --csv "$fq" "$f" | tail -n +2 | sort > "$out/flowlog.csv"
+    # shellcheck disable=SC2086 # FLOWLOG_ARGS is words
+    /usr/bin/time -f '%e %M' -o "$out/time" "$build/tools/flowlog" query --csv ${FLOWLOG_ARGS:-} "$fq" "$f" | tail -n +2 | sort > "$out/flowlog.csv"
     read -r secs kb < "$out/time"
     groups=$(wc -l < "$out/flowlog.csv")
     line="query $k: $groups groups; flowlog $secs s, $((kb / 1024)) MiB"

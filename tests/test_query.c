@@ -632,6 +632,46 @@ static void a_second_stats(void **state)
     flowlog_query_free(q);
 }
 
+/* @timestamp is in milliseconds in arithmetic as in comparisons, a time
+ * again through fromMillis(); min and max of it are times. */
+static void timestamp_arithmetic_in_milliseconds(void **state)
+{
+    (void)state;
+    flowlog_value v;
+    flowlog_query *q = compile("fields @timestamp - 1000 as before, fromMillis(@timestamp - 60000) as minute_ago, "
+                "toMillis(@timestamp) - @timestamp as zero, -@timestamp as neg | sort before | limit 1");
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_INT);
+    assert_int_equal(v.i, 1699999999000);
+    assert_int_equal(flowlog_query_cell(q, 1, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_TIME);
+    assert_int_equal(v.i, 1699999940);
+    assert_int_equal(flowlog_query_cell(q, 2, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, 0);
+    assert_int_equal(flowlog_query_cell(q, 3, &v), FLOWLOG_OK);
+    assert_int_equal(v.i, -1700000000000);
+    flowlog_query_free(q);
+
+    q = compile("stats min(@timestamp) as lo, max(@timestamp) as hi, max(@timestamp) - min(@timestamp) as span, "
+                "max(bytes) as b");
+    feed_all(q, NULL);
+    assert_int_equal(flowlog_query_next_row(q), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_cell(q, 0, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_TIME);
+    assert_int_equal(v.i, 1700000000);
+    assert_int_equal(flowlog_query_cell(q, 1, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_TIME);
+    assert_int_equal(v.i, 1700007400);
+    assert_int_equal(flowlog_query_cell(q, 2, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_INT);
+    assert_int_equal(v.i, 7400000);
+    assert_int_equal(flowlog_query_cell(q, 3, &v), FLOWLOG_OK);
+    assert_int_equal(v.type, FLOWLOG_VALUE_INT);
+    flowlog_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +690,7 @@ int main(void)
         cmocka_unit_test(alarms_over_result_rows),
         cmocka_unit_test(the_parse_command),
         cmocka_unit_test(a_second_stats),
+        cmocka_unit_test(timestamp_arithmetic_in_milliseconds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -18,7 +18,7 @@ _flowlog()
     --input-format) COMPREPLY=($(compgen -W "auto text s3 json cloudwatch csv" -- "$cur")); return ;;
     --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
     --fail-unless) COMPREPLY=($(compgen -W "no-traffic blocked return-blocked refused no-response established intermittent" -- "$cur")); return ;;
-    --config) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --config|--temp-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\
     --max-conversations|--max-memory|--ephemeral|--client-port|--icmp-type|--fail-when|--max-groups|\
     --max-query-length|--max-nesting|--table|--location|--interval|--count) return ;;
@@ -27,7 +27,7 @@ _flowlog()
     case $cmd in
     diagnose) opts="--client --server --port --protocol --since --until --json --bucket --config --ephemeral --fail-unless --top --max-conversations --max-memory $reading" ;;
     explain-rules) opts="--config --client --server --port --protocol --icmp-type --ephemeral --client-port --json" ;;
-    query) opts="--json --ndjson --csv --chart --since --until --fail-when --follow --interval --count --max-memory --max-groups --max-query-length --max-nesting $reading" ;;
+    query) opts="--json --ndjson --csv --chart --since --until --fail-when --follow --interval --count --max-memory --temp-dir --no-spill --max-groups --max-query-length --max-nesting $reading" ;;
     parse) opts="--context --since --until $reading" ;;
     schema) opts="--json --athena --duckdb --table --location --partitions" ;;
     fields) opts="--json" ;;

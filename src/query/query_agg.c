@@ -281,6 +281,7 @@ static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
             } else {
                 continue; /* text is not summed */
             }
+            acc->times = (v.type == FLOWLOG_VALUE_TIME) && (!acc->count || acc->times);
             if (!acc->count || d < acc->min)
                 acc->min = d;
             if (!acc->count || d > acc->max)
@@ -623,6 +624,7 @@ int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h,
             }
             acc->fsum += from->fsum;
             acc->floats = acc->floats || from->floats;
+            acc->times = from->times && (!acc->count || acc->times);
             if (!acc->count || from->min < acc->min)
                 acc->min = from->min;
             if (!acc->count || from->max > acc->max)

@@ -396,6 +396,8 @@ static void pct_value(const qacc *acc, double p, flowlog_value *out)
 }
 
 /* The value an aggregate slot holds at the end; param is pct()'s percentile. */
+static void set_time(flowlog_value *v, int64_t t);
+
 static void agg_value(qagg kind, const qacc *acc, double param, flowlog_value *out)
 {
     switch (kind) {
@@ -441,6 +443,8 @@ static void agg_value(qagg kind, const qacc *acc, double param, flowlog_value *o
         double v = kind == AGG_MIN ? acc->min : acc->max;
         if (!acc->count)
             set_null(out);
+        else if (acc->times) /* min(@timestamp) is a time */
+            set_time(out, (int64_t)v);
         else if (!acc->floats && v >= -9.2e18 && v <= 9.2e18)
             set_int(out, (int64_t)v);
         else
@@ -868,11 +872,24 @@ static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row
     }
 }
 
+/* A time in arithmetic is what Logs Insights' @timestamp is: milliseconds
+ * (`@timestamp - 60000` is a minute before; fromMillis() makes it a time
+ * again). False when that does not fit. */
+static bool time_as_millis(const flowlog_value *v, flowlog_value *ms)
+{
+    if (v->i > INT64_MAX / 1000 || v->i < INT64_MIN / 1000)
+        return false;
+    set_int(ms, v->i * 1000);
+    return true;
+}
+
 static void arith(int op, const flowlog_value *a, const flowlog_value *b, flowlog_value *out)
 {
     flowlog_value x, y;
     set_null(out);
-    if (!to_number(a, &x) || !to_number(b, &y))
+    if (a->type == FLOWLOG_VALUE_TIME ? !time_as_millis(a, &x) : !to_number(a, &x))
+        return;
+    if (b->type == FLOWLOG_VALUE_TIME ? !time_as_millis(b, &y) : !to_number(b, &y))
         return;
     if (x.type == FLOWLOG_VALUE_INT && y.type == FLOWLOG_VALUE_INT && op != OP_DIV) {
         int64_t r;

@@ -99,6 +99,7 @@ typedef struct qacc {
     uint64_t count;
     qkept *kept;          /* flowlog__agg_keeps() aggregates */
     bool floats;          /* a float was summed */
+    bool times;           /* every value was a time (min and max give a time) */
 } qacc;
 
 #define QUERY_MAX_PARSES 8

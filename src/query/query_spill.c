@@ -198,7 +198,7 @@ static void put_group(flowlog_query *q, FILE *f, size_t g, uint64_t h)
             put_f64(q, f, a->min);
             put_f64(q, f, a->max);
             put_f64(q, f, a->m2);
-            unsigned char fl = a->floats;
+            unsigned char fl = (unsigned char)(a->floats | a->times << 1);
             put(q, f, &fl, 1);
         } else if (q->aggs[k] == AGG_PCT) {
             size_t n = a->kept && a->count ? a->kept->nvals : 0;
@@ -359,7 +359,8 @@ static bool get_accs(flowlog_query *q, FILE *f, sbuf *b, qacc *accs, qkept *kept
                 !get_f64(f, &a->m2) || !get(f, &fl, 1))
                 return false;
             a->isum = (int64_t)isum;
-            a->floats = fl != 0;
+            a->floats = (fl & 1) != 0;
+            a->times = (fl & 2) != 0;
         } else if (q->aggs[k] == AGG_PCT) {
             uint64_t n;
             if (!get_u64(f, &n) || n > SIZE_MAX / 16)
