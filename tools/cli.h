@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+typedef struct cli_follow cli_follow;
+
 /* Options every reading command takes. */
 typedef struct cli_input {
     const char *format;     /* --format, or NULL */
@@ -24,6 +26,7 @@ typedef struct cli_input {
     int input_format;       /* --input-format: a flowlog_input_format */
     uint64_t since, until;  /* --since, --until (0: open) */
     int status;             /* the exit status bad lines and inputs call for so far (0, 1, 3) */
+    cli_follow *follow;     /* --follow of streaming rows: bad lines an earlier run told are not told again */
     flowlog_schema *schema; /* compiled from format */
     flowlog_reader *reader;
 } cli_input;
@@ -58,6 +61,16 @@ int cli_out_of_memory(const char *cmd);
 #endif
 /* Print --stats and free the reader. */
 void cli_input_close(cli_input *in);
+
+/* --follow of streaming rows (cli_follow.c): what earlier runs gave of each
+ * file. cli_follow_check before a run forgets files replaced or cut;
+ * cli_follow_seen says whether the reader's current record or bad line was
+ * given by an earlier run; cli_follow_update after a run (-1: out of memory). */
+cli_follow *cli_follow_new(void);
+void cli_follow_free(cli_follow *f);
+void cli_follow_check(cli_follow *f);
+bool cli_follow_seen(cli_follow *f, const flowlog_reader *r);
+int cli_follow_update(cli_follow *f, const flowlog_reader *r);
 
 /* Text from logs made safe for a terminal (cli_escape.c): C0 and C1
  * controls, DEL and bytes that are not UTF-8 as \xHH; cut to size, on a

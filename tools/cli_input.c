@@ -147,6 +147,10 @@ static void on_error(void *ctx, const char *path, uint64_t line, int status, con
 {
     cli_input *in = ctx;
     char where[512], why[512];
+    if (in->follow && in->reader && cli_follow_seen(in->follow, in->reader)) {
+        in->status = status == FLOWLOG_E_NOMEM || in->status == 3 ? 3 : 1;
+        return;
+    }
     cli_progress_clear();
     fflush(stdout);
     cli_printable(path, where, sizeof where);

@@ -34,7 +34,10 @@ static void usage(FILE *f)
           "  --max-nesting N  deepest nesting of parentheses and operators (default 64)\n"
           "  --follow         run the query again every --interval seconds (default 60) over what\n"
           "                   the paths hold then (a growing file, a directory where new objects\n"
-          "                   land), each result under a '# TIME' line; --count N stops after N\n"
+          "                   land), each result under a '# TIME' line; --count N stops after N.\n"
+          "                   Rows that stream (no stats or sort) come only from what was added\n"
+          "                   since, like tail -f (a file replaced or cut shorter is read anew);\n"
+          "                   a stats or sort result is over everything, given whole each time\n"
           "  --fail-when EXPR exit 4 when a result row satisfies EXPR, an expression over the\n"
           "                   result's columns: --fail-when 'n > 100' (for cron and CI)\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
@@ -62,6 +65,8 @@ typedef struct sink {
     bool header_done, any_json_row;
     bool value_not_numeric;  /* chart: the last column holds text */
     int error;            /* a query error met while feeding */
+    cli_follow *follow;   /* --follow of streaming rows: rows earlier runs gave are not given again */
+    const flowlog_reader *reader;
 } sink;
 
 static char *format_value(const flowlog_value *v)
@@ -353,6 +358,8 @@ static int row(void *ctx, const flowlog_query *q)
 {
     (void)q;
     sink *k = ctx;
+    if (k->follow && cli_follow_seen(k->follow, k->reader))
+        return 0;
     take_row(k);
     return ferror(stdout) ? 1 : 0;
 }
@@ -381,8 +388,9 @@ typedef struct query_opts {
     bool follow;
 } query_opts;
 
-/* Compile, read every input, print the result: one run. */
-static int query_once(const query_opts *o, cli_input in, char **paths, int npaths)
+/* Compile, read every input, print the result: one run. With `follow`, a
+ * query whose rows stream gives only rows earlier runs did not. */
+static int query_once(const query_opts *o, cli_input in, char **paths, int npaths, cli_follow *follow)
 {
     const char *text = o->text, *fail_when = o->fail_when;
     out_form form = o->form;
@@ -439,6 +447,11 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
     if (flowlog_query_prefilter(q, needles, &nneedles) != FLOWLOG_OK)
         nneedles = 0;
     in.streams = !flowlog_query_is_deferred(q);
+    if (!in.streams)
+        follow = NULL; /* a result over everything: given whole each time */
+    if (follow)
+        cli_follow_check(follow);
+    in.follow = follow;
     int status = cli_input_open(&in, paths, npaths);
     if (status) {
         cli_input_close(&in);
@@ -456,7 +469,11 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
     k.width = calloc(k.ncols ? k.ncols : 1, sizeof *k.width);
     if (!k.width)
         return cli_out_of_memory("query");
+    k.follow = follow;
+    k.reader = in.reader;
     int rc = flowlog_query_run(q, in.reader, row, &k);
+    if (follow && cli_follow_update(follow, in.reader) < 0)
+        k.error = (cli_out_of_memory("query"), FLOWLOG_E_NOMEM);
     cli_progress_clear();
     if (rc < 0) {
         const char *msg = flowlog_query_error_message(q);
@@ -597,7 +614,10 @@ int cmd_query(int argc, char **argv)
     }
     query_opts o = {text, fail_when, temp_dir, form, max_groups, max_length, max_nesting, max_memory, follow};
     if (!follow)
-        return query_once(&o, in, paths, npaths);
+        return query_once(&o, in, paths, npaths, NULL);
+    cli_follow *seen = cli_follow_new();
+    if (!seen)
+        return cli_out_of_memory("query");
     /* --follow: the query again over what the paths hold now, every
      * --interval, each result under the time it was taken */
     int worst = 0;
@@ -608,12 +628,15 @@ int cmd_query(int argc, char **argv)
         cli_time_text((uint64_t)time(NULL), when, sizeof when);
         printf("# %s\n", when);
         fflush(stdout);
-        int st = query_once(&o, in, paths, npaths);
+        int st = query_once(&o, in, paths, npaths, seen);
         fflush(stdout);
-        if (st == 2 || st == 3)
+        if (st == 2 || st == 3) {
+            cli_follow_free(seen);
             return st;
+        }
         worst = st == 4 || worst == 4 ? 4 : st > worst ? st : worst;
     }
+    cli_follow_free(seen);
     return worst;
 }
 
