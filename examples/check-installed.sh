@@ -26,6 +26,10 @@ records 2 errors 0"
 [ "$out" = "$expected" ] || { echo "count_rejects printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/top_talkers" "$top/tests/data/aws-docs/tcp-flags.log" | head -1)
 [ "$out" = "52.213.180.42 23397117" ] || { echo "top_talkers printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+out=$("$prefix/top_talkers" --diagnose 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-inbound.log" | head -2)
+[ "$out" = "verdict: blocked
+side: server" ] || { echo "top_talkers --diagnose printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+[ -f "$root/include/flowlog/flowlog.hpp" ] || { echo "meson install lacks flowlog.hpp"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/query_prefilter" 'filter action = "REJECT" | stats count(*) as n by dstPort' "$top/tests/data/aws-docs/accept-reject.log" 2>/dev/null)
 [ "$out" = "3389 1" ] || { echo "query_prefilter printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/why_blocked" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-return.log" | head -1)

@@ -1,47 +1,53 @@
-// Bytes per source address, from C++, with RAII over the C handles.
+// Bytes per source address, from C++ with the header-only wrapper
+// (flowlog/flowlog.hpp): range-for over records, RAII, exceptions.
 //   c++ -std=c++17 top_talkers.cpp $(pkg-config --cflags --libs flowlog) -o top_talkers
-#include <flowlog/flowlog.h>
+// And the Lambda -> RDS question, with a diagnosis:
+//   ./top_talkers --diagnose 10.0.1.25 10.0.2.10 3306 examples/data/lambda-rds-nacl-inbound.log
+#include <flowlog/flowlog.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-struct reader_deleter {
-    void operator()(flowlog_reader *r) const { flowlog_reader_free(r); }
-};
-using reader_ptr = std::unique_ptr<flowlog_reader, reader_deleter>;
+static int diagnose(int argc, char **argv)
+{
+    if (argc < 6) {
+        std::fprintf(stderr, "usage: top_talkers --diagnose CLIENT SERVER PORT PATH...\n");
+        return 2;
+    }
+    flowlog::reader reader;
+    for (int i = 5; i < argc; i++)
+        reader.add(argv[i]);
+    flowlog::diagnosis d(argv[2], argv[3], static_cast<unsigned>(std::atoi(argv[4])));
+    d.run(reader);
+    std::printf("verdict: %s\nside: %s\n%s\n", d.verdict_name().c_str(), d.side_name().c_str(), d.explanation().c_str());
+    return d.complete() ? 0 : 3;
+}
 
 int main(int argc, char **argv)
-{
-    flowlog_reader *raw = nullptr;
-    if (flowlog_reader_new(&raw, nullptr, nullptr) != FLOWLOG_OK)
-        return 1;
-    reader_ptr reader(raw);
+try {
+    if (argc > 1 && std::strcmp(argv[1], "--diagnose") == 0)
+        return diagnose(argc, argv);
+    flowlog::reader reader;
     for (int i = 1; i < argc; i++)
-        if (flowlog_reader_add_path(reader.get(), argv[i]) != FLOWLOG_OK)
-            return 1;
-
+        reader.add(argv[i]);
     std::map<std::string, uint64_t> bytes_by_source;
-    flowlog_record *rec;
-    int rc;
-    while ((rc = flowlog_reader_next(reader.get(), &rec)) != FLOWLOG_END) {
-        if (rc < 0)
-            continue;
-        flowlog_addr src;
-        uint64_t bytes;
-        if (flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src) != FLOWLOG_OK ||
-            flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes) != FLOWLOG_OK)
-            continue;
-        char text[64];
-        flowlog_addr_format(&src, text, sizeof text);
-        bytes_by_source[text] += bytes;
+    for (const flowlog::record &rec : reader) {
+        auto src = rec.addr(FLOWLOG_FIELD_SRCADDR);
+        auto bytes = rec.u64(FLOWLOG_FIELD_BYTES);
+        if (src && bytes)
+            bytes_by_source[src->str()] += *bytes;
     }
     std::vector<std::pair<std::string, uint64_t>> top(bytes_by_source.begin(), bytes_by_source.end());
     std::sort(top.begin(), top.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
     for (size_t i = 0; i < top.size() && i < 5; i++)
         std::printf("%s %llu\n", top[i].first.c_str(), static_cast<unsigned long long>(top[i].second));
-    return 0;
+    return reader.count(FLOWLOG_COUNT_ERRORS) ? 1 : 0;
+} catch (const flowlog::error &e) {
+    std::fprintf(stderr, "top_talkers: %s\n", e.what());
+    return e.status() == FLOWLOG_E_NOMEM ? 3 : 2;
 }

@@ -1897,9 +1897,12 @@ int flowlog_diag_serialize(const flowlog_diag *d, void *buf, size_t size, size_t
         flowlog__put_bytes(&w, e->id, sizeof e->id);
         const own_set *sets[2] = {&e->own, &e->dir_own};
         for (int k = 0; k < 2; k++) {
+            /* past n a candidate narrowed away may linger: written as none,
+             * so equal states are equal bytes */
+            static const flowlog_addr none;
             flowlog__put_u64(&w, sets[k]->n);
-            flowlog__put_addr(&w, &sets[k]->addr[0]);
-            flowlog__put_addr(&w, &sets[k]->addr[1]);
+            for (int c = 0; c < 2; c++)
+                flowlog__put_addr(&w, c < sets[k]->n && sets[k]->n <= 2 ? &sets[k]->addr[c] : &none);
         }
         for (int k = 0; k < 4; k++)
             flowlog__put_u64(&w, e->counts[k]);
