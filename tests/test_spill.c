@@ -126,8 +126,7 @@ static const char *const queries[] = {
     "stats count(*) as n by srcAddr, dstAddr | sort n desc",
     "stats stddev(bytes) as sd, pct(bytes, 90) as p by srcAddr",
     "stats count_distinct(srcAddr) as clients, count_distinct(srcPort) as ports by interfaceId, dstAddr",
-    "stats earliest(srcPort) as e, latest(srcPort) as l, sortsFirst(dstAddr) as f, sortsLast(dstAddr) as s by srcAddr, "
-    "dstPort",
+    "stats earliest(srcPort) as e, latest(srcPort) as l, sortsFirst(dstAddr) as f, sortsLast(dstAddr) as s by srcAddr, dstPort",
     "stats count(*) as n by srcAddr, dstAddr | stats count(*) as pairs by n",
     "fields srcAddr, dstAddr, srcPort, bytes | sort bytes desc, srcPort",
     "fields srcAddr, srcPort | sort srcPort | limit 3000",
