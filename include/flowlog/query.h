@@ -204,6 +204,33 @@ FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_set_spill_dir(flowlog_query *q, 
 /** Bytes written to temporary files so far (flowlog_query_set_spill_dir()). Since: 1.6 */
 FLOWLOG_API uint64_t flowlog_query_spilled(const flowlog_query *q);
 
+/**
+ * A stats query's groups, fed and not yet finished, as bytes: for records
+ * read in parts (threads, processes, a cluster's workers), each part's
+ * state is merged into one query (flowlog_query_merge()), which then
+ * finishes with the rows one pass over every part gives. Groups are
+ * written in the order of their first records, so equal states are equal
+ * bytes. Pass buf NULL and size 0 to learn the size.
+ * @return FLOWLOG_OK; FLOWLOG_E_RANGE when size is short (*needed says
+ * how much); FLOWLOG_E_UNSUPPORTED for a query without stats, one
+ * finished, or one whose groups went to temporary files; FLOWLOG_E_ARG,
+ * FLOWLOG_E_NOMEM. Since: 1.6
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_serialize(const flowlog_query *q, void *buf, size_t size,
+                                                          size_t *needed);
+
+/**
+ * Merge a state of the same query (the same text) into q, before q
+ * finishes. Its records count after those q holds: merging the parts of
+ * a sequence of records in order gives the rows, in their order, of one
+ * pass (sums of floating-point values may differ in the last bits).
+ * @return FLOWLOG_OK; FLOWLOG_E_CORRUPT (cut, altered), FLOWLOG_E_VERSION,
+ * FLOWLOG_E_ARG (another query's state); FLOWLOG_E_UNSUPPORTED as for
+ * flowlog_query_serialize(); FLOWLOG_E_LIMIT, FLOWLOG_E_NOMEM as feeding.
+ * flowlog_query_error_message() says why. Since: 1.6
+ */
+FLOWLOG_API FLOWLOG_NODISCARD int flowlog_query_merge(flowlog_query *q, const void *buf, size_t len);
+
 /* ---- advanced: for callers that drive the reader themselves ----
  * flowlog_query_run() does all of this; these stay for a caller that reads
  * records some other way, or wants each one. */

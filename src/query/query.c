@@ -187,6 +187,10 @@ int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
     q->counts_only = q->stats && q->naggs > 0;
     for (int k = 0; k < q->naggs; k++)
         q->counts_only = q->counts_only && q->aggs[k] == AGG_COUNT_ALL;
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
+    q->text_hash = h;
     q->compiled = true;
     flowlog__error_clear(&q->err);
     return FLOWLOG_OK;
@@ -382,7 +386,7 @@ static void pick_first(const flowlog_query *q, size_t *src, size_t n, size_t kee
 static int sort_rows(flowlog_query *q)
 {
     size_t n = q->nrows, w = row_width(q);
-    if ((q->nsort == 0 && !q->spill) || n < 2)
+    if ((q->nsort == 0 && !flowlog__spill_has_groups(q)) || n < 2)
         return FLOWLOG_OK;
     /* With a limit, only the rows it keeps need their order (after a
      * dedup, which drops rows, all of them). */
@@ -642,7 +646,7 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
     size_t w = row_width(q);
     size_t groups = q->ngroups;
     /* stats count(*) over nothing is 0 */
-    bool single = q->nkeys == 0 && groups == 0 && !q->spill;
+    bool single = q->nkeys == 0 && groups == 0 && !flowlog__spill_has_groups(q);
     size_t want = q->nrows + (single ? 1 : groups);
     while (q->rows_cap < want) {
         int rc = grow_rows(q);
@@ -687,7 +691,7 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
 static int finish_stats(flowlog_query *q)
 {
     q->nrows = 0;
-    if (!q->spill)
+    if (!flowlog__spill_has_groups(q))
         return flowlog__query_group_rows(q, false);
     int rc = flowlog__spill_groups(q);
     return rc < 0 ? rc : flowlog__spill_merge(q);

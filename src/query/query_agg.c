@@ -319,7 +319,7 @@ void flowlog__query_groups_settle(flowlog_query *q)
         if (!q->dense[v])
             continue;
         qacc *accs = q->gaccs + (size_t)(q->dense_group[v] - 1) * (size_t)q->naggs;
-        uint64_t count = accs[0].count + q->dense[v];
+        uint64_t count = (uint64_t)accs[0].isum + q->dense[v]; /* isum: the carry; settling twice is settling once */
         for (int k = 0; k < q->naggs; k++)
             accs[k].count = count;
     }
@@ -414,8 +414,8 @@ static int dense_count(flowlog_query *q, flowlog_value *key)
         return FLOWLOG_OK;
     }
     if (q->dense[v]) {
-        /* Four billion records of one value: carry on in the group. */
-        q->gaccs[(size_t)(q->dense_group[v] - 1) * (size_t)q->naggs].count += q->dense[v];
+        /* Four billion records of one value: carry on in the group (count(*) sums nothing: isum is free). */
+        q->gaccs[(size_t)(q->dense_group[v] - 1) * (size_t)q->naggs].isum += (int64_t)q->dense[v];
         q->dense[v] = 1;
         return FLOWLOG_OK;
     }
@@ -574,8 +574,42 @@ static int merge_kept(flowlog_query *q, qacc *acc, qagg kind, const qacc *in)
     return keep_pick(q, k, &from->v);
 }
 
+/* A count(*)-only query keeps its counts in the dense array and the slots
+ * until it settles: what is merged goes there too. */
+static int merge_counts(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t first, uint64_t count)
+{
+    size_t g;
+    if (!count)
+        return FLOWLOG_OK; /* no record made it: nothing to show */
+    if (q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS) {
+        size_t v = (size_t)key[0].i;
+        if (!q->dense || !q->dense_group[v]) {
+            int rc = dense_count(q, key); /* makes the group with a count of one */
+            if (rc < 0)
+                return rc;
+            count--;
+            q->gfirst[q->dense_group[v] - 1] = first;
+        }
+        g = q->dense_group[v] - 1;
+        q->gaccs[g * (size_t)q->naggs].isum += (int64_t)count;
+    } else {
+        struct qslot *sl;
+        bool made;
+        int rc = group_of(q, key, h, first, &sl, &made);
+        if (rc < 0)
+            return rc;
+        g = sl->group - 1;
+        sl->count += count;
+    }
+    if (first < q->gfirst[g])
+        q->gfirst[g] = first;
+    return FLOWLOG_OK;
+}
+
 int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t first, const qacc *in)
 {
+    if (q->counts_only)
+        return merge_counts(q, key, h, first, q->naggs ? in[0].count : 0);
     struct qslot *sl;
     bool made;
     int rc = group_of(q, key, h, first, &sl, &made);

@@ -5,6 +5,8 @@
 
 #include "../core/internal.h"
 
+#include <stdio.h>
+
 
 #define QUERY_MAX_KEYS 8
 #define QUERY_MAX_COLS 64
@@ -135,6 +137,7 @@ struct flowlog_query {
     flowlog_allocator alloc;
     flowlog__error err;
     bool compiled;
+    uint64_t text_hash;   /* of the query text: a state merges only into the same query */
     /* A second stats makes a second stage, fed the rows of this one; the
      * query's columns and rows are then the last stage's. */
     struct flowlog_query *next;
@@ -298,6 +301,14 @@ int flowlog__spill_stream_begin(flowlog_query *q);
 /* The next row of the merged runs (valid until the next call), or FLOWLOG_END. */
 int flowlog__spill_stream_next(flowlog_query *q, const flowlog_value **row);
 bool flowlog__spill_has_runs(const flowlog_query *q);
+bool flowlog__spill_has_groups(const flowlog_query *q);
+/* The entries a group is written as (its accumulators; a distinct value of
+ * it), and one read back and merged, its first record moved by
+ * first_offset: FLOWLOG_END at the end of f. Shared with query_state.c. */
+void flowlog__spill_put_group(flowlog_query *q, FILE *f, size_t g, uint64_t h);
+void flowlog__spill_put_distinct(flowlog_query *q, FILE *f, uint32_t group, uint32_t agg, const flowlog_value *v,
+                                 uint64_t h);
+int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset);
 uint64_t flowlog__spill_bytes(const flowlog_query *q);
 void flowlog__spill_free(flowlog_query *q);
 

@@ -72,12 +72,13 @@ struct qspill {
     int *heap, nheap, given;              /* given: the run whose row was given last, -1 none */
     sbuf entry;
     uint64_t bytes;
+    bool groups;                          /* groups were written out */
 };
 
 static int io_error(flowlog_query *q, const char *what)
 {
     int e = errno;
-    flowlog__error_set(&q->err, 0, -1, "%s a temporary file in %s: %s", what, q->spill_dir,
+    flowlog__error_set(&q->err, 0, -1, "%s a temporary file in %s: %s", what, q->spill_dir ? q->spill_dir : "memory",
                        e ? strerror(e) : "it ended early");
     return FLOWLOG_E_IO;
 }
@@ -147,7 +148,8 @@ static struct qspill *spill_of(flowlog_query *q)
 static void put(flowlog_query *q, FILE *f, const void *p, size_t n)
 {
     (void)fwrite(p, 1, n, f); /* a failure stays in ferror, checked at the flush */
-    q->spill->bytes += n;
+    if (q->spill)
+        q->spill->bytes += n;
 }
 
 static void put_u64(flowlog_query *q, FILE *f, uint64_t v)
@@ -180,7 +182,7 @@ static bool numeric_agg(qagg a)
     return a != AGG_COUNT_ALL && a != AGG_COUNT && a != AGG_COUNT_DISTINCT && !flowlog__agg_keeps(a);
 }
 
-static void put_group(flowlog_query *q, FILE *f, size_t g, uint64_t h)
+void flowlog__spill_put_group(flowlog_query *q, FILE *f, size_t g, uint64_t h)
 {
     unsigned char tag = 'G';
     put(q, f, &tag, 1);
@@ -216,6 +218,19 @@ static void put_group(flowlog_query *q, FILE *f, size_t g, uint64_t h)
     }
 }
 
+void flowlog__spill_put_distinct(flowlog_query *q, FILE *f, uint32_t group, uint32_t agg, const flowlog_value *v,
+                                 uint64_t h)
+{
+    const flowlog_value *key = q->gkeys + (size_t)group * (size_t)q->nkeys;
+    unsigned char tag = 'D';
+    put(q, f, &tag, 1);
+    put_u64(q, f, h);
+    for (int k = 0; k < q->nkeys; k++)
+        put_value(q, f, &key[k]);
+    put_u64(q, f, agg);
+    put_value(q, f, v);
+}
+
 static int part_of(uint64_t h, int level)
 {
     return (int)(h >> (64 - PART_BITS * (level + 1))) & (PARTS - 1);
@@ -233,7 +248,7 @@ static int write_groups(flowlog_query *q, sfile *parts, int level)
         sfile *p = &parts[part_of(h, level)];
         if (!p->f && (rc = file_open(q, p)) < 0)
             break;
-        put_group(q, p->f, g, h);
+        flowlog__spill_put_group(q, p->f, g, h);
     }
     size_t i = 0;
     uint32_t group, agg;
@@ -241,14 +256,7 @@ static int write_groups(flowlog_query *q, sfile *parts, int level)
     while (rc == FLOWLOG_OK && flowlog__query_distinct_at(q, &i, &group, &agg, &v)) {
         const flowlog_value *key = q->gkeys + (size_t)group * (size_t)q->nkeys;
         uint64_t h = flowlog__query_keys_hash(key, q->nkeys);
-        FILE *f = parts[part_of(h, level)].f; /* opened for its group */
-        unsigned char tag = 'D';
-        put(q, f, &tag, 1);
-        put_u64(q, f, h);
-        for (int k = 0; k < q->nkeys; k++)
-            put_value(q, f, &key[k]);
-        put_u64(q, f, agg);
-        put_value(q, f, v);
+        flowlog__spill_put_distinct(q, parts[part_of(h, level)].f, group, agg, v, h); /* opened for its group */
     }
     for (int p = 0; p < PARTS && rc == FLOWLOG_OK; p++)
         if (parts[p].f)
@@ -261,7 +269,15 @@ static int write_groups(flowlog_query *q, sfile *parts, int level)
 int flowlog__spill_groups(flowlog_query *q)
 {
     struct qspill *sp = spill_of(q);
-    return sp ? write_groups(q, sp->parts, 0) : FLOWLOG_E_NOMEM;
+    if (!sp)
+        return FLOWLOG_E_NOMEM;
+    sp->groups = true;
+    return write_groups(q, sp->parts, 0);
+}
+
+bool flowlog__spill_has_groups(const flowlog_query *q)
+{
+    return q->spill && q->spill->groups;
 }
 
 /* ---- reading ---- */
@@ -389,9 +405,12 @@ static bool get_accs(flowlog_query *q, FILE *f, sbuf *b, qacc *accs, qkept *kept
 
 /* Merge one entry of a partition into the groups held. FLOWLOG_END at the
  * partition's end. */
-static int merge_entry(flowlog_query *q, FILE *f)
+int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset)
 {
-    sbuf *b = &q->spill->entry;
+    struct qspill *sp = spill_of(q);
+    if (!sp)
+        return FLOWLOG_E_NOMEM;
+    sbuf *b = &sp->entry;
     unsigned char tag;
     if (!get(f, &tag, 1))
         return ferror(f) ? io_error(q, "cannot read") : FLOWLOG_END;
@@ -413,6 +432,7 @@ static int merge_entry(flowlog_query *q, FILE *f)
         return io_error(q, "cannot read back");
     }
     sbuf_fix(b);
+    first = first > UINT64_MAX - first_offset ? UINT64_MAX : first + first_offset;
     return tag == 'G' ? flowlog__query_merge_group(q, key, h, first, accs)
                       : flowlog__query_merge_distinct(q, key, h, (uint32_t)agg, &v);
 }
@@ -452,7 +472,7 @@ static int merge_part(flowlog_query *q, spart *part)
             if ((rc = write_groups(q, sub, part->level + 1)) < 0)
                 break;
         }
-        rc = merge_entry(q, part->file.f);
+        rc = flowlog__spill_merge_entry(q, part->file.f, 0);
     }
     if (rc == FLOWLOG_END)
         rc = FLOWLOG_OK;

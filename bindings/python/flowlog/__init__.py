@@ -422,6 +422,64 @@ class Query:
             if reader is None:
                 r.close()
 
+    def feed(self, paths: Paths = None, *, data: Data = None, reader: Optional[Reader] = None, **kw) -> "Query":
+        """Read records into a stats query without finishing it, so that its
+        state can be serialised and merged with other parts'."""
+        lib, q = self._lib, self._handle
+        r = _reader_of(paths, data, reader, kw)
+        rec = _c.c_void_p()
+        try:
+            while True:
+                rc = lib.flowlog_reader_next(r._handle, _c.byref(rec))
+                r._raise_pending()
+                if rc == _lib.END:
+                    break
+                if rc < 0:
+                    _check(rc) if rc == _lib.E_NOMEM else None
+                    continue
+                lib.flowlog_query_set_log_group(q, lib.flowlog_reader_log_group(r._handle))
+                fed = lib.flowlog_query_feed(q, rec, lib.flowlog_reader_stream(r._handle))
+                if fed in (-10, -11, -23):
+                    lib.flowlog_reader_reject(r._handle, fed, lib.flowlog_query_error_message(q))
+                    r._raise_pending()
+                elif fed < 0:
+                    _check(fed, lib.flowlog_query_error_message(q))
+        finally:
+            if reader is None:
+                r.close()
+        return self
+
+    def serialize(self) -> bytes:
+        """A stats query's groups so far (after feed(), before the rows) as bytes."""
+        need = _c.c_size_t()
+        rc = self._lib.flowlog_query_serialize(self._handle, None, 0, _c.byref(need))
+        if rc not in (_lib.OK, _lib.E_RANGE):
+            _check(rc, self._lib.flowlog_query_error_message(self._handle))
+        buf = _c.create_string_buffer(need.value)
+        _check(self._lib.flowlog_query_serialize(self._handle, buf, need.value, _c.byref(need)),
+               self._lib.flowlog_query_error_message(self._handle))
+        return buf.raw[:need.value]
+
+    def merge(self, state: Union[bytes, "Query"]) -> "Query":
+        """Merge another part's state (bytes, or a Query of the same text) after what this one holds."""
+        raw = state.serialize() if isinstance(state, Query) else bytes(state)
+        _check(self._lib.flowlog_query_merge(self._handle, raw, len(raw)),
+               self._lib.flowlog_query_error_message(self._handle))
+        return self
+
+    def result(self) -> List[Dict[str, Any]]:
+        """Finish: the rows of everything fed and merged."""
+        self._once()
+        lib, q = self._lib, self._handle
+        _check(lib.flowlog_query_finish(q), lib.flowlog_query_error_message(q))
+        rows = []
+        while True:
+            rc = lib.flowlog_query_next_row(q)
+            if rc == _lib.END:
+                return rows
+            _check(rc, lib.flowlog_query_error_message(q))
+            rows.append(self._row())
+
     @property
     def spilled(self) -> int:
         """Bytes written to temporary files."""

@@ -90,6 +90,8 @@ CALLS = {
     "flowlog_query_set_spill_dir": (I, [P, S]),
     "flowlog_query_spilled": (U64, [P]),
     "flowlog_query_feed": (I, [P, P, S]),
+    "flowlog_query_serialize": (I, [P, P, SZ, PSZ]),
+    "flowlog_query_merge": (I, [P, P, SZ]),
     "flowlog_query_finish": (I, [P]),
     "flowlog_query_next_row": (I, [P]),
     "flowlog_query_is_deferred": (I, [P]),

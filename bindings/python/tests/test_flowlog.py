@@ -103,6 +103,21 @@ class Queries(unittest.TestCase):
         self.assertEqual(rows, flowlog.query(q, data=data))
 
 
+class QueryStates(unittest.TestCase):
+    def test_parts_merged_give_one_pass(self):
+        q = "stats count(*) as n, sum(bytes) as b by srcAddr, dstPort"
+        files = [INBOUND, RETURN, WORKING]
+        merged = flowlog.Query(q)
+        for f in files:
+            merged.merge(flowlog.Query(q).feed(f).serialize())
+        whole = flowlog.Query(q).feed(files)
+        self.assertEqual(merged.serialize(), whole.serialize())
+        self.assertEqual(merged.result(), flowlog.query(q, files))
+        with self.assertRaises(flowlog.FlowlogError) as cm:
+            flowlog.Query("stats count(*) by dstPort").merge(whole.serialize())
+        self.assertIn("another query", str(cm.exception))
+
+
 class Diagnoses(unittest.TestCase):
     def test_lambda_to_rds(self):
         d = flowlog.diagnose("10.0.1.25", "10.0.2.10", 3306, paths=INBOUND)
