@@ -2,6 +2,7 @@
 
 #include <flowlog/diag.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ static void usage(FILE *f)
     fputs("usage: flowlog diagnose --client A --server B --port P[-Q] [--protocol tcp|udp|icmp|N]\n"
           "                        [--since T] [--until T] [--json] [--bucket SECONDS]\n"
           "                        [--config DIR [--ephemeral LO-HI]] [--fail-unless VERDICT[,...]]\n"
-          "                        [PATH...]\n"
+          "                        [--save-state FILE] [--load-state FILE]... [PATH...]\n"
           "       flowlog diagnose [--since T] [--until T] [--json] [--top N] [--max-conversations N]\n"
           "                        [--max-memory SIZE] [PATH...]\n"
           "Tell why A cannot reach B on port P, and which layer is to blame: prints the verdict,\n"
@@ -34,6 +35,9 @@ static void usage(FILE *f)
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
           "  --progress, --no-mmap, --input-format F:\n"
           "  as for flowlog parse\n"
+          "--save-state FILE: also write the evidence read as a state; --load-state FILE (repeated):\n"
+          "  merge such states (of the same question, read elsewhere: other machines, other days)\n"
+          "  into the answer; with states alone nothing else is read.\n"
           "--fail-unless VERDICT[,VERDICT...]: exit 4 when the verdict is none of these (for cron\n"
           "  and CI: --fail-unless established).\n"
           "Exit status: 0 success; 1 some input lines were errors; 2 usage error; 3 an input could\n"
@@ -515,11 +519,89 @@ static void report_nothing_read(const flowlog_diag *d)
     }
 }
 
+/* A file's whole content, malloc'ed; NULL with errno when it cannot be read. */
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            unsigned char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                errno = ENOMEM;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Merge the states of --load-state into d: 0, or the exit status (printed). */
+static int load_states(flowlog_diag *d, char **states, int nstates)
+{
+    for (int i = 0; i < nstates; i++) {
+        size_t len;
+        unsigned char *buf = read_file(states[i], &len);
+        if (!buf) {
+            fprintf(stderr, "flowlog diagnose: %s: %s\n", states[i], strerror(errno));
+            return 3;
+        }
+        flowlog_diag *part;
+        flowlog_error_info why;
+        int rc = flowlog_diag_deserialize_ex(&part, buf, len, NULL, &why);
+        free(buf);
+        if (rc == FLOWLOG_OK && (rc = flowlog_diag_merge(d, part)) < 0)
+            snprintf(why.message, sizeof why.message, "%s", flowlog_diag_error_message(d));
+        flowlog_diag_free(part);
+        if (rc < 0) {
+            fprintf(stderr, "flowlog diagnose: --load-state %s: %s\n", states[i], why.message);
+            return rc == FLOWLOG_E_NOMEM ? 3 : 2;
+        }
+    }
+    return 0;
+}
+
+/* --save-state: the state after reading, for another run to merge. */
+static int save_diag_state(const flowlog_diag *d, const char *path)
+{
+    size_t need = 0;
+    (void)flowlog_diag_serialize(d, NULL, 0, &need);
+    unsigned char *buf = malloc(need ? need : 1);
+    FILE *f = buf && flowlog_diag_serialize(d, buf, need, &need) == FLOWLOG_OK ? fopen(path, "wb") : NULL;
+    bool ok = f && fwrite(buf, 1, need, f) == need;
+    int e = errno;
+    ok = f && fclose(f) == 0 && ok;
+    free(buf);
+    if (!ok) {
+        fprintf(stderr, "flowlog diagnose: --save-state %s: %s\n", path, strerror(f ? errno : e));
+        return 3;
+    }
+    return 0;
+}
+
+#define MAX_STATES 4096
+
 int cmd_diagnose(int argc, char **argv)
 {
     cli_input in = {0};
     const char *client = NULL, *server = NULL, *port = NULL, *proto = "tcp", *since = NULL, *until = NULL,
-               *config_dir = NULL, *ephemeral = NULL, *fail_unless = NULL;
+               *config_dir = NULL, *ephemeral = NULL, *fail_unless = NULL, *save_state = NULL;
+    static char *states[MAX_STATES];
+    int nstates = 0;
     long bucket = 60;
     long long max_conversations = 0, top = -2, max_memory = 0;
     bool json = false;
@@ -535,7 +617,8 @@ int cmd_diagnose(int argc, char **argv)
                           : !strcmp(argv[i], "--port") ? &port : !strcmp(argv[i], "--protocol") ? &proto
                           : !strcmp(argv[i], "--since") ? &since : !strcmp(argv[i], "--until") ? &until
                           : !strcmp(argv[i], "--config") ? &config_dir : !strcmp(argv[i], "--ephemeral") ? &ephemeral
-                          : !strcmp(argv[i], "--fail-unless") ? &fail_unless : NULL;
+                          : !strcmp(argv[i], "--fail-unless") ? &fail_unless
+                          : !strcmp(argv[i], "--save-state") ? &save_state : NULL;
         if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "flowlog diagnose: %s needs a value\n", argv[i]);
@@ -574,6 +657,14 @@ int cmd_diagnose(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--load-state")) {
+            if (i + 1 >= argc || nstates == MAX_STATES) {
+                fprintf(stderr, "flowlog diagnose: --load-state needs a file (at most %d)\n", MAX_STATES);
+                return 2;
+            }
+            states[nstates++] = argv[++i];
             continue;
         }
         int st = cli_other_arg("diagnose", argv[i], paths, &npaths, usage);
@@ -683,27 +774,41 @@ int cmd_diagnose(int argc, char **argv)
         flowlog_diag_free(d);
         return status;
     }
-    status = cli_input_open(&in, paths, npaths);
-    if (status) {
+    if ((status = load_states(d, states, nstates)) != 0) {
         flowlog_diag_free(d);
         flowlog_config_free(config);
-        cli_input_close(&in);
         return status;
     }
-    /* Records that do not name the client are only narrowed to their ENI's
-     * own address, by the reader's scan, without being split: the files are
-     * mapped then. */
-    if (flowlog_diag_attach_reader(d, in.reader) > 0)
-        cli_input_map(&in);
-    int ran = flowlog_diag_run(d, in.reader);
-    cli_progress_clear();
-    if (ran != FLOWLOG_OK) {
+    /* states alone: nothing to read (not even stdin) */
+    if (npaths || !nstates) {
+        status = cli_input_open(&in, paths, npaths);
+        if (status) {
+            flowlog_diag_free(d);
+            flowlog_config_free(config);
+            cli_input_close(&in);
+            return status;
+        }
+        /* Records that do not name the client are only narrowed to their ENI's
+         * own address, by the reader's scan, without being split: the files are
+         * mapped then. */
+        if (flowlog_diag_attach_reader(d, in.reader) > 0)
+            cli_input_map(&in);
+        int ran = flowlog_diag_run(d, in.reader);
+        cli_progress_clear();
+        if (ran != FLOWLOG_OK) {
+            flowlog_diag_free(d);
+            flowlog_config_free(config);
+            cli_input_close(&in);
+            return cli_out_of_memory("diagnose");
+        }
+        status = cli_input_status(&in, in.status);
+    }
+    if (save_state && save_diag_state(d, save_state)) {
         flowlog_diag_free(d);
         flowlog_config_free(config);
         cli_input_close(&in);
-        return cli_out_of_memory("diagnose");
+        return 3;
     }
-    status = cli_input_status(&in, in.status);
     if (nothing_read(d)) {
         report_nothing_read(d);
         flowlog_diag_free(d);

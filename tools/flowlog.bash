@@ -19,13 +19,14 @@ _flowlog()
     --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
     --fail-unless) COMPREPLY=($(compgen -W "no-traffic blocked return-blocked refused no-response established intermittent" -- "$cur")); return ;;
     --config|--temp-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --save-state|--load-state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\
     --max-conversations|--max-memory|--ephemeral|--client-port|--icmp-type|--fail-when|--max-groups|\
     --max-query-length|--max-nesting|--table|--location|--interval|--count) return ;;
     esac
     local opts
     case $cmd in
-    diagnose) opts="--client --server --port --protocol --since --until --json --bucket --config --ephemeral --fail-unless --top --max-conversations --max-memory $reading" ;;
+    diagnose) opts="--client --server --port --protocol --since --until --json --bucket --config --ephemeral --fail-unless --save-state --load-state --top --max-conversations --max-memory $reading" ;;
     explain-rules) opts="--config --client --server --port --protocol --icmp-type --ephemeral --client-port --json" ;;
     query) opts="--json --ndjson --csv --chart --since --until --fail-when --follow --interval --count --max-memory --temp-dir --no-spill --max-groups --max-query-length --max-nesting $reading" ;;
     parse) opts="--context --since --until $reading" ;;
