@@ -43,6 +43,12 @@ out=$("$prefix/diag_run" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds
 [ "$out" = "return-blocked (recorded at: server)" ] || { echo "diag_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 out=$("$prefix/diag_run" 10.0.1.25 10.0.2.10 3306 "$prefix/missing.log" "$top/examples/data/lambda-rds-nacl-return.log" 2>/dev/null | head -1)
 [ "$out" = "evidence incomplete" ] || { echo "diag_run printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+# Python: the binding over the installed library, as a user would point it there.
+if [ -x /usr/bin/python3 ]; then
+    out=$(FLOWLOG_LIBRARY=$(dirname "$libdir")/libflowlog.so.1 PYTHONPATH="$top/bindings/python" \
+          /usr/bin/python3 "$top/examples/why_blocked.py" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-inbound.log" | head -1)
+    [ "$out" = "blocked (recorded at: server)" ] || { echo "why_blocked.py printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+fi
 # What meson install puts beside the library: the command, its manual, its
 # completion; the command finds the library where it was installed.
 final=$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; o={x["name"]:x["value"] for x in json.load(sys.stdin)}; print(o["prefix"] + "/" + o["libdir"])')
@@ -56,4 +62,4 @@ esac
 out=$(LD_LIBRARY_PATH=$(dirname "$libdir") "$root/bin/flowlog" version)
 [ "$out" = "flowlog $(sed -n "s/^#define FLOWLOG_VERSION_STRING \"\(.*\)\"/\1/p" "$top/include/flowlog/version.h")" ] ||
     { echo "the installed flowlog printed: $out"; echo "6 passed, 1 failed"; exit 1; }
-echo "7 passed, 0 failed: the C and C++ examples build and run against the installed library; flowlog is installed with its manual, completion and run path"
+echo "7 passed, 0 failed: the C, C++ and Python examples build and run against the installed library; flowlog is installed with its manual, completion and run path"
