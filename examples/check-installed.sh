@@ -49,6 +49,12 @@ if [ -x /usr/bin/python3 ]; then
           /usr/bin/python3 "$top/examples/why_blocked.py" 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-inbound.log" | head -1)
     [ "$out" = "blocked (recorded at: server)" ] || { echo "why_blocked.py printed: $out"; echo "0 passed, 1 failed"; exit 1; }
 fi
+# Go: the cgo package through the installed library's pkg-config file.
+if command -v go >/dev/null 2>&1; then
+    out=$(cd "$top/examples/go" && GOCACHE=$prefix/gocache GOPATH=$prefix/gopath GOFLAGS=-mod=mod GOPROXY=off \
+          CGO_LDFLAGS="-Wl,-rpath,$(dirname "$libdir")" go run . 10.0.1.25 10.0.2.10 3306 "$top/examples/data/lambda-rds-nacl-inbound.log" | head -1)
+    [ "$out" = "blocked (recorded at: server)" ] || { echo "the Go example printed: $out"; echo "0 passed, 1 failed"; exit 1; }
+fi
 # What meson install puts beside the library: the command, its manual, its
 # completion; the command finds the library where it was installed.
 final=$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; o={x["name"]:x["value"] for x in json.load(sys.stdin)}; print(o["prefix"] + "/" + o["libdir"])')
@@ -62,4 +68,4 @@ esac
 out=$(LD_LIBRARY_PATH=$(dirname "$libdir") "$root/bin/flowlog" version)
 [ "$out" = "flowlog $(sed -n "s/^#define FLOWLOG_VERSION_STRING \"\(.*\)\"/\1/p" "$top/include/flowlog/version.h")" ] ||
     { echo "the installed flowlog printed: $out"; echo "6 passed, 1 failed"; exit 1; }
-echo "7 passed, 0 failed: the C, C++ and Python examples build and run against the installed library; flowlog is installed with its manual, completion and run path"
+echo "7 passed, 0 failed: the C, C++, Python and Go examples build and run against the installed library; flowlog is installed with its manual, completion and run path"

@@ -1,0 +1,3 @@
+module flowlog
+
+go 1.19
