@@ -13,11 +13,16 @@ library are FlowlogError, with its message, and the file and line where
 there is one. Diagnosis, Sweep and Query states serialise to bytes and
 merge, so parts read apart (on a cluster) join into the one answer.
 """
+from __future__ import annotations
+
+import ctypes as _c
 import datetime as _dt
 import ipaddress as _ip
 import os as _os
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
-import ctypes as _c
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: typing is slow to import
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _lib
 from ._lib import load
@@ -25,8 +30,9 @@ from ._lib import load
 __all__ = ["FlowlogError", "Reader", "Record", "Query", "Diagnosis", "Sweep", "records", "query", "query_rows",
            "diagnose", "sweep", "version", "load"]
 
-Paths = Union[str, "_os.PathLike[str]", Sequence[Union[str, "_os.PathLike[str]"]], None]
-Data = Union[bytes, bytearray, memoryview, Any, None]  # bytes, or a binary file object
+# Paths: a str or PathLike, a sequence of them, or None; Data: bytes, or a binary file object
+Paths = "Union[str, _os.PathLike[str], Sequence[Union[str, _os.PathLike[str]]], None]"
+Data = "Union[bytes, bytearray, memoryview, Any, None]"
 
 _PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 _TYPE_STRING, _TYPE_UINT, _TYPE_ADDR, _TYPE_ENUM, _TYPE_TIME = 1, 2, 3, 4, 5
@@ -132,7 +138,7 @@ class Reader:
     def __init__(self, paths: Paths = None, *, data: Data = None, format: Optional[str] = None,
                  input_format: Optional[str] = None, since=None, until=None, strict: bool = False,
                  on_error: Optional[Callable[[FlowlogError], None]] = None, max_line: Optional[int] = None,
-                 mmap: bool = False):
+                 mmap: Optional[bool] = False):
         lib = _lib.lib()
         self._lib = lib
         self._handle = None
@@ -357,6 +363,11 @@ class Query:
             row[name] = _cell(v)
         return row
 
+    def _has_prefilter(self) -> bool:
+        needles = (_lib.Span * 4)()  # FLOWLOG_PREFILTER_MAX_NEEDLES
+        n = _c.c_size_t(4)
+        return self._lib.flowlog_query_prefilter(self._handle, needles, _c.byref(n)) == _lib.OK and n.value > 0
+
     def _once(self) -> None:
         if self._used:
             raise FlowlogError(-2, "a Query runs once; compile another")
@@ -364,8 +375,13 @@ class Query:
 
     def run(self, paths: Paths = None, *, data: Data = None, reader: Optional[Reader] = None,
             **kw) -> List[Dict[str, Any]]:
-        """Every row over the records of paths, data or a Reader, as a list."""
+        """Every row over the records of paths, data or a Reader, as a list.
+        Files are mapped, as the command line maps them, when the query's
+        filters let the reader pass over records (mmap=False not to: a file
+        cut shorter while mapped ends the process with SIGBUS)."""
         self._once()
+        if reader is None and kw.get("mmap") is None:
+            kw["mmap"] = self._has_prefilter()
         r = _reader_of(paths, data, reader, kw)
         rows: List[Dict[str, Any]] = []
 

@@ -7,10 +7,7 @@ version is checked: the same major version, and at least the minor this
 package was written against.
 """
 import ctypes
-import ctypes.util
 import os
-import shutil
-import subprocess
 
 MAJOR, MINOR = 1, 6  # the API this package uses: flowlog_query_spilled() is 1.6
 
@@ -90,6 +87,7 @@ CALLS = {
     "flowlog_query_set_spill_dir": (I, [P, S]),
     "flowlog_query_spilled": (U64, [P]),
     "flowlog_query_feed": (I, [P, P, S]),
+    "flowlog_query_prefilter": (I, [P, ctypes.POINTER(Span), PSZ]),
     "flowlog_query_serialize": (I, [P, P, SZ, PSZ]),
     "flowlog_query_merge": (I, [P, P, SZ]),
     "flowlog_query_finish": (I, [P]),
@@ -151,6 +149,9 @@ def _candidates(path):
     env = os.environ.get("FLOWLOG_LIBRARY")
     if env:
         yield env
+    import ctypes.util  # only when searching: they take longer to import than the library to load
+    import shutil
+    import subprocess
     if shutil.which("pkg-config"):
         try:
             libdir = subprocess.run(["pkg-config", "--variable=libdir", "flowlog"], capture_output=True, text=True,
