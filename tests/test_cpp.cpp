@@ -126,6 +126,24 @@ int main()
         }
         check(thrown, "a cut state is refused");
     }
+    {
+        const std::string dir = data("FLOWLOG_EXAMPLES_DATA", "");
+        flowlog::reader all;
+        all.add(dir);
+        flowlog::sweep whole;
+        whole.run(all);
+        flowlog::reader one, two;
+        one.add(inbound);
+        two.add(data("FLOWLOG_EXAMPLES_DATA", "wrong-port.log"));
+        flowlog::sweep a, b;
+        a.run(one);
+        b.run(two);
+        flowlog::sweep merged = flowlog::sweep::deserialize(a.serialize());
+        merged.merge(b);
+        std::vector<flowlog::sweep::result> r = whole.results(), m = merged.results();
+        check(!r.empty() && r[0].client.str() == "10.0.1.25" && !m.empty() && !m[0].verdict.empty(),
+              "a sweep's problems, and parts that load and merge");
+    }
     std::printf("1..%d\n", run);
     return failed ? 1 : 0;
 }

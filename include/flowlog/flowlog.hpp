@@ -390,6 +390,69 @@ private:
     detail::handle<flowlog_diag, flowlog_diag_free> h_;
 };
 
+/** Every client -> server:port conversation with a problem, most packets first. */
+class sweep {
+public:
+    struct result {
+        address client, server;
+        unsigned port;
+        int protocol;
+        std::string verdict;
+    };
+    sweep()
+    {
+        flowlog_sweep *s = nullptr;
+        flowlog_error_info why;
+        detail::check(flowlog_sweep_new_ex(&s, nullptr, &why), why.message);
+        h_ = decltype(h_)(s);
+    }
+    static sweep deserialize(std::string_view bytes)
+    {
+        flowlog_sweep *s = nullptr;
+        flowlog_error_info why;
+        detail::check(flowlog_sweep_deserialize_ex(&s, bytes.data(), bytes.size(), nullptr, &why), why.message);
+        return sweep(s);
+    }
+    sweep &run(reader &r)
+    {
+        size_t n = 0;
+        detail::check(flowlog_sweep_run(h_.get(), r.c(), &n));
+        return *this;
+    }
+    std::vector<result> results()
+    {
+        size_t n = 0;
+        detail::check(flowlog_sweep_finish(h_.get(), &n));
+        std::vector<result> out;
+        for (size_t i = 0; i < n; i++) {
+            flowlog_addr c, s;
+            unsigned port = 0;
+            int protocol = 0, verdict = 0;
+            detail::check(flowlog_sweep_result(h_.get(), i, &c, &s, &port, &protocol, &verdict));
+            out.push_back(result{address(c), address(s), port, protocol, flowlog_verdict_name(verdict)});
+        }
+        return out;
+    }
+    sweep &merge(const sweep &other)
+    {
+        detail::check(flowlog_sweep_merge(h_.get(), other.h_.get()));
+        return *this;
+    }
+    std::string serialize() const
+    {
+        size_t need = 0;
+        (void)flowlog_sweep_serialize(h_.get(), nullptr, 0, &need);
+        std::string out(need, '\0');
+        detail::check(flowlog_sweep_serialize(h_.get(), out.data(), out.size(), &need));
+        return out;
+    }
+    flowlog_sweep *c() const noexcept { return h_.get(); }
+
+private:
+    explicit sweep(flowlog_sweep *s) : h_(s) {}
+    detail::handle<flowlog_sweep, flowlog_sweep_free> h_;
+};
+
 } // namespace flowlog
 
 #endif
