@@ -175,6 +175,12 @@ typedef struct flowlog__source {
     uint64_t raw_total;        /* input bytes read by the decoder */
     flowlog__pipe *pipe;       /* the decoding thread, when the input uses one */
     bool piped;
+    /* Parquet (read/parquet.h): the file read whole first (pq_file, while
+     * pq_slurping), then given as the lines of its text twin. */
+    struct flowlog__pq *pq;
+    bool pq_slurping;
+    uint8_t *pq_file;
+    size_t pq_len, pq_cap;
 } flowlog__source;
 
 /* The window lines are cut from: [bytes + start, bytes + end), the reader's

@@ -6,6 +6,7 @@
 #include <sched.h>
 #endif
 #include "../core/internal.h"
+#include "parquet.h"
 #include "reader_internal.h"
 
 #include <errno.h>
@@ -56,6 +57,13 @@ void flowlog__source_close(flowlog_reader *r)
         r->win.start = r->win.end = 0;
     }
     flowlog__gz_end(&r->src.gz);
+    flowlog__pq_free(r->src.pq);
+    r->src.pq = NULL;
+    if (r->src.pq_file)
+        FLOWLOG__FREE(&r->alloc, r->src.pq_file, r->src.pq_cap);
+    r->src.pq_file = NULL;
+    r->src.pq_len = r->src.pq_cap = 0;
+    r->src.pq_slurping = false;
     flowlog__json_reset(r);
     r->src.in_open = false;
     r->scan.pf_valid = false;
@@ -238,10 +246,71 @@ static int raw_read(flowlog_reader *r, uint8_t *dst, size_t cap, size_t *got, ch
     return FLOWLOG_OK;
 }
 
+/* The largest Parquet file read (held whole: its footer is at its end). */
+#define PQ_MAX_FILE ((size_t)4 << 30)
+
+/* A Parquet input: read whole (again and again for a push input that
+ * wants more), then opened; its lines come from flowlog__pq_read. */
+static int parquet_decode(flowlog_reader *r, char *dst, size_t room, size_t *made, char *why)
+{
+    while (r->src.pq_slurping && !r->src.raw_eof) {
+        if (r->src.pq_cap - r->src.pq_len < FLOWLOG__READ_CHUNK) {
+            size_t cap = r->src.pq_cap * 2;
+            if (cap > PQ_MAX_FILE + FLOWLOG__READ_CHUNK) {
+                snprintf(why, FLOWLOG__MSG_SIZE, "parquet: the file is larger than 4 GiB");
+                return FLOWLOG_E_LIMIT;
+            }
+            uint8_t *grown = r->alloc.realloc(r->alloc.ctx, r->src.pq_file, r->src.pq_cap, cap);
+            if (!grown)
+                return FLOWLOG_E_NOMEM;
+            r->src.pq_file = grown;
+            r->src.pq_cap = cap;
+        }
+        size_t got;
+        int rc = raw_read(r, r->src.pq_file + r->src.pq_len, r->src.pq_cap - r->src.pq_len, &got, why);
+        if (rc != FLOWLOG_OK)
+            return rc;
+        r->src.pq_len += got;
+    }
+    if (r->src.pq_slurping) {
+        r->src.pq_slurping = false;
+        uint8_t *file = r->src.pq_file;
+        r->src.pq_file = NULL; /* the state owns it now */
+        int rc = flowlog__pq_open(&r->src.pq, &r->alloc, file, r->src.pq_len, r->src.pq_cap, why);
+        r->src.pq_cap = r->src.pq_len = 0;
+        if (rc < 0)
+            return rc;
+    }
+    int rc = flowlog__pq_read(r->src.pq, dst, room, made, why);
+    if (rc == FLOWLOG_END) {
+        r->src.decoded_all = true;
+        return FLOWLOG_OK;
+    }
+    return rc;
+}
+
+/* The first bytes of an input say Parquet: they start the file held whole. */
+static int parquet_begin(flowlog_reader *r, const char *first, size_t got)
+{
+    size_t cap = FLOWLOG__READ_CHUNK * 4;
+    while (cap < got + FLOWLOG__READ_CHUNK)
+        cap *= 2;
+    r->src.pq_file = r->alloc.alloc(r->alloc.ctx, cap);
+    if (!r->src.pq_file)
+        return FLOWLOG_E_NOMEM;
+    r->src.pq_cap = cap;
+    memcpy(r->src.pq_file, first, got);
+    r->src.pq_len = got;
+    r->src.pq_slurping = true;
+    return FLOWLOG_OK;
+}
+
 int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *made, char *why)
 {
     int rc;
     *made = 0;
+    if (r->src.pq_slurping || r->src.pq)
+        return parquet_decode(r, dst, room, made, why);
     if (!r->src.gz_mode) {
         size_t got, held = 0;
         if (r->src.have_sniff) {
@@ -270,6 +339,10 @@ int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *ma
                 got += more;
             }
             r->src.detected_gz = true;
+            if (flowlog__pq_magic((const uint8_t *)dst, got)) {
+                rc = parquet_begin(r, dst, got);
+                return rc < 0 ? rc : parquet_decode(r, dst, room, made, why);
+            }
             if (got >= 2 && (uint8_t)dst[0] == 0x1f && (uint8_t)dst[1] == 0x8b) {
                 /* The compressed bytes read so far move to the raw buffer. */
                 size_t cap = got > FLOWLOG__READ_CHUNK ? got : FLOWLOG__READ_CHUNK;
@@ -386,10 +459,11 @@ static bool worth_judging_ahead(flowlog_reader *r)
 static bool map_input(flowlog_reader *r)
 {
     struct stat st;
-    uint8_t magic[2];
+    uint8_t magic[4];
     if (!r->opt.map_files || fstat(r->src.in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size < PIPE_MIN_BYTES || (uint64_t)st.st_size > SIZE_MAX ||
-        pread(r->src.in->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+        pread(r->src.in->fd, magic, 4, 0) != 4 || (magic[0] == 0x1f && magic[1] == 0x8b) ||
+        flowlog__pq_magic(magic, 4))
         return false;
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->src.in->fd, 0);
     if (m == MAP_FAILED)
@@ -470,7 +544,7 @@ int flowlog__source_open_next(flowlog_reader *r)
     if (r->src.in->kind == INPUT_MEMORY) {
         const uint8_t *m = r->src.in->mem;
         size_t n = r->src.in->mem_len;
-        if (n < 2 || m[0] != 0x1f || m[1] != 0x8b) {
+        if ((n < 2 || m[0] != 0x1f || m[1] != 0x8b) && !flowlog__pq_magic(m, n)) {
             /* Plain text in memory is read where it lies. */
             r->win.bytes = (const char *)m;
             r->win.end = n;

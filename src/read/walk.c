@@ -25,7 +25,7 @@ static bool plainly_not_logs(const char *name)
 {
     static const char *const endings[] = {".md", ".txt", ".rst", ".html", ".htm", ".pdf", ".png", ".jpg",
                                           ".jpeg", ".gif", ".svg", ".sh", ".py", ".yml", ".yaml", ".toml",
-                                          ".ini", ".cfg", ".xml", ".zip", ".tar", ".parquet"};
+                                          ".ini", ".cfg", ".xml", ".zip", ".tar"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof endings / sizeof endings[0]; i++)
         if (ends_with(name, n, endings[i]))
