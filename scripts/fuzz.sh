@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
-targets=${*:-tokenize schema reader query state config}
+targets=${*:-tokenize schema reader query state config parquet}
 opts="-Dfuzzing_engine=libfuzzer -Db_sanitize=address,undefined -Db_lundef=false -Dabi_check=disabled -Dtests=disabled --buildtype=debugoptimized"
 # shellcheck disable=SC2086
 CC=clang meson setup build-fuzz $opts --wipe > /dev/null 2>&1 || CC=clang meson setup build-fuzz $opts > /dev/null

@@ -156,10 +156,10 @@ typedef struct flowlog__source {
     bool in_failed;            /* it could not be read to its end */
     uint64_t in_base[2];       /* records and errors counted before it */
     bool in_open, raw_eof, gz_mode, detected_gz;
-    /* A push input's first chunk of one byte: held until the second byte
-     * says whether the input is gzip. */
-    bool have_sniff;
-    uint8_t sniff_byte;
+    /* A push input's first bytes, fewer than its magic: held until the
+     * next say whether the input is gzip (1f 8b) or Parquet (PAR1). */
+    uint8_t sniff[4];
+    size_t nsniff;
     size_t mem_pos;
     const uint8_t *push_ptr;
     size_t push_len, push_pos;

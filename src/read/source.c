@@ -246,6 +246,13 @@ static int raw_read(flowlog_reader *r, uint8_t *dst, size_t cap, size_t *got, ch
     return FLOWLOG_OK;
 }
 
+/* The first bytes may still become gzip's or Parquet's magic. */
+static bool could_be_magic(const uint8_t *p, size_t n)
+{
+    static const uint8_t gz[2] = {0x1f, 0x8b};
+    return (n < 2 && memcmp(p, gz, n) == 0) || memcmp(p, "PAR1", n) == 0;
+}
+
 /* The largest Parquet file read (held whole: its footer is at its end). */
 #define PQ_MAX_FILE ((size_t)4 << 30)
 
@@ -312,28 +319,27 @@ int flowlog__reader_decode(flowlog_reader *r, char *dst, size_t room, size_t *ma
     if (r->src.pq_slurping || r->src.pq)
         return parquet_decode(r, dst, room, made, why);
     if (!r->src.gz_mode) {
-        size_t got, held = 0;
-        if (r->src.have_sniff) {
-            dst[0] = (char)r->src.sniff_byte;
-            r->src.have_sniff = false;
-            held = 1;
-        }
+        size_t got, held = r->src.nsniff;
+        memcpy(dst, r->src.sniff, held);
+        r->src.nsniff = 0;
         rc = raw_read(r, (uint8_t *)dst + held, room - held, &got, why);
         if (rc != FLOWLOG_OK) {
-            r->src.have_sniff = held;
+            memcpy(r->src.sniff, dst, held);
+            r->src.nsniff = held;
             return rc;
         }
         got += held;
         if (!r->src.detected_gz) {
-            /* Content, not the name, says gzip: the magic 1f 8b at the start.
-             * A first read of one byte waits for the second; a push input
-             * may have to wait for its next chunk, so the byte is held. */
-            if (got == 1 && !r->src.raw_eof) {
+            /* Content, not the name, says gzip (1f 8b) or Parquet (PAR1).
+             * A first read shorter than the magic it may be waits for more;
+             * a push input may have to wait for its next chunk, so the
+             * bytes are held. */
+            while (got < 4 && !r->src.raw_eof && could_be_magic((const uint8_t *)dst, got)) {
                 size_t more;
-                rc = raw_read(r, (uint8_t *)dst + 1, room - 1, &more, why);
+                rc = raw_read(r, (uint8_t *)dst + got, room - got, &more, why);
                 if (rc != FLOWLOG_OK) {
-                    r->src.sniff_byte = (uint8_t)dst[0];
-                    r->src.have_sniff = true;
+                    memcpy(r->src.sniff, dst, got);
+                    r->src.nsniff = got;
                     return rc;
                 }
                 got += more;
@@ -517,7 +523,8 @@ int flowlog__source_open_next(flowlog_reader *r)
         r->opt.max_line = r->opt.max_line_next;
         r->opt.max_line_next = 0;
     }
-    r->src.raw_eof = r->src.gz_mode = r->src.detected_gz = r->src.gz_finished = r->src.have_sniff = false;
+    r->src.raw_eof = r->src.gz_mode = r->src.detected_gz = r->src.gz_finished = false;
+    r->src.nsniff = 0;
     r->win.dec_eof = r->src.decoded_all = r->win.discarding = r->src.piped = false;
     r->win.deferred_rc = 0;
     r->frame.form = (input_form)r->opt.input_format;
