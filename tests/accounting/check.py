@@ -180,7 +180,10 @@ def main():
     for i, f in enumerate(files, 1):
         s = stats(flowlog, f)
         buckets = s.get('records', -1) + s.get('headers', 0) + s.get('blanks', 0) + s.get('errors', 0)
-        want = expected_lines(open(f, 'rb').read())
+        data = open(f, 'rb').read()
+        want = expected_lines(data)
+        if data[:4] == b'PAR1' and s.get('input-errors', 0):
+            want = None  # a damaged Parquet file: its lines are the rows decoded before the damage
         good = buckets == s.get('lines', -2) and (want is None or want == s['lines'])
         if not good:
             failed += 1
