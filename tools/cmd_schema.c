@@ -9,7 +9,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: flowlog schema [--json] FMT\n"
-          "       flowlog schema --athena [--table NAME] [--location s3://...] [--partitions hive|date] FMT\n"
+          "       flowlog schema --athena [--parquet] [--table NAME] [--location s3://...] [--partitions hive|date] FMT\n"
           "       flowlog schema --duckdb [--table NAME] [--location PATH] FMT\n"
           "Validate a flow-log format (a format string such as '${version} ${srcaddr} ...', or the\n"
           "header line of an S3 object such as 'version srcaddr ...'; 'default' for AWS's default\n"
@@ -17,7 +17,8 @@ static void usage(FILE *f)
           "and its name in Athena. With --athena, print the CREATE EXTERNAL TABLE that reads\n"
           "objects of this format where they lie in S3 (Athena's column names and types, the\n"
           "header line skipped; --partitions date projects the yyyy/MM/dd prefixes AWS writes,\n"
-          "hive the Hive-compatible ones); with --duckdb, a view over read_csv that reads them\n"
+          "hive the Hive-compatible ones; --parquet for objects AWS delivered as Parquet: STORED AS\n"
+          "PARQUET, no header); with --duckdb, a view over read_csv that reads them\n"
           "locally ('-' is null). --table names the table (default vpc_flow_logs).\n"
           "Exit status: 0 valid; 2 usage error or a format that is not valid (the message says\n"
           "where).\n"
@@ -86,7 +87,8 @@ static void sql_text(const char *s)
     }
 }
 
-static void print_athena(const flowlog_schema *s, const char *table, const char *location, const char *partitions)
+static void print_athena(const flowlog_schema *s, const char *table, const char *location, const char *partitions,
+                         bool parquet)
 {
     size_t n = flowlog_schema_column_count(s);
     printf("CREATE EXTERNAL TABLE IF NOT EXISTS `%s` (\n", table);
@@ -103,9 +105,11 @@ static void print_athena(const flowlog_schema *s, const char *table, const char 
     else if (partitions)
         printf("PARTITIONED BY (`aws-account-id` string, `aws-service` string, `aws-region` string, `year` string, "
                "`month` string, `day` string, `hour` string)\n");
-    printf("ROW FORMAT DELIMITED\nFIELDS TERMINATED BY ' '\nLOCATION '");
+    /* Parquet objects name their columns and need no header skipped */
+    printf(parquet ? "STORED AS PARQUET\nLOCATION '" : "ROW FORMAT DELIMITED\nFIELDS TERMINATED BY ' '\nLOCATION '");
     sql_text(location ? location : "s3://BUCKET/PREFIX/AWSLogs/ACCOUNT/vpcflowlogs/REGION/");
-    printf("'\nTBLPROPERTIES (\n  \"skip.header.line.count\"=\"1\"");
+    printf(parquet ? "'\nTBLPROPERTIES (\n  \"parquet.compression\"=\"GZIP\""
+                   : "'\nTBLPROPERTIES (\n  \"skip.header.line.count\"=\"1\"");
     if (partitions && !strcmp(partitions, "date")) {
         /* AWS writes objects under yyyy/MM/dd/: partition projection finds them */
         const char *loc = location ? location : "s3://BUCKET/PREFIX/AWSLogs/ACCOUNT/vpcflowlogs/REGION/";
@@ -142,7 +146,7 @@ static void print_duckdb(const flowlog_schema *s, const char *table, const char 
 int cmd_schema(int argc, char **argv)
 {
     const char *fmt = NULL, *table = "vpc_flow_logs", *location = NULL, *partitions = NULL;
-    bool athena = false, duckdb = false, json = false;
+    bool athena = false, duckdb = false, json = false, parquet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = !strcmp(a, "--table") ? &table : !strcmp(a, "--location") ? &location
@@ -155,6 +159,8 @@ int cmd_schema(int argc, char **argv)
             *slot = argv[++i];
         } else if (!strcmp(a, "--athena")) {
             athena = true;
+        } else if (!strcmp(a, "--parquet")) {
+            parquet = true;
         } else if (!strcmp(a, "--duckdb")) {
             duckdb = true;
         } else if (!strcmp(a, "--json")) {
@@ -175,6 +181,10 @@ int cmd_schema(int argc, char **argv)
                   : "flowlog schema: give a format string or header line (or 'default')\n",
               stderr);
         usage(stderr);
+        return 2;
+    }
+    if (parquet && !athena) {
+        fputs("flowlog schema: --parquet goes with --athena\n", stderr);
         return 2;
     }
     if (partitions && (!athena || (strcmp(partitions, "hive") && strcmp(partitions, "date")))) {
@@ -199,7 +209,7 @@ int cmd_schema(int argc, char **argv)
         return 2;
     }
     if (athena) {
-        print_athena(s, table, location, partitions);
+        print_athena(s, table, location, partitions, parquet);
     } else if (duckdb) {
         print_duckdb(s, table, location);
     } else {

@@ -30,7 +30,7 @@ _flowlog()
     explain-rules) opts="--config --client --server --port --protocol --icmp-type --ephemeral --client-port --json" ;;
     query) opts="--json --ndjson --csv --chart --since --until --fail-when --follow --interval --count --max-memory --temp-dir --no-spill --max-groups --max-query-length --max-nesting $reading" ;;
     parse) opts="--context --since --until $reading" ;;
-    schema) opts="--json --athena --duckdb --table --location --partitions" ;;
+    schema) opts="--json --athena --parquet --duckdb --table --location --partitions" ;;
     fields) opts="--json" ;;
     *) opts="" ;;
     esac
