@@ -1,6 +1,6 @@
 // DuckDB answering one SQL over the generated flow logs, all rows as CSV
 // on stdout, and the seconds it took on stderr.
-// usage: [DUCK_THREADS=N] node duck_csv.mjs FILE 'SQL over the view flows'
+// usage: [DUCK_THREADS=N] node duck_csv.mjs FILE 'SQL over the view flows' (FILE.parquet: read_parquet)
 import { DuckDBInstance } from '@duckdb/node-api';
 const [file, sql] = [process.argv[2], process.argv[3]];
 const cols = `{'version': 'UTINYINT', 'account_id': 'VARCHAR', 'interface_id': 'VARCHAR',
@@ -9,7 +9,10 @@ const cols = `{'version': 'UTINYINT', 'account_id': 'VARCHAR', 'interface_id': '
   'action': 'VARCHAR', 'log_status': 'VARCHAR'}`;
 const con = await (await DuckDBInstance.create(':memory:')).connect();
 if (process.env.DUCK_THREADS) await con.run(`SET threads=${Number(process.env.DUCK_THREADS)}`);
-await con.run(`CREATE VIEW flows AS SELECT * FROM read_csv('${file}', delim=' ', header=false, quote='', escape='', nullstr='-', columns=${cols})`);
+if (file.endsWith('.parquet'))
+  await con.run(`CREATE VIEW flows AS SELECT * FROM read_parquet('${file}')`);
+else
+  await con.run(`CREATE VIEW flows AS SELECT * FROM read_csv('${file}', delim=' ', header=false, quote='', escape='', nullstr='-', columns=${cols})`);
 const t = performance.now();
 const rows = (await con.runAndReadAll(sql)).getRowsJson();
 console.error(((performance.now() - t) / 1000).toFixed(3));

@@ -14,7 +14,16 @@
  *    logEvents[].message), also as a Lambda receives them
  *    (`{"awslogs":{"data":"<base64 of gzip>"}}`), and NDJSON of
  *    `{"message": "..."}`; the log stream name (the ENI) is kept as context;
- *  - the CloudWatch console's CSV export (`timestamp,message`).
+ *  - the CloudWatch console's CSV export (`timestamp,message`);
+ *  - Apache Parquet (magic `PAR1`, since 1.6), as AWS delivers flow logs to
+ *    S3 when asked to: flat schemas of INT32, INT64 and BYTE_ARRAY columns,
+ *    UNCOMPRESSED, GZIP, SNAPPY or ZSTD pages (v1 and v2), PLAIN,
+ *    dictionary and DELTA encodings. Its columns named after flow-log fields
+ *    (`account_id` or `account-id`) are its schema and count as one header
+ *    line; each row is one line, a null is `-`; other columns are not read.
+ *    The file is held whole (at most 4 GiB; pages at most 256 MiB) while it
+ *    is read; anything else (nested schemas, encryption, another codec) is
+ *    an error naming the file and the column.
  *
  * Every line ends in exactly one bucket: record, header, blank or error. For
  * JSON input a "line" is one log event's message; for CSV, one data row (the
