@@ -252,6 +252,16 @@ FLOWLOG_API int flowlog_query_is_deferred(const flowlog_query *q);
 FLOWLOG_API int flowlog_query_prefilter(const flowlog_query *q, flowlog_span *needles, size_t *n);
 
 /**
+ * The fields the query reads from records (their ids), for
+ * flowlog_reader_set_fields(); flowlog_query_run() passes them itself.
+ * @param n in: the room in `fields`; out: how many.
+ * @return FLOWLOG_OK; FLOWLOG_ABSENT when the query reads whole lines
+ * (@message, or more fields than the room): read every field then;
+ * FLOWLOG_E_ARG. Since: 1.6
+ */
+FLOWLOG_API int flowlog_query_fields(const flowlog_query *q, uint32_t *fields, size_t *n);
+
+/**
  * Feed one record. `stream` is the value of @logStream (may be NULL).
  * @return FLOWLOG_OK: a row is ready (read it with flowlog_query_cell());
  * FLOWLOG_ABSENT: no row now; FLOWLOG_END: the limit is reached and no

@@ -296,7 +296,21 @@ FLOWLOG_API size_t flowlog_reader_input_count(const flowlog_reader *r);
 FLOWLOG_API int flowlog_reader_input(const flowlog_reader *r, size_t index, const char **name, int *status,
                                      uint64_t *records, uint64_t *errors, const char **reason);
 
+/** Most fields flowlog_reader_set_fields() takes. */
+#define FLOWLOG_READER_MAX_FIELDS 64
+
 /* ---- advanced: what the run calls do by themselves ---- */
+
+/**
+ * The fields the caller will read (their ids), before the first record:
+ * inputs that keep their columns apart (Parquet) then give records of these
+ * columns only, and their lines hold just them; a field not among them is
+ * FLOWLOG_ABSENT there. Text inputs are read whole as before. n = 0: every
+ * field (the default). flowlog_query_run() sets the fields of its query.
+ * @return FLOWLOG_OK, FLOWLOG_E_RANGE (n past FLOWLOG_READER_MAX_FIELDS),
+ * FLOWLOG_E_ARG. Since: 1.6
+ */
+FLOWLOG_API int flowlog_reader_set_fields(flowlog_reader *r, const uint32_t *fields, size_t n);
 
 /**
  * Let the reader pass over records the caller has no use for: once set, a

@@ -837,6 +837,63 @@ static bool record_failure(int rc)
     return rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW || rc == FLOWLOG_E_BUDGET;
 }
 
+/* Add the fields e reads to out; false when it reads the whole line. */
+static bool fields_of(const qexpr *e, uint32_t *out, size_t *n, size_t cap)
+{
+    if (!e)
+        return true;
+    uint32_t id = 0;
+    if (e->kind == Q_MESSAGE)
+        return false;
+    if (e->kind == Q_FIELD)
+        id = e->field;
+    else if (e->kind == Q_TIMESTAMP || (e->kind == Q_CALL && e->op == FN_BIN))
+        id = FLOWLOG_FIELD_START;
+    if (id) {
+        size_t k = 0;
+        while (k < *n && out[k] != id)
+            k++;
+        if (k == *n) {
+            if (*n == cap)
+                return false;
+            out[(*n)++] = id;
+        }
+    }
+    if (!fields_of(e->a, out, n, cap) || !fields_of(e->b, out, n, cap))
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!fields_of(e->args[i], out, n, cap))
+            return false;
+    return true;
+}
+
+int flowlog_query_fields(const flowlog_query *q, uint32_t *fields, size_t *n)
+{
+    if (!q || !q->compiled || !fields || !n)
+        return FLOWLOG_E_ARG;
+    size_t cap = *n, have = 0;
+    bool ok = true;
+    for (int i = 0; ok && i < q->nfilters; i++)
+        ok = fields_of(q->filters[i], fields, &have, cap);
+    for (int i = 0; ok && i < q->ncols; i++)
+        ok = fields_of(q->cols[i].expr, fields, &have, cap);
+    for (int i = 0; ok && i < q->nkeys; i++)
+        ok = fields_of(q->keys[i], fields, &have, cap);
+    for (int i = 0; ok && i < q->naggs; i++) {
+        ok = fields_of(q->agg_args[i], fields, &have, cap);
+        if (ok && (q->aggs[i] == AGG_EARLIEST || q->aggs[i] == AGG_LATEST))
+            ok = fields_of(&(qexpr){.kind = Q_TIMESTAMP}, fields, &have, cap);
+    }
+    for (int i = 0; ok && i < q->nsort; i++)
+        ok = fields_of(q->sort[i].expr, fields, &have, cap);
+    for (int i = 0; ok && i < q->nparses; i++)
+        ok = fields_of(q->parses[i].source, fields, &have, cap);
+    if (!ok)
+        return FLOWLOG_ABSENT;
+    *n = have;
+    return FLOWLOG_OK;
+}
+
 int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx)
 {
     if (!q || !r || !q->compiled)
@@ -850,6 +907,13 @@ int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, vo
         size_t n = FLOWLOG_PREFILTER_MAX_NEEDLES;
         if (rc == FLOWLOG_OK && flowlog_query_prefilter(q, needles, &n) == FLOWLOG_OK && n)
             rc = flowlog_reader_set_prefilter(r, needles, n);
+        uint32_t fields[FLOWLOG_READER_MAX_FIELDS];
+        size_t nfields = FLOWLOG_READER_MAX_FIELDS;
+        if (rc == FLOWLOG_OK && flowlog_query_fields(q, fields, &nfields) == FLOWLOG_OK) {
+            if (!nfields) /* count(*) alone: a record is all it needs, and 0 would ask for every field */
+                fields[nfields++] = FLOWLOG_FIELD_START;
+            rc = flowlog_reader_set_fields(r, fields, nfields);
+        }
         if (rc < 0)
             return rc;
     }

@@ -47,6 +47,13 @@ int flowlog__gz_init(flowlog__gz *g, const flowlog_allocator *a)
     return FLOWLOG_OK;
 }
 
+void flowlog__gz_restart(flowlog__gz *g)
+{
+    isal_inflate_reset(g->st);
+    g->st->crc_flag = ISAL_GZIP;
+    g->member_done = false;
+}
+
 void flowlog__gz_end(flowlog__gz *g)
 {
     if (g->active)
@@ -152,6 +159,12 @@ int flowlog__gz_init(flowlog__gz *g, const flowlog_allocator *a)
         return FLOWLOG_E_NOMEM;
     g->active = true;
     return FLOWLOG_OK;
+}
+
+void flowlog__gz_restart(flowlog__gz *g)
+{
+    inflateReset(&g->zs);
+    g->member_done = false;
 }
 
 void flowlog__gz_end(flowlog__gz *g)

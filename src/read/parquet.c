@@ -5,6 +5,7 @@
 #include "parquet.h"
 
 #include "parquet_meta.h"
+#include "reader_internal.h"
 
 #include <flowlog/fields.h>
 
@@ -57,6 +58,8 @@ struct flowlog__pq {
     bool header_done;
     size_t group;               /* the row group being read */
     int64_t rows_left;          /* in it */
+    flowlog__gz gz;             /* GZIP pages: the reader's fast decoder, made at the first */
+    bool gz_ready;
     char *line;                 /* a row's line that did not fit yet */
     size_t line_len, line_cap;
     bool line_pending;
@@ -146,6 +149,19 @@ static int decompress(pq_cursor *c, flowlog__pq *p, const uint8_t *src, size_t n
     bool ok = false;
     switch (c->chunk->codec) {
     case PQ_GZIP: {
+        /* the reader's decoder (isa-l where built) first; zlib for what it refuses */
+        if (!p->gz_ready && flowlog__gz_init(&p->gz, &p->alloc) == FLOWLOG_OK)
+            p->gz_ready = true;
+        if (p->gz_ready) {
+            size_t used, made;
+            const char *reason;
+            flowlog__gz_restart(&p->gz);
+            int zr = flowlog__gz_inflate(&p->gz, src, n, &used, out->p, want + 1, &made, true, &reason);
+            if (zr == FLOWLOG_END && made == want) {
+                ok = true;
+                break;
+            }
+        }
         z_stream z;
         memset(&z, 0, sizeof z);
         if (inflateInit2(&z, 15 + 32) != Z_OK)
@@ -638,8 +654,28 @@ static bool append(flowlog__pq *p, const char *s, size_t n)
     return true;
 }
 
+/* v in decimal at out: its length (at most 20). */
+static size_t decimal(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
 /* A row's line in p->line. A text value that is empty, or pandas' "None",
- * is written `-` as AWS writes an absent field. */
+ * is written `-` as AWS writes an absent field; a text value with a
+ * newline has it as a space (one row is one line: the field count then
+ * makes it an error, as its twin would be). */
 static int make_row(flowlog__pq *p, char *why)
 {
     p->line_len = 0;
@@ -648,24 +684,37 @@ static int make_row(flowlog__pq *p, char *why)
         int rc = cursor_next(p, &p->cursors[k], &v, why);
         if (rc < 0)
             return rc;
-        char num[24];
-        bool ok = k == 0 || append(p, " ", 1);
-        if (v.kind == V_INT) {
-            ok = ok && append(p, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)v.i));
-        } else if (v.kind == V_NULL || v.len == 0 || (v.len == 4 && memcmp(v.s, "None", 4) == 0)) {
-            ok = ok && append(p, "-", 1);
-        } else {
-            /* a value with a space or a newline would be two fields or two
-             * lines: it is kept, so the line is an error, as its twin's */
-            for (uint32_t i = 0; i < v.len; i++)
-                if (v.s[i] == '\n' || v.s[i] == '\r')
-                    ((char *)(uintptr_t)v.s)[i] = ' ';
-            ok = ok && append(p, v.s, v.len);
+        size_t need = (v.kind == V_TEXT ? v.len : 0) + 24;
+        if (p->line_len + need > p->line_cap) {
+            size_t cap = p->line_cap ? p->line_cap : 1024;
+            while (cap < p->line_len + need)
+                cap *= 2;
+            char *grown = p->alloc.realloc(p->alloc.ctx, p->line, p->line_cap, cap);
+            if (!grown)
+                return FLOWLOG_E_NOMEM;
+            p->line = grown;
+            p->line_cap = cap;
         }
-        if (!ok)
-            return FLOWLOG_E_NOMEM;
+        char *at = p->line + p->line_len;
+        if (k)
+            *at++ = ' ';
+        if (v.kind == V_INT) {
+            at += decimal(at, v.i);
+        } else if (v.kind == V_NULL || v.len == 0 || (v.len == 4 && memcmp(v.s, "None", 4) == 0)) {
+            *at++ = '-';
+        } else {
+            memcpy(at, v.s, v.len);
+            for (uint32_t i = 0; i < v.len; i++)
+                if (at[i] == '\n' || at[i] == '\r')
+                    at[i] = ' ';
+            at += v.len;
+        }
+        *at++ = k + 1 == p->ncursors ? '\n' : '\0';
+        p->line_len = (size_t)(at - p->line) - (k + 1 == p->ncursors ? 0 : 1);
     }
-    return append(p, "\n", 1) ? FLOWLOG_OK : FLOWLOG_E_NOMEM;
+    if (!p->ncursors && !append(p, "\n", 1))
+        return FLOWLOG_E_NOMEM;
+    return FLOWLOG_OK;
 }
 
 static int make_header(flowlog__pq *p)
@@ -729,7 +778,7 @@ int flowlog__pq_read(flowlog__pq *p, char *dst, size_t room, size_t *made, char 
 
 /* The footer, the columns the registry knows, the first row group. */
 int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *file, size_t len, size_t cap,
-                     char *why)
+                     const uint32_t *fields, size_t nfields, char *why)
 {
     *out = NULL;
     flowlog__pq *p = flowlog__calloc(a, 1, sizeof *p);
@@ -758,14 +807,23 @@ int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *fil
         snprintf(why + 9, FLOWLOG__MSG_SIZE - 9, "%.*s", (int)(FLOWLOG__MSG_SIZE - 10), meta_why);
         return rc;
     }
+    int first_known = -1;
     for (int i = 0; i < p->meta.ncolumns; i++) {
         pq_column *col = &p->meta.columns[i];
         char text[PQ_MAX_NAME];
         size_t n = strlen(col->name);
         for (size_t k = 0; k <= n; k++)
             text[k] = col->name[k] == '_' ? '-' : col->name[k];
-        if (!flowlog_field_lookup(text, n))
+        uint32_t id = flowlog_field_lookup(text, n);
+        if (!id)
             continue; /* not a flow-log field (a partition column, an extra): not read */
+        if (first_known < 0 && !type_problem(col->type))
+            first_known = i;
+        bool wanted = !nfields;
+        for (size_t k = 0; k < nfields && !wanted; k++)
+            wanted = fields[k] == id;
+        if (!wanted)
+            continue; /* the caller reads no more than `fields` */
         const char *problem = type_problem(col->type);
         if (problem) {
             snprintf(why, FLOWLOG__MSG_SIZE, "parquet: column %s: %s", col->name, problem);
@@ -773,6 +831,8 @@ int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *fil
         }
         p->cursors[p->ncursors++].column = i;
     }
+    if (!p->ncursors && nfields && first_known >= 0)
+        p->cursors[p->ncursors++].column = first_known; /* a row is still a record, with none of the fields asked */
     if (!p->ncursors) {
         snprintf(why, FLOWLOG__MSG_SIZE, "parquet: no column is a flow-log field");
         return FLOWLOG_E_UNSUPPORTED;
@@ -808,6 +868,8 @@ void flowlog__pq_free(flowlog__pq *p)
     }
     if (p->line)
         FLOWLOG__FREE(&a, p->line, p->line_cap);
+    if (p->gz_ready)
+        flowlog__gz_end(&p->gz);
     flowlog__pq_meta_free(&p->meta, &a);
     if (p->file)
         FLOWLOG__FREE(&a, p->file, p->cap);

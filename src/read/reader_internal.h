@@ -34,6 +34,8 @@ typedef struct flowlog__gz {
 const char *flowlog__gz_backend(void);
 int flowlog__gz_init(flowlog__gz *g, const flowlog_allocator *a);
 void flowlog__gz_end(flowlog__gz *g);
+/* Ready for a stream of its own (after init). */
+void flowlog__gz_restart(flowlog__gz *g);
 /* Inflate from in into out. FLOWLOG_END when the last member ended with the
  * input; FLOWLOG_OK when more input or room is needed (see the counts). */
 int flowlog__gz_inflate(flowlog__gz *g, const uint8_t *in, size_t in_len, size_t *in_used,
@@ -144,6 +146,8 @@ typedef struct flowlog__reader_options {
     void *progress_ctx;
     flowlog_error_fn on_error; /* flowlog_reader_set_error_handler() */
     void *on_error_ctx;
+    uint32_t fields[FLOWLOG_READER_MAX_FIELDS]; /* flowlog_reader_set_fields(); nfields 0: every field */
+    size_t nfields;
 } flowlog__reader_options;
 
 /* The source: the queue of inputs and the one open, up to decoded bytes. */

@@ -32,6 +32,17 @@ int flowlog_reader_set_prefilter(flowlog_reader *r, const flowlog_span *needles,
     return flowlog__reader_watch(r, needles, n, NULL, NULL);
 }
 
+int flowlog_reader_set_fields(flowlog_reader *r, const uint32_t *fields, size_t n)
+{
+    if (!r || (n && !fields))
+        return FLOWLOG_E_ARG;
+    if (n > FLOWLOG_READER_MAX_FIELDS)
+        return FLOWLOG_E_RANGE;
+    memcpy(r->opt.fields, fields, n * sizeof *fields);
+    r->opt.nfields = n;
+    return FLOWLOG_OK;
+}
+
 /* Make the reader's record the plain line chunk[off..off+len) of the
  * schema in force, its fields taken from the scan's masks (each when first
  * read, for up to 64 columns). */

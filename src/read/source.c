@@ -283,7 +283,15 @@ static int parquet_decode(flowlog_reader *r, char *dst, size_t room, size_t *mad
         r->src.pq_slurping = false;
         uint8_t *file = r->src.pq_file;
         r->src.pq_file = NULL; /* the state owns it now */
-        int rc = flowlog__pq_open(&r->src.pq, &r->alloc, file, r->src.pq_len, r->src.pq_cap, why);
+        /* the window reads start and end: they are always among the fields */
+        uint32_t fields[FLOWLOG_READER_MAX_FIELDS + 2];
+        size_t n = r->opt.nfields;
+        memcpy(fields, r->opt.fields, n * sizeof *fields);
+        if (n) {
+            fields[n++] = FLOWLOG_FIELD_START;
+            fields[n++] = FLOWLOG_FIELD_END;
+        }
+        int rc = flowlog__pq_open(&r->src.pq, &r->alloc, file, r->src.pq_len, r->src.pq_cap, fields, n, why);
         r->src.pq_cap = r->src.pq_len = 0;
         if (rc < 0)
             return rc;
