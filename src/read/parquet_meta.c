@@ -106,7 +106,7 @@ static void skip(tr *t, int type)
     const uint8_t *s;
     size_t n;
     uint64_t size;
-    int elem;
+    int elem = 0;
     switch (type) {
     case T_TRUE:
     case T_FALSE:
@@ -263,7 +263,7 @@ static int row_group(tr *t, pq_group *g, int ncolumns, const flowlog_allocator *
         return FLOWLOG_E_NOMEM;
     while (!t->bad && field(t, &last, &id, &type)) {
         if (id == 1 && type == T_LIST) {
-            int elem;
+            int elem = 0;
             uint64_t n;
             list_header(t, &elem, &n);
             if (n != (uint64_t)ncolumns || elem != T_STRUCT) {
@@ -305,7 +305,7 @@ void flowlog__pq_meta_free(pq_meta *m, const flowlog_allocator *a)
 /* The schema list: a root with every leaf directly under it. */
 static int schema(tr *t, pq_meta *m, char *why)
 {
-    int elem;
+    int elem = 0;
     uint64_t n;
     list_header(t, &elem, &n);
     if (t->bad || elem != T_STRUCT || n < 1)
@@ -346,7 +346,7 @@ int flowlog__pq_meta_read(pq_meta *m, const flowlog_allocator *a, const uint8_t 
         } else if (id == 3) {
             m->num_rows = integer(&t, type);
         } else if (id == 4 && type == T_LIST && have_schema) {
-            int elem;
+            int elem = 0;
             uint64_t n;
             list_header(&t, &elem, &n);
             if (t.bad || (n && elem != T_STRUCT) || n > len) {
