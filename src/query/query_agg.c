@@ -169,17 +169,24 @@ static int keep_pick(flowlog_query *q, qkept *k, const flowlog_value *v)
     return FLOWLOG_OK;
 }
 
+/* A group's kept slot, made with its first value (NULL: no memory). */
+static qkept *kept_of(flowlog_query *q, qacc *acc)
+{
+    if (!acc->kept) {
+        acc->kept = flowlog__calloc(&q->alloc, 1, sizeof *acc->kept);
+        if (acc->kept)
+            q->kept_bytes += sizeof *acc->kept;
+    }
+    return acc->kept;
+}
+
 /* earliest, latest, sortsFirst, sortsLast, pct: the value into the group's kept slot. */
 static int keep_value(flowlog_query *q, qacc *acc, qagg kind, double param, const flowlog_value *v)
 {
     (void)param;
-    if (!acc->kept) {
-        acc->kept = flowlog__calloc(&q->alloc, 1, sizeof *acc->kept);
-        if (!acc->kept)
-            return FLOWLOG_E_NOMEM;
-        q->kept_bytes += sizeof *acc->kept;
-    }
-    qkept *k = acc->kept;
+    qkept *k = kept_of(q, acc);
+    if (!k)
+        return FLOWLOG_E_NOMEM;
     switch (kind) {
     case AGG_PCT: {
         flowlog_value x;
@@ -550,13 +557,9 @@ static int merge_kept(flowlog_query *q, qacc *acc, qagg kind, const qacc *in)
         }
         return FLOWLOG_OK;
     }
-    if (!acc->kept) {
-        acc->kept = flowlog__calloc(&q->alloc, 1, sizeof *acc->kept);
-        if (!acc->kept)
-            return FLOWLOG_E_NOMEM;
-        q->kept_bytes += sizeof *acc->kept;
-    }
-    qkept *k = acc->kept;
+    qkept *k = kept_of(q, acc);
+    if (!k)
+        return FLOWLOG_E_NOMEM;
     bool take;
     /* What was written out came from earlier records than what is held
      * for the same group only when read back in file order: ties keep the

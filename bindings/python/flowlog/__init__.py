@@ -363,6 +363,31 @@ class Query:
             row[name] = _cell(v)
         return row
 
+    def _feed_all(self, r: Reader) -> Iterator[int]:
+        """Each record of r fed to the query: what feeding said (OK: a row
+        is ready; END: the query wants no more). A value that does not
+        convert is the reader's bad line."""
+        lib, q = self._lib, self._handle
+        rec = _c.c_void_p()
+        while True:
+            rc = lib.flowlog_reader_next(r._handle, _c.byref(rec))
+            r._raise_pending()
+            if rc == _lib.END:
+                return
+            if rc < 0:
+                if rc == _lib.E_NOMEM:
+                    _check(rc)
+                continue
+            lib.flowlog_query_set_log_group(q, lib.flowlog_reader_log_group(r._handle))
+            fed = lib.flowlog_query_feed(q, rec, lib.flowlog_reader_stream(r._handle))
+            if fed in (-10, -11, -23):  # a value that does not convert, a regex over budget
+                lib.flowlog_reader_reject(r._handle, fed, lib.flowlog_query_error_message(q))
+                r._raise_pending()
+            elif fed < 0:
+                _check(fed, lib.flowlog_query_error_message(q))
+            else:
+                yield fed
+
     def _has_prefilter(self) -> bool:
         needles = (_lib.Span * 4)()  # FLOWLOG_PREFILTER_MAX_NEEDLES
         n = _c.c_size_t(4)
@@ -406,27 +431,12 @@ class Query:
         self._once()
         lib, q = self._lib, self._handle
         r = _reader_of(paths, data, reader, kw)
-        rec = _c.c_void_p()
         try:
-            while True:
-                rc = lib.flowlog_reader_next(r._handle, _c.byref(rec))
-                r._raise_pending()
-                if rc == _lib.END:
-                    break
-                if rc < 0:
-                    _check(rc) if rc == _lib.E_NOMEM else None
-                    continue
-                lib.flowlog_query_set_log_group(q, lib.flowlog_reader_log_group(r._handle))
-                fed = lib.flowlog_query_feed(q, rec, lib.flowlog_reader_stream(r._handle))
+            for fed in self._feed_all(r):
                 if fed == _lib.OK:
                     yield self._row()
                 elif fed == _lib.END:
                     break
-                elif fed in (-10, -11, -23):  # a value that does not convert, a regex over budget: a bad line
-                    lib.flowlog_reader_reject(r._handle, fed, lib.flowlog_query_error_message(q))
-                    r._raise_pending()
-                elif fed < 0:
-                    _check(fed, lib.flowlog_query_error_message(q))
             _check(lib.flowlog_query_finish(q), lib.flowlog_query_error_message(q))
             while True:
                 rc = lib.flowlog_query_next_row(q)
@@ -441,25 +451,11 @@ class Query:
     def feed(self, paths: Paths = None, *, data: Data = None, reader: Optional[Reader] = None, **kw) -> "Query":
         """Read records into a stats query without finishing it, so that its
         state can be serialised and merged with other parts'."""
-        lib, q = self._lib, self._handle
         r = _reader_of(paths, data, reader, kw)
-        rec = _c.c_void_p()
         try:
-            while True:
-                rc = lib.flowlog_reader_next(r._handle, _c.byref(rec))
-                r._raise_pending()
-                if rc == _lib.END:
+            for fed in self._feed_all(r):
+                if fed == _lib.END:
                     break
-                if rc < 0:
-                    _check(rc) if rc == _lib.E_NOMEM else None
-                    continue
-                lib.flowlog_query_set_log_group(q, lib.flowlog_reader_log_group(r._handle))
-                fed = lib.flowlog_query_feed(q, rec, lib.flowlog_reader_stream(r._handle))
-                if fed in (-10, -11, -23):
-                    lib.flowlog_reader_reject(r._handle, fed, lib.flowlog_query_error_message(q))
-                    r._raise_pending()
-                elif fed < 0:
-                    _check(fed, lib.flowlog_query_error_message(q))
         finally:
             if reader is None:
                 r.close()
