@@ -2076,6 +2076,8 @@ int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
         d->running = true;
         int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
         if (rc == FLOWLOG_OK)
+            rc = flowlog_reader_set_fields(r, flowlog__diag_fields, FLOWLOG__DIAG_NFIELDS);
+        if (rc == FLOWLOG_OK)
             rc = flowlog_diag_attach_reader(d, r);
         if (rc < 0)
             return rc;

@@ -704,6 +704,8 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
     if (!s || !r || !count)
         return FLOWLOG_E_ARG;
     int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_reader_set_fields(r, flowlog__diag_fields, FLOWLOG__DIAG_NFIELDS);
     if (rc < 0)
         return rc;
     for (;;) {
