@@ -30,6 +30,7 @@ typedef struct pq_buf {
 
 typedef struct pq_cursor {
     int column;                 /* in the schema */
+    uint32_t field;             /* its flow-log field */
     const pq_chunk *chunk;
     size_t pos, end;            /* of the chunk's pages in the file */
     int64_t values_left;        /* in the chunk */
@@ -58,6 +59,13 @@ struct flowlog__pq {
     bool header_done;
     size_t group;               /* the row group being read */
     int64_t rows_left;          /* in it */
+    uint64_t since, until;      /* the reader's window (0: open) */
+    /* A row group whose statistics put every row outside the window is not
+     * decoded: its rows are written with only the time that puts them
+     * outside (start or end; -1: none), so they are counted as the reader
+     * counts rows outside its window. */
+    bool skip_group;
+    int64_t skip_start, skip_end;
     flowlog__gz gz;             /* GZIP pages: the reader's fast decoder, made at the first */
     bool gz_ready;
     char *line;                 /* a row's line that did not fit yet */
@@ -634,6 +642,24 @@ static int start_group(flowlog__pq *p, char *why)
         c->nvals = c->next = 0;
     }
     p->rows_left = g->num_rows;
+    /* Statistics that put the whole group outside the window: times that
+     * are plainly seconds (after 1970, before 10^11), none null or zero. */
+    p->skip_group = false;
+    p->skip_start = p->skip_end = -1;
+    for (int k = 0; k < p->ncursors; k++) {
+        const pq_cursor *c = &p->cursors[k];
+        const pq_chunk *ch = c->chunk;
+        bool ints = ch->type == PQ_INT32 || ch->type == PQ_INT64;
+        if (!ints || !ch->has_minmax || ch->null_count != 0 || ch->min <= 0 || ch->max >= 100000000000)
+            continue;
+        if (c->field == FLOWLOG_FIELD_END && p->since && (uint64_t)ch->max < p->since) {
+            p->skip_group = true;
+            p->skip_end = ch->max;
+        } else if (c->field == FLOWLOG_FIELD_START && p->until && (uint64_t)ch->min > p->until) {
+            p->skip_group = true;
+            p->skip_start = ch->min;
+        }
+    }
     return FLOWLOG_OK;
 }
 
@@ -680,10 +706,16 @@ static int make_row(flowlog__pq *p, char *why)
 {
     p->line_len = 0;
     for (int k = 0; k < p->ncursors; k++) {
-        pq_value v;
-        int rc = cursor_next(p, &p->cursors[k], &v, why);
-        if (rc < 0)
-            return rc;
+        pq_value v = {NULL, 0, V_NULL, 0};
+        if (!p->skip_group) {
+            int rc = cursor_next(p, &p->cursors[k], &v, why);
+            if (rc < 0)
+                return rc;
+        } else if (p->cursors[k].field == FLOWLOG_FIELD_START && p->skip_start >= 0) {
+            v = (pq_value){NULL, 0, V_INT, p->skip_start};
+        } else if (p->cursors[k].field == FLOWLOG_FIELD_END && p->skip_end >= 0) {
+            v = (pq_value){NULL, 0, V_INT, p->skip_end};
+        }
         size_t need = (v.kind == V_TEXT ? v.len : 0) + 24;
         if (p->line_len + need > p->line_cap) {
             size_t cap = p->line_cap ? p->line_cap : 1024;
@@ -778,7 +810,7 @@ int flowlog__pq_read(flowlog__pq *p, char *dst, size_t room, size_t *made, char 
 
 /* The footer, the columns the registry knows, the first row group. */
 int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *file, size_t len, size_t cap,
-                     const uint32_t *fields, size_t nfields, char *why)
+                     const uint32_t *fields, size_t nfields, uint64_t since, uint64_t until, char *why)
 {
     *out = NULL;
     flowlog__pq *p = flowlog__calloc(a, 1, sizeof *p);
@@ -787,6 +819,8 @@ int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *fil
         return FLOWLOG_E_NOMEM;
     }
     p->alloc = *a;
+    p->since = since;
+    p->until = until;
     p->file = file;
     p->len = len;
     p->cap = cap;
@@ -829,10 +863,19 @@ int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *fil
             snprintf(why, FLOWLOG__MSG_SIZE, "parquet: column %s: %s", col->name, problem);
             return FLOWLOG_E_UNSUPPORTED;
         }
+        p->cursors[p->ncursors].field = id;
         p->cursors[p->ncursors++].column = i;
     }
-    if (!p->ncursors && nfields && first_known >= 0)
-        p->cursors[p->ncursors++].column = first_known; /* a row is still a record, with none of the fields asked */
+    if (!p->ncursors && nfields && first_known >= 0) {
+        /* a row is still a record, with none of the fields asked */
+        char text[PQ_MAX_NAME];
+        const char *name = p->meta.columns[first_known].name;
+        size_t n = strlen(name);
+        for (size_t k = 0; k <= n; k++)
+            text[k] = name[k] == '_' ? '-' : name[k];
+        p->cursors[p->ncursors].field = flowlog_field_lookup(text, n);
+        p->cursors[p->ncursors++].column = first_known;
+    }
     if (!p->ncursors) {
         snprintf(why, FLOWLOG__MSG_SIZE, "parquet: no column is a flow-log field");
         return FLOWLOG_E_UNSUPPORTED;

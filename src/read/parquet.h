@@ -24,10 +24,12 @@ static inline bool flowlog__pq_magic(const uint8_t *p, size_t n)
 
 /* Read the footer of file[0..len) (cap bytes allocated with a, owned by
  * the state from now on, even on failure); only the columns of `fields`
- * are read (nfields 0: every flow-log column). why says what is wrong,
+ * are read (nfields 0: every flow-log column); row groups whose statistics
+ * put them outside [since, until] (the reader's window) are not decoded.
+ * why says what is wrong,
  * naming the column or row group where there is one. */
 int flowlog__pq_open(flowlog__pq **out, const flowlog_allocator *a, uint8_t *file, size_t len, size_t cap,
-                     const uint32_t *fields, size_t nfields, char *why);
+                     const uint32_t *fields, size_t nfields, uint64_t since, uint64_t until, char *why);
 /* The next lines, whole lines only, into dst[0..room): FLOWLOG_OK with
  * *made bytes, FLOWLOG_END after the last row; an error with why. */
 int flowlog__pq_read(flowlog__pq *p, char *dst, size_t room, size_t *made, char *why);

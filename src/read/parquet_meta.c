@@ -218,10 +218,62 @@ static void schema_element(tr *t, pq_column *c, int *num_children)
     }
 }
 
+/* A little-endian integer statistic of 4 or 8 bytes. */
+static bool stat_value(const uint8_t *s, size_t n, int64_t *v)
+{
+    if (n == 4) {
+        *v = (int32_t)((uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24);
+        return true;
+    }
+    if (n == 8) {
+        uint64_t u = 0;
+        for (int i = 7; i >= 0; i--)
+            u = u << 8 | s[i];
+        *v = (int64_t)u;
+        return true;
+    }
+    return false;
+}
+
+/* Statistics: min_value and max_value (or the old min and max, which for
+ * signed integers order the same), and null_count. */
+static void statistics(tr *t, pq_chunk *k)
+{
+    int last = 0, id, type;
+    bool have_min = false, have_max = false;
+    k->null_count = -1;
+    while (!t->bad && field(t, &last, &id, &type)) {
+        if (type == T_BINARY && (id == 1 || id == 2 || id == 5 || id == 6)) {
+            const uint8_t *s;
+            size_t n;
+            int64_t v;
+            binary(t, &s, &n);
+            if (!s || !stat_value(s, n, &v))
+                continue;
+            if (id == 1 || id == 5) {
+                k->max = v;
+                have_max = true;
+            } else {
+                k->min = v;
+                have_min = true;
+            }
+        } else if (id == 3) {
+            k->null_count = integer(t, type);
+        } else {
+            skip(t, type);
+        }
+    }
+    k->has_minmax = have_min && have_max && k->min <= k->max;
+}
+
 static void column_meta(tr *t, pq_chunk *k)
 {
     int last = 0, id, type;
     while (!t->bad && field(t, &last, &id, &type)) {
+        if (id == 12 && type == T_STRUCT) {
+            statistics(t, k);
+            continue;
+        }
         switch (id) {
         case 1: k->type = (int)integer(t, type); break;
         case 4: k->codec = (int)integer(t, type); break;

@@ -32,6 +32,10 @@ typedef struct pq_chunk {
     int64_t compressed_size, num_values;
     int codec;
     int type;
+    /* Statistics of an INT32 or INT64 chunk: every value in [min, max],
+     * null_count of them null (-1: not said). */
+    bool has_minmax;
+    int64_t min, max, null_count;
 } pq_chunk;
 
 typedef struct pq_group {

@@ -291,7 +291,8 @@ static int parquet_decode(flowlog_reader *r, char *dst, size_t room, size_t *mad
             fields[n++] = FLOWLOG_FIELD_START;
             fields[n++] = FLOWLOG_FIELD_END;
         }
-        int rc = flowlog__pq_open(&r->src.pq, &r->alloc, file, r->src.pq_len, r->src.pq_cap, fields, n, why);
+        int rc = flowlog__pq_open(&r->src.pq, &r->alloc, file, r->src.pq_len, r->src.pq_cap, fields, n, r->opt.since,
+                                  r->opt.until, why);
         r->src.pq_cap = r->src.pq_len = 0;
         if (rc < 0)
             return rc;
