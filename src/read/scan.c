@@ -177,6 +177,10 @@ void flowlog__scan_pass_over(flowlog_reader *r)
             show_passed(r, chunk, r->scan.pf_tail);
         pass(r, r->scan.pf_end - cur, r->scan.pf_tail);
         r->scan.pf_valid = false;
+        /* a long run passed over in one call: the mapped pages behind it
+         * go back as they would between records */
+        if (r->src.map && r->win.start - r->src.map_trimmed >= FLOWLOG__MAP_TRIM_STEP)
+            flowlog__source_trim_map(r);
         if (r->win.start == r->win.end)
             return;
     }
