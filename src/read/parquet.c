@@ -574,8 +574,12 @@ static int next_page(flowlog__pq *p, pq_cursor *c, char *why)
             if (!hybrid(levels, levels + levels_len, 1, c->u32, n))
                 return fail(why, FLOWLOG_E_CORRUPT, "its definition levels are corrupt", col->name, p->group);
             present = 0;
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
+                if (c->u32[i] > 1) /* a flat optional column's levels are 0 and 1 */
+                    return fail(why, FLOWLOG_E_CORRUPT, "a definition level is past the column's", col->name,
+                                p->group);
                 present += c->u32[i];
+            }
             /* values first at the end of vals, then spread over the rows */
         }
         /* the values decode to the end of vals, then spread over the rows
