@@ -283,11 +283,11 @@ static int parquet_decode(flowlog_reader *r, char *dst, size_t room, size_t *mad
         r->src.pq_slurping = false;
         uint8_t *file = r->src.pq_file;
         r->src.pq_file = NULL; /* the state owns it now */
-        /* the window reads start and end: they are always among the fields */
+        /* the window reads start and end: with one, they are among the fields */
         uint32_t fields[FLOWLOG_READER_MAX_FIELDS + 2];
         size_t n = r->opt.nfields;
         memcpy(fields, r->opt.fields, n * sizeof *fields);
-        if (n) {
+        if (n && (r->opt.since || r->opt.until)) {
             fields[n++] = FLOWLOG_FIELD_START;
             fields[n++] = FLOWLOG_FIELD_END;
         }
