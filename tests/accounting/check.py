@@ -11,7 +11,6 @@ get-query-results output), one
 line of NDJSON or of the console's CSV export (its header included).
 """
 import base64
-import gzip
 import json
 import os
 import re
