@@ -8,6 +8,14 @@
 #define DEFAULT_MAX_LENGTH 65536
 #define DEFAULT_MAX_DEPTH 64
 
+/* A stats query whose every aggregate is count(*) counts in its slots. */
+static void set_counts_only(flowlog_query *q)
+{
+    q->counts_only = q->stats && q->naggs > 0;
+    for (int k = 0; k < q->naggs; k++)
+        q->counts_only = q->counts_only && q->aggs[k] == AGG_COUNT_ALL;
+}
+
 int flowlog_query_new(flowlog_query **out, const flowlog_allocator *a)
 {
     flowlog_allocator al;
@@ -68,6 +76,7 @@ void flowlog_query_reset(flowlog_query *q)
     q->stream_given = 0;
     q->have_row = q->finished = q->done = q->running = q->alarm_held = q->fed = false;
     q->streaming = q->spill_pending = false;
+    set_counts_only(q); /* writing groups out turned the count(*) fast path off */
     flowlog__error_clear(&q->err);
 }
 
@@ -160,9 +169,7 @@ int flowlog__query_stage(flowlog_query *q, const char *text, size_t len, size_t 
         flowlog_query_free(n);
         return rc;
     }
-    n->counts_only = n->stats && n->naggs > 0;
-    for (int k = 0; k < n->naggs; k++)
-        n->counts_only = n->counts_only && n->aggs[k] == AGG_COUNT_ALL;
+    set_counts_only(n);
     n->compiled = true;
     q->next = n;
     return FLOWLOG_OK;
@@ -184,9 +191,7 @@ int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
     int rc = flowlog__query_parse(q, text, len);
     if (rc < 0)
         return rc;
-    q->counts_only = q->stats && q->naggs > 0;
-    for (int k = 0; k < q->naggs; k++)
-        q->counts_only = q->counts_only && q->aggs[k] == AGG_COUNT_ALL;
+    set_counts_only(q);
     uint64_t h = 0xcbf29ce484222325u;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
