@@ -73,30 +73,11 @@ static unsigned char *state_of(const flowlog_query *q, size_t *n)
     return b;
 }
 
-/* The rows after finish, as text (floats to 12 digits). */
+/* The rows after finish, as text. */
 static char *rows_of(flowlog_query *q)
 {
     assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
-    size_t cap = 1 << 16, len = 0, cols = flowlog_query_column_count(q);
-    char *out = malloc(cap);
-    assert_non_null(out);
-    while (flowlog_query_next_row(q) == FLOWLOG_OK)
-        for (size_t c = 0; c < cols; c++) {
-            flowlog_value v;
-            assert_int_equal(flowlog_query_cell(q, c, &v), FLOWLOG_OK);
-            if (cap - len < 600) {
-                cap *= 2;
-                out = realloc(out, cap);
-                assert_non_null(out);
-            }
-            len += (size_t)(v.type == FLOWLOG_VALUE_STRING ? snprintf(out + len, cap - len, "%.*s", (int)v.len, v.s)
-                            : v.type == FLOWLOG_VALUE_FLOAT ? snprintf(out + len, cap - len, "%.12g", v.f)
-                            : v.type == FLOWLOG_VALUE_NULL  ? snprintf(out + len, cap - len, "-")
-                                                            : snprintf(out + len, cap - len, "%lld", (long long)v.i));
-            out[len++] = c + 1 < cols ? ',' : '\n';
-        }
-    out[len] = '\0';
-    return out;
+    return query_rows_text(q);
 }
 
 static const char *const queries[] = {

@@ -64,35 +64,6 @@ static size_t entries_in(const char *path)
     return n;
 }
 
-/* The rows as text, floats to 12 digits (sums of the same numbers added in
- * another order may differ in the last bits). */
-static void append_rows(flowlog_query *q, char **out, size_t *len)
-{
-    size_t cols = flowlog_query_column_count(q), cap = *len + 4096;
-    int rc;
-    *out = realloc(*out, cap);
-    while ((rc = flowlog_query_next_row(q)) == FLOWLOG_OK) {
-        for (size_t c = 0; c < cols; c++) {
-            flowlog_value v;
-            assert_int_equal(flowlog_query_cell(q, c, &v), FLOWLOG_OK);
-            char cell[600];
-            int n = v.type == FLOWLOG_VALUE_STRING ? snprintf(cell, sizeof cell, "%.*s", (int)v.len, v.s)
-                    : v.type == FLOWLOG_VALUE_FLOAT ? snprintf(cell, sizeof cell, "%.12g", v.f)
-                    : v.type == FLOWLOG_VALUE_NULL  ? snprintf(cell, sizeof cell, "-")
-                                                    : snprintf(cell, sizeof cell, "%lld", (long long)v.i);
-            if (*len + (size_t)n + 2 > cap) {
-                cap = 2 * cap + (size_t)n;
-                *out = realloc(*out, cap);
-            }
-            memcpy(*out + *len, cell, (size_t)n);
-            *len += (size_t)n;
-            (*out)[(*len)++] = c + 1 < cols ? ',' : '\n';
-        }
-    }
-    assert_int_equal(rc, FLOWLOG_END);
-    (*out)[*len] = '\0';
-}
-
 /* The query over every record: its rows, and what it wrote out. */
 static char *run(const char *text, int64_t max_memory, const char *spill, uint64_t *spilled)
 {
@@ -112,9 +83,7 @@ static char *run(const char *text, int64_t max_memory, const char *spill, uint64
     }
     if (flowlog_query_finish(q) != FLOWLOG_OK)
         fail_msg("%s: %s", text, flowlog_query_error_message(q));
-    char *out = NULL;
-    size_t len = 0;
-    append_rows(q, &out, &len);
+    char *out = query_rows_text(q);
     *spilled = flowlog_query_spilled(q);
     flowlog_query_free(q);
     return out;
@@ -194,9 +163,7 @@ static void errors_and_reuse(void **state)
     }
     assert_int_equal(flowlog_query_finish(q), FLOWLOG_OK);
     assert_true(flowlog_query_spilled(q) > 0);
-    char *got = NULL;
-    size_t len = 0;
-    append_rows(q, &got, &len);
+    char *got = query_rows_text(q);
     flowlog_query_free(q);
     uint64_t spilled;
     char *want = run(text, 0, NULL, &spilled);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,35 @@ static inline flowlog_allocator make_allocator(counting *c)
 {
     flowlog_allocator a = {c_alloc, c_realloc, c_free, c};
     return a;
+}
+
+/* The rows a finished query gives, as text: cells by commas, rows by
+ * newlines, floats to 12 digits (the same numbers summed in another order
+ * may differ in the last bits). Malloc'ed. */
+static inline char *query_rows_text(flowlog_query *q)
+{
+    size_t cap = 1 << 16, len = 0, cols = flowlog_query_column_count(q);
+    char *out = malloc(cap);
+    assert_non_null(out);
+    int rc;
+    while ((rc = flowlog_query_next_row(q)) == FLOWLOG_OK)
+        for (size_t c = 0; c < cols; c++) {
+            flowlog_value v;
+            assert_int_equal(flowlog_query_cell(q, c, &v), FLOWLOG_OK);
+            if (cap - len < 600 + (v.type == FLOWLOG_VALUE_STRING ? v.len : 0)) {
+                cap = 2 * cap + (v.type == FLOWLOG_VALUE_STRING ? v.len : 0);
+                out = realloc(out, cap);
+                assert_non_null(out);
+            }
+            len += (size_t)(v.type == FLOWLOG_VALUE_STRING ? snprintf(out + len, cap - len, "%.*s", (int)v.len, v.s)
+                            : v.type == FLOWLOG_VALUE_FLOAT ? snprintf(out + len, cap - len, "%.12g", v.f)
+                            : v.type == FLOWLOG_VALUE_NULL  ? snprintf(out + len, cap - len, "-")
+                                                            : snprintf(out + len, cap - len, "%lld", (long long)v.i));
+            out[len++] = c + 1 < cols ? ',' : '\n';
+        }
+    assert_int_equal(rc, FLOWLOG_END);
+    out[len] = '\0';
+    return out;
 }
 
 #endif
