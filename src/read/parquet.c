@@ -75,11 +75,9 @@ struct flowlog__pq {
 
 /* ---- small helpers ---- */
 
-static int fail(char *why, int rc, const char *fmt, const char *column, size_t group)
+static int fail(char *why, int rc, const char *what, const char *column, size_t group)
 {
-    char what[FLOWLOG__MSG_SIZE / 2];
-    snprintf(what, sizeof what, "%s", fmt);
-    snprintf(why, FLOWLOG__MSG_SIZE, "parquet: %s (column %s, row group %zu)", what, column, group);
+    snprintf(why, FLOWLOG__MSG_SIZE, "parquet: %.80s (column %.64s, row group %zu)", what, column, group);
     return rc;
 }
 
@@ -153,7 +151,6 @@ static int decompress(pq_cursor *c, flowlog__pq *p, const uint8_t *src, size_t n
     }
     if (!reserve(&p->alloc, out, want + 1))
         return FLOWLOG_E_NOMEM;
-    size_t got = 0;
     bool ok = false;
     switch (c->chunk->codec) {
     case PQ_GZIP: {
@@ -188,8 +185,7 @@ static int decompress(pq_cursor *c, flowlog__pq *p, const uint8_t *src, size_t n
                 zr = Z_OK;
             }
         } while (zr == Z_OK && z.avail_in && z.avail_out);
-        got = want - z.avail_out;
-        ok = (zr == Z_STREAM_END || zr == Z_OK) && got == want;
+        ok = (zr == Z_STREAM_END || zr == Z_OK) && z.avail_out == 0;
         inflateEnd(&z);
         break;
     }
@@ -197,19 +193,16 @@ static int decompress(pq_cursor *c, flowlog__pq *p, const uint8_t *src, size_t n
         size_t len = 0;
         ok = snappy_uncompressed_length((const char *)src, n, &len) == SNAPPY_OK && len == want &&
              snappy_uncompress((const char *)src, n, (char *)out->p, &len) == SNAPPY_OK && len == want;
-        got = len;
         break;
     }
     case PQ_ZSTD: {
         size_t r = ZSTD_decompress(out->p, want, src, n);
         ok = !ZSTD_isError(r) && r == want;
-        got = ok ? r : 0;
         break;
     }
     default:
         return fail(why, FLOWLOG_E_UNSUPPORTED, "the codec is not UNCOMPRESSED, GZIP, SNAPPY or ZSTD", col, p->group);
     }
-    (void)got;
     if (!ok)
         return fail(why, FLOWLOG_E_CORRUPT, "a page does not decompress to its size", col, p->group);
     *data = out->p;
@@ -720,7 +713,7 @@ static int make_row(flowlog__pq *p, char *why)
         } else if (p->cursors[k].field == FLOWLOG_FIELD_END && p->skip_end >= 0) {
             v = (pq_value){NULL, 0, V_INT, p->skip_end};
         }
-        size_t need = (v.kind == V_TEXT ? v.len : 0) + 24;
+        size_t need = (v.kind == V_TEXT ? v.len : 0) + 24; /* a separator, a number, a newline */
         if (p->line_len + need > p->line_cap) {
             size_t cap = p->line_cap ? p->line_cap : 1024;
             while (cap < p->line_len + need)
@@ -745,8 +738,9 @@ static int make_row(flowlog__pq *p, char *why)
                     at[i] = ' ';
             at += v.len;
         }
-        *at++ = k + 1 == p->ncursors ? '\n' : '\0';
-        p->line_len = (size_t)(at - p->line) - (k + 1 == p->ncursors ? 0 : 1);
+        if (k + 1 == p->ncursors)
+            *at++ = '\n';
+        p->line_len = (size_t)(at - p->line);
     }
     if (!p->ncursors && !append(p, "\n", 1))
         return FLOWLOG_E_NOMEM;
