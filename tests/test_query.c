@@ -672,6 +672,33 @@ static void timestamp_arithmetic_in_milliseconds(void **state)
     flowlog_query_free(q);
 }
 
+/* The fields a query reads, for inputs that read only those (Parquet): each
+ * once; the record's start for times; none when it reads whole lines. */
+static void the_fields_a_query_reads(void **state)
+{
+    (void)state;
+    uint32_t f[8];
+    size_t n = 8;
+    flowlog_query *q = compile("filter action = \"REJECT\" and dstPort > 1000 | stats count(*) by dstPort, bin(5m)");
+    assert_int_equal(flowlog_query_fields(q, f, &n), FLOWLOG_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(f[0], FLOWLOG_FIELD_ACTION);
+    assert_int_equal(f[1], FLOWLOG_FIELD_DSTPORT);
+    assert_int_equal(f[2], FLOWLOG_FIELD_START);
+    size_t two = 2;
+    assert_int_equal(flowlog_query_fields(q, f, &two), FLOWLOG_ABSENT);
+    flowlog_query_free(q);
+    q = compile("stats earliest(srcAddr) as first by dstAddr");
+    n = 8;
+    assert_int_equal(flowlog_query_fields(q, f, &n), FLOWLOG_OK);
+    assert_int_equal(n, 3);
+    flowlog_query_free(q);
+    q = compile("filter @message like \"REJECT\" | fields srcAddr");
+    n = 8;
+    assert_int_equal(flowlog_query_fields(q, f, &n), FLOWLOG_ABSENT);
+    flowlog_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +718,7 @@ int main(void)
         cmocka_unit_test(the_parse_command),
         cmocka_unit_test(a_second_stats),
         cmocka_unit_test(timestamp_arithmetic_in_milliseconds),
+        cmocka_unit_test(the_fields_a_query_reads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -842,28 +842,30 @@ static bool record_failure(int rc)
     return rc == FLOWLOG_E_MALFORMED || rc == FLOWLOG_E_OVERFLOW || rc == FLOWLOG_E_BUDGET;
 }
 
+/* Field id once in out[0..*n); false when there is no room. */
+static bool add_field(uint32_t id, uint32_t *out, size_t *n, size_t cap)
+{
+    for (size_t k = 0; k < *n; k++)
+        if (out[k] == id)
+            return true;
+    if (*n == cap)
+        return false;
+    out[(*n)++] = id;
+    return true;
+}
+
 /* Add the fields e reads to out; false when it reads the whole line. */
 static bool fields_of(const qexpr *e, uint32_t *out, size_t *n, size_t cap)
 {
     if (!e)
         return true;
-    uint32_t id = 0;
     if (e->kind == Q_MESSAGE)
         return false;
-    if (e->kind == Q_FIELD)
-        id = e->field;
-    else if (e->kind == Q_TIMESTAMP || (e->kind == Q_CALL && e->op == FN_BIN))
-        id = FLOWLOG_FIELD_START;
-    if (id) {
-        size_t k = 0;
-        while (k < *n && out[k] != id)
-            k++;
-        if (k == *n) {
-            if (*n == cap)
-                return false;
-            out[(*n)++] = id;
-        }
-    }
+    if (e->kind == Q_FIELD && !add_field(e->field, out, n, cap))
+        return false;
+    if ((e->kind == Q_TIMESTAMP || (e->kind == Q_CALL && e->op == FN_BIN)) &&
+        !add_field(FLOWLOG_FIELD_START, out, n, cap))
+        return false;
     if (!fields_of(e->a, out, n, cap) || !fields_of(e->b, out, n, cap))
         return false;
     for (int i = 0; i < e->nargs; i++)
@@ -887,7 +889,7 @@ int flowlog_query_fields(const flowlog_query *q, uint32_t *fields, size_t *n)
     for (int i = 0; ok && i < q->naggs; i++) {
         ok = fields_of(q->agg_args[i], fields, &have, cap);
         if (ok && (q->aggs[i] == AGG_EARLIEST || q->aggs[i] == AGG_LATEST))
-            ok = fields_of(&(qexpr){.kind = Q_TIMESTAMP}, fields, &have, cap);
+            ok = add_field(FLOWLOG_FIELD_START, fields, &have, cap); /* they pick by the record's start */
     }
     for (int i = 0; ok && i < q->nsort; i++)
         ok = fields_of(q->sort[i].expr, fields, &have, cap);
