@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void usage(FILE *f)
@@ -519,22 +520,32 @@ static void report_nothing_read(const flowlog_diag *d)
     }
 }
 
-/* A file's whole content, malloc'ed; NULL with errno when it cannot be read. */
+/* Larger than any diagnosis state (its tables are bounded): not read whole. */
+#define STATE_MAX_BYTES ((size_t)256 << 20)
+
+/* A file's whole content, malloc'ed; NULL with errno when it cannot be
+ * read (EFBIG past STATE_MAX_BYTES). */
 static unsigned char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > STATE_MAX_BYTES) {
+        fclose(f);
+        errno = EFBIG; /* said before reading, for a file; a pipe is read up to the bound */
+        return NULL;
+    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
         n += got;
         if (n == cap) {
-            unsigned char *grown = realloc(buf, cap * 2);
+            unsigned char *grown = cap < STATE_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
             if (!grown) {
                 free(buf);
                 buf = NULL;
-                errno = ENOMEM;
+                errno = cap < STATE_MAX_BYTES ? ENOMEM : EFBIG;
                 break;
             }
             buf = grown;
@@ -556,6 +567,10 @@ static int load_states(flowlog_diag *d, char **states, int nstates)
     for (int i = 0; i < nstates; i++) {
         size_t len;
         unsigned char *buf = read_file(states[i], &len);
+        if (!buf && errno == EFBIG) {
+            fprintf(stderr, "flowlog diagnose: --load-state %s: larger than any state (256 MiB)\n", states[i]);
+            return 2;
+        }
         if (!buf) {
             fprintf(stderr, "flowlog diagnose: %s: %s\n", states[i], strerror(errno));
             return 3;

@@ -472,8 +472,10 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
     k.follow = follow;
     k.reader = in.reader;
     int rc = flowlog_query_run(q, in.reader, row, &k);
-    if (follow && cli_follow_update(follow, in.reader) < 0)
-        k.error = (cli_out_of_memory("query"), FLOWLOG_E_NOMEM);
+    if (follow && cli_follow_update(follow, in.reader) < 0) {
+        cli_out_of_memory("query");
+        k.error = FLOWLOG_E_NOMEM;
+    }
     cli_progress_clear();
     if (rc < 0) {
         const char *msg = flowlog_query_error_message(q);
