@@ -167,11 +167,43 @@ static void bad_states_are_refused(void **state)
     flowlog_query_free(rows);
 }
 
+/* A state whose checksum holds but whose first text says it is 100 MiB
+ * long: refused as corrupt, nothing allocated for the length it claims. */
+static void a_length_past_the_state_is_corrupt(void **state)
+{
+    (void)state;
+    flowlog_query *q = compiled(queries[0]); /* keys srcAddr, dstAddr: text */
+    feed(q, 0, 100);
+    size_t n;
+    unsigned char *b = state_of(q, &n);
+    /* magic 4, six numbers 48; a group: its tag, hash, first record; the key's type, then its length */
+    size_t at = 4 + 48 + 1 + 8 + 8 + 1;
+    assert_int_equal(b[at - 1], FLOWLOG_VALUE_STRING);
+    uint64_t claimed = (uint64_t)100 << 20;
+    memcpy(b + at, &claimed, sizeof claimed);
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n - 8; i++)
+        h = (h ^ b[i]) * 0x100000001b3u;
+    memcpy(b + n - 8, &h, sizeof h);
+    counting c = {0};
+    flowlog_allocator a = make_allocator(&c);
+    flowlog_query *into;
+    assert_int_equal(flowlog_query_new(&into, &a), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_compile(into, STR(queries[0])), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_merge(into, b, n), FLOWLOG_E_CORRUPT);
+    assert_true(c.peak_bytes < (16L << 20));
+    flowlog_query_free(into);
+    assert_int_equal(c.live_bytes, 0);
+    free(b);
+    flowlog_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parts_merged_in_order_are_one_pass),
         cmocka_unit_test(bad_states_are_refused),
+        cmocka_unit_test(a_length_past_the_state_is_corrupt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

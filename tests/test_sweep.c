@@ -307,7 +307,8 @@ static void allocation_failures_drop_and_leak_nothing(void **state)
     assert_int_equal(flowlog_record_new(&rec, sch, NULL), FLOWLOG_OK);
     char line[128];
     for (long fail = 1; fail < 40; fail++) {
-        counting c = {0, 0, 0, fail};
+        counting c = {0};
+        c.fail_at = fail;
         flowlog_allocator al = make_allocator(&c);
         flowlog_sweep *s;
         int rc = flowlog_sweep_new(&s, &al);

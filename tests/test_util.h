@@ -78,6 +78,7 @@ typedef struct counting {
     unsigned long allocs, frees;
     long live_bytes;
     long fail_at; /* 1-based allocation to fail; 0 = never */
+    long peak_bytes; /* the most live_bytes ever was */
 } counting;
 
 static inline void *c_alloc(void *ctx, size_t n)
@@ -89,6 +90,8 @@ static inline void *c_alloc(void *ctx, size_t n)
     void *p = malloc(n);
     if (p)
         c->live_bytes += (long)n;
+    if (c->live_bytes > c->peak_bytes)
+        c->peak_bytes = c->live_bytes;
     return p;
 }
 
@@ -101,6 +104,8 @@ static inline void *c_realloc(void *ctx, void *p, size_t old_n, size_t n)
     void *q = realloc(p, n);
     if (q)
         c->live_bytes += (long)n - (long)old_n;
+    if (c->live_bytes > c->peak_bytes)
+        c->peak_bytes = c->live_bytes;
     return q;
 }
 

@@ -304,11 +304,13 @@ bool flowlog__spill_has_runs(const flowlog_query *q);
 bool flowlog__spill_has_groups(const flowlog_query *q);
 /* The entries a group is written as (its accumulators; a distinct value of
  * it), and one read back and merged, its first record moved by
- * first_offset: FLOWLOG_END at the end of f. Shared with query_state.c. */
+ * first_offset: FLOWLOG_END at the end of f. A length read in an entry
+ * past `limit` bytes (0: none) is corruption, found before allocating.
+ * Shared with query_state.c. */
 void flowlog__spill_put_group(flowlog_query *q, FILE *f, size_t g, uint64_t h);
 void flowlog__spill_put_distinct(flowlog_query *q, FILE *f, uint32_t group, uint32_t agg, const flowlog_value *v,
                                  uint64_t h);
-int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset);
+int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset, size_t limit);
 uint64_t flowlog__spill_bytes(const flowlog_query *q);
 void flowlog__spill_free(flowlog_query *q);
 

@@ -73,6 +73,7 @@ struct qspill {
     sbuf entry;
     uint64_t bytes;
     bool groups;                          /* groups were written out */
+    size_t read_limit;                    /* an entry read back is at most this long (a state's length) */
 };
 
 static int io_error(flowlog_query *q, const char *what)
@@ -302,7 +303,9 @@ static bool get_f64(FILE *f, double *v)
 static bool get_bytes(flowlog_query *q, FILE *f, sbuf *b, size_t n, const void **at)
 {
     size_t off = (b->used + 7) & ~(size_t)7;
-    if (n > SIZE_MAX / 2 || off + n < off || b->nfix >= MAX_FIXES)
+    size_t limit = q->spill->read_limit ? q->spill->read_limit : SIZE_MAX / 2;
+    /* a length is checked against what it may be before anything is allocated for it */
+    if (n > SIZE_MAX / 2 || off + n < off || off + n > limit || b->nfix >= MAX_FIXES)
         return false;
     if (off + n > b->cap || !b->p) {
         size_t cap = b->cap ? b->cap : 4096;
@@ -405,11 +408,12 @@ static bool get_accs(flowlog_query *q, FILE *f, sbuf *b, qacc *accs, qkept *kept
 
 /* Merge one entry of a partition into the groups held. FLOWLOG_END at the
  * partition's end. */
-int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset)
+int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset, size_t limit)
 {
     struct qspill *sp = spill_of(q);
     if (!sp)
         return FLOWLOG_E_NOMEM;
+    sp->read_limit = limit;
     sbuf *b = &sp->entry;
     unsigned char tag;
     if (!get(f, &tag, 1))
@@ -472,7 +476,7 @@ static int merge_part(flowlog_query *q, spart *part)
             if ((rc = write_groups(q, sub, part->level + 1)) < 0)
                 break;
         }
-        rc = flowlog__spill_merge_entry(q, part->file.f, 0);
+        rc = flowlog__spill_merge_entry(q, part->file.f, 0, 0);
     }
     if (rc == FLOWLOG_END)
         rc = FLOWLOG_OK;
@@ -527,6 +531,7 @@ static void put_row(flowlog_query *q, FILE *f, const flowlog_value *row, size_t 
 /* The next row of a run being merged, into its reader; done at its end. */
 static int run_advance(flowlog_query *q, srun *r, size_t w)
 {
+    q->spill->read_limit = 0; /* our own runs: no bound but the value's */
     sbuf *b = &r->text;
     b->nfix = 0;
     b->used = 0;

@@ -187,7 +187,7 @@ int flowlog_query_merge(flowlog_query *q, const void *buf, size_t len)
     for (;;) {
         if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
             break;
-        rc = flowlog__spill_merge_entry(q, f, offset);
+        rc = flowlog__spill_merge_entry(q, f, offset, len);
         if (rc != FLOWLOG_OK)
             break;
         entries++;
