@@ -389,6 +389,8 @@ static int read_dictionary(flowlog__pq *p, pq_cursor *c, const pq_page_header *h
         return fail(why, FLOWLOG_E_UNSUPPORTED, "a dictionary that is not PLAIN", col->name, p->group);
     if ((uint64_t)h->num_values > (uint64_t)h->uncompressed_size + 1)
         return fail(why, FLOWLOG_E_CORRUPT, "a dictionary holds more values than bytes", col->name, p->group);
+    if ((uint64_t)h->num_values > 2 * FLOWLOG__PQ_MAX_PAGE_VALUES)
+        return fail(why, FLOWLOG_E_LIMIT, "a dictionary holds more than 4,194,304 values", col->name, p->group);
     if (!reserve_n(&p->alloc, (void **)&c->dict, &c->dict_cap, (size_t)h->num_values + 1, sizeof *c->dict))
         return FLOWLOG_E_NOMEM;
     const uint8_t *q = data, *end = data + h->uncompressed_size;
@@ -521,9 +523,12 @@ static int next_page(flowlog__pq *p, pq_cursor *c, char *why)
         if (h.type != PQ_DATA_PAGE && h.type != PQ_DATA_PAGE_V2)
             continue; /* an index page */
         size_t n = (size_t)h.num_values;
-        if (h.num_values == 0 || (uint64_t)h.num_values > (uint64_t)c->values_left ||
-            (uint64_t)h.num_values > FLOWLOG__PQ_MAX_PAGE)
+        if (h.num_values == 0 || (uint64_t)h.num_values > (uint64_t)c->values_left)
             return fail(why, FLOWLOG_E_CORRUPT, "a page's count of values is wrong", col->name, p->group);
+        /* its values are held decoded (24 bytes each) whatever the page's
+         * bytes: nulls cost a bit each, so its length does not bound them */
+        if ((uint64_t)h.num_values > FLOWLOG__PQ_MAX_PAGE_VALUES)
+            return fail(why, FLOWLOG_E_LIMIT, "a page holds more than 2,097,152 values", col->name, p->group);
         const uint8_t *data, *end, *levels;
         size_t levels_len = 0;
         int rc;

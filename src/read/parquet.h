@@ -13,6 +13,9 @@
 
 /* The largest page (compressed or not) and dictionary a file may ask for. */
 #define FLOWLOG__PQ_MAX_PAGE ((size_t)256 << 20)
+/* The most values (rows) one data page may hold: writers put tens of
+ * thousands at most. */
+#define FLOWLOG__PQ_MAX_PAGE_VALUES ((size_t)1 << 21)
 
 typedef struct flowlog__pq flowlog__pq;
 

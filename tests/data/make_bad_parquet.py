@@ -77,6 +77,10 @@ values = struct.pack('<q', 7)
 big = page_header(0, 300 << 20, len(values), 1, 0) + values
 open('parquet-page-too-large.parquet', 'wb').write(parquet(b'packets', 2, big, 1))
 
+# a page that says it holds 3 million values (held decoded, they would take 72 MB)
+many = page_header(0, len(values), len(values), 3000000, 0) + values
+open('parquet-page-too-many-values.parquet', 'wb').write(parquet(b'packets', 2, many, 3000000))
+
 # a dictionary of one word, and a data page whose index is 5
 word = b'ACCEPT'
 dictionary = struct.pack('<I', len(word)) + word
