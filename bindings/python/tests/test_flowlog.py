@@ -147,12 +147,16 @@ class Diagnoses(unittest.TestCase):
         with self.assertRaises(flowlog.FlowlogError):
             merged.merge(flowlog.diagnose("10.0.1.25", "10.0.2.10", 5432, paths=INBOUND))
 
-    def test_config_names_the_rule(self):
+    def test_a_configuration_is_evidence_or_an_error(self):
         config = os.path.join(EXAMPLES, "config", "lambda-rds-nacl-inbound")
         if not os.path.isdir(config):
             self.skipTest("no example configuration")
         d = flowlog.diagnose("10.0.1.25", "10.0.2.10", 3306, paths=INBOUND, config=config)
-        self.assertEqual(d.verdict, "blocked")
+        self.assertEqual((d.verdict, d.side), ("blocked", "server"))
+        self.assertEqual({e["side"] for e in d.enis}, {"client", "server"})
+        with self.assertRaises(flowlog.FlowlogError) as cm:
+            flowlog.diagnose("10.0.1.25", "10.0.2.10", 3306, paths=INBOUND, config="/nonexistent/config")
+        self.assertIn("/nonexistent/config", str(cm.exception))
 
 
 class Sweeps(unittest.TestCase):
