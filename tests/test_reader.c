@@ -895,7 +895,11 @@ static void large_inputs_read_alike_on_every_path(void **state)
         assert_int_equal(flowlog_reader_next(r, &rec), FLOWLOG_OK);
     flowlog_reader_free(r);
     assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
-    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, 2), FLOWLOG_E_RANGE);
+    /* a number of threads, up to 256 */
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, 2), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, 256), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, 257), FLOWLOG_E_RANGE);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_THREADS, -1), FLOWLOG_E_RANGE);
     flowlog_reader_free(r);
 
     unlink(path);

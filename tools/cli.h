@@ -17,6 +17,7 @@ typedef struct cli_input {
     long long max_line;     /* --max-line, or 0 */
     long long max_fields;   /* --max-fields, or 0 */
     long long max_envelope; /* --max-envelope, or 0 */
+    long long threads;      /* --threads, or 0 (the processors the process may use) */
     bool stop_on_error;     /* --stop-on-error */
     bool stats;             /* --stats */
     bool progress;          /* --progress: at once, not after a second */

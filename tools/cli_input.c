@@ -83,6 +83,15 @@ int cli_input_option(cli_input *in, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if (take_value(argc, argv, i, "--threads", &v)) {
+        if (!v)
+            return -1;
+        if (!cli_parse_number(v, 1, 256, &in->threads)) {
+            fprintf(stderr, "flowlog: --threads takes a number from 1 to 256\n");
+            return -1;
+        }
+        return 1;
+    }
     if (take_value(argc, argv, i, "--max-envelope", &v)) {
         if (!v)
             return -1;
@@ -186,8 +195,11 @@ int cli_input_open(cli_input *in, char **paths, int npaths)
          flowlog_reader_set(in->reader, FLOWLOG_OPT_MAX_ENVELOPE, in->max_envelope) != FLOWLOG_OK) ||
         (in->input_format && flowlog_reader_set(in->reader, FLOWLOG_OPT_INPUT_FORMAT, in->input_format) != FLOWLOG_OK) ||
         (in->since && flowlog_reader_set(in->reader, FLOWLOG_OPT_SINCE, (int64_t)in->since) != FLOWLOG_OK) ||
-        (in->until && flowlog_reader_set(in->reader, FLOWLOG_OPT_UNTIL, (int64_t)in->until) != FLOWLOG_OK)) {
-        fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields, --max-envelope, --since or --until\n");
+        (in->until && flowlog_reader_set(in->reader, FLOWLOG_OPT_UNTIL, (int64_t)in->until) != FLOWLOG_OK) ||
+        /* --threads 1: everything on this thread */
+        (in->threads && flowlog_reader_set(in->reader, FLOWLOG_OPT_THREADS, in->threads == 1 ? 0 : in->threads) !=
+                            FLOWLOG_OK)) {
+        fprintf(stderr, "flowlog: the reader refused --max-line, --max-fields, --max-envelope, --since, --until or --threads\n");
         return 2;
     }
     (void)flowlog_reader_set_error_handler(in->reader, on_error, in);

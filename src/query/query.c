@@ -1,3 +1,4 @@
+#include "../read/parallel.h"
 #include "query_internal.h"
 
 #include <stdlib.h>
@@ -95,6 +96,8 @@ void flowlog_query_free(flowlog_query *q)
     flowlog__arena_free(&q->code, &al);
     if (q->spill_dir)
         FLOWLOG__FREE(&al, q->spill_dir, strlen(q->spill_dir) + 1);
+    if (q->text)
+        FLOWLOG__FREE(&al, q->text, q->text_len + 1);
     FLOWLOG__FREE(&al, q, sizeof *q);
 }
 
@@ -196,6 +199,10 @@ int flowlog_query_compile(flowlog_query *q, const char *text, size_t len)
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
     q->text_hash = h;
+    q->text = flowlog__strndup(&q->alloc, text, len);
+    if (!q->text)
+        return FLOWLOG_E_NOMEM;
+    q->text_len = len;
     q->compiled = true;
     flowlog__error_clear(&q->err);
     return FLOWLOG_OK;
@@ -901,34 +908,34 @@ int flowlog_query_fields(const flowlog_query *q, uint32_t *fields, size_t *n)
     return FLOWLOG_OK;
 }
 
-int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx)
+/* Once, before the first record: the reader reads only what the query can use. */
+static int set_up_reader(const flowlog_query *q, flowlog_reader *r)
 {
-    if (!q || !r || !q->compiled)
-        return FLOWLOG_E_ARG;
-    if (!q->running) {
-        /* once, before the first record: the reader reads only what the
-         * query can use */
-        q->running = true;
-        int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
-        flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
-        size_t n = FLOWLOG_PREFILTER_MAX_NEEDLES;
-        if (rc == FLOWLOG_OK && flowlog_query_prefilter(q, needles, &n) == FLOWLOG_OK && n)
-            rc = flowlog_reader_set_prefilter(r, needles, n);
-        uint32_t fields[FLOWLOG_READER_MAX_FIELDS];
-        size_t nfields = FLOWLOG_READER_MAX_FIELDS;
-        if (rc == FLOWLOG_OK && flowlog_query_fields(q, fields, &nfields) == FLOWLOG_OK) {
-            if (!nfields) /* count(*) alone: a record is all it needs, and 0 would ask for every field */
-                fields[nfields++] = FLOWLOG_FIELD_START;
-            rc = flowlog_reader_set_fields(r, fields, nfields);
-        }
-        if (rc < 0)
-            return rc;
+    int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
+    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
+    size_t n = FLOWLOG_PREFILTER_MAX_NEEDLES;
+    if (rc == FLOWLOG_OK && flowlog_query_prefilter(q, needles, &n) == FLOWLOG_OK && n)
+        rc = flowlog_reader_set_prefilter(r, needles, n);
+    uint32_t fields[FLOWLOG_READER_MAX_FIELDS];
+    size_t nfields = FLOWLOG_READER_MAX_FIELDS;
+    if (rc == FLOWLOG_OK && flowlog_query_fields(q, fields, &nfields) == FLOWLOG_OK) {
+        if (!nfields) /* count(*) alone: a record is all it needs, and 0 would ask for every field */
+            fields[nfields++] = FLOWLOG_FIELD_START;
+        rc = flowlog_reader_set_fields(r, fields, nfields);
     }
+    return rc < 0 ? rc : FLOWLOG_OK;
+}
+
+/* Feed q the records of r up to its end (FLOWLOG_OK), the caller's stop
+ * (FLOWLOG_END), more wanted by a push input (FLOWLOG_NEED_MORE), or an
+ * error. */
+static int feed_reader(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx)
+{
     for (;;) {
         flowlog_record *rec;
         int rc = flowlog_reader_next(r, &rec);
         if (rc == FLOWLOG_END)
-            break;
+            return FLOWLOG_OK;
         if (rc == FLOWLOG_NEED_MORE)
             return rc;
         if (rc < 0)
@@ -938,13 +945,79 @@ int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, vo
         if (fed == FLOWLOG_OK && fn && fn(ctx, q))
             return FLOWLOG_END;
         if (fed == FLOWLOG_END)
-            break;
+            return FLOWLOG_OK;
         if (record_failure(fed))
             (void)flowlog_reader_reject(r, fed, flowlog_query_error_message(q));
         else if (fed < 0)
             return fed;
     }
-    int rc = flowlog_query_finish(q);
+}
+
+/* ---- the same, on several threads: a state of the query per part ---- */
+
+static int part_make(void *ctx, size_t shares, void **state)
+{
+    const flowlog_query *q = ctx;
+    flowlog_query *part;
+    int rc = flowlog_query_new(&part, &q->alloc);
+    if (rc < 0)
+        return rc;
+    part->max_groups = q->max_groups;
+    part->max_length = q->max_length;
+    part->max_depth = q->max_depth;
+    /* groups past its share of the budget: the part is read again by the
+     * caller, into the query that may write them out */
+    part->max_memory = q->max_memory ? q->max_memory / shares : 0;
+    if (q->max_memory && part->max_memory < ((size_t)1 << 20))
+        part->max_memory = (size_t)1 << 20;
+    rc = flowlog_query_compile(part, q->text, q->text_len);
+    if (rc < 0) {
+        flowlog_query_free(part);
+        return rc;
+    }
+    *state = part;
+    return FLOWLOG_OK;
+}
+
+static int part_read(void *ctx, void *state, flowlog_reader *r)
+{
+    flowlog_query *q = state ? state : ctx;
+    int rc = set_up_reader(q, r);
+    return rc < 0 ? rc : feed_reader(q, r, NULL, NULL);
+}
+
+static int part_merge(void *ctx, void *state)
+{
+    return flowlog__query_absorb(ctx, state);
+}
+
+static void part_drop(void *ctx, void *state)
+{
+    (void)ctx;
+    flowlog_query_free(state);
+}
+
+int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, void *ctx)
+{
+    if (!q || !r || !q->compiled)
+        return FLOWLOG_E_ARG;
+    int rc = FLOWLOG_ABSENT;
+    if (!q->running) {
+        q->running = true;
+        if ((rc = set_up_reader(q, r)) < 0)
+            return rc;
+        /* Groups of parts merge exactly; rows that stream as they come do not wait. */
+        rc = FLOWLOG_ABSENT;
+        if (q->stats && !q->fed) {
+            const flowlog__par_ops ops = {q, part_make, part_read, part_merge, part_drop};
+            rc = flowlog__parallel_read(r, &ops);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    if (rc == FLOWLOG_ABSENT && (rc = feed_reader(q, r, fn, ctx)) != FLOWLOG_OK)
+        return rc;
+    rc = flowlog_query_finish(q);
     if (rc < 0)
         return rc;
     while (fn && (rc = flowlog_query_next_row(q)) == FLOWLOG_OK)

@@ -138,6 +138,8 @@ struct flowlog_query {
     flowlog__error err;
     bool compiled;
     uint64_t text_hash;   /* of the query text: a state merges only into the same query */
+    char *text;           /* the text, for states of the same query (threads) */
+    size_t text_len;
     /* A second stats makes a second stage, fed the rows of this one; the
      * query's columns and rows are then the last stage's. */
     struct flowlog_query *next;
@@ -326,6 +328,8 @@ int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
 /* Move what the group slots counted into the groups' accumulators. */
 void flowlog__query_groups_settle(flowlog_query *q);
+/* query_state.c: a state of the same query, in memory, merged into q. */
+int flowlog__query_absorb(flowlog_query *q, flowlog_query *part);
 /* Keep a copy of v's text in the query's data arena. */
 int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v);
 

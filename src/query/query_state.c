@@ -201,3 +201,52 @@ int flowlog_query_merge(flowlog_query *q, const void *buf, size_t len)
     q->fed = true;
     return FLOWLOG_OK;
 }
+
+/* A state of the same query held in memory (a thread's part) merged into
+ * q, as flowlog_query_merge() would merge its bytes, without making them. */
+int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
+{
+    if (!q->stats || q->finished || !part->stats || part->finished || flowlog__spill_has_groups(part))
+        return unsupported(q);
+    if (part->text_hash != q->text_hash)
+        return FLOWLOG_E_ARG;
+    flowlog__query_groups_settle(part);
+    /* a part fed in one pass made its groups in the order of their first records */
+    bool in_order = true;
+    for (size_t g = 1; g < part->ngroups && in_order; g++)
+        in_order = part->gfirst[g - 1] < part->gfirst[g];
+    order_entry *order = NULL;
+    if (!in_order) {
+        order = malloc(part->ngroups * sizeof *order);
+        if (!order)
+            return FLOWLOG_E_NOMEM;
+        for (size_t g = 0; g < part->ngroups; g++)
+            order[g] = (order_entry){part->gfirst[g], g};
+        qsort(order, part->ngroups, sizeof *order, by_first);
+    }
+    uint64_t offset = q->record_seq;
+    int rc = FLOWLOG_OK;
+    for (size_t i = 0; i < part->ngroups && rc == FLOWLOG_OK; i++) {
+        size_t g = order ? order[i].group : i;
+        flowlog_value *key = part->gkeys + g * (size_t)part->nkeys;
+        if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
+            break;
+        rc = flowlog__query_merge_group(q, key, flowlog__query_keys_hash(key, part->nkeys), part->gfirst[g] + offset,
+                                        part->gaccs + g * (size_t)part->naggs);
+    }
+    free(order);
+    size_t at = 0;
+    uint32_t group, agg;
+    const flowlog_value *v;
+    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v)) {
+        flowlog_value *key = part->gkeys + (size_t)group * (size_t)part->nkeys;
+        if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
+            break;
+        rc = flowlog__query_merge_distinct(q, key, flowlog__query_keys_hash(key, part->nkeys), agg, v);
+    }
+    if (rc < 0)
+        return rc;
+    q->record_seq += part->record_seq;
+    q->fed = true;
+    return FLOWLOG_OK;
+}

@@ -39,7 +39,8 @@ int flowlog_reader_new(flowlog_reader **out, const flowlog_schema *schema,
     r->opt.max_line = DEFAULT_MAX_LINE;
     r->opt.max_envelope = DEFAULT_MAX_ENVELOPE;
     r->opt.validate = true;
-    r->opt.threads = true;
+    r->opt.threads = 1;
+    r->header_last = -1;
     r->opt.max_fields = FLOWLOG_MAX_COLUMNS;
     r->opt.cpu = flowlog__cpu_best();
     int rc = FLOWLOG_OK;
@@ -78,6 +79,24 @@ static void drop_header_schemas(flowlog_reader *r)
         r->header_vpc = r->header_tgw = NULL;
     }
     r->current = r->base;
+    for (int k = 0; k < 2; k++) {
+        if (r->header_text[k])
+            FLOWLOG__FREE(&r->alloc, r->header_text[k], r->header_len[k] + 1);
+        r->header_text[k] = NULL;
+        r->header_len[k] = 0;
+    }
+    r->header_last = -1;
+}
+
+/* Keep the text of a header line now in force (keep_headers). */
+static void keep_header(flowlog_reader *r, int kind, const char *line, size_t len)
+{
+    if (r->header_text[kind])
+        FLOWLOG__FREE(&r->alloc, r->header_text[kind], r->header_len[kind] + 1);
+    r->header_text[kind] = flowlog__strndup(&r->alloc, line, len);
+    r->header_len[kind] = r->header_text[kind] ? len : 0;
+    r->headers_lost |= !r->header_text[kind];
+    r->header_last = kind;
 }
 
 void flowlog_reader_free(flowlog_reader *r)
@@ -94,6 +113,9 @@ void flowlog_reader_free(flowlog_reader *r)
         if (r->src.inputs[i].kind == INPUT_FILE && r->src.inputs[i].fd >= 0)
             close(r->src.inputs[i].fd);
         FLOWLOG__FREE(&al, r->src.inputs[i].name, strlen(r->src.inputs[i].name) + 1);
+        for (int k = 0; k < 2; k++)
+            if (r->src.inputs[i].prologue[k])
+                FLOWLOG__FREE(&al, r->src.inputs[i].prologue[k], r->src.inputs[i].prologue_len[k] + 1);
         if (r->src.inputs[i].reason)
             FLOWLOG__FREE(&al, r->src.inputs[i].reason, strlen(r->src.inputs[i].reason) + 1);
     }
@@ -141,9 +163,9 @@ int flowlog_reader_set(flowlog_reader *r, int key, int64_t value)
         r->opt.validate = value == 1;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_THREADS:
-        if (value != 0 && value != 1)
+        if (value < 0 || value > FLOWLOG__MAX_THREADS)
             return FLOWLOG_E_RANGE;
-        r->opt.threads = value == 1;
+        r->opt.threads = (int)value;
         return FLOWLOG_OK;
     case FLOWLOG_OPT_CPU:
         if (value < FLOWLOG_CPU_SCALAR || value > FLOWLOG_CPU_AVX512)
@@ -219,6 +241,8 @@ static int header_line(flowlog_reader *r, const char *line, size_t len)
     }
     r->rec->schema = r->base;
     r->rec->n = 0;
+    if (r->keep_headers)
+        keep_header(r, s->transit_gateway ? 1 : 0, line, len);
     if (s->transit_gateway) {
         flowlog_schema_free(r->header_tgw);
         r->header_tgw = s;
@@ -408,6 +432,21 @@ static int classify(flowlog_reader *r, const char *line, size_t len)
     return FLOWLOG_OK;
 }
 
+/* The header lines in force where a part of a file begins: as if read,
+ * but not counted (they are lines of the part before). One that fails
+ * leaves the schema as it was, as reading it would have. */
+static void assume_headers(flowlog_reader *r)
+{
+    uint64_t headers = r->counts[FLOWLOG_COUNT_HEADERS], errors = r->counts[FLOWLOG_COUNT_ERRORS];
+    for (int i = 0; i < 2; i++)
+        if (r->src.in->prologue[i])
+            (void)header_line(r, r->src.in->prologue[i],
+                              flowlog__chomp(r->src.in->prologue[i], r->src.in->prologue_len[i]));
+    r->counts[FLOWLOG_COUNT_HEADERS] = headers;
+    r->counts[FLOWLOG_COUNT_ERRORS] = errors;
+    flowlog__error_clear(&r->err);
+}
+
 static int finish(flowlog_reader *r, int rc)
 {
     if (rc < 0 && r->opt.stop_on_error) {
@@ -417,7 +456,7 @@ static int finish(flowlog_reader *r, int rc)
     return rc;
 }
 
-static int detect_form(const char *line, size_t len)
+int flowlog__detect_form(const char *line, size_t len)
 {
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
@@ -548,8 +587,11 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
         if (!r->src.in_open) {
             uint64_t opened = r->counts[FLOWLOG_COUNT_INPUTS];
             rc = flowlog__source_open_next(r);
-            if (r->counts[FLOWLOG_COUNT_INPUTS] != opened)
+            if (r->counts[FLOWLOG_COUNT_INPUTS] != opened) {
                 drop_header_schemas(r); /* a header holds for its own input only */
+                if (rc == FLOWLOG_OK && r->src.in->ranged)
+                    assume_headers(r);
+            }
             if (rc == FLOWLOG_END)
                 return rc;
             if (rc < 0)
@@ -602,7 +644,7 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
         if (rc < 0)
             return finish(r, rc);
         if (r->frame.form == FORM_DETECT) {
-            r->frame.form = (input_form)detect_form(line, len);
+            r->frame.form = (input_form)flowlog__detect_form(line, len);
             if (r->frame.form == FORM_CSV) {
                 r->counts[FLOWLOG_COUNT_HEADERS]++;
                 continue;

@@ -87,6 +87,14 @@ typedef struct flowlog__input {
     int status;          /* enum flowlog_input_status */
     uint64_t records, errors;
     char *reason;        /* why it failed, or NULL */
+    /* A part of a plain-text file read on a thread of its own
+     * (parallel.c): its bytes [range_start, range_end), which begin and
+     * end at line starts, and the header lines in force where it begins
+     * (applied in order, not counted: they are another part's lines). */
+    bool ranged;
+    uint64_t range_start, range_end;
+    char *prologue[2];
+    size_t prologue_len[2];
 } flowlog__input;
 
 /* In the order of enum flowlog_input_format. */
@@ -138,7 +146,7 @@ typedef struct flowlog__reader_options {
     bool stop_on_error;
     bool validate;
     bool map_files;            /* FLOWLOG_OPT_MMAP */
-    bool threads;              /* FLOWLOG_OPT_THREADS */
+    int threads;               /* FLOWLOG_OPT_THREADS: 0 none, 1 as many as the processors, N at most N */
     int cpu;                   /* FLOWLOG_OPT_CPU */
     uint64_t since, until;     /* FLOWLOG_OPT_SINCE, _UNTIL (0: open) */
     int input_format;          /* FLOWLOG_OPT_INPUT_FORMAT: an input_form, FORM_DETECT by default */
@@ -165,6 +173,7 @@ typedef struct flowlog__source {
     uint8_t sniff[4];
     size_t nsniff;
     size_t mem_pos;
+    uint64_t range_left;       /* of a part of a file read (not mapped) */
     const uint8_t *push_ptr;
     size_t push_len, push_pos;
     bool push_ended;
@@ -266,12 +275,27 @@ struct flowlog_reader {
     flowlog_schema *default_tgw;
     const flowlog_schema *current;
     flowlog_record *rec;
+    /* The header lines in force, as text (a reader that reads parts of a
+     * file keeps them, so the part after it can be checked to have
+     * assumed the same): [0] the VPC one, [1] the transit gateway's, and
+     * which of them was last. */
+    bool keep_headers;
+    char *header_text[2];
+    size_t header_len[2];
+    int header_last;           /* -1: none */
+    bool headers_lost;         /* one could not be kept (out of memory) */
     bool last_record;          /* the last call returned a record (flowlog_reader_reject()) */
     bool stopped;
     uint64_t counts[12];
 };
 
 /* ---- the parts' calls, one section per file ---- */
+
+/* reader.c: the framing an input's first line shows (an input_form). */
+int flowlog__detect_form(const char *line, size_t len);
+
+/* Most threads FLOWLOG_OPT_THREADS asks for. */
+#define FLOWLOG__MAX_THREADS 256
 
 /* Decoded bytes read at a time. */
 #define FLOWLOG__READ_CHUNK ((size_t)256 * 1024)
@@ -350,6 +374,10 @@ void flowlog__pipe_stop(flowlog_reader *r);
 void flowlog__pipe_free(flowlog_reader *r);
 
 int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t size);
+/* Queue bytes [start, end) of a plain-text file, which begin and end at
+ * line starts, with the header lines in force at start (either may be NULL). */
+int flowlog__reader_queue_range(flowlog_reader *r, const char *path, uint64_t start, uint64_t end,
+                                const char *const prologue[2], const size_t prologue_len[2]);
 /* A path that cannot be read, with why: reported now (the status of
  * flowlog_reader_add_path()), or when the reading comes to it. */
 int flowlog__reader_queue_missing(flowlog_reader *r, const char *path, const char *why, bool now);

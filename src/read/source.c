@@ -88,7 +88,8 @@ static int queue(flowlog_reader *r, input_kind kind, const char *name, int fd,
     char *copy = flowlog__strndup(&r->alloc, name, strlen(name));
     if (!copy)
         return FLOWLOG_E_NOMEM;
-    r->src.inputs[r->src.ninputs++] = (flowlog__input){kind, copy, fd, mem, len, FLOWLOG_INPUT_QUEUED, 0, 0, NULL};
+    r->src.inputs[r->src.ninputs++] = (flowlog__input){.kind = kind, .name = copy, .fd = fd, .mem = mem, .mem_len = len,
+                                                       .status = FLOWLOG_INPUT_QUEUED};
     return FLOWLOG_OK;
 }
 
@@ -119,6 +120,28 @@ int flowlog__reader_queue_file(flowlog_reader *r, const char *path, uint64_t siz
 {
     r->src.total_bytes += size;
     return queue(r, INPUT_FILE, path, -1, NULL, 0);
+}
+
+int flowlog__reader_queue_range(flowlog_reader *r, const char *path, uint64_t start, uint64_t end,
+                                const char *const prologue[2], const size_t prologue_len[2])
+{
+    int rc = queue(r, INPUT_FILE, path, -1, NULL, 0);
+    if (rc < 0)
+        return rc;
+    flowlog__input *in = &r->src.inputs[r->src.ninputs - 1];
+    in->ranged = true;
+    in->range_start = start;
+    in->range_end = end;
+    r->src.total_bytes += end - start;
+    for (int i = 0; i < 2; i++) {
+        if (!prologue || !prologue[i])
+            continue;
+        in->prologue[i] = flowlog__strndup(&r->alloc, prologue[i], prologue_len[i]);
+        if (!in->prologue[i])
+            return FLOWLOG_E_NOMEM;
+        in->prologue_len[i] = prologue_len[i];
+    }
+    return FLOWLOG_OK;
 }
 
 int flowlog_reader_add_path(flowlog_reader *r, const char *path)
@@ -198,9 +221,13 @@ static int raw_read(flowlog_reader *r, uint8_t *dst, size_t cap, size_t *got, ch
     case INPUT_FD:
     case INPUT_FILE: {
         ssize_t n;
+        if (r->src.in->ranged && cap > r->src.range_left)
+            cap = (size_t)r->src.range_left;
         do
-            n = read(r->src.in->fd, dst, cap);
+            n = cap ? read(r->src.in->fd, dst, cap) : 0;
         while (n < 0 && errno == EINTR);
+        if (r->src.in->ranged && n > 0)
+            r->src.range_left -= (uint64_t)n;
         if (n < 0) {
             snprintf(why, FLOWLOG__MSG_SIZE, "read failed: %s", strerror(errno));
             return FLOWLOG_E_IO;
@@ -475,22 +502,27 @@ static bool map_input(flowlog_reader *r)
 {
     struct stat st;
     uint8_t magic[4];
-    if (!r->opt.map_files || fstat(r->src.in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (uint64_t)st.st_size < PIPE_MIN_BYTES || (uint64_t)st.st_size > SIZE_MAX ||
-        pread(r->src.in->fd, magic, 4, 0) != 4 || (magic[0] == 0x1f && magic[1] == 0x8b) ||
-        flowlog__pq_magic(magic, 4))
+    const flowlog__input *in = r->src.in;
+    if (!r->opt.map_files || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size < (in->ranged ? in->range_end : PIPE_MIN_BYTES) || (uint64_t)st.st_size > SIZE_MAX ||
+        (!in->ranged && (pread(in->fd, magic, 4, 0) != 4 || (magic[0] == 0x1f && magic[1] == 0x8b) ||
+                         flowlog__pq_magic(magic, 4))))
         return false;
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->src.in->fd, 0);
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, in->fd, 0);
     if (m == MAP_FAILED)
         return false;
-    (void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+    size_t from = in->ranged ? (size_t)in->range_start : 0, to = in->ranged ? (size_t)in->range_end : (size_t)st.st_size;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    (void)madvise((char *)m + from / page * page, to - from / page * page, MADV_SEQUENTIAL);
     r->src.map = m;
     r->src.map_len = (size_t)st.st_size;
-    r->src.map_trimmed = 0;
+    r->src.map_trimmed = from / page * page;
     r->win.bytes = m;
-    r->win.end = r->src.map_len;
+    r->win.start = from;
+    r->win.dec_offset = from;
+    r->win.end = to;
     r->src.raw_eof = r->src.decoded_all = r->win.dec_eof = r->src.detected_gz = true;
-    r->src.raw_total += r->src.map_len;
+    r->src.raw_total += to - from;
     flowlog__source_report_bytes(r, r->src.raw_total);
     r->scan.ahead_ok = worth_judging_ahead(r);
     return true;
@@ -550,8 +582,19 @@ int flowlog__source_open_next(flowlog_reader *r)
             flowlog__error_set(&r->err, 0, -1, "cannot open: %s", strerror(errno));
             return flowlog__source_error(r, FLOWLOG_E_IO);
         }
+        if (r->src.in->ranged) {
+            r->frame.form = FORM_TEXT; /* only plain text is read in parts */
+            r->src.range_left = r->src.in->range_end - r->src.in->range_start;
+        }
         if (map_input(r))
             return FLOWLOG_OK;
+        if (r->src.in->ranged) {
+            if (lseek(r->src.in->fd, (off_t)r->src.in->range_start, SEEK_SET) < 0) {
+                flowlog__error_set(&r->err, 0, -1, "cannot seek: %s", strerror(errno));
+                return flowlog__source_error(r, FLOWLOG_E_IO);
+            }
+            r->win.dec_offset = r->src.in->range_start;
+        }
         if (worth_a_thread(r))
             r->src.piped = flowlog__pipe_start(r, r->opt.max_line + 2) == FLOWLOG_OK;
         if (!r->src.piped)
