@@ -1,6 +1,7 @@
 #include "diag_internal.h"
 #include "../config/config_internal.h"
 #include "ledger.h"
+#include "../read/parallel.h"
 #include "../read/prefilter.h"
 
 #include <stdio.h>
@@ -2067,26 +2068,15 @@ int flowlog_diag_deserialize_ex(flowlog_diag **out, const void *buf, size_t len,
     return flowlog__error_info_args(err, flowlog_diag_deserialize(out, buf, len, a), out, a, NULL, false);
 }
 
-int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
+/* Feed d every record of r, up to its end (FLOWLOG_OK) or a push input's
+ * wait (FLOWLOG_NEED_MORE). */
+static int feed_reader(flowlog_diag *d, flowlog_reader *r)
 {
-    if (!d || !r)
-        return FLOWLOG_E_ARG;
-    if (!d->running) {
-        /* once, before the first record */
-        d->running = true;
-        int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
-        if (rc == FLOWLOG_OK)
-            rc = flowlog_reader_set_fields(r, flowlog__diag_fields, FLOWLOG__DIAG_NFIELDS);
-        if (rc == FLOWLOG_OK)
-            rc = flowlog_diag_attach_reader(d, r);
-        if (rc < 0)
-            return rc;
-    }
     for (;;) {
         flowlog_record *rec;
         int rc = flowlog_reader_next(r, &rec);
         if (rc == FLOWLOG_END)
-            break;
+            return FLOWLOG_OK;
         if (rc == FLOWLOG_NEED_MORE)
             return rc;
         if (rc < 0)
@@ -2095,6 +2085,132 @@ int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
         if (fed < 0)
             (void)flowlog_reader_reject(r, fed, d->err.msg);
     }
+}
+
+static int set_up_reader(flowlog_diag *d, flowlog_reader *r)
+{
+    int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_reader_set_fields(r, flowlog__diag_fields, FLOWLOG__DIAG_NFIELDS);
+    if (rc == FLOWLOG_OK)
+        rc = flowlog_diag_attach_reader(d, r);
+    return rc < 0 ? rc : FLOWLOG_OK;
+}
+
+/* ---- on several threads: a diagnosis of the same question per part ---- */
+
+static int part_make(void *ctx, size_t shares, void **state)
+{
+    const flowlog_diag *d = ctx;
+    flowlog_diag *part;
+    (void)shares; /* a diagnosis's tables are of a fixed size */
+    int rc = diag_alloc(&part, &d->alloc);
+    if (rc < 0)
+        return rc;
+    part->config = d->config;
+    part->client_any = d->client_any;
+    part->server_any = d->server_any;
+    part->client_net = d->client_net;
+    part->server_net = d->server_net;
+    part->client_prefix = d->client_prefix;
+    part->server_prefix = d->server_prefix;
+    part->port_lo = d->port_lo;
+    part->port_hi = d->port_hi;
+    part->protocol = d->protocol;
+    part->since = d->since;
+    part->until = d->until;
+    part->bucket_seconds = d->bucket_seconds;
+    settle_question(part);
+    *state = part;
+    return FLOWLOG_OK;
+}
+
+static int part_read(void *ctx, void *state, flowlog_reader *r)
+{
+    flowlog_diag *d = state ? state : ctx;
+    unsigned overflow = d->overflow;
+    int rc = set_up_reader(d, r);
+    if (rc == FLOWLOG_OK)
+        rc = feed_reader(d, r);
+    (void)flowlog_reader_set_prefilter(r, NULL, 0);
+    /* a part whose tables filled may have kept what one pass would not:
+     * the caller reads it again into its own */
+    if (rc == FLOWLOG_OK && state && d->overflow != overflow)
+        rc = FLOWLOG_E_LIMIT;
+    return rc;
+}
+
+/* Entries of src a sorted table of dst does not hold. */
+static size_t new_entries(const addr_count *dst, size_t n, const addr_count *src, size_t nsrc)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < nsrc; i++) {
+        size_t lo = 0, hi = n;
+        bool found = false;
+        while (lo < hi && !found) {
+            size_t mid = (lo + hi) / 2;
+            int c = addr_cmp(&dst[mid].addr, &src[i].addr);
+            found = c == 0;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        fresh += !found;
+    }
+    return fresh;
+}
+
+/* Whether merging src would fill a table of dst: what one pass keeps of
+ * a table that fills depends on the order the records came in, which a
+ * merge of whole parts does not keep. (ENIs and buckets are counted as
+ * all new: a bound, not the count.) */
+static bool would_fill(const flowlog_diag *dst, const flowlog_diag *src)
+{
+    return dst->neni + src->neni > MAX_ENIS || dst->nbuckets + src->nbuckets > MAX_BUCKETS ||
+           dst->nclients + new_entries(dst->clients, dst->nclients, src->clients, src->nclients) > MAX_CLIENTS ||
+           dst->nelsewhere + new_entries(dst->elsewhere, dst->nelsewhere, src->elsewhere, src->nelsewhere) >
+               MAX_ELSEWHERE ||
+           dst->nother_ports + new_entries(dst->other_ports, dst->nother_ports, src->other_ports, src->nother_ports) >
+               MAX_OTHER_PORTS ||
+           dst->nneighbours + new_entries(dst->neighbours, dst->nneighbours, src->neighbours, src->nneighbours) >
+               MAX_NEIGHBOURS;
+}
+
+static int part_merge(void *ctx, void *state)
+{
+    flowlog_diag *d = ctx;
+    const flowlog_diag *part = state;
+    if (d->overflow || would_fill(d, part))
+        return FLOWLOG_ABSENT;
+    return flowlog_diag_merge(d, part);
+}
+
+static void part_drop(void *ctx, void *state)
+{
+    (void)ctx;
+    flowlog_diag_free(state);
+}
+
+int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
+{
+    if (!d || !r)
+        return FLOWLOG_E_ARG;
+    if (!d->running) {
+        /* once, before the first record */
+        d->running = true;
+        const flowlog__par_ops ops = {d, part_make, part_read, part_merge, part_drop};
+        int rc = flowlog__parallel_read(r, &ops);
+        if (rc != FLOWLOG_ABSENT) {
+            d->running = false;
+            return rc < 0 ? rc : flowlog_diag_add_reader_inputs(d, r);
+        }
+        if ((rc = set_up_reader(d, r)) < 0)
+            return rc;
+    }
+    int rc = feed_reader(d, r);
+    if (rc == FLOWLOG_NEED_MORE)
+        return rc;
     /* detached: the reader must not call back into a handle it may outlive */
     (void)flowlog_reader_set_prefilter(r, NULL, 0);
     d->running = false;

@@ -1,3 +1,4 @@
+#include "../read/parallel.h"
 #include "diag_internal.h"
 #include "ledger.h"
 #include "serial.h"
@@ -699,10 +700,10 @@ int flowlog_sweep_complete(const flowlog_sweep *s)
     return flowlog__ledger_complete(&s->inputs) ? 1 : 0;
 }
 
-int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
+/* Feed s every record of r, up to its end (FLOWLOG_OK) or a push input's
+ * wait (FLOWLOG_NEED_MORE). */
+static int feed_reader(flowlog_sweep *s, flowlog_reader *r)
 {
-    if (!s || !r || !count)
-        return FLOWLOG_E_ARG;
     int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
     if (rc == FLOWLOG_OK)
         rc = flowlog_reader_set_fields(r, flowlog__diag_fields, FLOWLOG__DIAG_NFIELDS);
@@ -712,7 +713,7 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
         flowlog_record *rec;
         rc = flowlog_reader_next(r, &rec);
         if (rc == FLOWLOG_END)
-            break;
+            return FLOWLOG_OK;
         if (rc == FLOWLOG_NEED_MORE)
             return rc;
         if (rc < 0)
@@ -722,6 +723,64 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
         if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW)
             (void)flowlog_reader_reject(r, fed, flowlog_record_error_message(rec));
     }
+}
+
+/* ---- on several threads: a sweep per part ---- */
+
+static int part_make(void *ctx, size_t shares, void **state)
+{
+    const flowlog_sweep *s = ctx;
+    flowlog_sweep *part;
+    int rc = flowlog_sweep_new(&part, &s->alloc);
+    if (rc < 0)
+        return rc;
+    part->since = s->since;
+    part->until = s->until;
+    part->max_conversations = s->max_conversations;
+    part->max_memory = s->max_memory / shares > MIN_MAX_MEMORY ? s->max_memory / shares : MIN_MAX_MEMORY;
+    *state = part;
+    return FLOWLOG_OK;
+}
+
+static int part_read(void *ctx, void *state, flowlog_reader *r)
+{
+    flowlog_sweep *s = state ? state : ctx;
+    int rc = feed_reader(s, r);
+    /* a part that dropped conversations may have dropped others than one
+     * pass would: the caller reads it again into its own */
+    if (rc == FLOWLOG_OK && state && s->dropped)
+        rc = FLOWLOG_E_LIMIT;
+    return rc;
+}
+
+static int part_merge(void *ctx, void *state)
+{
+    flowlog_sweep *s = ctx;
+    const flowlog_sweep *part = state;
+    /* a table that fills keeps what came first, record by record, which
+     * a merge of whole parts does not follow (a bound, not the count) */
+    if (s->dropped || s->n + part->n > s->max_conversations ||
+        flowlog_sweep_memory(s) + flowlog_sweep_memory(part) > s->max_memory)
+        return FLOWLOG_ABSENT;
+    return flowlog_sweep_merge(s, part);
+}
+
+static void part_drop(void *ctx, void *state)
+{
+    (void)ctx;
+    flowlog_sweep_free(state);
+}
+
+int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
+{
+    if (!s || !r || !count)
+        return FLOWLOG_E_ARG;
+    const flowlog__par_ops ops = {s, part_make, part_read, part_merge, part_drop};
+    int rc = flowlog__parallel_read(r, &ops);
+    if (rc == FLOWLOG_ABSENT)
+        rc = feed_reader(s, r);
+    if (rc != FLOWLOG_OK)
+        return rc;
     if ((rc = flowlog_sweep_add_reader_inputs(s, r)) < 0)
         return rc;
     return flowlog_sweep_finish(s, count);

@@ -36,6 +36,7 @@
 
 uint64_t flowlog__parallel_part_bytes;
 uint64_t flowlog__parallel_min_bytes;
+uint64_t flowlog__parallel_runs, flowlog__parallel_rereads;
 
 /* Below this in all, threads cost more to start than they save. */
 #define PAR_MIN_BYTES ((uint64_t)16 << 20)
@@ -495,7 +496,7 @@ static void add_counts(flowlog_reader *r, const part *p)
             r->counts[k] += p->counts[k];
 }
 
-/* Settle part u, read: tell, count, merge; or read it again here. */
+/* Settle part u, read: merge, tell, count; or read it again here. */
 static int settle(par *pp, size_t u, const headers *before, uint64_t base)
 {
     flowlog_reader *r = pp->r;
@@ -504,17 +505,29 @@ static int settle(par *pp, size_t u, const headers *before, uint64_t base)
                  (p->ranged && !headers_equal(p->assumed, before));
     int rc = FLOWLOG_OK;
     if (!again) {
+        rc = pp->ops->merge(pp->ops->ctx, p->state);
+        again = rc == FLOWLOG_ABSENT; /* it would not merge exactly: nothing was */
+    }
+    if (!again) {
         const char *name = r->src.inputs[p->input].name;
         for (size_t i = 0; i < p->ntold; i++)
             if (r->opt.on_error)
                 r->opt.on_error(r->opt.on_error_ctx, name, p->told[i].line ? p->told[i].line + base : 0,
                                 p->told[i].status, p->text + p->told[i].msg);
         add_counts(r, p);
-        rc = pp->ops->merge(pp->ops->ctx, p->state);
         drop_part(pp, p);
         return rc;
     }
+    /* A part past what a state holds (its share of a memory budget, a
+     * table that filled): the parts after it would be too, so the caller
+     * reads the rest itself. */
+    if (p->rc == FLOWLOG_E_LIMIT || rc == FLOWLOG_ABSENT) {
+        pthread_mutex_lock(&pp->mu);
+        pp->quit = true;
+        pthread_mutex_unlock(&pp->mu);
+    }
     drop_part(pp, p);
+    __atomic_add_fetch(&flowlog__parallel_rereads, 1, __ATOMIC_RELAXED);
     char *reason = p->reason;
     p->reason = NULL;
     if (reason)
@@ -562,6 +575,10 @@ static int settle_all(par *pp)
         /* take parts to read here while this one is being read */
         pthread_mutex_lock(&pp->mu);
         while (p->stage != 2) {
+            if (p->stage == 0 && pp->quit) {
+                p->direct_only = true; /* no thread takes parts any more: read here */
+                break;
+            }
             bool wait;
             size_t mine = claim(pp, &wait);
             if (mine < pp->nparts) {
@@ -625,6 +642,7 @@ int flowlog__parallel_read(flowlog_reader *r, const flowlog__par_ops *ops)
             threads = (int)pp.nparts;
         while (started < threads - 1 && pthread_create(&tids[started], NULL, worker, &pp) == 0)
             started++;
+        __atomic_add_fetch(&flowlog__parallel_runs, 1, __ATOMIC_RELAXED);
         rc = settle_all(&pp);
         pthread_mutex_lock(&pp.mu);
         pp.quit = true;

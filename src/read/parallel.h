@@ -19,7 +19,12 @@ typedef struct flowlog__par_ops {
      * of the threads, one part per state. */
     int (*read)(void *ctx, void *state, flowlog_reader *r);
     /* Add a part's state to the caller's own: called on the caller's
-     * thread, in the order of the records. */
+     * thread, in the order of the records. FLOWLOG_ABSENT when it would
+     * not give what one pass gives (a table would fill): nothing is
+     * merged, and the part is read again into the caller's own. A read
+     * that returns FLOWLOG_E_LIMIT (its state could not hold the part)
+     * is read again too; after either, the caller's thread reads every
+     * part left itself. */
     int (*merge)(void *ctx, void *state);
     void (*drop)(void *ctx, void *state);
 } flowlog__par_ops;
@@ -40,5 +45,7 @@ int flowlog__parallel_read(flowlog_reader *r, const flowlog__par_ops *ops);
  * every input must hold together, in place of the defaults (0). */
 extern uint64_t flowlog__parallel_part_bytes;
 extern uint64_t flowlog__parallel_min_bytes;
+/* For tests: how many reads went on several threads, and parts read again. */
+extern uint64_t flowlog__parallel_runs, flowlog__parallel_rereads;
 
 #endif
