@@ -5,7 +5,7 @@ from setuptools import setup
 
 setup(
     name="flowlog",
-    version="1.6.0",
+    version="1.7.0",
     description="AWS VPC Flow Logs: typed records, Logs Insights queries and connectivity diagnosis (libflowlog)",
     packages=["flowlog"],
     package_data={"flowlog": ["py.typed"]},

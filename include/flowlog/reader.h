@@ -61,12 +61,31 @@ enum flowlog_reader_option {
     FLOWLOG_OPT_ON_ERROR = 2,     ///< FLOWLOG_ON_ERROR_SKIP (default) or _STOP
     FLOWLOG_OPT_MAX_ENVELOPE = 3, ///< largest JSON document in bytes (default 64 MiB)
     FLOWLOG_OPT_VALIDATE = 4,     ///< 1 (default): a record whose typed fields do not convert is an error; 0: lazy
-    /** 1 (default): regular files of 1 MiB or more are read and inflated on a
-     * second thread, one per reader, while the caller parses, and with a
-     * prefilter, an input that lies whole in memory (256 KiB or more, mapped
-     * or given as memory) is judged on it a few chunks ahead (since 1.3);
-     * 0: everything runs on the caller's thread. Neither where the process
-     * may run on one processor only. Since: 1.1 */
+    /** How many threads the reader may use. 1 (default): as many as the
+     * processors the process may run on (sched_getaffinity); N from 2 to
+     * 256: at most N, and no more than those processors (since 1.7);
+     * 0: everything runs on the caller's thread.
+     *
+     * With more than one, the run calls (flowlog_query_run() of a stats
+     * query, flowlog_diag_run(), flowlog_sweep_run()) given queued files
+     * of 16 MiB or more in all read them in parts on that many threads,
+     * the caller's among them (since 1.7): plain-text files cut at line
+     * starts into pieces of 8 to 64 MiB, other files whole; each part
+     * into a state of its own, merged in order on the caller's thread.
+     * The answer, every count, each input's account and the bad lines
+     * told (with their lines, in order, on the caller's thread) are those
+     * of one thread. A part that cannot be merged exactly (a header line
+     * in the middle of a file changes the schema of the pieces after it;
+     * a table that fills; more than 4096 bad lines in a piece) is read
+     * again by the caller. No thread spins: one with nothing to do sleeps.
+     * Not for inputs other than files, FLOWLOG_ON_ERROR_STOP, or a reader
+     * already read from.
+     *
+     * Otherwise (and with 1 where the process may use more than one
+     * processor), regular files of 1 MiB or more are read and inflated on
+     * a second thread while the caller parses, and with a prefilter, an
+     * input that lies whole in memory (256 KiB or more, mapped or given
+     * as memory) is judged on it a few chunks ahead (since 1.3). Since: 1.1 */
     FLOWLOG_OPT_THREADS = 5,
     /** Most fields a header line in the input may name (default and most
      * FLOWLOG_MAX_COLUMNS; 1 .. FLOWLOG_MAX_COLUMNS): a longer one is an
