@@ -34,7 +34,7 @@ static void usage(FILE *f)
           "  explains it and whether the configuration agrees with the logs (--ephemeral: the client's\n"
           "  ports the reply goes to, default 1024-65535).\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
-          "  --progress, --no-mmap, --input-format F:\n"
+          "  --progress, --no-mmap, --input-format F, --threads N:\n"
           "  as for flowlog parse\n"
           "--save-state FILE: also write the evidence read as a state; --load-state FILE (repeated):\n"
           "  merge such states (of the same question, read elsewhere: other machines, other days)\n"

@@ -41,7 +41,7 @@ static void usage(FILE *f)
           "  --fail-when EXPR exit 4 when a result row satisfies EXPR, an expression over the\n"
           "                   result's columns: --fail-when 'n > 100' (for cron and CI)\n"
           "  --format FMT, --max-line N, --max-fields N, --max-envelope SIZE, --stop-on-error, --stats,\n"
-          "  --progress, --no-mmap, --since T, --until T, --input-format F: as for flowlog parse\n"
+          "  --progress, --no-mmap, --since T, --until T, --input-format F, --threads N: as for flowlog parse\n"
           "A value the query reads that does not convert (a packets of -1, an action of REJECTED), and\n"
           "a line a regular expression would need too much work on, are error lines: named, counted.\n"
           "Exit status: 0 done; 1 some input lines were bad; 2 usage, query or limit error; 3 an input\n"

@@ -7,7 +7,7 @@ _flowlog()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     cmd=${COMP_WORDS[1]}
-    local reading="--format --input-format --max-line --max-fields --max-envelope --stop-on-error --stats --progress --no-mmap --quiet --color"
+    local reading="--format --input-format --max-line --max-fields --max-envelope --stop-on-error --stats --progress --no-mmap --threads --quiet --color"
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "diagnose explain-rules query parse schema fields version help" -- "$cur"))
         return
@@ -22,7 +22,7 @@ _flowlog()
     --save-state|--load-state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --client|--server|--port|--since|--until|--format|--max-line|--max-fields|--max-envelope|--bucket|--top|\
     --max-conversations|--max-memory|--ephemeral|--client-port|--icmp-type|--fail-when|--max-groups|\
-    --max-query-length|--max-nesting|--table|--location|--interval|--count) return ;;
+    --max-query-length|--max-nesting|--table|--location|--interval|--count|--threads) return ;;
     esac
     local opts
     case $cmd in

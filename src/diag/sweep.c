@@ -775,8 +775,14 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
 {
     if (!s || !r || !count)
         return FLOWLOG_E_ARG;
-    const flowlog__par_ops ops = {s, part_make, part_read, part_merge, part_drop};
-    int rc = flowlog__parallel_read(r, &ops);
+    /* On several threads only when asked for (FLOWLOG_OPT_THREADS 2 or
+     * more): a sweep of many conversations fills its parts' shares of the
+     * table, and reading them again costs more than the threads give. */
+    int rc = FLOWLOG_ABSENT;
+    if (flowlog__reader_threads(r) >= 2) {
+        const flowlog__par_ops ops = {s, part_make, part_read, part_merge, part_drop};
+        rc = flowlog__parallel_read(r, &ops);
+    }
     if (rc == FLOWLOG_ABSENT)
         rc = feed_reader(s, r);
     if (rc != FLOWLOG_OK)

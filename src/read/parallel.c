@@ -610,6 +610,11 @@ static int settle_all(par *pp)
     return rc;
 }
 
+int flowlog__reader_threads(const flowlog_reader *r)
+{
+    return r->opt.threads;
+}
+
 int flowlog__parallel_read(flowlog_reader *r, const flowlog__par_ops *ops)
 {
     if (r->opt.threads == 0 || r->opt.stop_on_error || r->src.next_input != 0 || r->src.in_open ||

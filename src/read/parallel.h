@@ -41,6 +41,9 @@ typedef struct flowlog__par_ops {
  * reading, or FLOWLOG_OK; r is then at its end. */
 int flowlog__parallel_read(flowlog_reader *r, const flowlog__par_ops *ops);
 
+/* FLOWLOG_OPT_THREADS as set (1: the default). */
+int flowlog__reader_threads(const flowlog_reader *r);
+
 /* For tests: the size of the parts a file is split into, and the least
  * every input must hold together, in place of the defaults (0). */
 extern uint64_t flowlog__parallel_part_bytes;

@@ -95,7 +95,7 @@ for args in "parse --max-line 2000000000" "parse --max-line -5" "parse --max-lin
             "parse --max-fields 0" "parse --max-fields 300" "query --max-groups 0 stats_count" "query --max-groups 1e3 stats_count" \
             "diagnose --client 10.0.1.25 --server 10.0.2.10 --port -5" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80-+90" \
             "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 99999" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80 --protocol 6x" \
-            "diagnose --top -1" "diagnose --max-conversations 99999999999" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80 --bucket 86400x"; do
+            "diagnose --top -1" "diagnose --max-conversations 99999999999" "parse --threads 0" "diagnose --threads 300" "diagnose --client 10.0.1.25 --server 10.0.2.10 --port 80 --bucket 86400x"; do
     opt=$(echo "$args" | grep -o -- '--[a-z-]*' | tail -1)
     # shellcheck disable=SC2086
     set -- $args
@@ -106,6 +106,23 @@ for args in "parse --max-line 2000000000" "parse --max-line -5" "parse --max-lin
 done
 if [ "$arg_fails" -eq 0 ]; then ok "numeric arguments are checked whole, out-of-range ones refused naming the option"
 else bad "numeric arguments are checked whole, out-of-range ones refused naming the option"; fi
+
+# Files of 16 MiB or more are read on every processor: the same rows, the
+# same --stats and the same errors, in order, with their lines, as on one.
+awk 'BEGIN { print "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    for (i = 0; i < 190000; i++) {
+        if (i % 9973 == 5) { print "not a record " i; continue }
+        printf "2 123456789012 eni-%03d 10.0.%d.%d 10.0.2.10 %d 443 6 %d %d %d %d %s OK\n", i % 7, i % 3, i % 250,
+            1024 + i % 60000, 1 + i % 20, 100 + i % 5000, 1700000000 + i % 3600, 1700000030 + i % 3600, i % 5 ? "ACCEPT" : "REJECT"
+    } }' > "$tmp/big.log"
+"$flowlog" query --stats --threads 1 'stats count(*), sum(bytes) by interfaceId, action' "$tmp/big.log" > "$tmp/one" 2>&1
+"$flowlog" diagnose --threads 1 --client 10.0.1.0/24 --server 10.0.2.10 --port 443 "$tmp/big.log" >> "$tmp/one" 2>&1
+"$flowlog" query --stats 'stats count(*), sum(bytes) by interfaceId, action' "$tmp/big.log" > "$tmp/many" 2>&1
+"$flowlog" diagnose --client 10.0.1.0/24 --server 10.0.2.10 --port 443 "$tmp/big.log" >> "$tmp/many" 2>&1
+if [ "$(wc -c < "$tmp/big.log")" -ge 16777216 ] && cmp -s "$tmp/one" "$tmp/many" && has "$tmp/many" "big.log:9980:" && has "$tmp/many" "errors 20"
+then ok "a big file read on every processor gives the rows, counts and errors of one thread"
+else bad "a big file read on every processor gives the rows, counts and errors of one thread"; diff "$tmp/one" "$tmp/many" | head -5; fi
+rm -f "$tmp/big.log"
 
 # Out of memory is a clear message and exit 3, never an empty message or
 # a silent drop. Under a sanitizer or valgrind the address space cannot be
