@@ -152,6 +152,7 @@ typedef struct seen {
     size_t len, cap;
 } seen;
 
+static void append(seen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void append(seen *s, const char *fmt, ...)
 {
     va_list ap;
