@@ -432,8 +432,12 @@ static int plan(par *pp, int threads, char *buf)
         const flowlog__input *in = &r->src.inputs[i];
         if (in->kind != INPUT_FILE && in->kind != INPUT_MISSING)
             return FLOWLOG_ABSENT;
+        /* A pipe (a named one, /dev/fd/N of a shell's <(...)) is read once,
+         * by one reader: opened here to look at it, it would be gone. */
         struct stat st;
-        if (in->kind == INPUT_FILE && stat(in->name, &st) == 0 && S_ISREG(st.st_mode))
+        if (in->kind == INPUT_FILE && (stat(in->name, &st) != 0 || !S_ISREG(st.st_mode)))
+            return FLOWLOG_ABSENT;
+        if (in->kind == INPUT_FILE)
             total += (uint64_t)st.st_size;
     }
     uint64_t least = flowlog__parallel_min_bytes ? flowlog__parallel_min_bytes : PAR_MIN_BYTES;
@@ -453,7 +457,7 @@ static int plan(par *pp, int threads, char *buf)
                 return FLOWLOG_E_NOMEM;
             continue; /* fd 0: told when it was queued, and not read */
         }
-        int fd = open(in->name, O_RDONLY);
+        int fd = open(in->name, O_RDONLY | O_NONBLOCK);
         struct stat st;
         ssize_t n = 0;
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))

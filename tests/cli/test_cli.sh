@@ -122,7 +122,17 @@ awk 'BEGIN { print "version account-id interface-id srcaddr dstaddr srcport dstp
 if [ "$(wc -c < "$tmp/big.log")" -ge 16777216 ] && cmp -s "$tmp/one" "$tmp/many" && has "$tmp/many" "big.log:9980:" && has "$tmp/many" "errors 20"
 then ok "a big file read on every processor gives the rows, counts and errors of one thread"
 else bad "a big file read on every processor gives the rows, counts and errors of one thread"; diff "$tmp/one" "$tmp/many" | head -5; fi
-rm -f "$tmp/big.log"
+# A pipe among the files is read once, by one reader: never opened twice,
+# never waited on for a writer that has gone.
+mkfifo "$tmp/pipe"
+head -3 "$tmp/big.log" | tail -2 > "$tmp/pipe" &
+timeout 60 "$flowlog" query 'stats count(*) as n' "$tmp/big.log" "$tmp/pipe" > "$tmp/out" 2> /dev/null
+st=$?
+wait
+if [ $st -eq 1 ] && has "$tmp/out" "189982"
+then ok "a pipe beside a big file is read once, on one thread"
+else bad "a pipe beside a big file is read once, on one thread (exit $st)"; fi
+rm -f "$tmp/big.log" "$tmp/pipe"
 
 # Out of memory is a clear message and exit 3, never an empty message or
 # a silent drop. Under a sanitizer or valgrind the address space cannot be
