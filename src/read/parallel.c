@@ -105,7 +105,7 @@ struct par {
     uint64_t settled_bytes;
 };
 
-static int processors(void)
+int flowlog__processors(void)
 {
 #if defined(__linux__)
     cpu_set_t set;
@@ -624,7 +624,7 @@ int flowlog__parallel_read(flowlog_reader *r, const flowlog__par_ops *ops)
     if (r->opt.threads == 0 || r->opt.stop_on_error || r->src.next_input != 0 || r->src.in_open ||
         r->counts[FLOWLOG_COUNT_LINES] != 0)
         return FLOWLOG_ABSENT;
-    int threads = processors();
+    int threads = flowlog__processors();
     if (r->opt.threads > 1 && r->opt.threads < threads)
         threads = r->opt.threads;
     if (threads < 2)

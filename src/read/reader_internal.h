@@ -291,6 +291,9 @@ struct flowlog_reader {
 
 /* ---- the parts' calls, one section per file ---- */
 
+/* parallel.c: the processors the process may run on (sched_getaffinity). */
+int flowlog__processors(void);
+
 /* reader.c: the framing an input's first line shows (an input_form). */
 int flowlog__detect_form(const char *line, size_t len);
 

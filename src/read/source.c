@@ -1,10 +1,6 @@
 /* The source: the queue of inputs, and the one open read to decoded bytes
  * (a file, a mapping, a descriptor, memory or pushed chunks; gzip by its
  * content; the decoding thread for big files). */
-#if defined(__linux__)
-#define _GNU_SOURCE /* sched_getaffinity */
-#include <sched.h>
-#endif
 #include "../core/internal.h"
 #include "parquet.h"
 #include "reader_internal.h"
@@ -469,12 +465,7 @@ void flowlog__source_report_bytes(flowlog_reader *r, uint64_t raw_total)
  * nothing from a second thread but the switches between the two. */
 static bool one_processor(void)
 {
-#if defined(__linux__)
-    cpu_set_t set;
-    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == 1;
-#else
-    return false;
-#endif
+    return flowlog__processors() == 1;
 }
 
 static bool worth_a_thread(flowlog_reader *r)
