@@ -6,6 +6,10 @@
 #include <stdlib.h>
 
 #include <flowlog/reader.h>
+#include <flowlog/diag.h>
+#include <flowlog/query.h>
+#include <flowlog/sweep.h>
+#include <zlib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #  define NO_INTERPOSER 1
@@ -135,6 +139,193 @@ static void hot_path_never_allocates(void **state)
     flowlog_schema_free(s);
     assert_int_equal(c.live_bytes, 0);
     assert_int_equal(c.allocs, c.frees);
+}
+
+/* ---- every path a record takes, at ten million records ----
+ * A query (without a prefilter, so its fields come from the scan's masks;
+ * with one), a diagnosis and a sweep each read RECORDS records pushed from
+ * one buffer over and over, as text and as gzip (members one after another),
+ * and bad lines among them; once the first tenth is read (its groups, its
+ * conversations, the reader's buffers made), the rest must not allocate. */
+
+#ifdef NO_INTERPOSER
+#  define PATH_RECORDS 1000000 /* the sanitizers' runs take ten times as long */
+#else
+#  define PATH_RECORDS 10000000
+#endif
+
+static size_t path_records(void)
+{
+    const char *env = getenv("FLOWLOG_ALLOC_RECORDS"); /* the valgrind run sets fewer */
+    return env && atol(env) > 0 ? (size_t)atol(env) : PATH_RECORDS;
+}
+
+enum { PATH_LINES = 2000 };
+
+/* PATH_LINES lines: records of 40 clients, both directions, accepted and
+ * rejected, IPv6, NODATA with `-` fields, and a bad line every 250th. */
+static char *path_text(size_t *len)
+{
+    char *text = malloc(PATH_LINES * 200);
+    assert_non_null(text);
+    size_t n = 0;
+    for (int i = 0; i < PATH_LINES; i++) {
+        if (i % 250 == 17)
+            n += (size_t)sprintf(text + n, "this is not a flow log record\n");
+        else if (i % 50 == 7)
+            n += (size_t)sprintf(text + n, "2 123456789012 eni-%017x - - - - - - - 1633024800 1633024860 - NODATA\n", i % 8);
+        else if (i % 20 == 3)
+            n += (size_t)sprintf(text + n, "2 123456789012 eni-%017x 2600:1f18::%x 2001:db8::1 %d 443 6 3 180 1633024800 1633024860 REJECT OK\n",
+                                 i % 8, i % 40, 1024 + i);
+        else if (i % 2)
+            n += (size_t)sprintf(text + n, "2 123456789012 eni-%017x 10.0.1.%d 10.0.2.9 %d 443 6 %d %d %d %d %s OK\n", i % 8,
+                                 i % 40, 1024 + i, i % 9 + 1, (i % 9 + 1) * 60, 1633024800 + i, 1633024860 + i,
+                                 i % 3 ? "ACCEPT" : "REJECT");
+        else
+            n += (size_t)sprintf(text + n, "2 123456789012 eni-%017x 10.0.2.9 10.0.1.%d 443 %d 6 %d %d %d %d ACCEPT OK\n", i % 8,
+                                 i % 40, 1024 + i, i % 9 + 1, (i % 9 + 1) * 60, 1633024800 + i, 1633024860 + i);
+    }
+    *len = n;
+    return text;
+}
+
+static char *gzip_of(const char *text, size_t len, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)len);
+    char *out = malloc(cap);
+    assert_non_null(out);
+    z.next_in = (Bytef *)(uintptr_t)text;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+typedef enum { RUN_QUERY, RUN_DIAG, RUN_SWEEP } run_kind;
+
+typedef struct path_run {
+    run_kind kind;
+    flowlog_query *q;
+    flowlog_diag *d;
+    flowlog_sweep *s;
+} path_run;
+
+static int run_once(path_run *p, flowlog_reader *r)
+{
+    size_t count;
+    switch (p->kind) {
+    case RUN_QUERY:
+        return flowlog_query_run(p->q, r, NULL, NULL);
+    case RUN_DIAG:
+        return flowlog_diag_run(p->d, r);
+    default:
+        return flowlog_sweep_run(p->s, r, &count);
+    }
+}
+
+static void quiet_errors(void *ctx, const char *path, uint64_t line, int status, const char *message)
+{
+    (*(uint64_t *)ctx)++;
+    (void)path;
+    (void)line;
+    (void)status;
+    (void)message;
+}
+
+/* Push `data` (gzip or text, `lines` lines) until `total` lines were given;
+ * the allocations counted after the first tenth must not grow. */
+static void path_allocates_nothing(path_run *p, counting *c, const flowlog_allocator *a, const char *data, size_t len,
+                                   size_t total)
+{
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, a), FLOWLOG_OK);
+    uint64_t errors = 0;
+    assert_int_equal(flowlog_reader_set_error_handler(r, quiet_errors, &errors), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_begin_push(r, "pushed"), FLOWLOG_OK);
+    size_t given = 0, rounds = (total + PATH_LINES - 1) / PATH_LINES, warm = rounds / 10;
+    unsigned long allocs_warm = 0;
+    unsigned long calls_warm = 0;
+    int rc;
+    while ((rc = run_once(p, r)) == FLOWLOG_NEED_MORE) {
+        if (given == warm) {
+            allocs_warm = c->allocs;
+            calls_warm = interposed_calls;
+            interposer_armed = 1;
+        }
+        if (given == rounds) {
+            interposer_armed = 0;
+            /* every record read: nothing was allocated for any after the first tenth */
+            assert_int_equal(c->allocs, allocs_warm);
+#ifndef NO_INTERPOSER
+            assert_int_equal(interposed_calls, calls_warm);
+#endif
+            (void)calls_warm;
+            assert_int_equal(flowlog_reader_push(r, "", 0), FLOWLOG_OK);
+            given++;
+            continue;
+        }
+        assert_int_equal(flowlog_reader_push(r, data, len), FLOWLOG_OK);
+        given++;
+    }
+    interposer_armed = 0;
+    assert_int_equal(rc, FLOWLOG_OK);
+    assert_true(given == rounds + 1);
+    /* every line is accounted for: records and bad lines */
+    uint64_t bad = (uint64_t)rounds * (PATH_LINES / 250);
+    assert_int_equal(flowlog_reader_count(r, FLOWLOG_COUNT_RECORDS) + flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS),
+                     (uint64_t)rounds * PATH_LINES);
+    assert_int_equal(errors, bad);
+    flowlog_reader_free(r);
+}
+
+static void every_path_allocates_nothing_per_record(void **state)
+{
+    (void)state;
+    size_t text_len, gz_len, total = path_records();
+    char *text = path_text(&text_len);
+    char *gz = gzip_of(text, text_len, &gz_len);
+    static const char *queries[] = {
+        "stats count(*) as n, sum(bytes) as b, max(packets) as p by dstPort, action",
+        "filter action = \"REJECT\" | stats count(*) as n, count_distinct(srcAddr) as c by interfaceId",
+    };
+    for (int form = 0; form < 2; form++) {
+        const char *data = form ? gz : text;
+        size_t len = form ? gz_len : text_len;
+        for (int kind = RUN_QUERY; kind <= RUN_SWEEP + 1; kind++) {
+            counting c = {0};
+            flowlog_allocator a = make_allocator(&c);
+            path_run p = {.kind = kind > RUN_SWEEP ? RUN_QUERY : (run_kind)kind};
+            if (p.kind == RUN_QUERY) {
+                const char *qt = queries[kind > RUN_SWEEP];
+                assert_int_equal(flowlog_query_new(&p.q, &a), FLOWLOG_OK);
+                assert_int_equal(flowlog_query_compile(p.q, qt, strlen(qt)), FLOWLOG_OK);
+            } else if (p.kind == RUN_DIAG) {
+                assert_int_equal(flowlog_diag_new(&p.d, "10.0.1.0/24", "10.0.2.9", 443, 443, 6, &a), FLOWLOG_OK);
+            } else {
+                assert_int_equal(flowlog_sweep_new(&p.s, &a), FLOWLOG_OK);
+            }
+            /* the gzip runs read a tenth as many: inflating dominates them */
+            path_allocates_nothing(&p, &c, &a, data, len, form ? total / 10 : total);
+            if (p.kind == RUN_QUERY) {
+                assert_int_equal(flowlog_query_next_row(p.q), FLOWLOG_OK); /* it did count */
+                flowlog_query_free(p.q);
+            } else if (p.kind == RUN_DIAG) {
+                assert_true(flowlog_diag_count(p.d, FLOWLOG_DIAG_FORWARD, FLOWLOG_DIAG_RECORDS_ACCEPT) > 0);
+                flowlog_diag_free(p.d);
+            } else {
+                flowlog_sweep_free(p.s);
+            }
+            assert_int_equal(c.live_bytes, 0); /* every block given back, each with its size */
+        }
+    }
+    free(gz);
+    free(text);
 }
 
 /* Run `scenario` with the N-th allocation failing, for every N until it succeeds. */
@@ -298,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hot_path_never_allocates),
+        cmocka_unit_test(every_path_allocates_nothing_per_record),
         cmocka_unit_test(every_allocation_can_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

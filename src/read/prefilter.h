@@ -22,6 +22,10 @@ typedef struct flowlog__prefilter {
     int time_cols[2];    /* start and end, -1 when absent */
     size_t max_line;
     bool keep_passed;    /* list the lines passed over in the work area */
+    /* Pass over nothing: every line is a stop, a plain one with its fields
+     * left to the masks (a consumer that reads a few fields of each record
+     * is spared the split of the rest). */
+    bool stop_all;
     int cpu;             /* the level of the scan (enum flowlog_cpu_level) */
 } flowlog__prefilter;
 

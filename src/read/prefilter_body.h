@@ -185,7 +185,9 @@ size_t PF_NAME(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p,
             }
         }
         bool plain = ok;
-        if (ok && cb != ca)
+        if (ok && f->stop_all)
+            ok = false;
+        else if (ok && cb != ca)
             ok = !PF_HAS_NEEDLE(f, cand, p, a, b);
         if (ok) {
             run++;
@@ -242,6 +244,10 @@ void PF_FILL(flowlog_record *r, size_t col)
     const flowlog__pf_work *wk = r->lazy_src;
     uint32_t want = r->lazy_rank + (uint32_t)col;
     size_t v = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
+    /* The field's word by comparisons, as the scan finds a time field's
+     * (the ranks go four words past the chunk's last); a loop only for the
+     * rest of a line longer than four words. */
+    v += (size_t)(wk->rank[v + 1] <= want) + (size_t)(wk->rank[v + 2] <= want) + (size_t)(wk->rank[v + 3] <= want);
     while (wk->rank[v + 1] <= want)
         v++;
     size_t pos = v * 64 + PF_SELECT(wk->start[v], want - wk->rank[v]);

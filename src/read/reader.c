@@ -547,7 +547,10 @@ static int next_record(flowlog_reader *r, flowlog_record **rec)
         flowlog__error_clear(&r->err);
     if (FLOWLOG__UNLIKELY(r->src.map != NULL) && r->win.start - r->src.map_trimmed >= FLOWLOG__MAP_TRIM_STEP)
         flowlog__source_trim_map(r);
-    if (r->scan.prefilter_on && r->frame.form == FORM_TEXT && !r->win.discarding && r->win.end > r->win.start && !r->opt.validate &&
+    /* Without a prefilter, a consumer that reads few of the fields still
+     * takes plain lines from the scan: their fields are found from its
+     * masks as they are read, and the rest are never split. */
+    if ((r->scan.prefilter_on || (r->opt.nfields && r->opt.nfields * 2 <= r->current->ncols)) && r->frame.form == FORM_TEXT && !r->win.discarding && r->win.end > r->win.start && !r->opt.validate &&
         !r->current->transit_gateway) {
         flowlog__scan_pass_over(r);
         if (r->scan.pf_plain && r->rec->schema == r->current && flowlog__scan_take_plain(r))

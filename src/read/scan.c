@@ -100,9 +100,12 @@ static void pass(flowlog_reader *r, uint64_t bytes, uint64_t lines)
  * judged (0: none, and every line is returned). */
 static size_t judge(flowlog_reader *r)
 {
-    if (r->scan.ahead_ok && !r->scan.ahead && !r->scan.ahead_failed)
+    /* Every line a stop: the masks are read for each record, and must be
+     * in this processor's cache. */
+    bool ahead = r->scan.ahead_ok && !r->scan.pf.stop_all;
+    if (ahead && !r->scan.ahead && !r->scan.ahead_failed)
         r->scan.ahead_failed = flowlog__ahead_new(&r->scan.ahead, &r->alloc) != FLOWLOG_OK;
-    if (r->scan.ahead_ok && r->scan.ahead && !r->scan.ahead_failed) {
+    if (ahead && r->scan.ahead && !r->scan.ahead_failed) {
         const flowlog__ahead_chunk *c = flowlog__ahead_take(r->scan.ahead, &r->scan.pf, r->win.bytes, r->win.start);
         if (!c) {
             r->scan.pf.cpu = r->opt.cpu;
@@ -153,6 +156,7 @@ void flowlog__scan_pass_over(flowlog_reader *r)
             r->scan.pf.time_cols[1] = s->builtin_col[FLOWLOG_FIELD_END];
             r->scan.pf.max_line = r->opt.max_line;
             r->scan.pf.keep_passed = r->scan.watch != NULL;
+            r->scan.pf.stop_all = !r->scan.prefilter_on;
             r->scan.pf_schema = s;
             size_t judged = judge(r);
             r->scan.pf_valid = judged > 0;

@@ -176,7 +176,8 @@ void flowlog__ahead_restart(flowlog__ahead *h, const flowlog__prefilter *f, cons
 static bool same_prefilter(const flowlog__prefilter *a, const flowlog__prefilter *b)
 {
     if (a->nneedles != b->nneedles || a->ncols != b->ncols || a->time_cols[0] != b->time_cols[0] ||
-        a->time_cols[1] != b->time_cols[1] || a->max_line != b->max_line || a->keep_passed != b->keep_passed)
+        a->time_cols[1] != b->time_cols[1] || a->max_line != b->max_line || a->keep_passed != b->keep_passed ||
+        a->stop_all != b->stop_all)
         return false;
     for (size_t i = 0; i < a->nneedles; i++)
         if (a->needle_len[i] != b->needle_len[i] || memcmp(a->needle[i], b->needle[i], a->needle_len[i]) != 0)
