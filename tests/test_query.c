@@ -2,6 +2,7 @@
  * streaming and limits, the group cap, and no allocation per record. */
 #include "test_util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -699,6 +700,103 @@ static void the_fields_a_query_reads(void **state)
     flowlog_query_free(q);
 }
 
+/* ---- groups found by their key fields' bytes (query_keycache.c) and by
+ * one small number (the dense array) give what the values give ---- */
+
+static const char *pick(const char *const *from, size_t n)
+{
+    return from[next_rand() % n];
+}
+
+/* Records whose key fields take every form: numbers with leading zeros,
+ * `-`, IPv6, values that do not convert, interface ids too long for the
+ * cache; and headers that change the format (one without action). */
+static char *varied_records(size_t nlines, size_t *len)
+{
+    static const char *const protos[] = {"6", "06", "17", "1", "-", "006"};
+    static const char *const actions[] = {"ACCEPT", "REJECT", "-", "REJECTED"};
+    static const char *const addrs[] = {"10.0.0.1", "10.0.0.2", "2001:db8::1", "-", "10.0.0.999"};
+    static const char *const ports[] = {"443", "0443", "-", "22", "70000", "65535", "0"};
+    size_t cap = nlines * 200 + 400, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    bool short_format = false;
+    for (size_t i = 0; i < nlines; i++) {
+        if (next_rand() % 300 == 0) {
+            short_format = !short_format;
+            n += (size_t)snprintf(text + n, cap - n, "%s\n",
+                                  short_format ? "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end"
+                                               : "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status");
+        }
+        char eni[80];
+        if (next_rand() % 10 == 0)
+            snprintf(eni, sizeof eni, "eni-%060u", next_rand() % 3);
+        else
+            snprintf(eni, sizeof eni, "eni-%u", next_rand() % 5);
+        if (short_format)
+            n += (size_t)snprintf(text + n, cap - n, "2 %s %s %s %u %s %s %u %u 1700000000 1700000060\n", eni,
+                                  pick(addrs, 5), pick(addrs, 5), next_rand() % 5, pick(ports, 7), pick(protos, 6),
+                                  next_rand() % 9, next_rand() % 999);
+        else
+            n += (size_t)snprintf(text + n, cap - n, "2 123456789012 %s %s %s %u %s %s %u %u 1700000000 1700000060 %s OK\n",
+                                  eni, pick(addrs, 5), pick(addrs, 5), next_rand() % 5, pick(ports, 7), pick(protos, 6),
+                                  next_rand() % 9, next_rand() % 999, pick(actions, 4));
+    }
+    *len = n;
+    return text;
+}
+
+/* The rows and the error count of a query over text. */
+static char *answer(const char *query, const char *text, size_t len, uint64_t *errors)
+{
+    flowlog_query *q = compile(query);
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_memory(r, text, len, "varied"), FLOWLOG_OK);
+    assert_int_equal(flowlog_query_run(q, r, NULL, NULL), FLOWLOG_OK);
+    char *rows = query_rows_text(q);
+    *errors = flowlog_reader_count(r, FLOWLOG_COUNT_ERRORS);
+    flowlog_reader_free(r);
+    flowlog_query_free(q);
+    return rows;
+}
+
+static void groups_by_key_bytes_are_groups_by_value(void **state)
+{
+    (void)state;
+    /* each query, then the same with keys the fast ways do not take
+     * (coalesce() of a field is an expression; concat() makes a number text,
+     * and of nothing an empty text, hence ispresent) */
+    static const char *const pairs[][2] = {
+        {"stats count(*) as n, sum(bytes) as b by protocol, action",
+         "stats count(*) as n, sum(bytes) as b by coalesce(protocol), coalesce(action)"},
+        {"stats count(*) as n by interfaceId, srcAddr", "stats count(*) as n by coalesce(interfaceId), coalesce(srcAddr)"},
+        {"filter ispresent(dstPort) | stats sum(packets) as p, max(bytes) as m, count(*) as n by dstPort",
+         "filter ispresent(dstPort) | stats sum(packets) as p, max(bytes) as m, count(*) as n by concat(dstPort)"},
+        {"filter ispresent(dstPort) | stats count(*) as n by dstPort",
+         "filter ispresent(dstPort) | stats count(*) as n by concat(dstPort)"},
+        {"filter action = \"REJECT\" | stats avg(bytes) as a by protocol, dstAddr",
+         "filter action = \"REJECT\" | stats avg(bytes) as a by coalesce(protocol), coalesce(dstAddr)"},
+    };
+    for (int round = 0; round < 4; round++) {
+        size_t len;
+        char *text = varied_records(round ? 20000 : 300, &len);
+        for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+            uint64_t fast_errors, slow_errors;
+            char *fast = answer(pairs[i][0], text, len, &fast_errors);
+            char *slow = answer(pairs[i][1], text, len, &slow_errors);
+            assert_string_equal(fast, slow);
+            /* a value that does not convert is an error each time it comes, never a group */
+            assert_int_equal(fast_errors, slow_errors);
+            assert_true(fast_errors > 0 || strstr(pairs[i][0], "by dstPort")); /* every port converts */
+            assert_true(strlen(fast) > 20);
+            free(fast);
+            free(slow);
+        }
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +817,7 @@ int main(void)
         cmocka_unit_test(a_second_stats),
         cmocka_unit_test(timestamp_arithmetic_in_milliseconds),
         cmocka_unit_test(the_fields_a_query_reads),
+        cmocka_unit_test(groups_by_key_bytes_are_groups_by_value),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

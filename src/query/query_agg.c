@@ -404,18 +404,34 @@ static int new_group(flowlog_query *q, flowlog_value *key, uint64_t first, size_
     return FLOWLOG_OK;
 }
 
-/* Counts by one small whole number (a port, a protocol): an array indexed
+static int group_of(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t first, struct qslot **out, bool *made);
+
+/* Groups by one small whole number (a port, a protocol): an array indexed
  * by the value, a quarter of a megabyte, which stays in cache where a hash
- * table of the same groups would not. */
-static int dense_count(flowlog_query *q, flowlog_value *key)
+ * table of the same groups would not; and when every aggregate is count(*),
+ * the counts in another. */
+static int dense_count(flowlog_query *q, flowlog_value *key, const flowlog_value *vals)
 {
     size_t v = (size_t)key->i;
-    if (!q->dense) {
-        q->dense = flowlog__calloc(&q->alloc, QUERY_DENSE_KEYS, sizeof *q->dense);
+    if (!q->dense_group) {
         q->dense_group = flowlog__calloc(&q->alloc, QUERY_DENSE_KEYS, sizeof *q->dense_group);
-        if (!q->dense || !q->dense_group)
+        if (!q->dense_group)
             return FLOWLOG_E_NOMEM;
     }
+    if (!q->counts_only) {
+        /* the array finds the group the table holds (merges look there) */
+        if (FLOWLOG__UNLIKELY(!q->dense_group[v])) {
+            struct qslot *sl;
+            bool made;
+            int rc = group_of(q, key, keys_hash(key, 1), q->record_seq, &sl, &made);
+            if (rc < 0)
+                return rc;
+            q->dense_group[v] = sl->group;
+        }
+        return accumulate(q, q->dense_group[v] - 1, vals);
+    }
+    if (!q->dense && !(q->dense = flowlog__calloc(&q->alloc, QUERY_DENSE_KEYS, sizeof *q->dense)))
+        return FLOWLOG_E_NOMEM;
     if (FLOWLOG__LIKELY(q->dense[v] - 1 < UINT32_MAX - 1)) {
         q->dense[v]++;
         return FLOWLOG_OK;
@@ -456,6 +472,7 @@ static int group_of(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t f
         FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
         q->slots = fresh;
         q->nslots = cap;
+        flowlog__keycache_clear(q);
     }
     bool decided = hash_decides(key, q->nkeys);
     uint32_t type = q->nkeys == 1 ? (uint32_t)key[0].type : 0;
@@ -518,6 +535,29 @@ bool flowlog__query_spill_due(const flowlog_query *q)
 int flowlog__query_group(flowlog_query *q)
 {
     flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
+    char raw[QUERY_KEYCACHE_KEY];
+    size_t raw_len = 0;
+    uint64_t raw_hash = 0;
+    if (FLOWLOG__UNLIKELY(!q->keycache_known)) {
+        q->keycache_on = flowlog__keycache_applies(q);
+        q->keycache_known = true;
+    }
+    bool cached = q->keycache_on && q->rec && flowlog__keycache_key(q, raw, &raw_len, &raw_hash);
+    if (cached) {
+        size_t at = flowlog__keycache_find(q, raw, raw_len, raw_hash);
+        if (at) {
+            /* key bytes seen before: their group, its keys known good */
+            if (!q->counts_only && agg_values(q, vals))
+                return q->bad;
+            if (FLOWLOG__UNLIKELY(q->spill_dir) && flowlog__query_spill_due(q)) {
+                int rc = flowlog__spill_groups(q); /* the groups go, and the cache with them */
+                if (rc < 0)
+                    return rc;
+            } else {
+                return count_in(q, &q->slots[at - 1], vals);
+            }
+        }
+    }
     for (int k = 0; k < q->nkeys; k++)
         flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
     if (q->bad || (!q->counts_only && agg_values(q, vals)))
@@ -527,13 +567,16 @@ int flowlog__query_group(flowlog_query *q)
         if (rc < 0)
             return rc;
     }
-    if (q->counts_only && q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 &&
-        key[0].i < QUERY_DENSE_KEYS)
-        return dense_count(q, key);
+    if (q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS)
+        return dense_count(q, key, vals);
     struct qslot *sl;
     bool made;
     int rc = group_of(q, key, keys_hash(key, q->nkeys), q->record_seq, &sl, &made);
-    return rc < 0 ? rc : count_in(q, sl, vals);
+    if (rc < 0)
+        return rc;
+    if (cached)
+        flowlog__keycache_put(q, raw, raw_len, raw_hash, (size_t)(sl - q->slots));
+    return count_in(q, sl, vals);
 }
 
 uint64_t flowlog__query_keys_hash(const flowlog_value *key, int nkeys)
@@ -587,7 +630,7 @@ static int merge_counts(flowlog_query *q, flowlog_value *key, uint64_t h, uint64
     if (q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS) {
         size_t v = (size_t)key[0].i;
         if (!q->dense || !q->dense_group[v]) {
-            int rc = dense_count(q, key); /* makes the group with a count of one */
+            int rc = dense_count(q, key, NULL); /* makes the group with a count of one */
             if (rc < 0)
                 return rc;
             count--;
@@ -726,6 +769,7 @@ static void free_kept(flowlog_query *q)
 void flowlog__query_groups_clear(flowlog_query *q)
 {
     free_kept(q);
+    flowlog__keycache_free(q);
     FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
     if (q->dense)
         FLOWLOG__FREE(&q->alloc, q->dense, QUERY_DENSE_KEYS * sizeof *q->dense);
@@ -754,7 +798,9 @@ size_t flowlog__query_memory(const flowlog_query *q)
     return q->nslots * sizeof *q->slots + q->gkeys_cap * keys * sizeof *q->gkeys + q->groups_cap * aggs * sizeof *q->gaccs +
            q->dset_cap * sizeof *q->dset + q->seen_cap * 16 + q->data.total + q->rowtext.total + q->kept_bytes +
            q->gfirst_cap * sizeof *q->gfirst +
-           q->rows_cap * width * sizeof *q->rows + (q->dense ? 2 * QUERY_DENSE_KEYS * sizeof *q->dense : 0);
+           q->rows_cap * width * sizeof *q->rows + (q->dense ? QUERY_DENSE_KEYS * sizeof *q->dense : 0) +
+           (q->dense_group ? QUERY_DENSE_KEYS * sizeof *q->dense_group : 0) +
+           flowlog__keycache_memory(q);
 }
 
 int flowlog__query_memory_check(flowlog_query *q)

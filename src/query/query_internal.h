@@ -206,6 +206,9 @@ struct flowlog_query {
     uint32_t *dense;      /* counts_only, one key: the count of each small value, 0: no group
                              (past 2^32 - 2 the count goes on in the group's first accumulator) */
     uint32_t *dense_group;/* and its group + 1 */
+    struct qkeyslot *keycache; /* query_keycache.c: slots of recent key bytes */
+    bool keycache_on;     /* every key is a field (set at the first record grouped) */
+    bool keycache_known;
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
     uint64_t *gfirst;     /* ngroups: record_seq of each group's first record, the order of its row */
@@ -328,6 +331,19 @@ int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
 /* Move what the group slots counted into the groups' accumulators. */
 void flowlog__query_groups_settle(flowlog_query *q);
+/* query_keycache.c: the group slots of recent records by the bytes of
+ * their key fields, when every key is a field (applies). key: the record's
+ * key bytes (false: too long to cache) and their hash; find: the slot's
+ * index + 1, or 0; put: remember the slot's index; clear: forget every slot (the slots moved or went). */
+#define QUERY_KEYCACHE_KEY 55
+bool flowlog__keycache_applies(const flowlog_query *q);
+bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_KEY], size_t *len, uint64_t *h);
+size_t flowlog__keycache_find(const flowlog_query *q, const char *key, size_t len, uint64_t h);
+void flowlog__keycache_put(flowlog_query *q, const char *key, size_t len, uint64_t h, size_t slot);
+void flowlog__keycache_clear(flowlog_query *q);
+void flowlog__keycache_free(flowlog_query *q);
+size_t flowlog__keycache_memory(const flowlog_query *q);
+
 /* query_state.c: a state of the same query, in memory, merged into q. */
 int flowlog__query_absorb(flowlog_query *q, flowlog_query *part);
 /* Keep a copy of v's text in the query's data arena. */
