@@ -44,12 +44,35 @@ void flowlog__arena_free(qarena *ar, const flowlog_allocator *a)
     ar->used = ar->cap = ar->total = 0;
 }
 
+/* A distinct value seen, in 32 bytes (a whole value is 40): the table is
+ * probed at random, one entry a value, and is the most of what many
+ * distinct values cost. */
 struct qdistinct {
     uint64_t hash;     /* 0: empty */
     uint32_t group;
-    uint32_t agg;
-    flowlog_value v;
+    uint16_t agg;
+    uint8_t type;      /* FLOWLOG_VALUE_* */
+    uint32_t len;      /* of text (a line's field: far below 4 GiB) */
+    union {
+        int64_t i;
+        double f;
+        const char *s;
+    } u;
 };
+
+static flowlog_value distinct_value(const struct qdistinct *d)
+{
+    flowlog_value v = {.type = d->type};
+    if (d->type == FLOWLOG_VALUE_STRING) {
+        v.s = d->u.s;
+        v.len = d->len;
+    } else if (d->type == FLOWLOG_VALUE_FLOAT) {
+        v.f = d->u.f;
+    } else {
+        v.i = d->u.i;
+    }
+    return v;
+}
 
 int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v)
 {
@@ -114,9 +137,12 @@ static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const fl
     uint64_t h = flowlog__value_hash(v, ((uint64_t)group << 8 | agg) * 0x9e3779b97f4a7c15u) | 1;
     size_t j = h & (q->dset_cap - 1);
     while (q->dset[j].hash) {
-        struct qdistinct *d = &q->dset[j];
-        if (d->hash == h && d->group == group && d->agg == agg && flowlog__value_equal(&d->v, v))
-            return FLOWLOG_OK;
+        const struct qdistinct *d = &q->dset[j];
+        if (d->hash == h && d->group == group && d->agg == agg) {
+            flowlog_value seen = distinct_value(d);
+            if (flowlog__value_equal(&seen, v))
+                return FLOWLOG_OK;
+        }
         j = (j + 1) & (q->dset_cap - 1);
     }
     if (q->ndistinct >= q->max_groups)
@@ -128,10 +154,18 @@ static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const fl
     int rc = flowlog__query_keep_value(q, &q->data, &kept);
     if (rc < 0)
         return rc;
-    q->dset[j].hash = h;
-    q->dset[j].group = group;
-    q->dset[j].agg = agg;
-    q->dset[j].v = kept;
+    struct qdistinct *d = &q->dset[j];
+    d->hash = h;
+    d->group = group;
+    d->agg = (uint16_t)agg;
+    d->type = (uint8_t)kept.type;
+    d->len = kept.type == FLOWLOG_VALUE_STRING ? (uint32_t)kept.len : 0;
+    if (kept.type == FLOWLOG_VALUE_STRING)
+        d->u.s = kept.s;
+    else if (kept.type == FLOWLOG_VALUE_FLOAT)
+        d->u.f = kept.f;
+    else
+        d->u.i = kept.i;
     q->ndistinct++;
     *added = true;
     return FLOWLOG_OK;
@@ -733,13 +767,13 @@ int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t
 }
 
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
-                                const flowlog_value **v)
+                                flowlog_value *v)
 {
     for (; *i < q->dset_cap; ++*i)
         if (q->dset[*i].hash) {
             *group = q->dset[*i].group;
             *agg = q->dset[*i].agg;
-            *v = &q->dset[*i].v;
+            *v = distinct_value(&q->dset[*i]);
             ++*i;
             return true;
         }

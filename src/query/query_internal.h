@@ -290,7 +290,7 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text);
 /* Every distinct value held: group, aggregate and value, in turn (i from 0
  * until it returns false). */
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
-                                const flowlog_value **v);
+                                flowlog_value *v);
 
 /* query_spill.c: groups and rows that do not fit in max_memory, in
  * temporary files of spill_dir. */

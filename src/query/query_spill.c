@@ -47,6 +47,7 @@ typedef struct sbuf {
         size_t off;
     } fix[MAX_FIXES];
     int nfix;
+    bool nomem;    /* the last read failed for want of memory, not of bytes */
 } sbuf;
 
 /* One run being merged: its file and the row it is at. */
@@ -253,11 +254,11 @@ static int write_groups(flowlog_query *q, sfile *parts, int level)
     }
     size_t i = 0;
     uint32_t group, agg;
-    const flowlog_value *v;
+    flowlog_value v;
     while (rc == FLOWLOG_OK && flowlog__query_distinct_at(q, &i, &group, &agg, &v)) {
         const flowlog_value *key = q->gkeys + (size_t)group * (size_t)q->nkeys;
         uint64_t h = flowlog__query_keys_hash(key, q->nkeys);
-        flowlog__spill_put_distinct(q, parts[part_of(h, level)].f, group, agg, v, h); /* opened for its group */
+        flowlog__spill_put_distinct(q, parts[part_of(h, level)].f, group, agg, &v, h); /* opened for its group */
     }
     for (int p = 0; p < PARTS && rc == FLOWLOG_OK; p++)
         if (parts[p].f)
@@ -312,8 +313,10 @@ static bool get_bytes(flowlog_query *q, FILE *f, sbuf *b, size_t n, const void *
         while (cap < off + n || cap == b->cap)
             cap *= 2;
         char *p = q->alloc.realloc(q->alloc.ctx, b->p, b->cap, cap);
-        if (!p)
+        if (!p) {
+            b->nomem = true;
             return false;
+        }
         b->p = p;
         b->cap = cap;
     }
@@ -424,6 +427,7 @@ int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset,
     qkept kept[QUERY_MAX_AGGS];
     b->nfix = 0;
     b->used = 0;
+    b->nomem = false;
     bool ok = (tag == 'G' || tag == 'D') && get_u64(f, &h) && (tag != 'G' || get_u64(f, &first));
     for (int k = 0; ok && k < q->nkeys; k++)
         ok = get_value(q, f, b, &key[k]);
@@ -431,6 +435,8 @@ int flowlog__spill_merge_entry(flowlog_query *q, FILE *f, uint64_t first_offset,
         ok = get_accs(q, f, b, accs, kept);
     else if (ok)
         ok = get_u64(f, &agg) && agg < (uint64_t)q->naggs && get_value(q, f, b, &v);
+    if (!ok && b->nomem)
+        return FLOWLOG_E_NOMEM;
     if (!ok) {
         errno = ferror(f) ? errno : 0;
         return io_error(q, "cannot read back");
@@ -546,8 +552,11 @@ static int run_advance(flowlog_query *q, srun *r, size_t w)
     t = (unsigned char)c;
     if (ungetc(t, r->file.f) == EOF)
         return io_error(q, "cannot read");
+    b->nomem = false;
     for (size_t i = 0; i < w; i++)
         if (!get_value(q, r->file.f, b, &r->row[i])) {
+            if (b->nomem)
+                return FLOWLOG_E_NOMEM;
             errno = ferror(r->file.f) ? errno : 0;
             return io_error(q, "cannot read back");
         }

@@ -59,7 +59,7 @@ static int by_first(const void *a, const void *b)
 typedef struct distinct_entry {
     uint64_t first;
     uint32_t group, agg;
-    const flowlog_value *v;
+    flowlog_value v;
 } distinct_entry;
 
 static int by_group_then_value(const void *a, const void *b)
@@ -69,10 +69,10 @@ static int by_group_then_value(const void *a, const void *b)
         return x->first < y->first ? -1 : 1;
     if (x->agg != y->agg)
         return x->agg < y->agg ? -1 : 1;
-    int c = flowlog__value_order(x->v, y->v);
-    if (c || x->v->type == y->v->type)
+    int c = flowlog__value_order(&x->v, &y->v);
+    if (c || x->v.type == y->v.type)
         return c;
-    return x->v->type < y->v->type ? -1 : 1;
+    return x->v.type < y->v.type ? -1 : 1;
 }
 
 static void put_u64(FILE *f, uint64_t v)
@@ -116,13 +116,13 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
     }
     size_t n = 0, at = 0;
     uint32_t group, agg;
-    const flowlog_value *v;
+    flowlog_value v;
     while (n < q->ndistinct && flowlog__query_distinct_at(q, &at, &group, &agg, &v))
         dist[n++] = (distinct_entry){q->gfirst[group], group, agg, v};
     if (n)
         qsort(dist, n, sizeof *dist, by_group_then_value);
     for (size_t i = 0; i < n; i++)
-        flowlog__spill_put_distinct(q, f, dist[i].group, dist[i].agg, dist[i].v,
+        flowlog__spill_put_distinct(q, f, dist[i].group, dist[i].agg, &dist[i].v,
                                     flowlog__query_keys_hash(q->gkeys + (size_t)dist[i].group * (size_t)q->nkeys,
                                                              q->nkeys));
     free(order);
@@ -237,12 +237,12 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
     free(order);
     size_t at = 0;
     uint32_t group, agg;
-    const flowlog_value *v;
+    flowlog_value v;
     while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v)) {
         flowlog_value *key = part->gkeys + (size_t)group * (size_t)part->nkeys;
         if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
             break;
-        rc = flowlog__query_merge_distinct(q, key, flowlog__query_keys_hash(key, part->nkeys), agg, v);
+        rc = flowlog__query_merge_distinct(q, key, flowlog__query_keys_hash(key, part->nkeys), agg, &v);
     }
     if (rc < 0)
         return rc;
