@@ -579,6 +579,13 @@ int flowlog__query_group(flowlog_query *q)
     bool cached = q->keycache_on && q->rec && flowlog__keycache_key(q, raw, &raw_len, &raw_hash);
     if (cached) {
         size_t at = flowlog__keycache_find(q, raw, raw_len, raw_hash);
+        if (FLOWLOG__UNLIKELY(++q->keycache_tries == 65536)) {
+            /* most keys new (many groups): the cache costs a probe and a
+             * line written per record, and gives nothing */
+            q->keycache_on = q->keycache_hits >= q->keycache_tries / 2;
+            q->keycache_tries = q->keycache_hits = 0;
+        }
+        q->keycache_hits += at != 0;
         if (at) {
             /* key bytes seen before: their group, its keys known good */
             if (!q->counts_only && agg_values(q, vals))

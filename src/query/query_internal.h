@@ -207,8 +207,9 @@ struct flowlog_query {
                              (past 2^32 - 2 the count goes on in the group's first accumulator) */
     uint32_t *dense_group;/* and its group + 1 */
     struct qkeyslot *keycache; /* query_keycache.c: slots of recent key bytes */
-    bool keycache_on;     /* every key is a field (set at the first record grouped) */
+    bool keycache_on;     /* every key is a field (set at the first record grouped), and it pays */
     bool keycache_known;
+    uint32_t keycache_tries, keycache_hits; /* since the last look at whether it pays */
     size_t nslots;
     flowlog_value *gkeys; /* ngroups x nkeys, or x ncols for kept rows */
     uint64_t *gfirst;     /* ngroups: record_seq of each group's first record, the order of its row */
