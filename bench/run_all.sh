@@ -79,3 +79,31 @@ read -r tb _ <<< "$(best_of "$fl" query "filter action = \"REJECT\" | stats coun
 read -r tp _ <<< "$(best_of taskset -c 1 "$fl" query "filter action = \"REJECT\" | stats count(*) as n by dstPort" "$f")"
 kill "$busy"
 printf 'core 0 busy: rejects by port %s s on both cores, %s s pinned to the free one (%s)\n' "$tb" "$tp" "$(ratio "$tb" "$tp")"
+
+# Many compressed objects: the same records split by lines into 200 gzip
+# files in one directory (made once), each file a part of its own.
+gzdir=$out/gz200-$bytes
+if [ ! -f "$gzdir/part-199.gz" ]; then
+    rm -rf "$gzdir"
+    mkdir -p "$gzdir"
+    split -n l/200 -d -a 3 "$f" "$gzdir/part-"
+    ls "$gzdir" | xargs -P "$(nproc)" -I{} gzip -6 "$gzdir/{}"
+fi
+for c in "query --csv 'filter action = \"REJECT\" | stats count(*) as n by dstPort'" "$pair"; do
+    read -r t1 _ <<< "$(eval "best_of taskset -c 1 \"$fl\" $c \"$gzdir\"")"
+    read -r t2 _ <<< "$(eval "best_of \"$fl\" $c \"$gzdir\"")"
+    printf '200 gzip objects, %-18s %6s s on one core, %6s s on both (%s)\n' "$(echo "$c" | cut -d' ' -f1)" "$t1" "$t2" \
+        "$(ratio "$t1" "$t2")"
+done
+
+# Peak memory against input size: the same commands on 100 MB and on 1 GB
+# (generated alike, seed 42), each one run.
+small=$out/flows-100000000.log big=$out/flows-1000000000.log
+[ -f "$small" ] || "$out/gen_flowlogs" "$small" 100000000 42
+[ -f "$big" ] || "$out/gen_flowlogs" "$big" 1000000000 42
+for c in "query 'stats count(*) as n, sum(bytes) as b by protocol, action'" "$pair" "diagnose"; do
+    peak() { eval "/usr/bin/time -f %M -o \"$out/time\" \"$fl\" $c \"$1\"" > /dev/null 2>&1 || true; tail -1 "$out/time"; }
+    ks=$(peak "$small") kb=$(peak "$big")
+    printf 'peak MiB, %-22s %5s on 100 MB, %5s on 1 GB (%s)\n' "$(echo "$c" | cut -c1-22)" "$((ks / 1024))" "$((kb / 1024))" \
+        "$(echo "scale=2; $kb / $ks" | bc)"
+done

@@ -440,12 +440,6 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
             return set == FLOWLOG_E_NOMEM ? 3 : 2;
         }
     }
-    /* The reader passes over records the filters cannot accept, scanning
-     * faster than a second thread could copy: the files are mapped then. */
-    flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
-    size_t nneedles = FLOWLOG_PREFILTER_MAX_NEEDLES;
-    if (flowlog_query_prefilter(q, needles, &nneedles) != FLOWLOG_OK)
-        nneedles = 0;
     in.streams = !flowlog_query_is_deferred(q);
     if (!in.streams)
         follow = NULL; /* a result over everything: given whole each time */
@@ -458,8 +452,10 @@ static int query_once(const query_opts *o, cli_input in, char **paths, int npath
         flowlog_query_free(q);
         return status;
     }
-    if (nneedles)
-        cli_input_map(&in);
+    /* Regular files are read where they lie: the reader's scan passes over
+     * the records the filters cannot accept, and finds the fields of the
+     * rest, faster than a second thread could copy them. */
+    cli_input_map(&in);
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     sink k = {0};

@@ -569,7 +569,7 @@ bool flowlog__query_spill_due(const flowlog_query *q)
 int flowlog__query_group(flowlog_query *q)
 {
     flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
-    char raw[QUERY_KEYCACHE_KEY];
+    char raw[QUERY_KEYCACHE_BUF];
     size_t raw_len = 0;
     uint64_t raw_hash = 0;
     if (FLOWLOG__UNLIKELY(!q->keycache_known)) {

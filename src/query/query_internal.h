@@ -337,8 +337,9 @@ void flowlog__query_groups_settle(flowlog_query *q);
  * key bytes (false: too long to cache) and their hash; find: the slot's
  * index + 1, or 0; put: remember the slot's index; clear: forget every slot (the slots moved or went). */
 #define QUERY_KEYCACHE_KEY 55
+#define QUERY_KEYCACHE_BUF (QUERY_KEYCACHE_KEY + 9) /* and a word of zeros */
 bool flowlog__keycache_applies(const flowlog_query *q);
-bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_KEY], size_t *len, uint64_t *h);
+bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_BUF], size_t *len, uint64_t *h);
 size_t flowlog__keycache_find(const flowlog_query *q, const char *key, size_t len, uint64_t h);
 void flowlog__keycache_put(flowlog_query *q, const char *key, size_t len, uint64_t h, size_t slot);
 void flowlog__keycache_clear(flowlog_query *q);

@@ -36,11 +36,32 @@ bool flowlog__keycache_applies(const flowlog_query *q)
     return !(q->nkeys == 1 && (q->keys[0]->ftype == FLOWLOG_TYPE_UINT || q->keys[0]->ftype == FLOWLOG_TYPE_TIME));
 }
 
-bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_KEY], size_t *len, uint64_t *h)
+/* n bytes (at most 16) from src to dst by fixed-size moves that overlap,
+ * nothing read past src + n (a copy of a variable length is a call). */
+static inline void copy_short(char *dst, const char *src, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
+bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_BUF], size_t *len, uint64_t *h)
 {
     const flowlog_record *r = q->rec;
     size_t n = 0;
-    memset(key, 0, QUERY_KEYCACHE_KEY);
     for (int k = 0; k < q->nkeys; k++) {
         int c = flowlog__schema_col(r->schema, q->keys[k]->field);
         if (c < 0 || (size_t)c >= r->n) {
@@ -53,10 +74,14 @@ bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_KEY],
         if (sp->len > 250 || n + 1 + sp->len > QUERY_KEYCACHE_KEY)
             return false;
         key[n++] = (char)sp->len;
-        memcpy(key + n, sp->ptr, sp->len);
+        if (sp->len <= 16)
+            copy_short(key + n, sp->ptr, sp->len);
+        else
+            memcpy(key + n, sp->ptr, sp->len);
         n += sp->len;
     }
-    /* whole words: the bytes past the key are zeros */
+    /* whole words: the bytes up to the next word's start are zeros */
+    memset(key + n, 0, 8);
     uint64_t x = (uint64_t)n * 0x9e3779b97f4a7c15u;
     for (size_t i = 0; i < n; i += 8) {
         uint64_t w;

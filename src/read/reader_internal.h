@@ -304,7 +304,7 @@ int flowlog__detect_form(const char *line, size_t len);
 #define FLOWLOG__READ_CHUNK ((size_t)256 * 1024)
 /* The pages of a mapped input that every line has left are given back, so
  * the process's resident memory does not grow with the file. */
-#define FLOWLOG__MAP_TRIM_STEP ((size_t)16 << 20)
+#define FLOWLOG__MAP_TRIM_STEP ((size_t)4 << 20)
 
 /* source.c */
 /* Open the next queued input: FLOWLOG_OK, FLOWLOG_END when none is left,
