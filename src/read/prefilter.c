@@ -1,6 +1,7 @@
 #define PF_NAME flowlog__prefilter_scan_portable
 #define PF_NEWLINES flowlog__newlines_portable
 #define PF_FILL flowlog__record_fill_portable
+#define PF_FILL_COLS flowlog__record_fill_cols_portable
 #include "prefilter_portable.h"
 
 size_t flowlog__prefilter_spans(const flowlog__pf_work *wk, const char *chunk, size_t a, size_t e,
@@ -43,6 +44,20 @@ void flowlog__prefilter_defer(const flowlog__pf_work *wk, const char *chunk, siz
     if (cpu >= FLOWLOG_CPU_AVX2)
         rec->lazy_fill = flowlog__record_fill_avx2;
 #endif
+}
+
+void flowlog__record_fill_declared(flowlog_record *rec, const uint8_t *cols, size_t n)
+{
+#if FLOWLOG_HAVE_AVX2
+    if (rec->lazy_fill == flowlog__record_fill_avx2) {
+        flowlog__record_fill_cols_avx2(rec, cols, n);
+        return;
+    }
+#endif
+    if (rec->lazy_fill == flowlog__record_fill_scalar)
+        flowlog__record_fill_cols_scalar(rec, cols, n);
+    else
+        flowlog__record_fill_cols_portable(rec, cols, n);
 }
 
 /* The level's implementation: one switch each, the level chosen once (cpu.h). */

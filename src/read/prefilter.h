@@ -127,12 +127,18 @@ typedef void (*flowlog__watch_fn)(void *ctx, const flowlog__passed *run);
 int flowlog__reader_watch(flowlog_reader *r, const flowlog_span *needles, size_t n, flowlog__watch_fn fn,
                           void *ctx);
 
-/* Fill a pending span of a record from the masks (the record chooses). */
+/* Fill a pending span of a record from the masks (the record chooses);
+ * or the n pending columns cols (fill_cols, chosen with it). */
 void flowlog__record_fill_portable(flowlog_record *r, size_t col);
 void flowlog__record_fill_scalar(flowlog_record *r, size_t col);
+void flowlog__record_fill_cols_portable(flowlog_record *r, const uint8_t *cols, size_t n);
+void flowlog__record_fill_cols_scalar(flowlog_record *r, const uint8_t *cols, size_t n);
 #if FLOWLOG_HAVE_AVX2
 void flowlog__record_fill_avx2(flowlog_record *r, size_t col);
+void flowlog__record_fill_cols_avx2(flowlog_record *r, const uint8_t *cols, size_t n);
 #endif
+/* The filler of the columns a consumer reads that goes with rec's own. */
+void flowlog__record_fill_declared(flowlog_record *rec, const uint8_t *cols, size_t n);
 
 /* The implementations behind it, for the tests that hold them to agree. */
 size_t flowlog__prefilter_scan_portable(const flowlog__prefilter *f, flowlog__pf_work *wk, const char *p, size_t len,

@@ -8,6 +8,7 @@
 #define PF_NAME flowlog__prefilter_scan_avx2
 #define PF_NEWLINES flowlog__newlines_avx2
 #define PF_FILL flowlog__record_fill_avx2
+#define PF_FILL_COLS flowlog__record_fill_cols_avx2
 #define PF_HAS_NEEDLE has_needle
 #define PF_PUT_NEWLINES put_newlines
 #define PF_POPCOUNT(x) _mm_popcnt_u64(x)

@@ -239,11 +239,11 @@ size_t PF_NEWLINES(const char *p, size_t n, uint16_t *pos)
 /* Fill pending span col of a record the prefilter judged whole, from the
  * masks of its chunk: its start is a select over the ranks, its end the
  * next separator (or the line's end). */
-void PF_FILL(flowlog_record *r, size_t col)
+static inline __attribute__((always_inline)) void pf_fill_one(flowlog_record *r, const flowlog__pf_work *wk, size_t line_word,
+                                                              size_t col)
 {
-    const flowlog__pf_work *wk = r->lazy_src;
     uint32_t want = r->lazy_rank + (uint32_t)col;
-    size_t v = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
+    size_t v = line_word;
     /* The field's word by comparisons, as the scan finds a time field's
      * (the ranks go four words past the chunk's last); a loop only for the
      * rest of a line longer than four words. */
@@ -261,5 +261,20 @@ void PF_FILL(flowlog_record *r, size_t col)
     r->spans[col].ptr = r->lazy_chunk + pos;
     r->spans[col].len = end - pos;
     r->pending &= ~((uint64_t)1 << col);
+}
+
+void PF_FILL(flowlog_record *r, size_t col)
+{
+    pf_fill_one(r, r->lazy_src, (size_t)(r->line.ptr - r->lazy_chunk) >> 6, col);
+}
+
+/* The columns a consumer said it reads, filled at once: their lookups do
+ * not wait on one another as they would one by one between its own work. */
+void PF_FILL_COLS(flowlog_record *r, const uint8_t *cols, size_t n)
+{
+    const flowlog__pf_work *wk = r->lazy_src;
+    size_t line_word = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
+    for (size_t i = 0; i < n; i++)
+        pf_fill_one(r, wk, line_word, cols[i]);
 }
 #endif

@@ -256,6 +256,11 @@ typedef struct flowlog__scan {
     flowlog__watch_fn watch;   /* shown each record passed over (flowlog__reader_watch) */
     void *watch_ctx;
     size_t pf_passed_next;     /* the next of the chunk's passed lines to show it */
+    /* The columns of the fields the consumer reads (flowlog_reader_set_fields),
+     * in the schema they were found for, filled as a plain record is taken. */
+    const flowlog_schema *declared_schema;
+    uint8_t declared[FLOWLOG_READER_MAX_FIELDS];
+    size_t ndeclared;
 } flowlog__scan;
 
 struct flowlog_reader {

@@ -40,6 +40,7 @@ int flowlog_reader_set_fields(flowlog_reader *r, const uint32_t *fields, size_t 
         return FLOWLOG_E_RANGE;
     memcpy(r->opt.fields, fields, n * sizeof *fields);
     r->opt.nfields = n;
+    r->scan.declared_schema = NULL;
     return FLOWLOG_OK;
 }
 
@@ -62,6 +63,25 @@ static bool load_plain(flowlog_reader *r, const char *chunk, size_t off, size_t 
     rec->line.len = len;
     rec->flags = 0; /* the scan passes only times in seconds as plain */
     return true;
+}
+
+/* A consumer that said which few fields it reads has them filled with the
+ * record, one after another. */
+static void fill_declared(flowlog_reader *r)
+{
+    if (r->scan.declared_schema != r->current) {
+        r->scan.ndeclared = 0;
+        for (size_t i = 0; i < r->opt.nfields; i++) {
+            int c = flowlog__schema_col(r->current, r->opt.fields[i]);
+            bool seen = c < 0 || c >= 64;
+            for (size_t k = 0; k < r->scan.ndeclared && !seen; k++)
+                seen = r->scan.declared[k] == (uint8_t)c;
+            if (!seen)
+                r->scan.declared[r->scan.ndeclared++] = (uint8_t)c;
+        }
+        r->scan.declared_schema = r->current;
+    }
+    flowlog__record_fill_declared(r->rec, r->scan.declared, r->scan.ndeclared);
 }
 
 static flowlog_record *passed_record(const flowlog__passed *p, size_t i)
@@ -158,6 +178,7 @@ void flowlog__scan_pass_over(flowlog_reader *r)
             r->scan.pf.keep_passed = r->scan.watch != NULL;
             r->scan.pf.stop_all = !r->scan.prefilter_on;
             r->scan.pf_schema = s;
+            r->scan.declared_schema = NULL; /* found again for the chunk's schema */
             size_t judged = judge(r);
             r->scan.pf_valid = judged > 0;
             if (!r->scan.pf_valid)
@@ -206,6 +227,8 @@ bool flowlog__scan_take_plain(flowlog_reader *r)
             return false;
     } else if (!load_plain(r, chunk, st->off, len)) {
         return false;
+    } else if (r->rec->pending && r->opt.nfields && r->opt.nfields * 2 <= r->current->ncols) {
+        fill_declared(r);
     }
     r->win.start += n + 1;
     r->win.line_offset = r->win.dec_offset;
