@@ -42,8 +42,17 @@ size_t cli_escape(const char *s, size_t len, char *out, size_t cap, bool keep_ne
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
+    size_t n = 0, i = 0;
+    /* printable ASCII, nearly all a flow log holds, passes in one copy */
+    while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
+        i++;
+    if (i) {
+        n = i < cap ? i : cap ? cap - 1 : 0;
+        memcpy(out, s, n);
+        if (n < i)
+            i = len; /* no room for more: cut as the loop would */
+    }
+    while (i < len) {
         uint32_t cp;
         size_t k = utf8_char(u + i, len - i, &cp);
         bool show = k && (cp >= 0xa0 || (cp >= 0x20 && cp < 0x7f) || (cp == '\n' && keep_newlines));

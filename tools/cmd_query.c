@@ -107,6 +107,32 @@ static char *format_value(const flowlog_value *v)
     return s;
 }
 
+/* v as text in a buffer of this file's own, valid until the next call:
+ * rows that stream out need no memory of their own per cell. */
+static const char *cell_text(const flowlog_value *v)
+{
+    static char *cell;
+    static size_t cap;
+    size_t need = v->type == FLOWLOG_VALUE_STRING ? v->len * 4 + 1 : 64;
+    if (need > cap) {
+        char *grown = realloc(cell, need);
+        if (!grown)
+            exit(cli_out_of_memory("query"));
+        cell = grown;
+        cap = need;
+    }
+    if (v->type == FLOWLOG_VALUE_STRING) {
+        cli_escape(v->s, v->len, cell, cap, false);
+    } else if (v->type == FLOWLOG_VALUE_INT) {
+        snprintf(cell, cap, "%" PRId64, v->i);
+    } else {
+        char *s = format_value(v);
+        snprintf(cell, cap, "%s", s);
+        free(s);
+    }
+    return cell;
+}
+
 static void json_value(const flowlog_value *v)
 {
     switch (v->type) {
@@ -234,9 +260,8 @@ static void take_row(sink *k)
             (void)flowlog_query_cell(k->q, c, &v);
             if (c)
                 putchar(',');
-            char *s = format_value(&v);
+            const char *s = cell_text(&v);
             csv_field(s, strlen(s));
-            free(s);
         }
         putchar('\n');
         return;
