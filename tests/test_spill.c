@@ -100,6 +100,9 @@ static const char *const queries[] = {
     "fields srcAddr, dstAddr, srcPort, bytes | sort bytes desc, srcPort",
     "fields srcAddr, srcPort | sort srcPort | limit 3000",
     "stats count(*) as n by bin(1h), srcAddr",
+    /* groups found by an array (one small number) and by their key bytes */
+    "stats sum(bytes) as b, max(packets) as m by srcPort",
+    "stats count(*) as n, sum(bytes) as b by protocol, srcPort",
 };
 
 /* Every query gives, past the limit with a spill directory, the rows that
