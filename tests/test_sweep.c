@@ -257,6 +257,60 @@ static void random_splits_merge_to_one_pass(void **state)
     flowlog_schema_free(sch);
 }
 
+/* Problems come most packets first, ties by client, server, port and
+ * protocol, however many there are and whatever order they came in. */
+static void results_are_ranked(void **state)
+{
+    (void)state;
+    flowlog_schema *sch = must_schema("version srcaddr dstaddr srcport dstport protocol packets bytes start end "
+                                      "action log-status tcp-flags", FLOWLOG_SYNTAX_HEADER);
+    flowlog_record *rec;
+    assert_int_equal(flowlog_record_new(&rec, sch, NULL), FLOWLOG_OK);
+    for (int round = 0; round < 6; round++) {
+        flowlog_sweep *s;
+        assert_int_equal(flowlog_sweep_new(&s, NULL), FLOWLOG_OK);
+        size_t n = round ? 4000 + rnd() % 20000 : 40; /* short ranges and long ones */
+        for (size_t i = 0; i < n; i++) {
+            char line[200];
+            snprintf(line, sizeof line, "5 10.%u.%u.%u 10.9.0.%u 40000 %u 6 %u 100 1704196800 1704196805 REJECT OK 2",
+                     (unsigned)(rnd() % 4), (unsigned)(rnd() % 256), (unsigned)(rnd() % 256), (unsigned)(rnd() % 3),
+                     (unsigned)(rnd() % 2 ? 443 : 5432), (unsigned)(1 + rnd() % (round % 2 ? 4 : 400)));
+            assert_int_equal(flowlog_record_parse(rec, STR(line)), FLOWLOG_OK);
+            assert_int_equal(flowlog_sweep_feed(s, rec), FLOWLOG_OK);
+        }
+        size_t count;
+        assert_int_equal(flowlog_sweep_finish(s, &count), FLOWLOG_OK);
+        assert_int_equal(count, flowlog_sweep_conversations(s));
+        uint64_t prev_packets = UINT64_MAX;
+        flowlog_addr prev_client, prev_server;
+        unsigned prev_port = 0;
+        for (size_t i = 0; i < count; i++) {
+            flowlog_addr client, server;
+            unsigned port;
+            int protocol, verdict;
+            assert_int_equal(flowlog_sweep_result(s, i, &client, &server, &port, &protocol, &verdict), FLOWLOG_OK);
+            uint64_t packets = 0;
+            for (int dir = 0; dir < 2; dir++)
+                packets += flowlog_sweep_count(s, i, dir, FLOWLOG_DIAG_PACKETS_ACCEPT) +
+                           flowlog_sweep_count(s, i, dir, FLOWLOG_DIAG_PACKETS_REJECT);
+            assert_true(packets <= prev_packets);
+            if (i && packets == prev_packets) {
+                int c = memcmp(prev_client.bytes, client.bytes, 16);
+                if (!c)
+                    c = memcmp(prev_server.bytes, server.bytes, 16);
+                assert_true(c < 0 || (c == 0 && prev_port < port));
+            }
+            prev_packets = packets;
+            prev_client = client;
+            prev_server = server;
+            prev_port = port;
+        }
+        flowlog_sweep_free(s);
+    }
+    flowlog_record_free(rec);
+    flowlog_schema_free(sch);
+}
+
 /* Distinct conversations beyond the cap are dropped and counted, and the
  * memory held stays under the memory cap. */
 static void caps_bound_memory(void **state)
@@ -376,6 +430,7 @@ int main(void)
         cmocka_unit_test(scenarios),
         cmocka_unit_test(who_is_the_server),
         cmocka_unit_test(random_splits_merge_to_one_pass),
+        cmocka_unit_test(results_are_ranked),
         cmocka_unit_test(caps_bound_memory),
         cmocka_unit_test(allocation_failures_drop_and_leak_nothing),
         cmocka_unit_test(corrupt_states_are_errors),

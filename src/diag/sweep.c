@@ -444,8 +444,18 @@ static int compare_ranked(const void *pa, const void *pb)
     return x->undecided < y->undecided ? -1 : x->undecided > y->undecided;
 }
 
-/* Heap sort: in place, because a sort's scratch buffer would not be within
- * the memory cap (glibc's qsort allocates one as large as the array). */
+/* In place, because a sort's scratch buffer would not be within the memory
+ * cap (glibc's qsort allocates one as large as the array): quicksort, whose
+ * passes over the array are sequential, falling back to heap sort where a
+ * range splits badly too often (never worse than n log n), and insertion
+ * sort for short ranges. */
+static void swap_ranked(ranked *a, ranked *b)
+{
+    ranked t = *a;
+    *a = *b;
+    *b = t;
+}
+
 static void sift_down(ranked *r, size_t root, size_t n)
 {
     for (size_t child; (child = 2 * root + 1) < n; root = child) {
@@ -453,22 +463,68 @@ static void sift_down(ranked *r, size_t root, size_t n)
             child++;
         if (compare_ranked(&r[root], &r[child]) >= 0)
             return;
-        ranked t = r[root];
-        r[root] = r[child];
-        r[child] = t;
+        swap_ranked(&r[root], &r[child]);
     }
 }
 
-static void sort_ranked(ranked *r, size_t n)
+static void heap_sort(ranked *r, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
         sift_down(r, i, n);
     for (size_t end = n; end-- > 1;) {
-        ranked t = r[0];
-        r[0] = r[end];
-        r[end] = t;
+        swap_ranked(&r[0], &r[end]);
         sift_down(r, 0, end);
     }
+}
+
+static void sort_range(ranked *r, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heap_sort(r, n);
+            return;
+        }
+        /* the median of the first, middle and last as the pivot, at r[0] */
+        size_t m = n / 2;
+        if (compare_ranked(&r[m], &r[0]) < 0)
+            swap_ranked(&r[m], &r[0]);
+        if (compare_ranked(&r[n - 1], &r[0]) < 0)
+            swap_ranked(&r[n - 1], &r[0]);
+        if (compare_ranked(&r[n - 1], &r[m]) < 0)
+            swap_ranked(&r[n - 1], &r[m]);
+        swap_ranked(&r[0], &r[m]);
+        size_t i = 0, j = n;
+        for (;;) {
+            while (compare_ranked(&r[++i], &r[0]) < 0 && i < n - 1)
+                ;
+            while (compare_ranked(&r[0], &r[--j]) < 0)
+                ;
+            if (i >= j)
+                break;
+            swap_ranked(&r[i], &r[j]);
+        }
+        swap_ranked(&r[0], &r[j]);
+        /* the shorter side by recursion, the longer by the loop: depth log n */
+        if (j < n - j - 1) {
+            sort_range(r, j, depth);
+            r += j + 1;
+            n -= j + 1;
+        } else {
+            sort_range(r + j + 1, n - j - 1, depth);
+            n = j;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && compare_ranked(&r[k], &r[k - 1]) < 0; k--)
+            swap_ranked(&r[k], &r[k - 1]);
+}
+
+static void sort_ranked(ranked *r, size_t n)
+{
+    int depth = 0;
+    for (size_t k = n; k > 1; k >>= 1)
+        depth += 2;
+    sort_range(r, n, depth);
 }
 
 int flowlog_sweep_finish(flowlog_sweep *s, size_t *count)
