@@ -43,7 +43,9 @@ struct flowlog_sweep {
     size_t max_memory;
     conversation **chunks;
     size_t nchunks, chunk_cap;
-    uint32_t *slots; /* entry number + 1; 0 is empty */
+    /* entry number + 1 (0: empty) in the low half, the key's hash in the
+     * high half: a probe reads an entry only when the hashes agree */
+    uint64_t *slots;
     size_t nslots;
     uint64_t n, dropped;
     ranked *ranks;
@@ -171,20 +173,26 @@ static size_t memory_for(const flowlog_sweep *s, size_t nchunks, size_t nslots, 
            nslots * sizeof *s->slots + (size_t)n * sizeof(ranked);
 }
 
+static inline uint64_t slot_of(uint64_t index, uint32_t hash)
+{
+    return (uint64_t)hash << 32 | (index + 1);
+}
+
 static int grow_slots(flowlog_sweep *s)
 {
     size_t nslots = s->nslots ? s->nslots * 2 : 1024;
     /* While rehashing, the old and the new index are both alive. */
     if (memory_for(s, s->nchunks, nslots + s->nslots, s->n + 1) > s->max_memory || nslots > (size_t)UINT32_MAX)
         return FLOWLOG_E_LIMIT;
-    uint32_t *slots = flowlog__calloc(&s->alloc, nslots, sizeof *slots);
+    uint64_t *slots = flowlog__calloc(&s->alloc, nslots, sizeof *slots);
     if (!slots)
         return FLOWLOG_E_NOMEM;
     for (uint64_t i = 0; i < s->n; i++) {
-        size_t j = entry(s, i)->hash & (nslots - 1);
+        uint32_t h = entry(s, i)->hash;
+        size_t j = h & (nslots - 1);
         while (slots[j])
             j = (j + 1) & (nslots - 1);
-        slots[j] = (uint32_t)i + 1;
+        slots[j] = slot_of(i, h);
     }
     FLOWLOG__FREE(&s->alloc, s->slots, s->nslots * sizeof *s->slots);
     s->slots = slots;
@@ -219,8 +227,11 @@ static conversation *find_or_add(flowlog_sweep *s, const conversation *k, int *r
 {
     if (s->nslots) {
         size_t j = k->hash & (s->nslots - 1);
-        for (uint32_t e; (e = s->slots[j]) != 0; j = (j + 1) & (s->nslots - 1)) {
-            conversation *c = entry(s, e - 1);
+        uint64_t tag = slot_of(0, k->hash) & ~(uint64_t)UINT32_MAX;
+        for (uint64_t e; (e = s->slots[j]) != 0; j = (j + 1) & (s->nslots - 1)) {
+            if ((e & ~(uint64_t)UINT32_MAX) != tag)
+                continue;
+            conversation *c = entry(s, (uint32_t)e - 1);
             if (key_equal(c, k))
                 return c;
         }
@@ -245,7 +256,7 @@ static conversation *find_or_add(flowlog_sweep *s, const conversation *k, int *r
     size_t j = k->hash & (s->nslots - 1);
     while (s->slots[j])
         j = (j + 1) & (s->nslots - 1);
-    s->slots[j] = (uint32_t)s->n + 1;
+    s->slots[j] = slot_of(s->n, k->hash);
     s->n++;
     s->ranked_valid = false;
     return c;
