@@ -832,6 +832,9 @@ void flowlog__query_groups_clear(flowlog_query *q)
 {
     free_kept(q);
     flowlog__keycache_free(q);
+    /* the groups start over: whether the cache pays is asked again */
+    q->keycache_known = false;
+    q->keycache_tries = q->keycache_hits = 0;
     FLOWLOG__FREE(&q->alloc, q->slots, q->nslots * sizeof *q->slots);
     if (q->dense)
         FLOWLOG__FREE(&q->alloc, q->dense, QUERY_DENSE_KEYS * sizeof *q->dense);

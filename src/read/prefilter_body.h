@@ -275,6 +275,7 @@ void PF_FILL_COLS(flowlog_record *r, const uint8_t *cols, size_t n)
     const flowlog__pf_work *wk = r->lazy_src;
     size_t line_word = (size_t)(r->line.ptr - r->lazy_chunk) >> 6;
     for (size_t i = 0; i < n; i++)
-        pf_fill_one(r, wk, line_word, cols[i]);
+        if (cols[i] < r->n) /* found for a schema since gone, at worst: none past the record */
+            pf_fill_one(r, wk, line_word, cols[i]);
 }
 #endif
