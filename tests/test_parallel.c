@@ -202,6 +202,14 @@ static flowlog_reader *reader_of(const char *const *names, int threads, bool map
     return r;
 }
 
+/* A state's bytes as hex, and the bytes freed. */
+static void append_hex(seen *s, unsigned char *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        append(s, "%02x", bytes[i]);
+    free(bytes);
+}
+
 typedef enum job { JOB_QUERY, JOB_DIAG, JOB_SWEEP } job;
 
 static char *run(job kind, const char *what, const char *const *names, int threads, bool map)
@@ -227,9 +235,7 @@ static char *run(job kind, const char *what, const char *const *names, int threa
         unsigned char *bytes = malloc(need);
         assert_non_null(bytes);
         assert_int_equal(flowlog_diag_serialize(d, bytes, need, &need), FLOWLOG_OK);
-        for (size_t i = 0; i < need; i++)
-            append(&s, "%02x", bytes[i]);
-        free(bytes);
+        append_hex(&s, bytes, need);
         char why[4096];
         flowlog_diag_explain(d, why, sizeof why);
         append(&s, "\n%s\n", why);
@@ -244,10 +250,8 @@ static char *run(job kind, const char *what, const char *const *names, int threa
         unsigned char *bytes = malloc(need);
         assert_non_null(bytes);
         assert_int_equal(flowlog_sweep_serialize(w, bytes, need, &need), FLOWLOG_OK);
-        for (size_t i = 0; i < need; i++)
-            append(&s, "%02x", bytes[i]);
+        append_hex(&s, bytes, need);
         append(&s, "\n%zu\n", n);
-        free(bytes);
         flowlog_sweep_free(w);
     }
     account(&s, r);
