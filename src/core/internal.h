@@ -15,14 +15,22 @@
 #define FLOWLOG__MAX_NAME 64
 #define FLOWLOG__MSG_SIZE 192
 
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#  define FLOWLOG__IS_LITTLE_ENDIAN 0
+#else
+#  define FLOWLOG__IS_LITTLE_ENDIAN 1
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #  define FLOWLOG__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define FLOWLOG__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #  define FLOWLOG__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  define FLOWLOG__PREFETCH(p) __builtin_prefetch(p)
 #else
 #  define FLOWLOG__LIKELY(x) (x)
 #  define FLOWLOG__UNLIKELY(x) (x)
 #  define FLOWLOG__PRINTF(a, b)
+#  define FLOWLOG__PREFETCH(p) ((void)(p))
 #endif
 
 /* ---- allocation ---- */

@@ -96,27 +96,46 @@ int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
     unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
     unsigned digits = (unsigned)_mm_movemask_epi8(
         _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
-    unsigned all = (1u << len) - 1;
-    /* exactly three dots: each step drops the lowest (no popcount instruction is assumed) */
+    unsigned zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+    unsigned all = (1u << len) - 1, last = 1u << (len - 1);
+    /* The whole form as masks: dots and digits cover the text, three dots
+     * (each step drops the lowest; no popcount instruction is assumed),
+     * none first, last or beside another, no run of four digits, and no part
+     * of two or three digits that starts with 0. */
     unsigned two = dots & (dots - 1), one = two & (two - 1), none = one & (one - 1);
-    if ((dots | digits) != all || !one || none)
+    unsigned starts = (dots << 1 | 1) & all;
+    if ((dots | digits) != all || !one || none || (dots & (1u | last | dots >> 1)) ||
+        (digits & digits >> 1 & digits >> 2 & digits >> 3) || (starts & zeros & digits >> 1))
         return FLOWLOG_E_MALFORMED;
-    unsigned start = 0;
+    /* Each part's one to three digits are the top bytes of the four that
+     * end where it ends, read from the text; the first part, and the second
+     * when it ends at byte 3, have fewer before them and are moved up into
+     * place instead. No branch on a part's length. */
+    unsigned end[4], x[4];
+    uint32_t raw[4], head;
+    end[0] = (unsigned)__builtin_ctz(dots);
+    end[1] = (unsigned)__builtin_ctz(two);
+    end[2] = (unsigned)__builtin_ctz(one);
+    end[3] = (unsigned)len;
+    memcpy(&head, s, 4);
+    raw[0] = head << (8 * (4 - end[0]));
+    memcpy(&raw[1], s + (end[1] >= 4 ? end[1] - 4 : 0), 4);
+    raw[1] = end[1] >= 4 ? raw[1] : head << 8;
+    memcpy(&raw[2], s + end[2] - 4, 4);
+    memcpy(&raw[3], s + len - 4, 4);
+    unsigned start = 0, big = 0;
     for (int part = 0; part < 4; part++) {
-        unsigned end = part < 3 ? (unsigned)__builtin_ctz(dots) : (unsigned)len;
-        dots &= dots - 1;
-        unsigned n = end - start;
-        const unsigned char *d = (const unsigned char *)s + start;
-        if (n == 0 || n > 3 || (n > 1 && d[0] == '0'))
-            return FLOWLOG_E_MALFORMED;
-        unsigned x = n == 1 ? (unsigned)(d[0] - '0')
-                   : n == 2 ? (unsigned)(d[0] - '0') * 10 + (unsigned)(d[1] - '0')
-                            : (unsigned)(d[0] - '0') * 100 + (unsigned)(d[1] - '0') * 10 + (unsigned)(d[2] - '0');
-        if (x > 255)
-            return FLOWLOG_E_MALFORMED;
-        out[part] = (uint8_t)x;
-        start = end + 1;
+        unsigned n = end[part] - start;
+        uint32_t keep = ~0u << (32 - 8 * n);
+        uint32_t w = (raw[part] & keep) - (0x30303030u & keep);
+        x[part] = ((w >> 8) & 0xff) * 100 + ((w >> 16) & 0xff) * 10 + (w >> 24);
+        big |= x[part];
+        start = end[part] + 1;
     }
+    if (big > 255)
+        return FLOWLOG_E_MALFORMED;
+    for (int part = 0; part < 4; part++)
+        out[part] = (uint8_t)x[part];
     return FLOWLOG_OK;
 }
 #else

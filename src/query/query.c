@@ -665,7 +665,9 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
         if (rc < 0)
             return rc;
     }
-    flowlog__query_groups_settle(q);
+    int settled = flowlog__query_groups_settle(q);
+    if (settled < 0)
+        return settled;
     for (size_t g = 0; g < (single ? 1 : groups); g++) {
         const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
         flowlog_value *row = q->rows + q->nrows * w;

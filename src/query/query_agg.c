@@ -44,30 +44,6 @@ void flowlog__arena_free(qarena *ar, const flowlog_allocator *a)
     ar->used = ar->cap = ar->total = 0;
 }
 
-/* A distinct value seen, in 32 bytes (a whole value is 40): the table is
- * probed at random, one entry a value, and is the most of what many
- * distinct values cost. Text of up to 16 bytes (any IPv4 address) is held
- * in the entry itself: no copy elsewhere, and a comparison reads no other
- * line of memory. */
-#define DISTINCT_INLINE 16
-
-struct qdistinct {
-    uint64_t hash;     /* 0: empty */
-    uint32_t group;
-    uint16_t agg;
-    uint8_t type;      /* FLOWLOG_VALUE_* */
-    uint8_t inline_len; /* text held in u.bytes: its length + 1; 0: none there */
-    union {
-        int64_t i;
-        double f;
-        struct {
-            const char *s;
-            uint32_t len; /* a line's field: far below 4 GiB */
-        } text;
-        char bytes[DISTINCT_INLINE];
-    } u;
-};
-
 /* The value of an entry; inline text points into the entry, valid until
  * the table changes. */
 static flowlog_value distinct_value(const struct qdistinct *d)
@@ -138,56 +114,161 @@ int flowlog__table_double(flowlog_query *q, void **table, size_t *cap, size_t el
     return FLOWLOG_OK;
 }
 
-/* Has (group, agg, value) been seen? Adds it when not. */
-static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v, bool *added)
+static uint64_t distinct_hash(uint32_t group, uint32_t agg, const flowlog_value *v)
+{
+    return flowlog__value_hash(v, ((uint64_t)group << 8 | agg) * 0x9e3779b97f4a7c15u) | 1;
+}
+
+/* An entry of e's group and aggregate holding e's value: its index, or
+ * the empty slot where it goes. */
+static size_t distinct_find(const flowlog_query *q, const struct qdistinct *e, const flowlog_value *v, bool *found)
+{
+    size_t j = e->hash & (q->dset_cap - 1);
+    for (; q->dset[j].hash; j = (j + 1) & (q->dset_cap - 1)) {
+        const struct qdistinct *d = &q->dset[j];
+        if (d->hash == e->hash && d->group == e->group && d->agg == e->agg) {
+            flowlog_value seen = distinct_value(d);
+            if (flowlog__value_equal(&seen, v)) {
+                *found = true;
+                return j;
+            }
+        }
+    }
+    *found = false;
+    return j;
+}
+
+/* Room for every value waiting and one more, made before a value waits:
+ * a table that grows does so as the records that need it come. */
+static int distinct_room(flowlog_query *q)
+{
+    if ((q->ndistinct + q->ahead_n) * 2 >= q->dset_cap)
+        return flowlog__table_double(q, (void **)&q->dset, &q->dset_cap, sizeof *q->dset);
+    return FLOWLOG_OK;
+}
+
+/* The inline text of an entry: n bytes (at most DISTINCT_INLINE) then
+ * zeros, made in registers from two fixed-size loads that read nothing
+ * past s + n, and stored as two words (bytes stored one by one and read
+ * back as a whole would wait for each other). */
+static inline void inline_text(char *dst, const char *s, size_t n)
+{
+    uint64_t lo = 0, hi = 0;
+    if (n > 8) {
+        memcpy(&lo, s, 8);
+        memcpy(&hi, s + n - 8, 8);
+        hi = FLOWLOG__IS_LITTLE_ENDIAN ? hi >> (8 * (16 - n)) : hi << (8 * (16 - n));
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        lo = FLOWLOG__IS_LITTLE_ENDIAN ? (uint64_t)a | ((uint64_t)b << (8 * (n - 4)))
+                                       : ((uint64_t)a << 32) | ((uint64_t)b << (8 * (8 - n)));
+    } else {
+        char b[8] = {0};
+        for (size_t i = 0; i < n; i++)
+            b[i] = s[i];
+        memcpy(&lo, b, 8);
+    }
+    memcpy(dst, &lo, 8);
+    memcpy(dst + 8, &hi, 8);
+}
+
+/* e, an entry for v made without the table: whole when v fits in it (the
+ * value no longer needed), else its text still in the record. */
+static void distinct_entry(struct qdistinct *e, uint32_t group, uint32_t agg, const flowlog_value *v)
+{
+    e->hash = distinct_hash(group, agg, v);
+    e->group = group;
+    e->agg = (uint16_t)agg;
+    e->type = (uint8_t)v->type;
+    e->inline_len = 0;
+    if (v->type == FLOWLOG_VALUE_STRING && v->len <= DISTINCT_INLINE) {
+        inline_text(e->u.bytes, v->s, v->len);
+        e->inline_len = (uint8_t)(v->len + 1);
+    } else if (v->type == FLOWLOG_VALUE_STRING) {
+        e->u.text.s = v->s;
+        e->u.text.len = (uint32_t)v->len;
+    } else if (v->type == FLOWLOG_VALUE_FLOAT) {
+        e->u.f = v->f;
+    } else {
+        e->u.i = v->i;
+    }
+}
+
+/* Has e's (group, agg, value) been seen? Adds it when not. */
+static int distinct_add_entry(flowlog_query *q, const struct qdistinct *e, bool *added)
 {
     *added = false;
-    if (q->ndistinct * 2 >= q->dset_cap) {
-        int rc = flowlog__table_double(q, (void **)&q->dset, &q->dset_cap, sizeof *q->dset);
-        if (rc < 0)
-            return rc;
-    }
-    uint64_t h = flowlog__value_hash(v, ((uint64_t)group << 8 | agg) * 0x9e3779b97f4a7c15u) | 1;
-    size_t j = h & (q->dset_cap - 1);
-    while (q->dset[j].hash) {
-        const struct qdistinct *d = &q->dset[j];
-        if (d->hash == h && d->group == group && d->agg == agg) {
-            flowlog_value seen = distinct_value(d);
-            if (flowlog__value_equal(&seen, v))
-                return FLOWLOG_OK;
-        }
-        j = (j + 1) & (q->dset_cap - 1);
-    }
+    int rc = distinct_room(q);
+    if (rc < 0)
+        return rc;
+    flowlog_value v = distinct_value(e);
+    bool found;
+    size_t j = distinct_find(q, e, &v, &found);
+    if (found)
+        return FLOWLOG_OK;
     if (q->ndistinct >= q->max_groups)
         return limit_error(q, "distinct values");
     int mem = flowlog__query_memory_check_spill(q);
     if (mem < 0)
         return mem;
     struct qdistinct *d = &q->dset[j];
-    d->type = (uint8_t)v->type;
-    d->inline_len = 0;
-    if (v->type == FLOWLOG_VALUE_STRING && v->len <= DISTINCT_INLINE) {
-        if (v->len)
-            memcpy(d->u.bytes, v->s, v->len);
-        d->inline_len = (uint8_t)(v->len + 1);
-    } else if (v->type == FLOWLOG_VALUE_STRING) {
-        flowlog_value kept = *v;
-        int rc = flowlog__query_keep_value(q, &q->data, &kept);
-        if (rc < 0)
+    *d = *e;
+    if (e->type == FLOWLOG_VALUE_STRING && !e->inline_len) {
+        rc = flowlog__query_keep_value(q, &q->data, &v);
+        if (rc < 0) {
+            d->hash = 0; /* an entry whose text could not be kept stays empty */
             return rc;
-        d->u.text.s = kept.s;
-        d->u.text.len = (uint32_t)kept.len;
-    } else if (v->type == FLOWLOG_VALUE_FLOAT) {
-        d->u.f = v->f;
-    } else {
-        d->u.i = v->i;
+        }
+        d->u.text.s = v.s;
     }
-    d->hash = h; /* last: an entry whose text could not be kept stays empty */
-    d->group = group;
-    d->agg = (uint16_t)agg;
     q->ndistinct++;
     *added = true;
     return FLOWLOG_OK;
+}
+
+static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v, bool *added)
+{
+    struct qdistinct e;
+    distinct_entry(&e, group, agg, v);
+    return distinct_add_entry(q, &e, added);
+}
+
+/* The oldest value waiting, into the table and its group's count. */
+static int distinct_settle_oldest(flowlog_query *q)
+{
+    struct qdistinct *e = &q->ahead[q->ahead_at];
+    q->ahead_at = (q->ahead_at + 1) % QUERY_DISTINCT_AHEAD;
+    q->ahead_n--;
+    bool added;
+    int rc = distinct_add_entry(q, e, &added);
+    q->gaccs[(size_t)e->group * (size_t)q->naggs + e->agg].count += added;
+    return rc;
+}
+
+/* count_distinct of a record's value: a value held whole in an entry
+ * waits its turn while its line of the table comes in; longer text,
+ * which lives only as long as the record, is looked up at once. */
+static int distinct_count(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v)
+{
+    if (v->type == FLOWLOG_VALUE_STRING && v->len > DISTINCT_INLINE) {
+        bool added;
+        int rc = distinct_add(q, group, agg, v, &added);
+        q->gaccs[(size_t)group * (size_t)q->naggs + agg].count += added;
+        return rc;
+    }
+    int rc = FLOWLOG_OK;
+    if (q->ahead_n == QUERY_DISTINCT_AHEAD)
+        rc = distinct_settle_oldest(q);
+    if (rc < 0 || (rc = distinct_room(q)) < 0)
+        return rc;
+    struct qdistinct *e = &q->ahead[(q->ahead_at + q->ahead_n) % QUERY_DISTINCT_AHEAD];
+    distinct_entry(e, group, agg, v);
+    if (q->dset_cap)
+        FLOWLOG__PREFETCH(&q->dset[e->hash & (q->dset_cap - 1)]);
+    q->ahead_n++;
+    return rc;
 }
 
 /* The aggregates' arguments of this record, read before any group is
@@ -307,11 +388,9 @@ static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
             acc->count++;
             break;
         case AGG_COUNT_DISTINCT: {
-            bool added;
-            int rc = distinct_add(q, (uint32_t)g, (uint32_t)k, &v, &added);
+            int rc = distinct_count(q, (uint32_t)g, (uint32_t)k, &v);
             if (rc < 0)
                 return rc;
-            acc->count += added;
             break;
         }
         case AGG_PCT:
@@ -371,10 +450,17 @@ struct qslot {
     uint64_t count;  /* records, when counts_only; moved to gaccs at the end */
 };
 
-void flowlog__query_groups_settle(flowlog_query *q)
+int flowlog__query_groups_settle(flowlog_query *q)
 {
+    while (q->ahead_n) {
+        int rc = distinct_settle_oldest(q);
+        if (rc < 0) {
+            q->ahead_n = 0; /* what waited is lost with the query */
+            return rc;
+        }
+    }
     if (!q->counts_only)
-        return;
+        return FLOWLOG_OK;
     for (size_t v = 0; q->dense && v < QUERY_DENSE_KEYS; v++) {
         if (!q->dense[v])
             continue;
@@ -390,6 +476,7 @@ void flowlog__query_groups_settle(flowlog_query *q)
         for (int k = 0; k < q->naggs; k++)
             accs[k].count = q->slots[i].count;
     }
+    return FLOWLOG_OK;
 }
 
 static inline int count_in(flowlog_query *q, struct qslot *sl, const flowlog_value *vals)
@@ -572,7 +659,7 @@ static size_t next_growth(const flowlog_query *q)
         size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
         extra += q->groups_cap * (keys * sizeof *q->gkeys + aggs * sizeof *q->gaccs + sizeof *q->gfirst);
     }
-    if ((q->ndistinct + (size_t)q->naggs) * 2 >= q->dset_cap)
+    if ((q->ndistinct + q->ahead_n + (size_t)q->naggs) * 2 >= q->dset_cap)
         extra += 2 * q->dset_cap * sizeof *q->dset;
     return extra;
 }
@@ -783,15 +870,11 @@ int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t
                                   const flowlog_value *v)
 {
     struct qslot *sl;
-    bool made, added;
+    bool made;
     int rc = group_of(q, key, h, UINT64_MAX, &sl, &made);
     if (rc < 0)
         return rc;
-    size_t g = sl->group - 1;
-    if ((rc = distinct_add(q, (uint32_t)g, agg, v, &added)) < 0)
-        return rc;
-    q->gaccs[g * (size_t)q->naggs + agg].count += added;
-    return FLOWLOG_OK;
+    return distinct_count(q, sl->group - 1, agg, v);
 }
 
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
@@ -853,6 +936,7 @@ void flowlog__query_groups_clear(flowlog_query *q)
     q->gaccs = NULL;
     q->dset = NULL;
     q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = q->ndistinct = q->dset_cap = 0;
+    q->ahead_n = q->ahead_at = 0;
     flowlog__arena_free(&q->data, &q->alloc);
 }
 

@@ -133,6 +133,36 @@ typedef struct qarena {
 void *flowlog__arena_alloc(qarena *ar, const flowlog_allocator *a, size_t n);
 void flowlog__arena_free(qarena *ar, const flowlog_allocator *a);
 
+/* A distinct value seen, in 32 bytes (a whole value is 40): the table is
+ * probed at random, one entry a value, and is the most of what many
+ * distinct values cost. Text of up to 16 bytes (any IPv4 address) is held
+ * in the entry itself: no copy elsewhere, and a comparison reads no other
+ * line of memory. */
+#define DISTINCT_INLINE 16
+
+struct qdistinct {
+    uint64_t hash;     /* 0: empty */
+    uint32_t group;
+    uint16_t agg;
+    uint8_t type;      /* FLOWLOG_VALUE_* */
+    uint8_t inline_len; /* text held in u.bytes: its length + 1; 0: none there */
+    union {
+        int64_t i;
+        double f;
+        struct {
+            const char *s;
+            uint32_t len; /* a line's field: far below 4 GiB */
+        } text;
+        char bytes[DISTINCT_INLINE];
+    } u;
+};
+
+/* count_distinct values waiting for their probe: each one's line of the
+ * table is asked for as it comes and looked at this many values later, so
+ * the misses of a table far larger than the cache overlap instead of
+ * following one another. */
+#define QUERY_DISTINCT_AHEAD 16
+
 struct flowlog_query {
     flowlog_allocator alloc;
     flowlog__error err;
@@ -219,6 +249,8 @@ struct flowlog_query {
     /* count_distinct: (group, agg, value) seen */
     struct qdistinct *dset;
     size_t ndistinct, dset_cap;
+    struct qdistinct ahead[QUERY_DISTINCT_AHEAD]; /* not yet in dset: ahead_n from ahead_at, around */
+    unsigned ahead_n, ahead_at;
 
     /* results */
     flowlog_value *rows;  /* nrows x row_width: the columns, the sort keys, the row's order (INT) */
@@ -330,8 +362,10 @@ int flowlog__query_sort_held(flowlog_query *q);
 /* Fold the current record into its group. */
 int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
-/* Move what the group slots counted into the groups' accumulators. */
-void flowlog__query_groups_settle(flowlog_query *q);
+/* Move what the group slots counted into the groups' accumulators, and
+ * the count_distinct values waiting into their table: before anything
+ * reads the groups. */
+int flowlog__query_groups_settle(flowlog_query *q);
 /* query_keycache.c: the group slots of recent records by the bytes of
  * their key fields, when every key is a field (applies). key: the record's
  * key bytes (false: too long to cache) and their hash; find: the slot's

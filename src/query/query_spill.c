@@ -242,9 +242,10 @@ static int part_of(uint64_t h, int level)
  * needed), then forgotten. */
 static int write_groups(flowlog_query *q, sfile *parts, int level)
 {
-    flowlog__query_groups_settle(q);
+    int rc = flowlog__query_groups_settle(q);
+    if (rc < 0)
+        return rc;
     q->counts_only = false; /* from now on every count is in the accumulators */
-    int rc = FLOWLOG_OK;
     for (size_t g = 0; g < q->ngroups && rc == FLOWLOG_OK; g++) {
         uint64_t h = flowlog__query_keys_hash(q->gkeys + g * (size_t)q->nkeys, q->nkeys);
         sfile *p = &parts[part_of(h, level)];

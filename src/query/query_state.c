@@ -88,7 +88,9 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
     flowlog_query *q = (flowlog_query *)(uintptr_t)cq;
     if (!q->stats || q->finished || flowlog__spill_has_groups(q))
         return unsupported(q);
-    flowlog__query_groups_settle(q);
+    int settled = flowlog__query_groups_settle(q);
+    if (settled < 0)
+        return settled;
     order_entry *order = q->ngroups ? malloc(q->ngroups * sizeof *order) : NULL;
     distinct_entry *dist = q->ndistinct ? malloc(q->ndistinct * sizeof *dist) : NULL;
     char *mem = NULL;
@@ -210,7 +212,9 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
         return unsupported(q);
     if (part->text_hash != q->text_hash)
         return FLOWLOG_E_ARG;
-    flowlog__query_groups_settle(part);
+    int settled = flowlog__query_groups_settle(part);
+    if (settled < 0)
+        return settled;
     /* a part fed in one pass made its groups in the order of their first records */
     bool in_order = true;
     for (size_t g = 1; g < part->ngroups && in_order; g++)
