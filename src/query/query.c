@@ -595,6 +595,7 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
     q->scratch_used = 0;
     q->scratch_full = false;
     q->bad = 0;
+    q->checked = 0;
     int rc = FLOWLOG_ABSENT;
     bool pass = true;
     for (int i = 0; i < q->nfilters && pass; i++) {

@@ -498,10 +498,12 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
         return;
     /* Typed text is checked as it is read: an action of REJECTED or an
      * address of 10.0.0.999 is an error, not a string that matches nothing. */
-    if (e->ftype == FLOWLOG_TYPE_ENUM) {
+    /* A field read twice for one record (a filter, then an aggregate) is checked once. */
+    uint64_t bit = e->field < 64 ? (uint64_t)1 << e->field : 0;
+    if (e->ftype == FLOWLOG_TYPE_ENUM && !(q->checked & bit)) {
         int v;
         rc = flowlog_record_get_enum(q->rec, e->field, &v);
-    } else if (e->ftype == FLOWLOG_TYPE_ADDR) {
+    } else if (e->ftype == FLOWLOG_TYPE_ADDR && !(q->checked & bit)) {
         flowlog_addr a;
         rc = flowlog_record_get_addr(q->rec, e->field, &a);
     } else {
@@ -511,6 +513,7 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
         bad_value(q, rc);
         return;
     }
+    q->checked |= bit;
     set_str(out, sp.ptr, sp.len);
 }
 

@@ -228,6 +228,7 @@ struct flowlog_query {
     size_t scratch_used;
     bool scratch_full;
     int bad;               /* a value the record gave did not convert: the status; q->err says which */
+    uint64_t checked;      /* the record's typed fields (by bit) whose text was found good */
     bool running;          /* flowlog_query_run() has set up its reader */
 
     /* groups (stats) or kept rows (sort without stats) */
