@@ -869,12 +869,64 @@ int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h,
 int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t h, uint32_t agg,
                                   const flowlog_value *v)
 {
+    size_t g;
+    int rc = flowlog__query_group_index(q, key, h, &g);
+    return rc < 0 ? rc : distinct_count(q, (uint32_t)g, agg, v);
+}
+
+int flowlog__query_group_index(flowlog_query *q, flowlog_value *key, uint64_t h, size_t *g)
+{
     struct qslot *sl;
     bool made;
     int rc = group_of(q, key, h, UINT64_MAX, &sl, &made);
     if (rc < 0)
         return rc;
-    return distinct_count(q, sl->group - 1, agg, v);
+    *g = sl->group - 1;
+    return FLOWLOG_OK;
+}
+
+int flowlog__query_merge_distinct_in(flowlog_query *q, size_t g, uint32_t agg, const flowlog_value *v)
+{
+    return distinct_count(q, (uint32_t)g, agg, v);
+}
+
+#define SWAP(a, b)                                                                                                     \
+    do {                                                                                                               \
+        char tmp_[sizeof(a)];                                                                                          \
+        memcpy(tmp_, &(a), sizeof(a));                                                                                 \
+        memcpy(&(a), &(b), sizeof(a));                                                                                 \
+        memcpy(&(b), tmp_, sizeof(a));                                                                                 \
+    } while (0)
+
+bool flowlog__query_groups_adopt(flowlog_query *q, flowlog_query *part)
+{
+    if (q->ngroups || q->ndistinct || q->ahead_n || part->ahead_n || q->record_seq || q->data.total ||
+        q->kept_bytes || q->nkept_values || q->slots || q->dense || q->dense_group || q->dset || q->gaccs ||
+        q->gkeys || q->gfirst || q->counts_only != part->counts_only)
+        return false;
+    SWAP(q->data, part->data);
+    SWAP(q->slots, part->slots);
+    SWAP(q->dense, part->dense);
+    SWAP(q->dense_group, part->dense_group);
+    SWAP(q->keycache, part->keycache);
+    SWAP(q->keycache_on, part->keycache_on);
+    SWAP(q->keycache_known, part->keycache_known);
+    SWAP(q->keycache_tries, part->keycache_tries);
+    SWAP(q->keycache_hits, part->keycache_hits);
+    SWAP(q->nslots, part->nslots);
+    SWAP(q->gkeys, part->gkeys);
+    SWAP(q->gfirst, part->gfirst);
+    SWAP(q->gaccs, part->gaccs);
+    SWAP(q->ngroups, part->ngroups);
+    SWAP(q->groups_cap, part->groups_cap);
+    SWAP(q->gkeys_cap, part->gkeys_cap);
+    SWAP(q->gfirst_cap, part->gfirst_cap);
+    SWAP(q->dset, part->dset);
+    SWAP(q->ndistinct, part->ndistinct);
+    SWAP(q->dset_cap, part->dset_cap);
+    SWAP(q->kept_bytes, part->kept_bytes);
+    SWAP(q->nkept_values, part->nkept_values);
+    return true;
 }
 
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,

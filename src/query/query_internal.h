@@ -317,6 +317,13 @@ int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h,
 /* A distinct value of aggregate agg that a group written out had seen. */
 int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t h, uint32_t agg,
                                   const flowlog_value *v);
+/* The index of the group of key (hash h), made if new. */
+int flowlog__query_group_index(flowlog_query *q, flowlog_value *key, uint64_t h, size_t *g);
+/* A value of count_distinct aggregate agg merged into group g. */
+int flowlog__query_merge_distinct_in(flowlog_query *q, size_t g, uint32_t agg, const flowlog_value *v);
+/* q, which holds no group nor record yet, takes part's groups whole (and
+ * part holds q's nothing): false when it cannot. Both settled. */
+bool flowlog__query_groups_adopt(flowlog_query *q, flowlog_query *part);
 /* The groups' rows after the rows there are (the filters after stats
  * applied, the sort keys and order computed); their text copied to
  * rowtext when copy_text. */

@@ -219,6 +219,13 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
     bool in_order = true;
     for (size_t g = 1; g < part->ngroups && in_order; g++)
         in_order = part->gfirst[g - 1] < part->gfirst[g];
+    /* The first part into a query that holds nothing yet: its groups as
+     * they are, none made again, no value looked up again. */
+    if (in_order && !flowlog__spill_has_groups(q) && flowlog__query_groups_adopt(q, part)) {
+        q->record_seq = part->record_seq;
+        q->fed = true;
+        return FLOWLOG_OK;
+    }
     order_entry *order = NULL;
     if (!in_order) {
         order = malloc(part->ngroups * sizeof *order);
@@ -239,15 +246,31 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
                                         part->gaccs + g * (size_t)part->naggs);
     }
     free(order);
+    /* Each part group's group in q, found by its key once (until groups
+     * are written out) rather than once a value. */
+    uint32_t *in_q = part->ndistinct && rc == FLOWLOG_OK ? flowlog__calloc(&q->alloc, part->ngroups, sizeof *in_q) : NULL;
+    if (part->ndistinct && rc == FLOWLOG_OK && !in_q)
+        rc = FLOWLOG_E_NOMEM;
     size_t at = 0;
     uint32_t group, agg;
     flowlog_value v;
     while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v)) {
         flowlog_value *key = part->gkeys + (size_t)group * (size_t)part->nkeys;
-        if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
-            break;
-        rc = flowlog__query_merge_distinct(q, key, flowlog__query_keys_hash(key, part->nkeys), agg, &v);
+        if (q->spill_dir && flowlog__query_spill_due(q)) {
+            if ((rc = flowlog__spill_groups(q)) < 0)
+                break;
+            memset(in_q, 0, part->ngroups * sizeof *in_q);
+        }
+        if (!in_q[group]) {
+            size_t g;
+            if ((rc = flowlog__query_group_index(q, key, flowlog__query_keys_hash(key, part->nkeys), &g)) < 0)
+                break;
+            in_q[group] = (uint32_t)g + 1;
+        }
+        rc = flowlog__query_merge_distinct_in(q, in_q[group] - 1, agg, &v);
     }
+    if (in_q)
+        FLOWLOG__FREE(&q->alloc, in_q, part->ngroups * sizeof *in_q);
     if (rc < 0)
         return rc;
     q->record_seq += part->record_seq;
