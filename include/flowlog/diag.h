@@ -395,7 +395,9 @@ FLOWLOG_API int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const ch
  * result is exactly that of feeding every record, in much less time.
  *
  * It applies when the client is one IPv4 address (or a network of at most
- * 4), as every such record names it; otherwise nothing changes. The same
+ * 4), as every such record names it, and otherwise when the question is of
+ * one port of three digits or more other than for ICMP, as every such
+ * record holds the port's digits; otherwise nothing changes. The same
  * conditions as for a prefilter apply (FLOWLOG_OPT_VALIDATE 0, plain text
  * lines). `d` must outlive the reader's reading, or be detached first with
  * flowlog_reader_set_prefilter(r, NULL, 0); it replaces any prefilter set

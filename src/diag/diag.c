@@ -858,6 +858,32 @@ static void note_passed(void *ctx, const flowlog__passed *run)
     }
 }
 
+/* A question of one port, whatever its client: every record that can be
+ * evidence has the port as its source or destination port, and however a
+ * port is written (leading zeros are read), its digits are in the line.
+ * Where the server is one address, the client's near misses to it on other
+ * ports name it. A port of one or two digits is in nearly every line. */
+static int watch_port(flowlog_diag *d, flowlog_reader *r)
+{
+    if (d->port_lo != d->port_hi || d->port_lo < 100 || is_icmp(d->protocol) ||
+        (d->watch_server && d->server_net.family != FLOWLOG_AF_INET))
+        return 0;
+    char text[2][16];
+    flowlog_span needles[2];
+    size_t total = 0;
+    needles[total].ptr = text[total];
+    needles[total++].len = (size_t)snprintf(text[0], sizeof text[0], "%u", d->port_lo);
+    if (d->watch_server) {
+        int len = flowlog_addr_format(&d->server_net, text[1], sizeof text[1]);
+        if (len <= 0)
+            return 0;
+        needles[total].ptr = text[total];
+        needles[total++].len = (size_t)len;
+    }
+    int rc = flowlog__reader_watch(r, needles, total, note_passed, d);
+    return rc < 0 ? rc : 1;
+}
+
 int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
 {
     if (!d || !r)
@@ -870,10 +896,10 @@ int flowlog_diag_attach_reader(flowlog_diag *d, flowlog_reader *r)
      * the server: its text too, where the server is one address. An IPv6
      * address has many ways, and a network too many addresses. */
     if (d->client_any || d->client_net.family != FLOWLOG_AF_INET || d->client_prefix < 30)
-        return 0;
+        return watch_port(d, r);
     size_t n = (size_t)1 << (32 - d->client_prefix), total = n + (d->watch_server ? 1 : 0);
     if (total > FLOWLOG_PREFILTER_MAX_NEEDLES || (d->watch_server && d->server_net.family != FLOWLOG_AF_INET))
-        return 0;
+        return watch_port(d, r);
     char text[FLOWLOG_PREFILTER_MAX_NEEDLES][16];
     flowlog_span needles[FLOWLOG_PREFILTER_MAX_NEEDLES];
     for (size_t i = 0; i < total; i++) {
