@@ -320,10 +320,65 @@ static int server_is_destination(int protocol, bool have_ports, uint64_t sport, 
     return dport < sport;
 }
 
-int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec)
+/* The conversations waiting for their line of the index: each one's slot
+ * is asked for as it comes and its probe made this many conversations
+ * later, so that the misses of an index far larger than the cache overlap;
+ * halfway, the slot is read and the entry it names asked for too. Only
+ * the sweep's own loops hold conversations back, and they put every one
+ * before they return. */
+#define AHEAD 16
+
+typedef struct ahead {
+    conversation one[AHEAD];
+    unsigned n, at;
+} ahead;
+
+/* Ask for the entry the slots name for conversation k (the first whose
+ * hash agrees), its slot being in cache by now. */
+static void prefetch_entry(const flowlog_sweep *s, const conversation *k)
 {
-    if (!s || !rec)
-        return FLOWLOG_E_ARG;
+    if (!s->nslots)
+        return;
+    size_t j = k->hash & (s->nslots - 1);
+    uint64_t tag = slot_of(0, k->hash) & ~(uint64_t)UINT32_MAX;
+    for (uint64_t e; (e = s->slots[j]) != 0; j = (j + 1) & (s->nslots - 1))
+        if ((e & ~(uint64_t)UINT32_MAX) == tag) {
+            FLOWLOG__PREFETCH(entry(s, (uint32_t)e - 1));
+            return;
+        }
+}
+
+/* Returns put()'s status for the conversation it put, if any. */
+static int put_ahead(flowlog_sweep *s, ahead *a, const conversation *one)
+{
+    int rc = FLOWLOG_OK;
+    if (a->n == AHEAD) {
+        rc = put(s, &a->one[a->at]);
+        a->at = (a->at + 1) % AHEAD;
+        a->n--;
+    }
+    if (a->n >= AHEAD / 2)
+        prefetch_entry(s, &a->one[(a->at + a->n - AHEAD / 2) % AHEAD]);
+    if (s->nslots)
+        FLOWLOG__PREFETCH(&s->slots[one->hash & (s->nslots - 1)]);
+    a->one[(a->at + a->n) % AHEAD] = *one;
+    a->n++;
+    return rc;
+}
+
+/* FLOWLOG_E_NOMEM when a put failed for memory. */
+static int put_all(flowlog_sweep *s, ahead *a)
+{
+    int rc = FLOWLOG_OK;
+    for (; a->n; a->n--, a->at = (a->at + 1) % AHEAD)
+        if (put(s, &a->one[a->at]) < 0)
+            rc = FLOWLOG_E_NOMEM;
+    return rc;
+}
+
+/* The conversation record rec adds to (1), none (0), or an error. */
+static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, conversation *out)
+{
     /* Every value the sweep reads is checked: one that does not convert
      * makes the record an error (the accessor's status and message), which
      * counts for nothing. Absent ones ('-', NODATA) tell nothing. */
@@ -391,7 +446,17 @@ int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec)
     one.flags[dir] = (uint8_t)(have_flags ? flags : 0);
     one.first[dir] = clamp32(start);
     one.last[dir] = clamp32(end);
-    return put(s, &one);
+    *out = one;
+    return 1;
+}
+
+int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec)
+{
+    if (!s || !rec)
+        return FLOWLOG_E_ARG;
+    conversation one;
+    int rc = conversation_of(s, rec, &one);
+    return rc <= 0 ? rc : put(s, &one);
 }
 
 /* ---- results ---- */
@@ -615,9 +680,12 @@ int flowlog_sweep_merge(flowlog_sweep *dst, const flowlog_sweep *src)
     int rc = flowlog__ledger_merge(&dst->inputs, &dst->alloc, &src->inputs);
     if (rc < 0)
         return rc;
+    ahead a = {.n = 0};
     for (uint64_t i = 0; i < src->n; i++)
-        if (put(dst, entry(src, i)) < 0)
+        if (put_ahead(dst, &a, entry(src, i)) < 0)
             rc = FLOWLOG_E_NOMEM;
+    if (put_all(dst, &a) < 0)
+        rc = FLOWLOG_E_NOMEM;
     return rc;
 }
 
@@ -776,18 +844,21 @@ static int feed_reader(flowlog_sweep *s, flowlog_reader *r)
         rc = flowlog_reader_set_fields(r, flowlog__diag_fields, FLOWLOG__DIAG_NFIELDS);
     if (rc < 0)
         return rc;
+    ahead a = {.n = 0};
     for (;;) {
         flowlog_record *rec;
         rc = flowlog_reader_next(r, &rec);
-        if (rc == FLOWLOG_END)
-            return FLOWLOG_OK;
-        if (rc == FLOWLOG_NEED_MORE)
-            return rc;
+        if (rc == FLOWLOG_END || rc == FLOWLOG_NEED_MORE) {
+            (void)put_all(s, &a);
+            return rc == FLOWLOG_END ? FLOWLOG_OK : rc;
+        }
         if (rc < 0)
             continue; /* counted, and told to the error handler */
-        /* a table that cannot grow drops the record, which dropped() counts */
-        int fed = flowlog_sweep_feed(s, rec);
-        if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW)
+        conversation one;
+        int fed = conversation_of(s, rec, &one);
+        if (fed == 1)
+            (void)put_ahead(s, &a, &one); /* a table that cannot grow drops it, which dropped() counts */
+        else if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW)
             (void)flowlog_reader_reject(r, fed, flowlog_record_error_message(rec));
     }
 }
