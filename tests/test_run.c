@@ -179,6 +179,76 @@ static void sweep_run_ranks(void **state)
     flowlog_reader_free(r);
 }
 
+/* The bytes of a sweep's state. */
+static unsigned char *sweep_bytes(const flowlog_sweep *s, size_t *n)
+{
+    assert_int_equal(flowlog_sweep_serialize(s, NULL, 0, n), FLOWLOG_OK);
+    unsigned char *b = malloc(*n);
+    assert_non_null(b);
+    assert_int_equal(flowlog_sweep_serialize(s, b, *n, n), FLOWLOG_OK);
+    return b;
+}
+
+/* Many conversations, past the cap, with bad values among them: the run
+ * (which looks conversations up some records after reading them) keeps and
+ * drops exactly what feeding each record keeps and drops. */
+static void sweep_run_keeps_what_feeding_keeps(void **state)
+{
+    (void)state;
+    size_t cap = 8 << 20, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    uint64_t x = 42;
+    for (int i = 0; i < 60000 && len + 200 < cap; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        unsigned a = (unsigned)(x >> 33), b = (unsigned)(x >> 45);
+        len += (size_t)snprintf(text + len, cap - len,
+                                "2 1 eni-%u 10.%u.%u.%u 10.0.%u.%u %u %u %u %s %u %u %u %s OK\n", a % 7, a % 3, (a >> 3) % 40,
+                                (a >> 9) % 250, b % 3, (b >> 2) % 200, 1024 + (a >> 4) % 50000,
+                                (unsigned[]){22, 443, 3306, 8080}[(b >> 11) % 4], (b >> 13) % 9 ? 6u : 17u,
+                                (b >> 17) % 97 ? "3" : "x", 40 + a % 999, 1600000000u + i, 1600000060u + i,
+                                (a >> 21) % 5 ? "ACCEPT" : "REJECT");
+    }
+    flowlog_reader *r;
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_memory(r, text, len, "mem"), FLOWLOG_OK);
+    flowlog_sweep *run, *fed;
+    assert_int_equal(flowlog_sweep_new(&run, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_sweep_new(&fed, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_sweep_set(run, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, 5000), FLOWLOG_OK);
+    assert_int_equal(flowlog_sweep_set(fed, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, 5000), FLOWLOG_OK);
+    size_t n;
+    assert_int_equal(flowlog_sweep_run(run, r, &n), FLOWLOG_OK);
+    flowlog_reader_free(r);
+    assert_int_equal(flowlog_reader_new(&r, NULL, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_add_memory(r, text, len, "mem"), FLOWLOG_OK);
+    assert_int_equal(flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0), FLOWLOG_OK); /* the sweep checks what it reads */
+    flowlog_record *rec;
+    int rc, bad = 0;
+    while ((rc = flowlog_reader_next(r, &rec)) != FLOWLOG_END) {
+        int fed_rc = rc == FLOWLOG_OK ? flowlog_sweep_feed(fed, rec) : FLOWLOG_OK;
+        if (fed_rc < 0) {
+            bad++;
+            assert_int_equal(flowlog_reader_reject(r, fed_rc, flowlog_record_error_message(rec)), FLOWLOG_OK);
+        }
+    }
+    assert_int_equal(flowlog_sweep_add_reader_inputs(fed, r), FLOWLOG_OK);
+    assert_true(bad > 100);
+    assert_true(flowlog_sweep_dropped(fed) > 1000);
+    assert_int_equal(flowlog_sweep_conversations(run), 5000);
+    assert_int_equal(flowlog_sweep_dropped(run), flowlog_sweep_dropped(fed));
+    size_t na, nb;
+    unsigned char *a = sweep_bytes(run, &na), *b = sweep_bytes(fed, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+    flowlog_sweep_free(run);
+    flowlog_sweep_free(fed);
+    flowlog_reader_free(r);
+    free(text);
+}
+
 /* With FLOWLOG_ON_ERROR_STOP a rejected record stops the reading too. */
 static void a_rejected_record_stops_when_asked(void **state)
 {
@@ -214,6 +284,7 @@ int main(void)
         cmocka_unit_test(query_run_reports_and_answers),
         cmocka_unit_test(diag_run_equals_feeding),
         cmocka_unit_test(sweep_run_ranks),
+        cmocka_unit_test(sweep_run_keeps_what_feeding_keeps),
         cmocka_unit_test(a_rejected_record_stops_when_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
