@@ -405,6 +405,13 @@ static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
         }
         default: {
             double d;
+            if ((q->aggs[k] == AGG_SUM || q->aggs[k] == AGG_AVG) && v.type == FLOWLOG_VALUE_INT &&
+                FLOWLOG__LIKELY(v.i >= 0 && acc->isum <= INT64_MAX - v.i)) {
+                /* a sum or mean of whole numbers reads no minimum, maximum nor time */
+                acc->isum += v.i;
+                acc->count++;
+                break;
+            }
             if (v.type == FLOWLOG_VALUE_INT || v.type == FLOWLOG_VALUE_TIME) {
                 d = (double)v.i;
                 if ((v.i > 0 && acc->isum > INT64_MAX - v.i) || (v.i < 0 && acc->isum < INT64_MIN - v.i)) {
