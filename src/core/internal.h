@@ -37,6 +37,9 @@
 extern const flowlog_allocator flowlog__libc_allocator;
 int flowlog__allocator_init(flowlog_allocator *dst, const flowlog_allocator *src);
 void *flowlog__calloc(const flowlog_allocator *a, size_t n, size_t size);
+/* The same for a large table probed at random: in large pages where the
+ * system has them. */
+void *flowlog__calloc_table(const flowlog_allocator *a, size_t n, size_t size);
 char *flowlog__strndup(const flowlog_allocator *a, const char *s, size_t len);
 #define FLOWLOG__FREE(a, p, n) ((a)->free((a)->ctx, (p), (n)))
 

@@ -184,7 +184,7 @@ static int grow_slots(flowlog_sweep *s)
     /* While rehashing, the old and the new index are both alive. */
     if (memory_for(s, s->nchunks, nslots + s->nslots, s->n + 1) > s->max_memory || nslots > (size_t)UINT32_MAX)
         return FLOWLOG_E_LIMIT;
-    uint64_t *slots = flowlog__calloc(&s->alloc, nslots, sizeof *slots);
+    uint64_t *slots = flowlog__calloc_table(&s->alloc, nslots, sizeof *slots);
     if (!slots)
         return FLOWLOG_E_NOMEM;
     for (uint64_t i = 0; i < s->n; i++) {
