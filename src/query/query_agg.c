@@ -688,16 +688,14 @@ bool flowlog__query_spill_due(const flowlog_query *q)
 int flowlog__query_group(flowlog_query *q)
 {
     flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
-    char raw[QUERY_KEYCACHE_BUF];
-    size_t raw_len = 0;
-    uint64_t raw_hash = 0;
+    qkeybytes raw;
     if (FLOWLOG__UNLIKELY(!q->keycache_known)) {
         q->keycache_on = flowlog__keycache_applies(q);
         q->keycache_known = true;
     }
-    bool cached = q->keycache_on && q->rec && flowlog__keycache_key(q, raw, &raw_len, &raw_hash);
+    bool cached = q->keycache_on && q->rec && flowlog__keycache_key(q, &raw);
     if (cached) {
-        size_t at = flowlog__keycache_find(q, raw, raw_len, raw_hash);
+        size_t at = flowlog__keycache_find(q, &raw);
         if (FLOWLOG__UNLIKELY(++q->keycache_tries == 65536)) {
             /* most keys new (many groups): the cache costs a probe and a
              * line written per record, and gives nothing */
@@ -735,7 +733,7 @@ int flowlog__query_group(flowlog_query *q)
     if (rc < 0)
         return rc;
     if (cached)
-        flowlog__keycache_put(q, raw, raw_len, raw_hash, (size_t)(sl - q->slots));
+        flowlog__keycache_put(q, &raw, (size_t)(sl - q->slots));
     return count_in(q, sl, vals);
 }
 

@@ -375,15 +375,21 @@ void flowlog__query_groups_clear(flowlog_query *q);
  * reads the groups. */
 int flowlog__query_groups_settle(flowlog_query *q);
 /* query_keycache.c: the group slots of recent records by the bytes of
- * their key fields, when every key is a field (applies). key: the record's
- * key bytes (false: too long to cache) and their hash; find: the slot's
- * index + 1, or 0; put: remember the slot's index; clear: forget every slot (the slots moved or went). */
+ * their key fields, when every key is a field (applies). key: where the
+ * record's key fields are (false: too long to cache) and their hash; find:
+ * the slot's index + 1, or 0; put: remember the slot's index; clear: forget
+ * every slot (the slots moved or went). */
 #define QUERY_KEYCACHE_KEY 55
-#define QUERY_KEYCACHE_BUF (QUERY_KEYCACHE_KEY + 9) /* and a word of zeros */
+typedef struct qkeybytes {
+    const char *ptr[QUERY_MAX_KEYS];
+    uint8_t len[QUERY_MAX_KEYS]; /* 0xff: the record has no such column */
+    size_t total;                /* as the cache holds it: a length byte a field, then its bytes */
+    uint64_t hash;
+} qkeybytes;
 bool flowlog__keycache_applies(const flowlog_query *q);
-bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_BUF], size_t *len, uint64_t *h);
-size_t flowlog__keycache_find(const flowlog_query *q, const char *key, size_t len, uint64_t h);
-void flowlog__keycache_put(flowlog_query *q, const char *key, size_t len, uint64_t h, size_t slot);
+bool flowlog__keycache_key(const flowlog_query *q, qkeybytes *k);
+size_t flowlog__keycache_find(const flowlog_query *q, const qkeybytes *k);
+void flowlog__keycache_put(flowlog_query *q, const qkeybytes *k, size_t slot);
 void flowlog__keycache_clear(flowlog_query *q);
 void flowlog__keycache_free(flowlog_query *q);
 size_t flowlog__keycache_memory(const flowlog_query *q);

@@ -36,75 +36,119 @@ bool flowlog__keycache_applies(const flowlog_query *q)
     return !(q->nkeys == 1 && (q->keys[0]->ftype == FLOWLOG_TYPE_UINT || q->keys[0]->ftype == FLOWLOG_TYPE_TIME));
 }
 
-/* n bytes (at most 16) from src to dst by fixed-size moves that overlap,
- * nothing read past src + n (a copy of a variable length is a call). */
-static inline void copy_short(char *dst, const char *src, size_t n)
+/* Bytes [o, o + m) of a field p[0..n) (m <= 8, o + m == n when m < 8) as
+ * a word, by fixed-size loads that read nothing outside the field. Any
+ * function of the bytes serves: it is only hashed. */
+static inline uint64_t field_word(const char *p, size_t n, size_t o, size_t m)
 {
-    if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
+    uint64_t w = 0;
+    if (m == 8) {
+        memcpy(&w, p + o, 8);
+    } else if (n >= 8) {
+        memcpy(&w, p + n - 8, 8);
+        w >>= 8 * (8 - m);
     } else if (n >= 4) {
         uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w = (uint64_t)a | (uint64_t)b << (8 * (n - 4));
     } else {
         for (size_t i = 0; i < n; i++)
-            dst[i] = src[i];
+            w |= (uint64_t)(unsigned char)p[i] << (8 * i);
     }
+    return w;
 }
 
-bool flowlog__keycache_key(const flowlog_query *q, char key[QUERY_KEYCACHE_BUF], size_t *len, uint64_t *h)
+static inline uint64_t mix(uint64_t x, uint64_t w)
+{
+    x = (x ^ w) * 0xff51afd7ed558ccdu;
+    return x ^ (x >> 32);
+}
+
+bool flowlog__keycache_key(const flowlog_query *q, qkeybytes *k)
 {
     const flowlog_record *r = q->rec;
     size_t n = 0;
-    for (int k = 0; k < q->nkeys; k++) {
-        int c = flowlog__schema_col(r->schema, q->keys[k]->field);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < q->nkeys; i++) {
+        int c = flowlog__schema_col(r->schema, q->keys[i]->field);
         if (c < 0 || (size_t)c >= r->n) {
-            if (n + 1 > QUERY_KEYCACHE_KEY)
-                return false;
-            key[n++] = (char)0xff; /* no such column: a length no field has */
+            k->len[i] = 0xff; /* no such column: a length no field has */
+            k->ptr[i] = NULL;
+            n++;
+            x = mix(x, 0xff);
             continue;
         }
         const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
         if (sp->len > 250 || n + 1 + sp->len > QUERY_KEYCACHE_KEY)
             return false;
-        key[n++] = (char)sp->len;
-        if (sp->len <= 16)
-            copy_short(key + n, sp->ptr, sp->len);
-        else
-            memcpy(key + n, sp->ptr, sp->len);
-        n += sp->len;
+        k->len[i] = (uint8_t)sp->len;
+        k->ptr[i] = sp->ptr;
+        n += 1 + sp->len;
+        /* read from the line itself: bytes just copied and read back as
+         * words would wait for the copies */
+        if (sp->len < 8) { /* the length in the word's top byte, which the bytes leave empty */
+            x = mix(x, field_word(sp->ptr, sp->len, 0, sp->len) | (uint64_t)sp->len << 56);
+            continue;
+        }
+        x = mix(x, sp->len);
+        for (size_t o = 0; o < sp->len; o += 8)
+            x = mix(x, field_word(sp->ptr, sp->len, o, sp->len - o < 8 ? sp->len - o : 8));
     }
-    /* whole words: the bytes up to the next word's start are zeros */
-    memset(key + n, 0, 8);
-    uint64_t x = (uint64_t)n * 0x9e3779b97f4a7c15u;
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t w;
-        memcpy(&w, key + i, sizeof w);
-        x = (x ^ w) * 0xff51afd7ed558ccdu;
-        x ^= x >> 32;
-    }
-    *len = n;
-    *h = x;
+    k->total = n;
+    k->hash = mix(x, n);
     return true;
 }
 
-size_t flowlog__keycache_find(const flowlog_query *q, const char *key, size_t len, uint64_t h)
+/* a[0..n) == b[0..n), n <= 16 by fixed-size loads, more by memcmp */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+size_t flowlog__keycache_find(const flowlog_query *q, const qkeybytes *k)
 {
     if (!q->keycache)
         return 0;
-    const struct qkeyslot *e = probe(q, h);
-    if (!e->slot || e->hash != (uint32_t)(h >> 32) || e->len != len || memcmp(e->key, key, len) != 0)
+    const struct qkeyslot *e = probe(q, k->hash);
+    if (!e->slot || e->hash != (uint32_t)(k->hash >> 32) || e->len != k->total)
         return 0;
+    size_t off = 0;
+    for (int i = 0; i < q->nkeys; i++) {
+        if ((uint8_t)e->key[off] != k->len[i])
+            return 0;
+        off++;
+        if (k->len[i] == 0xff)
+            continue;
+        if (!same_bytes(e->key + off, k->ptr[i], k->len[i]))
+            return 0;
+        off += k->len[i];
+    }
     return e->slot;
 }
 
-void flowlog__keycache_put(flowlog_query *q, const char *key, size_t len, uint64_t h, size_t slot)
+void flowlog__keycache_put(flowlog_query *q, const qkeybytes *k, size_t slot)
 {
     if (slot >= UINT32_MAX - 1)
         return;
@@ -114,11 +158,18 @@ void flowlog__keycache_put(flowlog_query *q, const char *key, size_t len, uint64
         if (!q->keycache)
             return;
     }
-    struct qkeyslot *e = probe(q, h);
-    e->hash = (uint32_t)(h >> 32);
+    struct qkeyslot *e = probe(q, k->hash);
+    e->hash = (uint32_t)(k->hash >> 32);
     e->slot = (uint32_t)slot + 1;
-    e->len = (uint8_t)len;
-    memcpy(e->key, key, len);
+    e->len = (uint8_t)k->total;
+    size_t off = 0;
+    for (int i = 0; i < q->nkeys; i++) {
+        e->key[off++] = (char)k->len[i];
+        if (k->len[i] == 0xff)
+            continue;
+        memcpy(e->key + off, k->ptr[i], k->len[i]);
+        off += k->len[i];
+    }
 }
 
 void flowlog__keycache_clear(flowlog_query *q)
