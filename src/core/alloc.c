@@ -58,7 +58,9 @@ void *flowlog__calloc_table(const flowlog_allocator *a, size_t n, size_t size)
     if (size && n > SIZE_MAX / size)
         return NULL;
     size_t bytes = n * size;
-    void *p = a->alloc(a->ctx, bytes);
+    bool libc = a->alloc == libc_alloc;
+    /* calloc knows fresh pages are zeros already, and leaves them untouched */
+    void *p = libc ? calloc(bytes ? bytes : 1, 1) : a->alloc(a->ctx, bytes);
     if (!p)
         return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -68,7 +70,8 @@ void *flowlog__calloc_table(const flowlog_allocator *a, size_t n, size_t size)
         (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
     }
 #endif
-    memset(p, 0, bytes);
+    if (!libc)
+        memset(p, 0, bytes);
     return p;
 }
 
