@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#  include <stdio_ext.h>
+#endif
 
 static void usage(FILE *f)
 {
@@ -44,6 +47,12 @@ static int run(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
+#if defined(__GLIBC__)
+    /* Only this thread writes the output (the library's threads read, and
+     * tell bad lines through this one): a lock a character is not needed,
+     * and millions of rows take millions of characters. */
+    __fsetlocking(stdout, FSETLOCKING_BYCALLER);
+#endif
     return finish_output(run(argc, argv));
 }
 
