@@ -777,6 +777,14 @@ static void groups_by_key_bytes_are_groups_by_value(void **state)
          "filter ispresent(dstPort) | stats count(*) as n by concat(dstPort)"},
         {"filter action = \"REJECT\" | stats avg(bytes) as a by protocol, dstAddr",
          "filter action = \"REJECT\" | stats avg(bytes) as a by coalesce(protocol), coalesce(dstAddr)"},
+        /* keys that are not fields wait for their group, records in order
+         * (an address too long to wait in lets the waiting ones through):
+         * a standard deviation, which depends on the order of its values,
+         * comes out the same to the last digit */
+        {"stats stddev(bytes) as s, min(packets) as m, count(*) as n by srcAddr, dstPort",
+         "stats stddev(bytes) as s, min(packets) as m, count(*) as n by coalesce(srcAddr), coalesce(dstPort)"},
+        {"stats stddev(bytes) as s, count(*) as n by interfaceId, dstPort",
+         "stats stddev(bytes) as s, count(*) as n by coalesce(interfaceId), coalesce(dstPort)"},
     };
     for (int round = 0; round < 4; round++) {
         size_t len;
@@ -788,7 +796,7 @@ static void groups_by_key_bytes_are_groups_by_value(void **state)
             assert_string_equal(fast, slow);
             /* a value that does not convert is an error each time it comes, never a group */
             assert_int_equal(fast_errors, slow_errors);
-            assert_true(fast_errors > 0 || strstr(pairs[i][0], "by dstPort")); /* every port converts */
+            assert_true(fast_errors > 0 || strstr(pairs[i][0], "dstPort")); /* every port converts */
             assert_true(strlen(fast) > 20);
             free(fast);
             free(slow);

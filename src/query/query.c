@@ -69,6 +69,7 @@ void flowlog_query_reset(flowlog_query *q)
     if (!q)
         return;
     flowlog_query_reset(q->next);
+    flowlog__query_waiting_clear(q);
     flowlog__query_groups_clear(q);
     flowlog__query_seen_clear(q);
     clear_rows(q);
@@ -657,6 +658,9 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
 {
     static const qacc zero[QUERY_MAX_AGGS];
     size_t w = row_width(q);
+    int settled = flowlog__query_groups_settle(q); /* records waiting for their group may make groups */
+    if (settled < 0)
+        return settled;
     size_t groups = q->ngroups;
     /* stats count(*) over nothing is 0 */
     bool single = q->nkeys == 0 && groups == 0 && !flowlog__spill_has_groups(q);
@@ -666,9 +670,6 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
         if (rc < 0)
             return rc;
     }
-    int settled = flowlog__query_groups_settle(q);
-    if (settled < 0)
-        return settled;
     for (size_t g = 0; g < (single ? 1 : groups); g++) {
         const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
         flowlog_value *row = q->rows + q->nrows * w;

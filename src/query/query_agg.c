@@ -461,8 +461,13 @@ struct qslot {
     uint64_t count;  /* records, when counts_only; moved to gaccs at the end */
 };
 
+static int groups_let_through(flowlog_query *q, bool spill);
+
 int flowlog__query_groups_settle(flowlog_query *q)
 {
+    int through = groups_let_through(q, false);
+    if (through < 0)
+        return through;
     while (q->ahead_n) {
         int rc = distinct_settle_oldest(q);
         if (rc < 0) {
@@ -685,6 +690,133 @@ bool flowlog__query_spill_due(const flowlog_query *q)
     return extra && flowlog__query_memory(q) + extra > q->max_memory;
 }
 
+/* Records waiting for their group, when groups are many (the key cache
+ * found most keys new): each one's slot is asked for as it comes and its
+ * group found this many records later, so that the misses of a table far
+ * larger than the cache overlap; halfway, the slot is read and the group's
+ * keys and accumulators are asked for too. Every record of the query
+ * passes through in order (one that cannot wait first lets all waiting
+ * ones through), so groups are made, and values added, in the order of the
+ * records. Only aggregates that need nothing of the record but its values
+ * wait: count, sum, avg, min, max, stddev. */
+#define GROUP_AHEAD 16
+#define GROUP_AHEAD_KEYS 4
+#define GROUP_AHEAD_AGGS 8
+#define GROUP_AHEAD_TEXT 16
+
+struct qgroup_ahead {
+    uint64_t hash, seq;
+    flowlog_value key[GROUP_AHEAD_KEYS], vals[GROUP_AHEAD_AGGS];
+    char text[GROUP_AHEAD_KEYS][GROUP_AHEAD_TEXT];
+};
+
+static bool group_ahead_fits(const flowlog_query *q)
+{
+    if (q->nkeys < 1 || q->nkeys > GROUP_AHEAD_KEYS || q->naggs > GROUP_AHEAD_AGGS)
+        return false;
+    for (int k = 0; k < q->naggs; k++) {
+        qagg a = q->aggs[k];
+        if (a != AGG_COUNT_ALL && a != AGG_COUNT && a != AGG_SUM && a != AGG_AVG && a != AGG_MIN && a != AGG_MAX &&
+            a != AGG_STDDEV)
+            return false;
+    }
+    return true;
+}
+
+/* Group the oldest waiting record; with spill, write the groups out first
+ * when they are due to be (not while they are being written out). */
+static int group_oldest(flowlog_query *q, bool spill)
+{
+    if (spill && FLOWLOG__UNLIKELY(q->spill_dir) && flowlog__query_spill_due(q)) {
+        int rc = flowlog__spill_groups(q); /* which lets every waiting record through first, in order */
+        if (rc < 0 || !q->gahead_n)
+            return rc;
+    }
+    struct qgroup_ahead e = q->gahead[q->gahead_at];
+    q->gahead_at = (q->gahead_at + 1) % GROUP_AHEAD;
+    q->gahead_n--;
+    for (int k = 0; k < q->nkeys; k++)
+        if (e.key[k].type == FLOWLOG_VALUE_STRING)
+            e.key[k].s = e.text[k];
+    struct qslot *sl;
+    bool made;
+    int rc = group_of(q, e.key, e.hash, e.seq, &sl, &made);
+    return rc < 0 ? rc : count_in(q, sl, e.vals);
+}
+
+static int groups_let_through(flowlog_query *q, bool spill)
+{
+    while (q->gahead_n) {
+        int rc = group_oldest(q, spill);
+        if (rc < 0) {
+            q->gahead_n = 0; /* what waited is lost with the query */
+            return rc;
+        }
+    }
+    return FLOWLOG_OK;
+}
+
+/* Ask for the group the slots name for a waiting record (the first whose
+ * hash agrees), its slot being in cache by now. */
+static void prefetch_group(const flowlog_query *q, const struct qgroup_ahead *e)
+{
+    if (!q->nslots)
+        return;
+    for (size_t j = e->hash & (q->nslots - 1); q->slots[j].group; j = (j + 1) & (q->nslots - 1))
+        if (q->slots[j].hash == e->hash) {
+            size_t g = q->slots[j].group - 1;
+            FLOWLOG__PREFETCH(q->gkeys + g * (size_t)q->nkeys);
+            if (q->naggs)
+                FLOWLOG__PREFETCH(q->gaccs + g * (size_t)q->naggs);
+            return;
+        }
+}
+
+/* The record of key and vals made to wait: 1; 0 when it cannot (text too
+ * long to hold); or an error of the record it let through. */
+static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_value *vals)
+{
+    for (int k = 0; k < q->nkeys; k++)
+        if (key[k].type == FLOWLOG_VALUE_STRING && key[k].len > GROUP_AHEAD_TEXT)
+            return 0;
+    if (!q->gahead && !(q->gahead = flowlog__calloc(&q->alloc, GROUP_AHEAD, sizeof *q->gahead)))
+        return 0; /* no memory to wait in: the record goes the direct way */
+    while (q->gahead_n == GROUP_AHEAD) {
+        int rc = group_oldest(q, true);
+        if (rc < 0)
+            return rc;
+    }
+    struct qgroup_ahead *e = &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
+    e->hash = keys_hash(key, q->nkeys);
+    e->seq = q->record_seq;
+    for (int k = 0; k < q->nkeys; k++) {
+        e->key[k] = key[k];
+        if (key[k].type == FLOWLOG_VALUE_STRING && key[k].len)
+            memcpy(e->text[k], key[k].s, key[k].len);
+    }
+    for (int k = 0; k < q->naggs; k++) {
+        e->vals[k] = vals[k];
+        if (vals[k].type == FLOWLOG_VALUE_STRING) { /* counted, never summed: its text is not read */
+            e->vals[k].s = "";
+            e->vals[k].len = 0;
+        }
+    }
+    if (q->nslots)
+        FLOWLOG__PREFETCH(&q->slots[e->hash & (q->nslots - 1)]);
+    q->gahead_n++;
+    if (q->gahead_n > GROUP_AHEAD / 2)
+        prefetch_group(q, &q->gahead[(q->gahead_at + q->gahead_n - 1 - GROUP_AHEAD / 2) % GROUP_AHEAD]);
+    return 1;
+}
+
+void flowlog__query_waiting_clear(flowlog_query *q)
+{
+    if (q->gahead)
+        FLOWLOG__FREE(&q->alloc, q->gahead, GROUP_AHEAD * sizeof *q->gahead);
+    q->gahead = NULL;
+    q->gahead_n = q->gahead_at = 0;
+}
+
 int flowlog__query_group(flowlog_query *q)
 {
     flowlog_value key[QUERY_MAX_KEYS], vals[QUERY_MAX_AGGS];
@@ -720,12 +852,25 @@ int flowlog__query_group(flowlog_query *q)
         flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
     if (q->bad || (!q->counts_only && agg_values(q, vals)))
         return q->bad;
+    bool dense = q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS;
+    if (!q->keycache_on && !dense) {
+        if (FLOWLOG__UNLIKELY(!q->gahead_fits))
+            q->gahead_fits = group_ahead_fits(q) ? 1 : 2;
+        int waited = q->gahead_fits == 1 ? group_wait(q, key, vals) : 0;
+        if (waited)
+            return waited < 0 ? waited : FLOWLOG_OK;
+    }
+    if (q->gahead_n) {
+        int rc = groups_let_through(q, true);
+        if (rc < 0)
+            return rc;
+    }
     if (FLOWLOG__UNLIKELY(q->spill_dir) && flowlog__query_spill_due(q)) {
         int rc = flowlog__spill_groups(q);
         if (rc < 0)
             return rc;
     }
-    if (q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS)
+    if (dense)
         return dense_count(q, key, vals);
     struct qslot *sl;
     bool made;
@@ -997,7 +1142,7 @@ void flowlog__query_groups_clear(flowlog_query *q)
     q->gaccs = NULL;
     q->dset = NULL;
     q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = q->ndistinct = q->dset_cap = 0;
-    q->ahead_n = q->ahead_at = 0;
+    q->ahead_n = q->ahead_at = 0; /* records waiting for their group stay: they go into the groups that come next */
     flowlog__arena_free(&q->data, &q->alloc);
 }
 

@@ -252,6 +252,10 @@ struct flowlog_query {
     size_t ndistinct, dset_cap;
     struct qdistinct ahead[QUERY_DISTINCT_AHEAD]; /* not yet in dset: ahead_n from ahead_at, around */
     unsigned ahead_n, ahead_at;
+    /* records waiting for their group (query_agg.c), when groups are many */
+    struct qgroup_ahead *gahead;
+    unsigned gahead_n, gahead_at;
+    uint8_t gahead_fits;  /* the aggregates allow waiting: 0 not asked yet, 1 yes, 2 no */
 
     /* results */
     flowlog_value *rows;  /* nrows x row_width: the columns, the sort keys, the row's order (INT) */
@@ -370,6 +374,8 @@ int flowlog__query_sort_held(flowlog_query *q);
 /* Fold the current record into its group. */
 int flowlog__query_group(flowlog_query *q);
 void flowlog__query_groups_clear(flowlog_query *q);
+/* Forget the records waiting for their group (a reset). */
+void flowlog__query_waiting_clear(flowlog_query *q);
 /* Move what the group slots counted into the groups' accumulators, and
  * the count_distinct values waiting into their table: before anything
  * reads the groups. */
