@@ -121,12 +121,40 @@ static void addresses_agree(void **state)
     }
 }
 
+/* An IPv4 address in a network, tested as one word, agrees with the
+ * definition bit by bit; an IPv6 one is never in an IPv4 network. */
+static void ipv4_networks_agree(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 1000000; i++) {
+        flowlog_addr a = {.family = FLOWLOG_AF_INET}, net = {.family = FLOWLOG_AF_INET};
+        uint64_t x = next_rand(), y = next_rand();
+        for (int b = 0; b < 4; b++) {
+            a.bytes[b] = (uint8_t)(x >> (8 * b));
+            /* nets near the address, so that long prefixes match too */
+            net.bytes[b] = next_rand() % 3 ? a.bytes[b] : (uint8_t)(y >> (8 * b));
+        }
+        if (next_rand() % 4 == 0)
+            net.bytes[next_rand() % 4] ^= (uint8_t)(1u << (next_rand() % 8));
+        unsigned prefix = (unsigned)(next_rand() % 34); /* 33: past the end */
+        int want = prefix <= 32;
+        for (unsigned bit = 0; bit < prefix && bit < 32 && want; bit++)
+            want = ((a.bytes[bit / 8] ^ net.bytes[bit / 8]) >> (7 - bit % 8) & 1) == 0;
+        if (flowlog_addr_in_cidr(&a, &net, prefix) != want)
+            fail_msg("%u.%u.%u.%u in %u.%u.%u.%u/%u: %d, defined %d", a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3],
+                     net.bytes[0], net.bytes[1], net.bytes[2], net.bytes[3], prefix, !want, want);
+        a.family = FLOWLOG_AF_INET6;
+        assert_int_equal(flowlog_addr_in_cidr(&a, &net, prefix), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integers_agree),
         cmocka_unit_test(ipv4_agrees),
         cmocka_unit_test(addresses_agree),
+        cmocka_unit_test(ipv4_networks_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

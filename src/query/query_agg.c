@@ -850,9 +850,13 @@ int flowlog__query_group(flowlog_query *q)
     }
     for (int k = 0; k < q->nkeys; k++)
         flowlog__query_eval(q, q->keys[k], NULL, NULL, &key[k]);
+    bool dense = q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS;
+    /* a port's group's accumulators, among tens of thousands, asked for
+     * while the aggregates' values are read */
+    if (dense && !q->counts_only && q->dense_group && q->dense_group[key[0].i])
+        FLOWLOG__PREFETCH(q->gaccs + (size_t)(q->dense_group[key[0].i] - 1) * (size_t)q->naggs);
     if (q->bad || (!q->counts_only && agg_values(q, vals)))
         return q->bad;
-    bool dense = q->nkeys == 1 && key[0].type == FLOWLOG_VALUE_INT && key[0].i >= 0 && key[0].i < QUERY_DENSE_KEYS;
     if (!q->keycache_on && !dense) {
         if (FLOWLOG__UNLIKELY(!q->gahead_fits))
             q->gahead_fits = group_ahead_fits(q) ? 1 : 2;
