@@ -284,24 +284,33 @@ int flowlog_addr_parse(const char *text, size_t len, flowlog_addr *out)
         return FLOWLOG_E_ARG;
     if (len == 1 && text[0] == '-')
         return FLOWLOG_ABSENT;
-    flowlog_addr a;
-    memset(&a, 0, sizeof a);
     /* A colon comes within the first five bytes of any IPv6 address (a
      * group has at most four digits); text with one only later is neither
      * form, and either parser says so. */
-    bool colon = false;
-    for (size_t i = 0; i < len && i < 5; i++)
-        colon |= text[i] == ':';
+    bool colon;
+    if (len >= 5) {
+        uint32_t w;
+        memcpy(&w, text, 4);
+        w ^= 0x3a3a3a3au; /* a zero byte where a colon was */
+        colon = ((w - 0x01010101u) & ~w & 0x80808080u) != 0 || text[4] == ':';
+    } else {
+        colon = memchr(text, ':', len) != NULL;
+    }
     if (colon) {
+        flowlog_addr a;
+        memset(&a, 0, sizeof a);
         if (flowlog__parse_ipv6(text, len, a.bytes) < 0)
             return FLOWLOG_E_MALFORMED;
         a.family = FLOWLOG_AF_INET6;
-    } else {
-        if (flowlog__parse_ipv4(text, len, a.bytes) < 0)
-            return FLOWLOG_E_MALFORMED;
-        a.family = FLOWLOG_AF_INET;
+        *out = a;
+        return FLOWLOG_OK;
     }
-    *out = a;
+    uint8_t v4[4];
+    if (flowlog__parse_ipv4(text, len, v4) < 0)
+        return FLOWLOG_E_MALFORMED;
+    memset(out, 0, sizeof *out);
+    memcpy(out->bytes, v4, 4);
+    out->family = FLOWLOG_AF_INET;
     return FLOWLOG_OK;
 }
 
