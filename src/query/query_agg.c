@@ -891,6 +891,12 @@ uint64_t flowlog__query_keys_hash(const flowlog_value *key, int nkeys)
     return keys_hash(key, nkeys);
 }
 
+void flowlog__query_prefetch_slot(const flowlog_query *q, uint64_t h)
+{
+    if (q->nslots)
+        FLOWLOG__PREFETCH(&q->slots[h & (q->nslots - 1)]);
+}
+
 /* A group's kept value (earliest, latest, sortsFirst, sortsLast, pct)
  * merged with the one written out. */
 static int merge_kept(flowlog_query *q, qacc *acc, qagg kind, const qacc *in)

@@ -321,6 +321,8 @@ int flowlog__query_merge_group(flowlog_query *q, flowlog_value *key, uint64_t h,
 /* A distinct value of aggregate agg that a group written out had seen. */
 int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t h, uint32_t agg,
                                   const flowlog_value *v);
+/* Ask for the line of the slot where a key of hash h is looked for first. */
+void flowlog__query_prefetch_slot(const flowlog_query *q, uint64_t h);
 /* The index of the group of key (hash h), made if new. */
 int flowlog__query_group_index(flowlog_query *q, flowlog_value *key, uint64_t h, size_t *g);
 /* A value of count_distinct aggregate agg merged into group g. */

@@ -237,13 +237,24 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
     }
     uint64_t offset = q->record_seq;
     int rc = FLOWLOG_OK;
-    for (size_t i = 0; i < part->ngroups && rc == FLOWLOG_OK; i++) {
-        size_t g = order ? order[i].group : i;
-        flowlog_value *key = part->gkeys + g * (size_t)part->nkeys;
-        if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
-            break;
-        rc = flowlog__query_merge_group(q, key, flowlog__query_keys_hash(key, part->nkeys), part->gfirst[g] + offset,
-                                        part->gaccs + g * (size_t)part->naggs);
+    /* each group's hash made, and its slot in q asked for, eight groups
+     * before it is merged: the probes of a large table overlap */
+    enum { AHEAD = 8 };
+    uint64_t hashes[AHEAD];
+    for (size_t i = 0; i < part->ngroups + AHEAD && rc == FLOWLOG_OK; i++) {
+        if (i >= AHEAD) { /* the group of AHEAD before, whose hash is in the place this one's goes */
+            size_t g = order ? order[i - AHEAD].group : i - AHEAD;
+            flowlog_value *key = part->gkeys + g * (size_t)part->nkeys;
+            if (q->spill_dir && flowlog__query_spill_due(q) && (rc = flowlog__spill_groups(q)) < 0)
+                break;
+            rc = flowlog__query_merge_group(q, key, hashes[i % AHEAD], part->gfirst[g] + offset,
+                                            part->gaccs + g * (size_t)part->naggs);
+        }
+        if (i < part->ngroups) {
+            size_t g = order ? order[i].group : i;
+            hashes[i % AHEAD] = flowlog__query_keys_hash(part->gkeys + g * (size_t)part->nkeys, part->nkeys);
+            flowlog__query_prefetch_slot(q, hashes[i % AHEAD]);
+        }
     }
     free(order);
     /* Each part group's group in q, found by its key once (until groups
