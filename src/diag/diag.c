@@ -2096,9 +2096,15 @@ int flowlog_diag_deserialize_ex(flowlog_diag **out, const void *buf, size_t len,
 
 /* Feed d every record of r, up to its end (FLOWLOG_OK) or a push input's
  * wait (FLOWLOG_NEED_MORE). */
-static int feed_reader(flowlog_diag *d, flowlog_reader *r)
+/* Feed d the records of r. A thread's part stops as soon as a table of
+ * its state fills (FLOWLOG_E_LIMIT): the caller reads it again whatever
+ * else it holds, so reading on would only take from the caller's time. */
+static int feed_reader(flowlog_diag *d, flowlog_reader *r, bool part)
 {
+    unsigned overflow = d->overflow;
     for (;;) {
+        if (part && d->overflow != overflow)
+            return FLOWLOG_E_LIMIT;
         flowlog_record *rec;
         int rc = flowlog_reader_next(r, &rec);
         if (rc == FLOWLOG_END)
@@ -2157,7 +2163,7 @@ static int part_read(void *ctx, void *state, flowlog_reader *r)
     unsigned overflow = d->overflow;
     int rc = set_up_reader(d, r);
     if (rc == FLOWLOG_OK)
-        rc = feed_reader(d, r);
+        rc = feed_reader(d, r, state != NULL);
     (void)flowlog_reader_set_prefilter(r, NULL, 0);
     /* a part whose tables filled may have kept what one pass would not:
      * the caller reads it again into its own */
@@ -2234,7 +2240,7 @@ int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
         if ((rc = set_up_reader(d, r)) < 0)
             return rc;
     }
-    int rc = feed_reader(d, r);
+    int rc = feed_reader(d, r, false);
     if (rc == FLOWLOG_NEED_MORE)
         return rc;
     /* detached: the reader must not call back into a handle it may outlive */

@@ -837,7 +837,7 @@ int flowlog_sweep_complete(const flowlog_sweep *s)
 
 /* Feed s every record of r, up to its end (FLOWLOG_OK) or a push input's
  * wait (FLOWLOG_NEED_MORE). */
-static int feed_reader(flowlog_sweep *s, flowlog_reader *r)
+static int feed_reader(flowlog_sweep *s, flowlog_reader *r, bool part)
 {
     int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
     if (rc == FLOWLOG_OK)
@@ -846,6 +846,10 @@ static int feed_reader(flowlog_sweep *s, flowlog_reader *r)
         return rc;
     ahead a = {.n = 0};
     for (;;) {
+        /* a thread's part that dropped a conversation is read again by the
+         * caller whatever else it holds: it stops at once */
+        if (part && s->dropped)
+            return put_all(s, &a) < 0 ? FLOWLOG_E_NOMEM : FLOWLOG_E_LIMIT;
         flowlog_record *rec;
         rc = flowlog_reader_next(r, &rec);
         if (rc == FLOWLOG_END || rc == FLOWLOG_NEED_MORE) {
@@ -883,7 +887,7 @@ static int part_make(void *ctx, size_t shares, void **state)
 static int part_read(void *ctx, void *state, flowlog_reader *r)
 {
     flowlog_sweep *s = state ? state : ctx;
-    int rc = feed_reader(s, r);
+    int rc = feed_reader(s, r, state != NULL);
     /* a part that dropped conversations may have dropped others than one
      * pass would: the caller reads it again into its own */
     if (rc == FLOWLOG_OK && state && s->dropped)
@@ -922,7 +926,7 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
         rc = flowlog__parallel_read(r, &ops);
     }
     if (rc == FLOWLOG_ABSENT)
-        rc = feed_reader(s, r);
+        rc = feed_reader(s, r, false);
     if (rc != FLOWLOG_OK)
         return rc;
     if ((rc = flowlog_sweep_add_reader_inputs(s, r)) < 0)
