@@ -807,6 +807,16 @@ static void query_needles(void **state)
     needles_are("filter not action = \"REJECT\"", "");
     needles_are("filter @message not like \"x\"", "");
     needles_are("filter dstport = 443", "");
+    /* an IPv4 field in a network: the network's whole octets, as text */
+    needles_are("filter isIpv4InSubnet(srcAddr, \"10.0.0.0/8\")", "10.");
+    needles_are("filter isIpInSubnet(dstAddr, \"10.1.0.0/16\")", "10.1.");
+    needles_are("filter isIpv4InSubnet(srcAddr, \"172.16.0.0/12\")", "172.");
+    needles_are("filter isIpv4InSubnet(srcAddr, \"10.1.2.3/32\")", "10.1.2.3");
+    needles_are("filter isIpv4InSubnet(srcAddr, \"10.1.2.0/23\") and action = \"REJECT\"", "REJECT"); /* the longer */
+    needles_are("filter isIpv4InSubnet(srcAddr, \"0.0.0.0/0\")", "");
+    needles_are("filter isIpv4InSubnet(srcAddr, \"10.0.0.0/7\")", "");
+    needles_are("filter isIpInSubnet(srcAddr, \"2001:db8::/32\")", "");
+    needles_are("filter not isIpv4InSubnet(srcAddr, \"10.0.0.0/8\")", "");
     needles_are("filter dstport = \"443\"", "");
     needles_are("filter action = \"REJECT\" or dstport = 22", "");
     needles_are("filter srcaddr like \"10.0\"", "");
@@ -901,6 +911,10 @@ static void queries_answer_alike(void **state)
         "filter @message like \"eni-3\" | stats count(*), min(start), max(end)",
         "filter action = \"ACCEPT\" or action = \"REJECT\" | stats count(*) by action | sort action",
         "filter action = \"REJECT\" | stats count(*) by bin(5m) | sort 1",
+        "filter isIpv4InSubnet(srcaddr, \"10.0.7.0/24\") | stats count(*), sum(bytes) by dstport | sort dstport",
+        "filter isIpInSubnet(dstaddr, \"10.1.0.0/16\") and isIpv4InSubnet(srcaddr, \"10.0.200.0/22\") | stats count(*) by action "
+        "| sort action",
+        "filter isIpv4InSubnet(srcaddr, \"10.0.0.1/32\") or isIpv4InSubnet(dstaddr, \"10.1.9.0/24\") | stats count(*)",
     };
     size_t cap = 600000, len = 0;
     char *data = malloc(cap);

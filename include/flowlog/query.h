@@ -241,8 +241,10 @@ FLOWLOG_API int flowlog_query_is_deferred(const flowlog_query *q);
 /**
  * Byte strings of which every record that can pass the query's filters
  * holds at least one in its line: from a filter `field = "text"` on a text
- * field or `@message like "text"`, alone, in `and`, or as every branch of an
- * `or`. Give them to flowlog_reader_set_prefilter() and the reader passes
+ * field, `@message like "text"`, or an IPv4 field in a network of a whole
+ * octet or more (`isIpv4InSubnet(srcAddr, "10.0.0.0/8")`: "10.", as an
+ * IPv4 address has one way to be written), alone, in `and`, or as every
+ * branch of an `or`. Give them to flowlog_reader_set_prefilter() and the reader passes
  * over the other records unseen; the result is the same.
  * @param n  in: the room in `needles`; out: how many there are, 0 when the
  *           query has none (or needs more than the room).

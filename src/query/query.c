@@ -253,12 +253,35 @@ static const needle_set *narrower(const needle_set *x, const needle_set *y)
     return sx >= sy ? x : y;
 }
 
+/* A field's IPv4 address in a network of a whole octet or more: an IPv4
+ * address has one way to be written (leading zeros are not read), so the
+ * field's text, in the line, starts with the network's whole octets and
+ * their dots, which the literal starts with too ("10.0.0.0/8": "10."). */
+static bool subnet_needle(const qexpr *e, needle_set *out)
+{
+    if ((e->op != FN_IN_SUBNET4 && e->op != FN_IN_SUBNET) || e->nargs != 2 || e->args[0]->kind != Q_FIELD ||
+        e->net.family != FLOWLOG_AF_INET || e->prefix < 8)
+        return false;
+    const flowlog_value *lit = &e->args[1]->lit;
+    size_t octets = e->prefix / 8, len = 0, dots = 0;
+    while (len < lit->len && lit->s[len] != '/' && dots < octets)
+        dots += lit->s[len++] == '.';
+    if (len == 0 || len > FLOWLOG_PREFILTER_MAX_NEEDLE)
+        return false;
+    out->n = 1;
+    out->s[0].ptr = lit->s;
+    out->s[0].len = len;
+    return true;
+}
+
 /* Byte strings one of which is in the line of every record for which e is
  * true; false when there are none to say. */
 static bool needles_of(const qexpr *e, needle_set *out)
 {
     needle_set x, y;
     switch (e->kind) {
+    case Q_CALL:
+        return subnet_needle(e, out);
     case Q_CMP:
         return e->op == OP_EQ && flowlog__is_text_equality(e) && one_needle(&e->b->lit, out);
     case Q_LIKE:
