@@ -912,8 +912,8 @@ static void queries_answer_alike(void **state)
         "filter action = \"ACCEPT\" or action = \"REJECT\" | stats count(*) by action | sort action",
         "filter action = \"REJECT\" | stats count(*) by bin(5m) | sort 1",
         "filter isIpv4InSubnet(srcaddr, \"10.0.7.0/24\") | stats count(*), sum(bytes) by dstport | sort dstport",
-        "filter isIpInSubnet(dstaddr, \"10.1.0.0/16\") and isIpv4InSubnet(srcaddr, \"10.0.200.0/22\") | stats count(*) by action "
-        "| sort action",
+        ("filter isIpInSubnet(dstaddr, \"10.1.0.0/16\") and isIpv4InSubnet(srcaddr, \"10.0.200.0/22\") "
+         "| stats count(*) by action | sort action"),
         "filter isIpv4InSubnet(srcaddr, \"10.0.0.1/32\") or isIpv4InSubnet(dstaddr, \"10.1.9.0/24\") | stats count(*)",
     };
     size_t cap = 600000, len = 0;

@@ -477,10 +477,15 @@ int flowlog__query_groups_settle(flowlog_query *q)
     }
     if (!q->counts_only)
         return FLOWLOG_OK;
-    for (size_t v = 0; q->dense && v < QUERY_DENSE_KEYS; v++) {
-        if (!q->dense[v])
+    /* by the groups, not the array: a thread's part of a few hundred ports
+     * settles without reading 65536 entries */
+    for (size_t g = 0; q->dense && g < q->ngroups; g++) {
+        const flowlog_value *key = &q->gkeys[g];
+        if (key->type != FLOWLOG_VALUE_INT || key->i < 0 || key->i >= QUERY_DENSE_KEYS ||
+            q->dense_group[key->i] != g + 1 || !q->dense[key->i])
             continue;
-        qacc *accs = q->gaccs + (size_t)(q->dense_group[v] - 1) * (size_t)q->naggs;
+        size_t v = (size_t)key->i;
+        qacc *accs = q->gaccs + g * (size_t)q->naggs;
         uint64_t count = (uint64_t)accs[0].isum + q->dense[v]; /* isum: the carry; settling twice is settling once */
         for (int k = 0; k < q->naggs; k++)
             accs[k].count = count;
