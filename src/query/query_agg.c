@@ -799,7 +799,9 @@ static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
         if (key[k].type == FLOWLOG_VALUE_STRING && key[k].len)
             memcpy(e->text[k], key[k].s, key[k].len);
     }
-    for (int k = 0; k < q->naggs; k++) {
+    for (int k = 0; k < q->naggs && !q->counts_only; k++) {
+        if (q->aggs[k] == AGG_COUNT_ALL)
+            continue; /* it has no value (agg_values() leaves it unset) */
         e->vals[k] = vals[k];
         if (vals[k].type == FLOWLOG_VALUE_STRING) { /* counted, never summed: its text is not read */
             e->vals[k].s = "";
