@@ -33,6 +33,29 @@
 #  define FLOWLOG__PREFETCH(p) ((void)(p))
 #endif
 
+/* p[0..n), n <= 8, as a word whose byte i is p[i] in memory order (zeros
+ * above n), by fixed-size loads that read nothing outside those bytes: a
+ * copy of a variable length is a call, and bytes stored one by one then
+ * read back as a word wait for each other. Where the word is stored back,
+ * it holds the bytes as they were. */
+static inline uint64_t flowlog__load_bytes(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    if (n == 8) {
+        memcpy(&w, p, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        w = FLOWLOG__IS_LITTLE_ENDIAN ? (uint64_t)a | (uint64_t)b << (8 * (n - 4))
+                                      : (uint64_t)a << 32 | (uint64_t)b << (8 * (8 - n));
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)p[i] << (FLOWLOG__IS_LITTLE_ENDIAN ? 8 * i : 8 * (7 - i));
+    }
+    return w;
+}
+
 /* ---- allocation ---- */
 extern const flowlog_allocator flowlog__libc_allocator;
 int flowlog__allocator_init(flowlog_allocator *dst, const flowlog_allocator *src);

@@ -23,25 +23,12 @@ static inline bool digits8(uint64_t w, uint64_t *v)
     return true;
 }
 
-/* s[0..n), 1 <= n <= 8, as eight digits with zeros before: fixed-size loads
- * that read nothing past s + n. */
+/* s[0..n), 1 <= n <= 8, as eight digits with zeros before (little endian:
+ * the first digit in the lowest byte). */
 static inline uint64_t digits_word(const char *s, size_t n)
 {
-    uint64_t w;
-    if (n == 8) {
-        memcpy(&w, s, 8);
-        return w;
-    }
-    if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        w = (uint64_t)a | (uint64_t)b << (8 * (n - 4));
-    } else {
-        w = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n > 1] << 8 * (n > 1) |
-            (uint64_t)(unsigned char)s[n - 1] << 8 * (n - 1);
-    }
-    return w << (8 * (8 - n)) | 0x3030303030303030u >> (8 * n);
+    uint64_t w = flowlog__load_bytes(s, n);
+    return n == 8 ? w : w << (8 * (8 - n)) | 0x3030303030303030u >> (8 * n); /* no shift by 64 */
 }
 
 int flowlog__parse_u64(const char *s, size_t len, uint64_t *out)

@@ -148,28 +148,10 @@ static int distinct_room(flowlog_query *q)
 }
 
 /* The inline text of an entry: n bytes (at most DISTINCT_INLINE) then
- * zeros, made in registers from two fixed-size loads that read nothing
- * past s + n, and stored as two words (bytes stored one by one and read
- * back as a whole would wait for each other). */
+ * zeros, stored as two words. */
 static inline void inline_text(char *dst, const char *s, size_t n)
 {
-    uint64_t lo = 0, hi = 0;
-    if (n > 8) {
-        memcpy(&lo, s, 8);
-        memcpy(&hi, s + n - 8, 8);
-        hi = FLOWLOG__IS_LITTLE_ENDIAN ? hi >> (8 * (16 - n)) : hi << (8 * (16 - n));
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        lo = FLOWLOG__IS_LITTLE_ENDIAN ? (uint64_t)a | ((uint64_t)b << (8 * (n - 4)))
-                                       : ((uint64_t)a << 32) | ((uint64_t)b << (8 * (8 - n)));
-    } else {
-        char b[8] = {0};
-        for (size_t i = 0; i < n; i++)
-            b[i] = s[i];
-        memcpy(&lo, b, 8);
-    }
+    uint64_t lo = flowlog__load_bytes(s, n < 8 ? n : 8), hi = n > 8 ? flowlog__load_bytes(s + 8, n - 8) : 0;
     memcpy(dst, &lo, 8);
     memcpy(dst + 8, &hi, 8);
 }
@@ -1159,7 +1141,10 @@ void flowlog__query_groups_clear(flowlog_query *q)
     q->gaccs = NULL;
     q->dset = NULL;
     q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = q->ndistinct = q->dset_cap = 0;
-    q->ahead_n = q->ahead_at = 0; /* records waiting for their group stay: they go into the groups that come next */
+    /* count_distinct values waiting went in before the groups were written
+     * out (settle); records waiting for their group stay, for the groups
+     * that come next */
+    q->ahead_n = q->ahead_at = 0;
     flowlog__arena_free(&q->data, &q->alloc);
 }
 

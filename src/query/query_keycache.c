@@ -36,29 +36,6 @@ bool flowlog__keycache_applies(const flowlog_query *q)
     return !(q->nkeys == 1 && (q->keys[0]->ftype == FLOWLOG_TYPE_UINT || q->keys[0]->ftype == FLOWLOG_TYPE_TIME));
 }
 
-/* Bytes [o, o + m) of a field p[0..n) (m <= 8, o + m == n when m < 8) as
- * a word, by fixed-size loads that read nothing outside the field. Any
- * function of the bytes serves: it is only hashed. */
-static inline uint64_t field_word(const char *p, size_t n, size_t o, size_t m)
-{
-    uint64_t w = 0;
-    if (m == 8) {
-        memcpy(&w, p + o, 8);
-    } else if (n >= 8) {
-        memcpy(&w, p + n - 8, 8);
-        w >>= 8 * (8 - m);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, p + n - 4, 4);
-        w = (uint64_t)a | (uint64_t)b << (8 * (n - 4));
-    } else {
-        for (size_t i = 0; i < n; i++)
-            w |= (uint64_t)(unsigned char)p[i] << (8 * i);
-    }
-    return w;
-}
-
 static inline uint64_t mix(uint64_t x, uint64_t w)
 {
     x = (x ^ w) * 0xff51afd7ed558ccdu;
@@ -88,43 +65,26 @@ bool flowlog__keycache_key(const flowlog_query *q, qkeybytes *k)
         /* read from the line itself: bytes just copied and read back as
          * words would wait for the copies */
         if (sp->len < 8) { /* the length in the word's top byte, which the bytes leave empty */
-            x = mix(x, field_word(sp->ptr, sp->len, 0, sp->len) | (uint64_t)sp->len << 56);
+            x = mix(x, flowlog__load_bytes(sp->ptr, sp->len) ^ (uint64_t)sp->len << 56);
             continue;
         }
         x = mix(x, sp->len);
         for (size_t o = 0; o < sp->len; o += 8)
-            x = mix(x, field_word(sp->ptr, sp->len, o, sp->len - o < 8 ? sp->len - o : 8));
+            x = mix(x, flowlog__load_bytes(sp->ptr + o, sp->len - o < 8 ? sp->len - o : 8));
     }
     k->total = n;
     k->hash = mix(x, n);
     return true;
 }
 
-/* a[0..n) == b[0..n), n <= 16 by fixed-size loads, more by memcmp */
+/* a[0..n) == b[0..n): up to 16 bytes as two words each, more by memcmp */
 static inline bool same_bytes(const char *a, const char *b, size_t n)
 {
     if (n > 16)
         return memcmp(a, b, n) == 0;
-    if (n >= 8) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4);
-        memcpy(&b1, b + n - 4, 4);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
+    size_t head = n < 8 ? n : 8;
+    return ((flowlog__load_bytes(a, head) ^ flowlog__load_bytes(b, head)) |
+            (flowlog__load_bytes(a + head, n - head) ^ flowlog__load_bytes(b + head, n - head))) == 0;
 }
 
 size_t flowlog__keycache_find(const flowlog_query *q, const qkeybytes *k)
