@@ -620,6 +620,7 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
     q->scratch_full = false;
     q->bad = 0;
     q->checked = 0;
+    q->checked_ipv4_text = NULL;
     int rc = FLOWLOG_ABSENT;
     bool pass = true;
     for (int i = 0; i < q->nfilters && pass; i++) {
@@ -669,6 +670,7 @@ int flowlog_query_feed(flowlog_query *q, flowlog_record *rec, const char *stream
         rc = FLOWLOG_E_LIMIT;
     }
     q->rec = NULL;
+    q->checked_ipv4_text = NULL;
     return rc;
 }
 

@@ -44,25 +44,6 @@ void flowlog__arena_free(qarena *ar, const flowlog_allocator *a)
     ar->used = ar->cap = ar->total = 0;
 }
 
-/* The value of an entry; inline text points into the entry, valid until
- * the table changes. */
-static flowlog_value distinct_value(const struct qdistinct *d)
-{
-    flowlog_value v = {.type = d->type};
-    if (d->type == FLOWLOG_VALUE_STRING && d->inline_len) {
-        v.s = d->u.bytes;
-        v.len = (size_t)d->inline_len - 1;
-    } else if (d->type == FLOWLOG_VALUE_STRING) {
-        v.s = d->u.text.s;
-        v.len = d->u.text.len;
-    } else if (d->type == FLOWLOG_VALUE_FLOAT) {
-        v.f = d->u.f;
-    } else {
-        v.i = d->u.i;
-    }
-    return v;
-}
-
 int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v)
 {
     if (v->type != FLOWLOG_VALUE_STRING || v->len == 0)
@@ -75,7 +56,7 @@ int flowlog__query_keep_value(flowlog_query *q, qarena *ar, flowlog_value *v)
     return FLOWLOG_OK;
 }
 
-static int limit_error(flowlog_query *q, const char *what)
+int flowlog__query_limit_error(flowlog_query *q, const char *what)
 {
     flowlog__error_set(&q->err, 0, -1, "more than %zu %s: raise the limit on groups or narrow the query",
                        q->max_groups, what);
@@ -112,149 +93,6 @@ int flowlog__table_double(flowlog_query *q, void **table, size_t *cap, size_t el
     *table = fresh;
     *cap = fresh_cap;
     return FLOWLOG_OK;
-}
-
-static uint64_t distinct_hash(uint32_t group, uint32_t agg, const flowlog_value *v)
-{
-    return flowlog__value_hash(v, ((uint64_t)group << 8 | agg) * 0x9e3779b97f4a7c15u) | 1;
-}
-
-/* An entry of e's group and aggregate holding e's value: its index, or
- * the empty slot where it goes. */
-static size_t distinct_find(const flowlog_query *q, const struct qdistinct *e, const flowlog_value *v, bool *found)
-{
-    size_t j = e->hash & (q->dset_cap - 1);
-    for (; q->dset[j].hash; j = (j + 1) & (q->dset_cap - 1)) {
-        const struct qdistinct *d = &q->dset[j];
-        if (d->hash == e->hash && d->group == e->group && d->agg == e->agg) {
-            flowlog_value seen = distinct_value(d);
-            if (flowlog__value_equal(&seen, v)) {
-                *found = true;
-                return j;
-            }
-        }
-    }
-    *found = false;
-    return j;
-}
-
-/* Room for every value waiting and one more, made before a value waits:
- * a table that grows does so as the records that need it come. */
-static int distinct_room(flowlog_query *q)
-{
-    if ((q->ndistinct + q->ahead_n) * 2 >= q->dset_cap)
-        return flowlog__table_double(q, (void **)&q->dset, &q->dset_cap, sizeof *q->dset);
-    return FLOWLOG_OK;
-}
-
-/* The inline text of an entry: n bytes (at most DISTINCT_INLINE) then
- * zeros, stored as two words. */
-static inline void inline_text(char *dst, const char *s, size_t n)
-{
-    uint64_t lo = flowlog__load_bytes(s, n < 8 ? n : 8), hi = n > 8 ? flowlog__load_bytes(s + 8, n - 8) : 0;
-    memcpy(dst, &lo, 8);
-    memcpy(dst + 8, &hi, 8);
-}
-
-/* e, an entry for v made without the table: whole when v fits in it (the
- * value no longer needed), else its text still in the record. */
-static void distinct_entry(struct qdistinct *e, uint32_t group, uint32_t agg, const flowlog_value *v)
-{
-    e->hash = distinct_hash(group, agg, v);
-    e->group = group;
-    e->agg = (uint16_t)agg;
-    e->type = (uint8_t)v->type;
-    e->inline_len = 0;
-    if (v->type == FLOWLOG_VALUE_STRING && v->len <= DISTINCT_INLINE) {
-        inline_text(e->u.bytes, v->s, v->len);
-        e->inline_len = (uint8_t)(v->len + 1);
-    } else if (v->type == FLOWLOG_VALUE_STRING) {
-        e->u.text.s = v->s;
-        e->u.text.len = (uint32_t)v->len;
-    } else if (v->type == FLOWLOG_VALUE_FLOAT) {
-        e->u.f = v->f;
-    } else {
-        e->u.i = v->i;
-    }
-}
-
-/* Has e's (group, agg, value) been seen? Adds it when not. */
-static int distinct_add_entry(flowlog_query *q, const struct qdistinct *e, bool *added)
-{
-    *added = false;
-    int rc = distinct_room(q);
-    if (rc < 0)
-        return rc;
-    flowlog_value v = distinct_value(e);
-    bool found;
-    size_t j = distinct_find(q, e, &v, &found);
-    if (found)
-        return FLOWLOG_OK;
-    if (q->ndistinct >= q->max_groups)
-        return limit_error(q, "distinct values");
-    int mem = flowlog__query_memory_check_spill(q);
-    if (mem < 0)
-        return mem;
-    struct qdistinct *d = &q->dset[j];
-    *d = *e;
-    if (e->type == FLOWLOG_VALUE_STRING && !e->inline_len) {
-        rc = flowlog__query_keep_value(q, &q->data, &v);
-        if (rc < 0) {
-            d->hash = 0; /* an entry whose text could not be kept stays empty */
-            return rc;
-        }
-        d->u.text.s = v.s;
-    }
-    q->ndistinct++;
-    *added = true;
-    return FLOWLOG_OK;
-}
-
-static int distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v, bool *added)
-{
-    struct qdistinct e;
-    distinct_entry(&e, group, agg, v);
-    return distinct_add_entry(q, &e, added);
-}
-
-/* The oldest value waiting, into the table and its group's count. */
-static int distinct_settle_oldest(flowlog_query *q)
-{
-    struct qdistinct *e = &q->ahead[q->ahead_at];
-    q->ahead_at = (q->ahead_at + 1) % QUERY_DISTINCT_AHEAD;
-    q->ahead_n--;
-    bool added;
-    int rc = distinct_add_entry(q, e, &added);
-    q->gaccs[(size_t)e->group * (size_t)q->naggs + e->agg].count += added;
-    return rc;
-}
-
-/* count_distinct of a record's value: a value held whole in an entry
- * waits its turn while its line of the table comes in; longer text,
- * which lives only as long as the record, is looked up at once. */
-static int distinct_count(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v)
-{
-    if (v->type == FLOWLOG_VALUE_STRING && v->len > DISTINCT_INLINE) {
-        bool added;
-        int rc = distinct_add(q, group, agg, v, &added);
-        q->gaccs[(size_t)group * (size_t)q->naggs + agg].count += added;
-        return rc;
-    }
-    int rc = FLOWLOG_OK;
-    if (q->ahead_n == QUERY_DISTINCT_AHEAD)
-        rc = distinct_settle_oldest(q);
-    if (rc < 0 || (rc = distinct_room(q)) < 0)
-        return rc;
-    struct qdistinct *e = &q->ahead[(q->ahead_at + q->ahead_n) % QUERY_DISTINCT_AHEAD];
-    distinct_entry(e, group, agg, v);
-    if (q->dset_cap) {
-        /* and the line after: a probe goes on into it about half the time */
-        uintptr_t at = (uintptr_t)&q->dset[e->hash & (q->dset_cap - 1)];
-        FLOWLOG__PREFETCH((const void *)at);
-        FLOWLOG__PREFETCH((const void *)(at + 64));
-    }
-    q->ahead_n++;
-    return rc;
 }
 
 /* The aggregates' arguments of this record, read before any group is
@@ -317,7 +155,7 @@ static int keep_value(flowlog_query *q, qacc *acc, qagg kind, double param, cons
         else
             return FLOWLOG_OK; /* text has no percentile */
         if (q->nkept_values >= q->max_groups)
-            return limit_error(q, "values kept for pct()");
+            return flowlog__query_limit_error(q, "values kept for pct()");
         int mem = flowlog__query_memory_check_spill(q);
         if (mem < 0)
             return mem;
@@ -374,7 +212,7 @@ static int accumulate(flowlog_query *q, size_t g, const flowlog_value *vals)
             acc->count++;
             break;
         case AGG_COUNT_DISTINCT: {
-            int rc = distinct_count(q, (uint32_t)g, (uint32_t)k, &v);
+            int rc = flowlog__distinct_add(q, (uint32_t)g, (uint32_t)k, &v);
             if (rc < 0)
                 return rc;
             break;
@@ -450,13 +288,9 @@ int flowlog__query_groups_settle(flowlog_query *q)
     int through = groups_let_through(q, false);
     if (through < 0)
         return through;
-    while (q->ahead_n) {
-        int rc = distinct_settle_oldest(q);
-        if (rc < 0) {
-            q->ahead_n = 0; /* what waited is lost with the query */
-            return rc;
-        }
-    }
+    int rc = flowlog__distinct_settle(q);
+    if (rc < 0)
+        return rc;
     if (!q->counts_only)
         return FLOWLOG_OK;
     /* by the groups, not the array: a thread's part of a few hundred ports
@@ -510,7 +344,7 @@ static inline bool hash_decides(const flowlog_value *key, int nkeys)
 static int new_group(flowlog_query *q, flowlog_value *key, uint64_t first, size_t *out)
 {
     if (q->ngroups >= q->max_groups)
-        return limit_error(q, "groups");
+        return flowlog__query_limit_error(q, "groups");
     int mem = flowlog__query_memory_check_spill(q);
     if (mem < 0)
         return mem;
@@ -662,9 +496,7 @@ static size_t next_growth(const flowlog_query *q)
         size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
         extra += q->groups_cap * (keys * sizeof *q->gkeys + aggs * sizeof *q->gaccs + sizeof *q->gfirst);
     }
-    if ((q->ndistinct + q->ahead_n + (size_t)q->naggs) * 2 >= q->dset_cap)
-        extra += 2 * q->dset_cap * sizeof *q->dset;
-    return extra;
+    return extra + flowlog__distinct_growth(q);
 }
 
 bool flowlog__query_spill_due(const flowlog_query *q)
@@ -1024,7 +856,7 @@ int flowlog__query_merge_distinct(flowlog_query *q, flowlog_value *key, uint64_t
 {
     size_t g;
     int rc = flowlog__query_group_index(q, key, h, &g);
-    return rc < 0 ? rc : distinct_count(q, (uint32_t)g, agg, v);
+    return rc < 0 ? rc : flowlog__distinct_add(q, (uint32_t)g, agg, v);
 }
 
 int flowlog__query_group_index(flowlog_query *q, flowlog_value *key, uint64_t h, size_t *g)
@@ -1040,7 +872,7 @@ int flowlog__query_group_index(flowlog_query *q, flowlog_value *key, uint64_t h,
 
 int flowlog__query_merge_distinct_in(flowlog_query *q, size_t g, uint32_t agg, const flowlog_value *v)
 {
-    return distinct_count(q, (uint32_t)g, agg, v);
+    return flowlog__distinct_add(q, (uint32_t)g, agg, v);
 }
 
 #define SWAP(a, b)                                                                                                     \
@@ -1053,8 +885,8 @@ int flowlog__query_merge_distinct_in(flowlog_query *q, size_t g, uint32_t agg, c
 
 bool flowlog__query_groups_adopt(flowlog_query *q, flowlog_query *part)
 {
-    if (q->ngroups || q->ndistinct || q->ahead_n || part->ahead_n || q->record_seq || q->data.total ||
-        q->kept_bytes || q->nkept_values || q->slots || q->dense || q->dense_group || q->dset || q->gaccs ||
+    if (q->ngroups || !flowlog__distinct_none(q) || part->distinct.ahead_n || part->distinct.nbatch ||
+        q->record_seq || q->data.total || q->kept_bytes || q->nkept_values || q->slots || q->dense || q->dense_group || q->gaccs ||
         q->gkeys || q->gfirst || q->counts_only != part->counts_only)
         return false;
     SWAP(q->data, part->data);
@@ -1074,26 +906,10 @@ bool flowlog__query_groups_adopt(flowlog_query *q, flowlog_query *part)
     SWAP(q->groups_cap, part->groups_cap);
     SWAP(q->gkeys_cap, part->gkeys_cap);
     SWAP(q->gfirst_cap, part->gfirst_cap);
-    SWAP(q->dset, part->dset);
-    SWAP(q->ndistinct, part->ndistinct);
-    SWAP(q->dset_cap, part->dset_cap);
+    SWAP(q->distinct, part->distinct);
     SWAP(q->kept_bytes, part->kept_bytes);
     SWAP(q->nkept_values, part->nkept_values);
     return true;
-}
-
-bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
-                                flowlog_value *v)
-{
-    for (; *i < q->dset_cap; ++*i)
-        if (q->dset[*i].hash) {
-            *group = q->dset[*i].group;
-            *agg = q->dset[*i].agg;
-            *v = distinct_value(&q->dset[*i]);
-            ++*i;
-            return true;
-        }
-    return false;
 }
 
 static void free_kept(flowlog_query *q)
@@ -1132,19 +948,17 @@ void flowlog__query_groups_clear(flowlog_query *q)
     q->dense_group = NULL;
     FLOWLOG__FREE(&q->alloc, q->gkeys, q->gkeys_cap * sizeof *q->gkeys * (size_t)(q->nkeys ? q->nkeys : 1));
     FLOWLOG__FREE(&q->alloc, q->gaccs, q->groups_cap * sizeof *q->gaccs * (size_t)(q->naggs ? q->naggs : 1));
-    FLOWLOG__FREE(&q->alloc, q->dset, q->dset_cap * sizeof *q->dset);
+    flowlog__distinct_clear(q);
     FLOWLOG__FREE(&q->alloc, q->gfirst, q->gfirst_cap * sizeof *q->gfirst);
     q->gfirst = NULL;
     q->gfirst_cap = 0;
     q->slots = NULL;
     q->gkeys = NULL;
     q->gaccs = NULL;
-    q->dset = NULL;
-    q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = q->ndistinct = q->dset_cap = 0;
+    q->nslots = q->ngroups = q->groups_cap = q->gkeys_cap = 0;
     /* count_distinct values waiting went in before the groups were written
      * out (settle); records waiting for their group stay, for the groups
      * that come next */
-    q->ahead_n = q->ahead_at = 0;
     flowlog__arena_free(&q->data, &q->alloc);
 }
 
@@ -1153,7 +967,7 @@ size_t flowlog__query_memory(const flowlog_query *q)
     size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
     size_t width = flowlog__row_width(q);
     return q->nslots * sizeof *q->slots + q->gkeys_cap * keys * sizeof *q->gkeys + q->groups_cap * aggs * sizeof *q->gaccs +
-           q->dset_cap * sizeof *q->dset + q->seen_cap * 16 + q->data.total + q->rowtext.total + q->kept_bytes +
+           flowlog__distinct_memory(q) + q->seen_cap * 16 + q->data.total + q->rowtext.total + q->kept_bytes +
            q->gfirst_cap * sizeof *q->gfirst +
            q->rows_cap * width * sizeof *q->rows + (q->dense ? QUERY_DENSE_KEYS * sizeof *q->dense : 0) +
            (q->dense_group ? QUERY_DENSE_KEYS * sizeof *q->dense_group : 0) +

@@ -506,6 +506,10 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
     } else if (e->ftype == FLOWLOG_TYPE_ADDR && !(q->checked & bit)) {
         flowlog_addr a;
         rc = flowlog_record_get_addr(q->rec, e->field, &a);
+        if (rc == FLOWLOG_OK && a.family == FLOWLOG_AF_INET) {
+            q->checked_ipv4_text = sp.ptr;
+            memcpy(&q->checked_ipv4, a.bytes, 4);
+        }
     } else {
         rc = FLOWLOG_OK;
     }

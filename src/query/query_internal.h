@@ -163,6 +163,25 @@ struct qdistinct {
  * following one another. */
 #define QUERY_DISTINCT_AHEAD 16
 
+#define QUERY_RADIX_SIZE 2048
+#define QUERY_RADIX_DIGITS 6
+
+/* The values count_distinct has seen (query_distinct.c): a hash table of
+ * entries, and the values that pack into a word with their group, sorted. */
+typedef struct qdistincts {
+    struct qdistinct *table; /* open addressing */
+    size_t used, cap;
+    struct qdistinct ahead[QUERY_DISTINCT_AHEAD]; /* not yet in the table: ahead_n from ahead_at, around */
+    unsigned ahead_n, ahead_at;
+    uint64_t *packed;        /* sorted, each word once */
+    size_t npacked, packed_cap;
+    char *block;             /* one allocation: the sort's counts, the batch, the sort's other half */
+    uint32_t (*radix_counts)[QUERY_RADIX_SIZE];
+    uint64_t *batch;         /* words not yet merged */
+    uint64_t *sort_tmp;
+    size_t nbatch, batch_cap;
+} qdistincts;
+
 struct flowlog_query {
     flowlog_allocator alloc;
     flowlog__error err;
@@ -229,6 +248,8 @@ struct flowlog_query {
     bool scratch_full;
     int bad;               /* a value the record gave did not convert: the status; q->err says which */
     uint64_t checked;      /* the record's typed fields (by bit) whose text was found good */
+    const char *checked_ipv4_text; /* an IPv4 address checked in the record: where its text is, */
+    uint32_t checked_ipv4;         /* and its bytes as they are in memory (network order) */
     bool running;          /* flowlog_query_run() has set up its reader */
 
     /* groups (stats) or kept rows (sort without stats) */
@@ -247,11 +268,7 @@ struct flowlog_query {
     qacc *gaccs;          /* ngroups x naggs */
     size_t ngroups, groups_cap;   /* groups_cap: of gaccs */
     size_t gkeys_cap, gfirst_cap; /* these grow first and may get ahead */
-    /* count_distinct: (group, agg, value) seen */
-    struct qdistinct *dset;
-    size_t ndistinct, dset_cap;
-    struct qdistinct ahead[QUERY_DISTINCT_AHEAD]; /* not yet in dset: ahead_n from ahead_at, around */
-    unsigned ahead_n, ahead_at;
+    qdistincts distinct;  /* count_distinct: (group, agg, value) seen (query_distinct.c) */
     /* records waiting for their group (query_agg.c), when groups are many */
     struct qgroup_ahead *gahead;
     unsigned gahead_n, gahead_at;
@@ -334,10 +351,6 @@ bool flowlog__query_groups_adopt(flowlog_query *q, flowlog_query *part);
  * applied, the sort keys and order computed); their text copied to
  * rowtext when copy_text. */
 int flowlog__query_group_rows(flowlog_query *q, bool copy_text);
-/* Every distinct value held: group, aggregate and value, in turn (i from 0
- * until it returns false). */
-bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
-                                flowlog_value *v);
 
 /* query_spill.c: groups and rows that do not fit in max_memory, in
  * temporary files of spill_dir. */
@@ -382,6 +395,24 @@ void flowlog__query_waiting_clear(flowlog_query *q);
  * the count_distinct values waiting into their table: before anything
  * reads the groups. */
 int flowlog__query_groups_settle(flowlog_query *q);
+/* query_distinct.c: count_distinct aggregate agg of group g seeing v (its
+ * count is right once settled); settle: every value waiting counted;
+ * held: the values held (settled); none: nothing held nor waiting, nothing
+ * allocated; clear: forget every value; memory: the bytes held; growth: the
+ * bytes the next value may add at once. */
+int flowlog__distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v);
+int flowlog__distinct_settle(flowlog_query *q);
+size_t flowlog__distinct_held(const flowlog_query *q);
+bool flowlog__distinct_none(const flowlog_query *q);
+void flowlog__distinct_clear(flowlog_query *q);
+size_t flowlog__distinct_memory(const flowlog_query *q);
+size_t flowlog__distinct_growth(const flowlog_query *q);
+/* Every distinct value held, settled: group, aggregate and value, in turn
+ * (i from 0 until it returns false). An address's text may be written to
+ * text (16 bytes), where v then points. */
+bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
+                                flowlog_value *v, char *text);
+int flowlog__query_limit_error(flowlog_query *q, const char *what);
 /* query_keycache.c: the group slots of recent records by the bytes of
  * their key fields, when every key is a field (applies). key: where the
  * record's key fields are (false: too long to cache) and their hash; find:

@@ -92,13 +92,16 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
     if (settled < 0)
         return settled;
     order_entry *order = q->ngroups ? malloc(q->ngroups * sizeof *order) : NULL;
-    distinct_entry *dist = q->ndistinct ? malloc(q->ndistinct * sizeof *dist) : NULL;
+    size_t ndistinct = flowlog__distinct_held(q);
+    distinct_entry *dist = ndistinct ? malloc(ndistinct * sizeof *dist) : NULL;
+    char (*texts)[16] = ndistinct ? malloc(ndistinct * sizeof *texts) : NULL; /* where addresses are written */
     char *mem = NULL;
     size_t len = 0;
-    FILE *f = (!q->ngroups || order) && (!q->ndistinct || dist) ? open_memstream(&mem, &len) : NULL;
+    FILE *f = (!q->ngroups || order) && (!ndistinct || (dist && texts)) ? open_memstream(&mem, &len) : NULL;
     if (!f) {
         free(order);
         free(dist);
+        free(texts);
         return FLOWLOG_E_NOMEM;
     }
     fwrite(STATE_MAGIC, 1, 4, f);
@@ -107,7 +110,7 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
     put_u64(f, shape_of(q));
     put_u64(f, q->record_seq);
     put_u64(f, q->ngroups);
-    put_u64(f, q->ndistinct);
+    put_u64(f, ndistinct);
     for (size_t g = 0; g < q->ngroups; g++)
         order[g] = (order_entry){q->gfirst[g], g};
     if (q->ngroups)
@@ -119,7 +122,7 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
     size_t n = 0, at = 0;
     uint32_t group, agg;
     flowlog_value v;
-    while (n < q->ndistinct && flowlog__query_distinct_at(q, &at, &group, &agg, &v))
+    while (n < ndistinct && flowlog__query_distinct_at(q, &at, &group, &agg, &v, texts[n]))
         dist[n++] = (distinct_entry){q->gfirst[group], group, agg, v};
     if (n)
         qsort(dist, n, sizeof *dist, by_group_then_value);
@@ -129,6 +132,7 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
                                                              q->nkeys));
     free(order);
     free(dist);
+    free(texts);
     bool failed = fflush(f) != 0 || ferror(f);
     uint64_t sum = failed ? 0 : checksum((const unsigned char *)mem, len);
     put_u64(f, sum);
@@ -259,13 +263,15 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
     free(order);
     /* Each part group's group in q, found by its key once (until groups
      * are written out) rather than once a value. */
-    uint32_t *in_q = part->ndistinct && rc == FLOWLOG_OK ? flowlog__calloc(&q->alloc, part->ngroups, sizeof *in_q) : NULL;
-    if (part->ndistinct && rc == FLOWLOG_OK && !in_q)
+    bool distinct = flowlog__distinct_held(part) != 0;
+    uint32_t *in_q = distinct && rc == FLOWLOG_OK ? flowlog__calloc(&q->alloc, part->ngroups, sizeof *in_q) : NULL;
+    if (distinct && rc == FLOWLOG_OK && !in_q)
         rc = FLOWLOG_E_NOMEM;
     size_t at = 0;
     uint32_t group, agg;
     flowlog_value v;
-    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v)) {
+    char text[16];
+    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v, text)) {
         flowlog_value *key = part->gkeys + (size_t)group * (size_t)part->nkeys;
         if (q->spill_dir && flowlog__query_spill_due(q)) {
             if ((rc = flowlog__spill_groups(q)) < 0)
