@@ -486,27 +486,33 @@ static int group_of(flowlog_query *q, flowlog_value *key, uint64_t h, uint64_t f
     return FLOWLOG_OK;
 }
 
-/* The bytes the next record may add at once: the tables it would double. */
-static size_t next_growth(const flowlog_query *q)
+/* The bytes the next record may add at once: the tables it would double
+ * (those of the groups only when it may make one). */
+static size_t next_growth(const flowlog_query *q, bool new_group)
 {
     size_t extra = 0;
-    if ((q->ngroups + 1) * 4 >= q->nslots * 3)
+    if (new_group && (q->ngroups + 1) * 4 >= q->nslots * 3)
         extra += 2 * q->nslots * sizeof *q->slots;
-    if (q->ngroups + 1 >= q->groups_cap) {
+    if (new_group && q->ngroups + 1 >= q->groups_cap) {
         size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
         extra += q->groups_cap * (keys * sizeof *q->gkeys + aggs * sizeof *q->gaccs + sizeof *q->gfirst);
     }
     return extra + flowlog__distinct_growth(q);
 }
 
-bool flowlog__query_spill_due(const flowlog_query *q)
+static bool spill_due(const flowlog_query *q, bool new_group)
 {
     if (!q->spill_dir || !q->max_memory || !q->ngroups)
         return false;
     if (q->spill_pending)
         return true;
-    size_t extra = next_growth(q);
+    size_t extra = next_growth(q, new_group);
     return extra && flowlog__query_memory(q) + extra > q->max_memory;
+}
+
+bool flowlog__query_spill_due(const flowlog_query *q)
+{
+    return spill_due(q, true);
 }
 
 /* Records waiting for their group, when groups are many (the key cache
@@ -660,7 +666,8 @@ int flowlog__query_group(flowlog_query *q)
             /* key bytes seen before: their group, its keys known good */
             if (!q->counts_only && agg_values(q, vals))
                 return q->bad;
-            if (FLOWLOG__UNLIKELY(q->spill_dir) && flowlog__query_spill_due(q)) {
+            /* a group of the cache's is no new group: only its values may grow */
+            if (FLOWLOG__UNLIKELY(q->spill_dir) && spill_due(q, false)) {
                 int rc = flowlog__spill_groups(q); /* the groups go, and the cache with them */
                 if (rc < 0)
                     return rc;

@@ -1,5 +1,7 @@
 #include "query_internal.h"
 
+#include <stdlib.h>
+
 /* The values count_distinct has seen, by group and aggregate: each is
  * counted for its group the first time it comes.
  *
@@ -246,6 +248,8 @@ static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t n, uint32_t (*cou
  * the sorted array; a word new to it counts for its group. The array grows
  * by exactly the new words: they are counted first (a read of both in
  * order), then the merge goes from the ends backwards, in place. */
+static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m);
+
 static int packed_merge(flowlog_query *q)
 {
     qdistincts *d = &q->distinct;
@@ -258,6 +262,13 @@ static int packed_merge(flowlog_query *q)
     for (size_t i = 1; i < n; i++)
         if (b[i] != b[m - 1])
             b[m++] = b[i];
+    return merge_sorted(q, b, m);
+}
+
+/* Sorted words, each once, into the array. */
+static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m)
+{
+    qdistincts *d = &q->distinct;
     const uint64_t *s = d->packed;
     size_t ns = d->npacked, fresh = 0, i = 0, j = 0;
     while (i < ns && j < m) { /* without a branch on the words: they interleave at random */
@@ -305,11 +316,9 @@ static size_t block_bytes(size_t batch_cap)
  * half and counts, in one block): a merge reads the whole array, so batches grow
  * with it and each word is read a bounded number of times over. Grown
  * when the batch is empty: what it holds does not matter. */
-static int packed_room(flowlog_query *q)
+static int packed_room_for(flowlog_query *q, size_t want)
 {
     qdistincts *d = &q->distinct;
-    size_t want = d->npacked / 2;
-    want = want < PACKED_BATCH_MIN ? PACKED_BATCH_MIN : want > PACKED_BATCH_MAX ? PACKED_BATCH_MAX : want;
     if (d->block && want <= d->batch_cap)
         return FLOWLOG_OK;
     /* the array made with the first batch: a merge of values already seen allocates nothing */
@@ -328,6 +337,12 @@ static int packed_room(flowlog_query *q)
     d->sort_tmp = d->batch + want;
     d->batch_cap = want;
     return flowlog__query_memory_check_spill(q);
+}
+
+static int packed_room(flowlog_query *q)
+{
+    size_t want = q->distinct.npacked;
+    return packed_room_for(q, want < PACKED_BATCH_MIN ? PACKED_BATCH_MIN : want > PACKED_BATCH_MAX ? PACKED_BATCH_MAX : want);
 }
 
 /* A value in a word, or false when it has none. */
@@ -376,11 +391,8 @@ static flowlog_value packed_value(uint64_t w, char *text)
     return v;
 }
 
-int flowlog__distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v)
+static inline int packed_add(flowlog_query *q, uint64_t w)
 {
-    uint64_t w;
-    if (!packed_of(q, group, agg, v, &w))
-        return hashed_count(q, group, agg, v);
     qdistincts *d = &q->distinct;
     if (FLOWLOG__UNLIKELY(d->nbatch == d->batch_cap)) {
         int rc = packed_merge(q);
@@ -389,6 +401,14 @@ int flowlog__distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const 
     }
     d->batch[d->nbatch++] = w;
     return FLOWLOG_OK;
+}
+
+int flowlog__distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v)
+{
+    uint64_t w;
+    if (!packed_of(q, group, agg, v, &w))
+        return hashed_count(q, group, agg, v);
+    return packed_add(q, w);
 }
 
 int flowlog__distinct_settle(flowlog_query *q)
@@ -416,9 +436,11 @@ bool flowlog__distinct_none(const flowlog_query *q)
 }
 
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
-                                flowlog_value *v, char *text)
+                                flowlog_value *v, char *text, uint64_t *word)
 {
     const qdistincts *d = &q->distinct;
+    if (word)
+        *word = 0;
     for (; *i < d->cap; ++*i)
         if (d->table[*i].hash) {
             *group = d->table[*i].group;
@@ -432,9 +454,79 @@ bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *gro
     uint64_t w = d->packed[*i - d->cap];
     *group = (uint32_t)(w >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1);
     *agg = (uint32_t)(w >> PACKED_AGG_SHIFT) & 31;
-    *v = packed_value(w, text);
+    if (word)
+        *word = w;
+    else
+        *v = packed_value(w, text);
     ++*i;
     return true;
+}
+
+int flowlog__distinct_add_word(flowlog_query *q, uint32_t group, uint64_t word)
+{
+    if (group >= PACKED_GROUPS) { /* too many groups for a word: its value to the table */
+        char text[16];
+        flowlog_value v = packed_value(word, text);
+        return hashed_count(q, group, (uint32_t)(word >> PACKED_AGG_SHIFT) & 31, &v);
+    }
+    return packed_add(q, (word & ~((uint64_t)(PACKED_GROUPS - 1) << PACKED_GROUP_SHIFT)) |
+                             (uint64_t)group << PACKED_GROUP_SHIFT);
+}
+
+typedef struct packed_run {
+    uint64_t top; /* kind, aggregate and group in q: the word's upper half */
+    size_t at, n;
+} packed_run;
+
+static int by_top(const void *a, const void *b)
+{
+    const packed_run *x = a, *y = b;
+    return x->top < y->top ? -1 : x->top > y->top;
+}
+
+int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part, const uint32_t *map)
+{
+    const qdistincts *pd = &part->distinct;
+    const uint64_t *w = pd->packed;
+    size_t n = pd->npacked, nruns = 0;
+    if (!n)
+        return FLOWLOG_OK;
+    if (q->ngroups >= PACKED_GROUPS) { /* some of q's groups are past a word's: each value on its own */
+        for (size_t i = 0; i < n; i++) {
+            int rc = flowlog__distinct_add_word(q, map[(w[i] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)] - 1, w[i]);
+            if (rc < 0)
+                return rc;
+        }
+        return FLOWLOG_OK;
+    }
+    int rc = packed_merge(q);
+    if (rc < 0 || (rc = packed_room_for(q, n > q->distinct.batch_cap ? n : q->distinct.batch_cap)) < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        nruns += !i || w[i] >> 32 != w[i - 1] >> 32;
+    packed_run *runs = q->alloc.alloc(q->alloc.ctx, nruns * sizeof *runs);
+    if (!runs)
+        return FLOWLOG_E_NOMEM;
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && w[i] >> 32 == w[i - 1] >> 32) {
+            runs[r - 1].n++;
+            continue;
+        }
+        uint64_t group = map[(w[i] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)] - 1;
+        uint64_t top = (w[i] & ~((uint64_t)(PACKED_GROUPS - 1) << PACKED_GROUP_SHIFT)) | group << PACKED_GROUP_SHIFT;
+        runs[r++] = (packed_run){top >> 32, i, 1};
+    }
+    /* each run is its group's values in order: the runs in the order of
+     * q's groups are the words sorted, with nothing to sort but the runs */
+    qsort(runs, nruns, sizeof *runs, by_top);
+    uint64_t *b = q->distinct.batch;
+    size_t m = 0;
+    for (r = 0; r < nruns; r++)
+        for (size_t i = runs[r].at; i < runs[r].at + runs[r].n; i++)
+            b[m++] = runs[r].top << 32 | (uint32_t)w[i];
+    FLOWLOG__FREE(&q->alloc, runs, nruns * sizeof *runs);
+    return merge_sorted(q, b, m);
 }
 
 void flowlog__distinct_clear(flowlog_query *q)

@@ -409,9 +409,16 @@ size_t flowlog__distinct_memory(const flowlog_query *q);
 size_t flowlog__distinct_growth(const flowlog_query *q);
 /* Every distinct value held, settled: group, aggregate and value, in turn
  * (i from 0 until it returns false). An address's text may be written to
- * text (16 bytes), where v then points. */
+ * text (16 bytes), where v then points. With word, a value held packed is
+ * given as its word instead (v not set), else *word is 0. */
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
-                                flowlog_value *v, char *text);
+                                flowlog_value *v, char *text, uint64_t *word);
+/* A packed word of another state of the same query, for group g of q. */
+int flowlog__distinct_add_word(flowlog_query *q, uint32_t group, uint64_t word);
+/* Every packed word of part (settled) into q, whose groups are map[part's
+ * group] - 1 (each part group mapped, no two alike): sorted as they are,
+ * but for the order of their groups. */
+int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part, const uint32_t *map);
 int flowlog__query_limit_error(flowlog_query *q, const char *what);
 /* query_keycache.c: the group slots of recent records by the bytes of
  * their key fields, when every key is a field (applies). key: where the

@@ -257,7 +257,7 @@ static int write_groups(flowlog_query *q, sfile *parts, int level)
     uint32_t group, agg;
     flowlog_value v;
     char text[16];
-    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(q, &i, &group, &agg, &v, text)) {
+    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(q, &i, &group, &agg, &v, text, NULL)) {
         const flowlog_value *key = q->gkeys + (size_t)group * (size_t)q->nkeys;
         uint64_t h = flowlog__query_keys_hash(key, q->nkeys);
         flowlog__spill_put_distinct(q, parts[part_of(h, level)].f, group, agg, &v, h); /* opened for its group */

@@ -122,7 +122,7 @@ int flowlog_query_serialize(const flowlog_query *cq, void *buf, size_t size, siz
     size_t n = 0, at = 0;
     uint32_t group, agg;
     flowlog_value v;
-    while (n < ndistinct && flowlog__query_distinct_at(q, &at, &group, &agg, &v, texts[n]))
+    while (n < ndistinct && flowlog__query_distinct_at(q, &at, &group, &agg, &v, texts[n], NULL))
         dist[n++] = (distinct_entry){q->gfirst[group], group, agg, v};
     if (n)
         qsort(dist, n, sizeof *dist, by_group_then_value);
@@ -267,11 +267,28 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
     uint32_t *in_q = distinct && rc == FLOWLOG_OK ? flowlog__calloc(&q->alloc, part->ngroups, sizeof *in_q) : NULL;
     if (distinct && rc == FLOWLOG_OK && !in_q)
         rc = FLOWLOG_E_NOMEM;
+    /* Packed values go in at once when every group of the part has its
+     * group in q with nothing written out meanwhile; else one at a time. */
+    bool bulk = rc == FLOWLOG_OK && distinct;
+    for (size_t g = 0; bulk && g < part->ngroups; g++) {
+        flowlog_value *key = part->gkeys + g * (size_t)part->nkeys;
+        size_t in;
+        bulk = !(q->spill_dir && flowlog__query_spill_due(q));
+        if (bulk && (rc = flowlog__query_group_index(q, key, flowlog__query_keys_hash(key, part->nkeys), &in)) < 0)
+            bulk = false;
+        else if (bulk)
+            in_q[g] = (uint32_t)in + 1;
+    }
+    if (bulk)
+        rc = flowlog__distinct_absorb_packed(q, part, in_q);
     size_t at = 0;
     uint32_t group, agg;
     flowlog_value v;
     char text[16];
-    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v, text)) {
+    uint64_t word;
+    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v, text, &word)) {
+        if (bulk && word)
+            continue;
         flowlog_value *key = part->gkeys + (size_t)group * (size_t)part->nkeys;
         if (q->spill_dir && flowlog__query_spill_due(q)) {
             if ((rc = flowlog__spill_groups(q)) < 0)
@@ -284,7 +301,8 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
                 break;
             in_q[group] = (uint32_t)g + 1;
         }
-        rc = flowlog__query_merge_distinct_in(q, in_q[group] - 1, agg, &v);
+        rc = word ? flowlog__distinct_add_word(q, in_q[group] - 1, word)
+                  : flowlog__query_merge_distinct_in(q, in_q[group] - 1, agg, &v);
     }
     if (in_q)
         FLOWLOG__FREE(&q->alloc, in_q, part->ngroups * sizeof *in_q);
