@@ -1012,7 +1012,11 @@ static int part_read(void *ctx, void *state, flowlog_reader *r)
 {
     flowlog_query *q = state ? state : ctx;
     int rc = set_up_reader(q, r);
-    return rc < 0 ? rc : feed_reader(q, r, NULL, NULL);
+    if (rc >= 0)
+        rc = feed_reader(q, r, NULL, NULL);
+    /* a part settles on its own thread: what waits in it (the last batch
+     * of count_distinct's values) is sorted there, not where parts merge */
+    return rc == FLOWLOG_OK && state ? flowlog__query_groups_settle(q) : rc;
 }
 
 static int part_merge(void *ctx, void *state)

@@ -1,7 +1,5 @@
 #include "query_internal.h"
 
-#include <stdlib.h>
-
 /* The values count_distinct has seen, by group and aggregate: each is
  * counted for its group the first time it comes.
  *
@@ -462,6 +460,11 @@ bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *gro
     return true;
 }
 
+size_t flowlog__distinct_table_end(const flowlog_query *q)
+{
+    return q->distinct.cap;
+}
+
 int flowlog__distinct_add_word(flowlog_query *q, uint32_t group, uint64_t word)
 {
     if (group >= PACKED_GROUPS) { /* too many groups for a word: its value to the table */
@@ -473,24 +476,12 @@ int flowlog__distinct_add_word(flowlog_query *q, uint32_t group, uint64_t word)
                              (uint64_t)group << PACKED_GROUP_SHIFT);
 }
 
-typedef struct packed_run {
-    uint64_t top; /* kind, aggregate and group in q: the word's upper half */
-    size_t at, n;
-} packed_run;
-
-static int by_top(const void *a, const void *b)
-{
-    const packed_run *x = a, *y = b;
-    return x->top < y->top ? -1 : x->top > y->top;
-}
-
 int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part, const uint32_t *map)
 {
     const qdistincts *pd = &part->distinct;
+    qdistincts *d = &q->distinct;
     const uint64_t *w = pd->packed;
-    size_t n = pd->npacked, nruns = 0;
-    if (!n)
-        return FLOWLOG_OK;
+    size_t n = pd->npacked;
     if (q->ngroups >= PACKED_GROUPS) { /* some of q's groups are past a word's: each value on its own */
         for (size_t i = 0; i < n; i++) {
             int rc = flowlog__distinct_add_word(q, map[(w[i] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)] - 1, w[i]);
@@ -499,34 +490,22 @@ int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part,
         }
         return FLOWLOG_OK;
     }
-    int rc = packed_merge(q);
-    if (rc < 0 || (rc = packed_room_for(q, n > q->distinct.batch_cap ? n : q->distinct.batch_cap)) < 0)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        nruns += !i || w[i] >> 32 != w[i - 1] >> 32;
-    packed_run *runs = q->alloc.alloc(q->alloc.ctx, nruns * sizeof *runs);
-    if (!runs)
-        return FLOWLOG_E_NOMEM;
-    size_t r = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && w[i] >> 32 == w[i - 1] >> 32) {
-            runs[r - 1].n++;
-            continue;
-        }
-        uint64_t group = map[(w[i] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)] - 1;
-        uint64_t top = (w[i] & ~((uint64_t)(PACKED_GROUPS - 1) << PACKED_GROUP_SHIFT)) | group << PACKED_GROUP_SHIFT;
-        runs[r++] = (packed_run){top >> 32, i, 1};
+    /* the words wait with the others: the array is merged with as many
+     * again, not once a part */
+    if (d->nbatch + n > d->batch_cap) {
+        int rc = packed_merge(q);
+        size_t want = n > d->npacked ? n : d->npacked;
+        if (rc < 0 || (rc = packed_room_for(q, want > d->batch_cap ? want : d->batch_cap)) < 0)
+            return rc;
     }
-    /* each run is its group's values in order: the runs in the order of
-     * q's groups are the words sorted, with nothing to sort but the runs */
-    qsort(runs, nruns, sizeof *runs, by_top);
-    uint64_t *b = q->distinct.batch;
-    size_t m = 0;
-    for (r = 0; r < nruns; r++)
-        for (size_t i = runs[r].at; i < runs[r].at + runs[r].n; i++)
-            b[m++] = runs[r].top << 32 | (uint32_t)w[i];
-    FLOWLOG__FREE(&q->alloc, runs, nruns * sizeof *runs);
-    return merge_sorted(q, b, m);
+    uint64_t *b = d->batch + d->nbatch;
+    const uint64_t groups = (uint64_t)(PACKED_GROUPS - 1) << PACKED_GROUP_SHIFT;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t group = map[(w[i] & groups) >> PACKED_GROUP_SHIFT] - 1;
+        b[i] = (w[i] & ~groups) | group << PACKED_GROUP_SHIFT;
+    }
+    d->nbatch += n;
+    return FLOWLOG_OK;
 }
 
 void flowlog__distinct_clear(flowlog_query *q)

@@ -413,11 +413,13 @@ size_t flowlog__distinct_growth(const flowlog_query *q);
  * given as its word instead (v not set), else *word is 0. */
 bool flowlog__query_distinct_at(const flowlog_query *q, size_t *i, uint32_t *group, uint32_t *agg,
                                 flowlog_value *v, char *text, uint64_t *word);
+/* Where flowlog__query_distinct_at's i comes to the packed values, after
+ * those of the table. */
+size_t flowlog__distinct_table_end(const flowlog_query *q);
 /* A packed word of another state of the same query, for group g of q. */
 int flowlog__distinct_add_word(flowlog_query *q, uint32_t group, uint64_t word);
 /* Every packed word of part (settled) into q, whose groups are map[part's
- * group] - 1 (each part group mapped, no two alike): sorted as they are,
- * but for the order of their groups. */
+ * group] - 1 (each part group mapped). */
 int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part, const uint32_t *map);
 int flowlog__query_limit_error(flowlog_query *q, const char *what);
 /* query_keycache.c: the group slots of recent records by the bytes of

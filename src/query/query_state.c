@@ -286,9 +286,11 @@ int flowlog__query_absorb(flowlog_query *q, flowlog_query *part)
     flowlog_value v;
     char text[16];
     uint64_t word;
-    while (rc == FLOWLOG_OK && flowlog__query_distinct_at(part, &at, &group, &agg, &v, text, &word)) {
+    size_t table_end = flowlog__distinct_table_end(part);
+    while (rc == FLOWLOG_OK && (!bulk || at < table_end) &&
+           flowlog__query_distinct_at(part, &at, &group, &agg, &v, text, &word)) {
         if (bulk && word)
-            continue;
+            break; /* the table's values are all before the packed ones */
         flowlog_value *key = part->gkeys + (size_t)group * (size_t)part->nkeys;
         if (q->spill_dir && flowlog__query_spill_due(q)) {
             if ((rc = flowlog__spill_groups(q)) < 0)
