@@ -13,8 +13,11 @@
 static void set_counts_only(flowlog_query *q)
 {
     q->counts_only = q->stats && q->naggs > 0;
-    for (int k = 0; k < q->naggs; k++)
+    q->distinct_aggs = 0;
+    for (int k = 0; k < q->naggs; k++) {
         q->counts_only = q->counts_only && q->aggs[k] == AGG_COUNT_ALL;
+        q->distinct_aggs += q->aggs[k] == AGG_COUNT_DISTINCT;
+    }
 }
 
 int flowlog_query_new(flowlog_query **out, const flowlog_allocator *a)

@@ -497,7 +497,7 @@ static size_t next_growth(const flowlog_query *q, bool new_group)
         size_t keys = (size_t)(q->nkeys ? q->nkeys : 1), aggs = (size_t)(q->naggs ? q->naggs : 1);
         extra += q->groups_cap * (keys * sizeof *q->gkeys + aggs * sizeof *q->gaccs + sizeof *q->gfirst);
     }
-    return extra + flowlog__distinct_growth(q);
+    return q->distinct_aggs ? extra + flowlog__distinct_growth(q) : extra;
 }
 
 static bool spill_due(const flowlog_query *q, bool new_group)

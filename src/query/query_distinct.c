@@ -532,7 +532,9 @@ size_t flowlog__distinct_growth(const flowlog_query *q)
     size_t extra = 0;
     if ((d->used + d->ahead_n + (size_t)q->naggs) * 2 >= d->cap)
         extra += 2 * d->cap * sizeof *d->table;
-    if (d->nbatch + (size_t)q->naggs >= d->batch_cap) /* a merge: the array grows by the batch at most */
-        extra += (d->batch_cap > PACKED_BATCH_MIN ? d->batch_cap : PACKED_BATCH_MIN) * 3 * sizeof *d->batch;
+    if (d->block && d->nbatch + (size_t)q->naggs >= d->batch_cap) /* a merge: the array grows by the batch at most */
+        extra += d->batch_cap * 3 * sizeof *d->batch;
+    else if (!d->block && q->distinct_aggs) /* the first packed value makes the batch and the array */
+        extra += block_bytes(PACKED_BATCH_MIN) + PACKED_BATCH_MIN * sizeof *d->packed;
     return extra;
 }

@@ -218,6 +218,7 @@ struct flowlog_query {
     int nkeys;
     qagg aggs[QUERY_MAX_AGGS];
     bool counts_only;     /* stats whose every aggregate is count(*) */
+    int distinct_aggs;    /* of them count_distinct */
     qexpr *agg_args[QUERY_MAX_AGGS];
     double agg_param[QUERY_MAX_AGGS]; /* pct: the percentile */
     int naggs;
