@@ -80,7 +80,7 @@ void flowlog_query_reset(flowlog_query *q)
     q->emitted = 0;
     q->stream_given = 0;
     q->have_row = q->finished = q->done = q->running = q->alarm_held = q->fed = false;
-    q->streaming = q->spill_pending = false;
+    q->streaming = q->spill_pending = q->from_groups = false;
     set_counts_only(q); /* writing groups out turned the count(*) fast path off */
     flowlog__error_clear(&q->err);
 }
@@ -682,9 +682,38 @@ int flowlog__query_sort_held(flowlog_query *q)
     return sort_rows(q);
 }
 
-int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
+/* Group g's row (no group: the row of stats over nothing) into row: its
+ * columns, sort keys and order; false when a filter after stats drops it. */
+static bool group_row(flowlog_query *q, size_t g, bool single, flowlog_value *row)
 {
     static const qacc zero[QUERY_MAX_AGGS];
+    const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
+    for (int i = 0; i < q->ncols; i++) {
+        int key = -1;
+        for (int k = 0; k < q->nkeys && key < 0; k++)
+            if (q->keys[k] == q->cols[i].expr)
+                key = k;
+        if (key >= 0)
+            row[i] = q->gkeys[g * (size_t)q->nkeys + (size_t)key];
+        else
+            flowlog__query_eval(q, q->cols[i].expr, NULL, accs, &row[i]);
+    }
+    bool pass = true;
+    for (int i = 0; i < q->npost && pass; i++) {
+        flowlog_value v;
+        flowlog__query_eval(q, q->post_filters[i], row, accs, &v);
+        pass = flowlog__value_truthy(&v);
+    }
+    if (!pass)
+        return false;
+    for (int k = 0; k < q->nsort; k++)
+        flowlog__query_eval(q, q->sort[k].expr, row, accs, &row[q->ncols + k]);
+    row[q->ncols + q->nsort] = (flowlog_value){.type = FLOWLOG_VALUE_INT, .i = single ? 0 : (int64_t)q->gfirst[g]};
+    return true;
+}
+
+int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
+{
     size_t w = row_width(q);
     int settled = flowlog__query_groups_settle(q); /* records waiting for their group may make groups */
     if (settled < 0)
@@ -699,29 +728,9 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
             return rc;
     }
     for (size_t g = 0; g < (single ? 1 : groups); g++) {
-        const qacc *accs = single ? zero : q->gaccs + g * (size_t)q->naggs;
         flowlog_value *row = q->rows + q->nrows * w;
-        for (int i = 0; i < q->ncols; i++) {
-            int key = -1;
-            for (int k = 0; k < q->nkeys && key < 0; k++)
-                if (q->keys[k] == q->cols[i].expr)
-                    key = k;
-            if (key >= 0)
-                row[i] = q->gkeys[g * (size_t)q->nkeys + (size_t)key];
-            else
-                flowlog__query_eval(q, q->cols[i].expr, NULL, accs, &row[i]);
-        }
-        bool pass = true;
-        for (int i = 0; i < q->npost && pass; i++) {
-            flowlog_value v;
-            flowlog__query_eval(q, q->post_filters[i], row, accs, &v);
-            pass = flowlog__value_truthy(&v);
-        }
-        if (!pass)
+        if (!group_row(q, g, single, row))
             continue;
-        for (int k = 0; k < q->nsort; k++)
-            flowlog__query_eval(q, q->sort[k].expr, row, accs, &row[q->ncols + k]);
-        row[q->ncols + q->nsort] = (flowlog_value){.type = FLOWLOG_VALUE_INT, .i = single ? 0 : (int64_t)q->gfirst[g]};
         for (size_t i = 0; copy_text && i < w; i++) {
             int rc = flowlog__query_keep_value(q, &q->rowtext, &row[i]);
             if (rc < 0)
@@ -735,6 +744,17 @@ int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
 static int finish_stats(flowlog_query *q)
 {
     q->nrows = 0;
+    /* Rows in the groups' order, none sorted: each is made from its group
+     * as it is asked for, not all of them first (millions of groups would
+     * hold as many rows again). */
+    if (!flowlog__spill_has_groups(q) && q->nsort == 0 && q->ngroups + q->nkeys > 0) {
+        int rc = flowlog__query_groups_settle(q);
+        if (rc < 0 || (q->rows_cap == 0 && (rc = grow_rows(q)) < 0))
+            return rc;
+        q->from_groups = true;
+        q->next_group = 0;
+        return FLOWLOG_OK;
+    }
     if (!flowlog__spill_has_groups(q))
         return flowlog__query_group_rows(q, false);
     int rc = flowlog__spill_groups(q);
@@ -764,6 +784,27 @@ static int dedup_rows(flowlog_query *q)
  * runs merged, where the dedup and the limit apply as rows are given. */
 static int next_result(flowlog_query *q, const flowlog_value **row)
 {
+    while (q->from_groups) {
+        if ((q->limit >= 0 && q->stream_given >= (uint64_t)q->limit) || q->next_group >= q->ngroups)
+            return FLOWLOG_END;
+        q->scratch_used = 0; /* text a row's functions make lives as long as the row */
+        q->scratch_full = false;
+        if (!group_row(q, q->next_group++, false, q->rows))
+            continue;
+        if (q->scratch_full) {
+            flowlog__error_set(&q->err, 0, -1, "a string the query builds is longer than %zu bytes", QUERY_SCRATCH);
+            return FLOWLOG_E_LIMIT;
+        }
+        bool seen = false;
+        int rc;
+        if (q->ndedup && (rc = flowlog__query_seen(q, q->rows, &seen)) < 0)
+            return rc;
+        if (!seen) {
+            q->stream_given++;
+            *row = q->rows;
+            return FLOWLOG_OK;
+        }
+    }
     if (!q->streaming) {
         if (q->next_row >= q->nrows)
             return FLOWLOG_END;
@@ -827,7 +868,7 @@ int flowlog_query_finish(flowlog_query *q)
     if (rc == FLOWLOG_OK && flowlog__spill_has_runs(q)) {
         rc = flowlog__spill_stream_begin(q);
         q->streaming = rc == FLOWLOG_OK;
-    } else {
+    } else if (!q->from_groups) {
         if (rc == FLOWLOG_OK && (q->stats || q->nsort))
             rc = sort_rows(q);
         if (rc == FLOWLOG_OK && q->ndedup)

@@ -279,6 +279,8 @@ struct flowlog_query {
     flowlog_value *rows;  /* nrows x row_width: the columns, the sort keys, the row's order (INT) */
     qarena rowtext;       /* the text of rows made from groups written out, which outlive them */
     bool streaming;       /* the rows come from sorted runs on disk (query_spill.c), not `rows` */
+    bool from_groups;     /* the rows are made from the groups as they are asked for, in `rows` one at a time */
+    size_t next_group;
     uint64_t stream_given;/* rows given from the runs, against the limit */
     size_t nrows, rows_cap, next_row;
     flowlog_value row[QUERY_MAX_COLS];
