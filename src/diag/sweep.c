@@ -29,11 +29,19 @@ typedef struct conversation {
     uint64_t records[2][2], packets[2][2], bytes[2][2]; /* [direction][reject] */
 } conversation;
 
+/* A conversation in the order of the sweep's rows: packets, most first,
+ * then family, client, server, port, protocol and whether undecided. The
+ * order after packets is also packed in key (the whole of it for IPv4,
+ * then exact; the first bytes of the client for IPv6): most comparisons
+ * end there, without reading the conversation, which is far away in
+ * memory and would be read at random. */
 typedef struct ranked {
     uint64_t packets;
+    uint64_t key[2];
     const conversation *c;
-    uint32_t swapped; /* an undecided conversation whose second end sent first */
-    int verdict;
+    unsigned swapped : 1; /* an undecided conversation whose second end sent first */
+    unsigned exact : 1;
+    int verdict : 16;
 } ranked;
 
 struct flowlog_sweep {
@@ -500,11 +508,8 @@ static bool is_problem(int verdict)
            verdict == FLOWLOG_VERDICT_REFUSED || verdict == FLOWLOG_VERDICT_NO_RESPONSE;
 }
 
-static int compare_ranked(const void *pa, const void *pb)
+static int compare_conversations(const ranked *a, const ranked *b)
 {
-    const ranked *a = pa, *b = pb;
-    if (a->packets != b->packets)
-        return a->packets > b->packets ? -1 : 1;
     const conversation *x = a->c, *y = b->c;
     const uint8_t *xc = a->swapped ? x->server : x->client, *yc = b->swapped ? y->server : y->client;
     const uint8_t *xs = a->swapped ? x->client : x->server, *ys = b->swapped ? y->client : y->server;
@@ -518,6 +523,46 @@ static int compare_ranked(const void *pa, const void *pb)
     if (x->protocol != y->protocol)
         return x->protocol < y->protocol ? -1 : 1;
     return x->undecided < y->undecided ? -1 : x->undecided > y->undecided;
+}
+
+static inline int compare_ranked(const ranked *a, const ranked *b)
+{
+    if (a->packets != b->packets)
+        return a->packets > b->packets ? -1 : 1;
+    if (a->key[0] != b->key[0])
+        return a->key[0] < b->key[0] ? -1 : 1;
+    if (a->key[1] != b->key[1])
+        return a->key[1] < b->key[1] ? -1 : 1;
+    return a->exact & b->exact ? 0 : compare_conversations(a, b);
+}
+
+static uint64_t big_endian(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* r's key from its conversation; false for an IPv4 address with bytes
+ * past its four (a state read from elsewhere), whose order the key cannot
+ * hold. */
+static bool rank_key(ranked *r)
+{
+    const conversation *c = r->c;
+    const uint8_t *client = r->swapped ? c->server : c->client, *server = r->swapped ? c->client : c->server;
+    if (c->family != FLOWLOG_AF_INET) {
+        r->key[0] = (uint64_t)c->family << 56 | big_endian(client, 7);
+        r->key[1] = big_endian(client + 7, 8);
+        r->exact = 0;
+        return true;
+    }
+    uint64_t cl = big_endian(client, 4), sv = big_endian(server, 4);
+    r->key[0] = (uint64_t)c->family << 56 | cl << 24 | sv >> 8;
+    r->key[1] = (sv & 0xff) << 56 | (uint64_t)c->port << 40 | (uint64_t)c->protocol << 32 | c->undecided;
+    r->exact = 1;
+    return big_endian(client + 4, 8) == 0 && big_endian(client + 12, 4) == 0 && big_endian(server + 4, 8) == 0 &&
+           big_endian(server + 12, 4) == 0;
 }
 
 /* In place, because a sort's scratch buffer would not be within the memory
@@ -616,6 +661,7 @@ int flowlog_sweep_finish(flowlog_sweep *s, size_t *count)
         s->ranks_cap = (size_t)s->n;
     }
     s->nranks = 0;
+    bool keyed = true;
     for (uint64_t i = 0; i < s->n; i++) {
         const conversation *c = entry(s, i);
         bool swap = swapped(c);
@@ -627,6 +673,11 @@ int flowlog_sweep_finish(flowlog_sweep *s, size_t *count)
         r->c = c;
         r->swapped = swap;
         r->verdict = v;
+        keyed = rank_key(r) && keyed;
+    }
+    for (size_t i = 0; !keyed && i < s->nranks; i++) { /* every comparison past packets reads the conversations */
+        s->ranks[i].key[0] = s->ranks[i].key[1] = 0;
+        s->ranks[i].exact = 0;
     }
     sort_ranked(s->ranks, s->nranks);
     s->ranked_valid = true;
