@@ -351,7 +351,10 @@ static void prefetch_entry(const flowlog_sweep *s, const conversation *k)
     uint64_t tag = slot_of(0, k->hash) & ~(uint64_t)UINT32_MAX;
     for (uint64_t e; (e = s->slots[j]) != 0; j = (j + 1) & (s->nslots - 1))
         if ((e & ~(uint64_t)UINT32_MAX) == tag) {
-            FLOWLOG__PREFETCH(entry(s, (uint32_t)e - 1));
+            /* every line of it: a match reads the key, evidence adds to the counts at its end */
+            const char *at = (const char *)entry(s, (uint32_t)e - 1);
+            for (uintptr_t line = (uintptr_t)at & ~(uintptr_t)63; line < (uintptr_t)(at + sizeof(conversation)); line += 64)
+                FLOWLOG__PREFETCH((const void *)line);
             return;
         }
 }
