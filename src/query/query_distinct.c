@@ -10,8 +10,8 @@
  * in 64 bytes (an entry of 32 at half load). Such a value is instead packed
  * with its group into one 64-bit word, the words of many records gathered
  * and sorted, and merged into a sorted array of every word seen: memory is
- * read in order, a value costs 8 bytes (and up to 8 more while a batch is
- * sorted), and a value new to the array is counted for its group as the
+ * read in order, a value costs 8 bytes (and up to 16 more for the batch and
+ * its sort), and a value new to the array is counted for its group as the
  * merge meets it. The other values (text that is not an address written
  * the one way an IPv4 address is, numbers beyond 32 bits, floats, values
  * of groups past 2^24) go to the hash table. A value goes to one or the
@@ -310,10 +310,8 @@ static size_t block_bytes(size_t batch_cap)
     return batch_cap ? RADIX_DIGITS * sizeof(uint32_t[RADIX_SIZE]) + 2 * batch_cap * sizeof(uint64_t) : 0;
 }
 
-/* Room for a batch of half the words held (and its sort's other
- * half and counts, in one block): a merge reads the whole array, so batches grow
- * with it and each word is read a bounded number of times over. Grown
- * when the batch is empty: what it holds does not matter. */
+/* Room for a batch of want words (and its sort's other half and counts,
+ * in one block), made when the batch is empty. */
 static int packed_room_for(flowlog_query *q, size_t want)
 {
     qdistincts *d = &q->distinct;
@@ -337,6 +335,9 @@ static int packed_room_for(flowlog_query *q, size_t want)
     return flowlog__query_memory_check_spill(q);
 }
 
+/* A batch of as many words as the array holds: a merge reads the whole
+ * array, so batches grow with it and each word is merged a bounded number
+ * of times. */
 static int packed_room(flowlog_query *q)
 {
     size_t want = q->distinct.npacked;
