@@ -848,6 +848,10 @@ static void distinct_values_gathered_count_as_any(void **state)
          "filter ispresent(srcAddr) | stats count_distinct(concat(srcPort)) as p, count_distinct(concat(\"a\", srcAddr)) as s by dstAddr"},
         {"filter ispresent(srcAddr) | stats count_distinct(srcAddr) as s",
          "filter ispresent(srcAddr) | stats count_distinct(concat(\"a\", srcAddr)) as s"},
+        /* a part of a checked address is other text than the address */
+        {"filter ispresent(srcAddr) | stats count_distinct(substr(srcAddr, 0, 9)) as s, count(*) as n by interfaceId",
+         "filter ispresent(srcAddr) | stats count_distinct(concat(\"a\", substr(srcAddr, 0, 9))) as s, count(*) as n "
+         "by interfaceId"},
     };
     size_t len;
     char *text = many_values(60000, &len);

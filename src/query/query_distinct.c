@@ -356,7 +356,8 @@ static bool packed_of(const flowlog_query *q, uint32_t group, uint32_t agg, cons
     uint8_t a[4];
     if (v->type != FLOWLOG_VALUE_STRING || v->len < 7 || v->len > 15)
         return false;
-    if (v->s == q->checked_ipv4_text) /* the record's field, checked as the value was read: not parsed again */
+    /* the record's whole field, checked as the value was read: not parsed again */
+    if (v->s == q->checked_ipv4_text && v->len == q->checked_ipv4_len)
         memcpy(a, &q->checked_ipv4, 4);
     else if (flowlog__parse_ipv4(v->s, v->len, a) != FLOWLOG_OK)
         return false;

@@ -508,6 +508,7 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
         rc = flowlog_record_get_addr(q->rec, e->field, &a);
         if (rc == FLOWLOG_OK && a.family == FLOWLOG_AF_INET) {
             q->checked_ipv4_text = sp.ptr;
+            q->checked_ipv4_len = sp.len;
             memcpy(&q->checked_ipv4, a.bytes, 4);
         }
     } else {

@@ -250,6 +250,7 @@ struct flowlog_query {
     int bad;               /* a value the record gave did not convert: the status; q->err says which */
     uint64_t checked;      /* the record's typed fields (by bit) whose text was found good */
     const char *checked_ipv4_text; /* an IPv4 address checked in the record: where its text is, */
+    size_t checked_ipv4_len;       /* how long (a part of it, as substr() gives, is other text), */
     uint32_t checked_ipv4;         /* and its bytes as they are in memory (network order) */
     bool running;          /* flowlog_query_run() has set up its reader */
 
