@@ -242,28 +242,10 @@ static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t n, uint32_t (*cou
     return a;
 }
 
-/* The words gathered since the last merge: sorted, each once, merged into
- * the sorted array; a word new to it counts for its group. The array grows
- * by exactly the new words: they are counted first (a read of both in
- * order), then the merge goes from the ends backwards, in place. */
-static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m);
-
-static int packed_merge(flowlog_query *q)
-{
-    qdistincts *d = &q->distinct;
-    size_t n = d->nbatch;
-    if (!n)
-        return FLOWLOG_OK;
-    d->nbatch = 0; /* a failure below ends the query: what waited is lost with it */
-    uint64_t *b = radix_sort(d->batch, d->sort_tmp, n, d->radix_counts);
-    size_t m = 1;
-    for (size_t i = 1; i < n; i++)
-        if (b[i] != b[m - 1])
-            b[m++] = b[i];
-    return merge_sorted(q, b, m);
-}
-
-/* Sorted words, each once, into the array. */
+/* Sorted words b[0..m), each once, into the array; a word new to it counts
+ * for its group. The array grows by exactly the new words: they are
+ * counted first (a read of both in order), then the merge goes from the
+ * ends backwards, in place. */
 static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m)
 {
     qdistincts *d = &q->distinct;
@@ -303,6 +285,23 @@ static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m)
     }
     d->npacked = ns + fresh;
     return flowlog__query_memory_check_spill(q);
+}
+
+/* The words gathered since the last merge: sorted, each once, merged into
+ * the sorted array. */
+static int packed_merge(flowlog_query *q)
+{
+    qdistincts *d = &q->distinct;
+    size_t n = d->nbatch;
+    if (!n)
+        return FLOWLOG_OK;
+    d->nbatch = 0; /* a failure below ends the query: what waited is lost with it */
+    uint64_t *b = radix_sort(d->batch, d->sort_tmp, n, d->radix_counts);
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (b[i] != b[m - 1])
+            b[m++] = b[i];
+    return merge_sorted(q, b, m);
 }
 
 static size_t block_bytes(size_t batch_cap)
@@ -356,8 +355,9 @@ static bool packed_of(const flowlog_query *q, uint32_t group, uint32_t agg, cons
     uint8_t a[4];
     if (v->type != FLOWLOG_VALUE_STRING || v->len < 7 || v->len > 15)
         return false;
-    /* the record's whole field, checked as the value was read: not parsed again */
-    if (v->s == q->checked_ipv4_text && v->len == q->checked_ipv4_len)
+    /* the record's whole field, checked as the value was read: not parsed again
+     * (only while a record is fed: a state merged in has text of its own) */
+    if (q->rec && v->s == q->checked_ipv4_text && v->len == q->checked_ipv4_len)
         memcpy(a, &q->checked_ipv4, 4);
     else if (flowlog__parse_ipv4(v->s, v->len, a) != FLOWLOG_OK)
         return false;
@@ -484,7 +484,8 @@ int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part,
     qdistincts *d = &q->distinct;
     const uint64_t *w = pd->packed;
     size_t n = pd->npacked;
-    if (q->ngroups >= PACKED_GROUPS) { /* some of q's groups are past a word's: each value on its own */
+    /* some of q's groups past a word's, or more words than a batch sorts: each value on its own */
+    if (q->ngroups >= PACKED_GROUPS || n > PACKED_BATCH_MAX) {
         for (size_t i = 0; i < n; i++) {
             int rc = flowlog__distinct_add_word(q, map[(w[i] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)] - 1, w[i]);
             if (rc < 0)
