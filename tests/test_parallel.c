@@ -302,6 +302,10 @@ static void queries_alike(void **state)
                 "count_distinct(srcAddr) as d, avg(packets) as a, earliest(srcAddr) as e by dstPort, action",
                 every);
     check_alike(JOB_QUERY, "filter action = \"REJECT\" | stats count(*) as n by srcAddr, interfaceId", every);
+    /* few groups of many values: a part's sorted values go in by runs of its groups, renumbered */
+    check_alike(JOB_QUERY,
+                "stats count_distinct(srcAddr) as s, count_distinct(dstPort) as p, count(*) as n by action, protocol",
+                every);
     check_alike(JOB_QUERY, "stats count(*) by bin(5m)", every);
     check_alike(JOB_QUERY, "stats sum(packets) as p by srcAddr | sort p desc | limit 3", every);
 }

@@ -1,5 +1,7 @@
 #include "query_internal.h"
 
+#include <stdlib.h>
+
 /* The values count_distinct has seen, by group and aggregate: each is
  * counted for its group the first time it comes.
  *
@@ -296,6 +298,10 @@ static int packed_merge(flowlog_query *q)
     if (!n)
         return FLOWLOG_OK;
     d->nbatch = 0; /* a failure below ends the query: what waited is lost with it */
+    if (d->batch_sorted) {
+        d->batch_sorted = false;
+        return merge_sorted(q, d->batch, n);
+    }
     uint64_t *b = radix_sort(d->batch, d->sort_tmp, n, d->radix_counts);
     size_t m = 1;
     for (size_t i = 1; i < n; i++)
@@ -310,7 +316,7 @@ static size_t block_bytes(size_t batch_cap)
 }
 
 /* Room for a batch of want words (and its sort's other half and counts,
- * in one block), made when the batch is empty. */
+ * in one block); the words waiting keep their place. */
 static int packed_room_for(flowlog_query *q, size_t want)
 {
     qdistincts *d = &q->distinct;
@@ -394,7 +400,7 @@ static flowlog_value packed_value(uint64_t w, char *text)
 static inline int packed_add(flowlog_query *q, uint64_t w)
 {
     qdistincts *d = &q->distinct;
-    if (FLOWLOG__UNLIKELY(d->nbatch == d->batch_cap)) {
+    if (FLOWLOG__UNLIKELY(d->nbatch == d->batch_cap || d->batch_sorted)) {
         int rc = packed_merge(q);
         if (rc < 0 || (rc = packed_room(q)) < 0)
             return rc;
@@ -478,6 +484,91 @@ int flowlog__distinct_add_word(flowlog_query *q, uint32_t group, uint64_t word)
                              (uint64_t)group << PACKED_GROUP_SHIFT);
 }
 
+static inline uint64_t renumbered(uint64_t w, const uint32_t *map)
+{
+    const uint64_t groups = (uint64_t)(PACKED_GROUPS - 1) << PACKED_GROUP_SHIFT;
+    uint64_t group = map[(w & groups) >> PACKED_GROUP_SHIFT] - 1;
+    return (w & ~groups) | group << PACKED_GROUP_SHIFT;
+}
+
+/* Sorted words b[0..m) into sorted a[0..n), a having room for both, each
+ * word once: merged from the ends backwards in place, then moved down over
+ * the places words found in both left. Returns the words in a. */
+static size_t merge_unique_backwards(uint64_t *a, size_t n, const uint64_t *b, size_t m)
+{
+    size_t w = n + m, i = n, j = m;
+    while (j) {
+        uint64_t x = b[j - 1], y = i ? a[i - 1] : 0;
+        bool from_a = i && y >= x;
+        a[--w] = from_a ? y : x;
+        i -= from_a;
+        j -= !from_a || y == x;
+    }
+    /* w - i: the words of both written once */
+    if (w > i)
+        memmove(a + i, a + w, (n + m - w) * sizeof *a);
+    return n + m - (w - i);
+}
+
+/* A run of a part's array: its words share kind, aggregate and group. */
+typedef struct packed_run {
+    uint64_t high; /* kind, aggregate and group in q, as the words' high half */
+    size_t start, len;
+} packed_run;
+
+static int by_high(const void *a, const void *b)
+{
+    const packed_run *x = a, *y = b;
+    return (x->high > y->high) - (x->high < y->high);
+}
+
+/* A part's sorted array renumbered is sorted within each run of a group:
+ * the runs put in the order of their new groups make it sorted again
+ * without sorting a word. Parts so sorted gather in the batch, each merged
+ * with those before it, until they are as many words as the array: the
+ * array is then merged with as many again, not read whole once a part.
+ * FLOWLOG_ABSENT when the runs are too many for this to pay (a run of a
+ * few words): the words are sorted. */
+static int absorb_runs(flowlog_query *q, const uint64_t *w, size_t n, const uint32_t *map)
+{
+    size_t nruns = 1;
+    for (size_t i = 1; i < n; i++)
+        nruns += (w[i] >> PACKED_GROUP_SHIFT) != (w[i - 1] >> PACKED_GROUP_SHIFT);
+    if (nruns > n / 4 + 1)
+        return FLOWLOG_ABSENT;
+    packed_run *runs = q->alloc.alloc(q->alloc.ctx, nruns * sizeof *runs);
+    if (!runs)
+        return FLOWLOG_E_NOMEM;
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!i || (w[i] >> PACKED_GROUP_SHIFT) != (w[i - 1] >> PACKED_GROUP_SHIFT))
+            runs[r++] = (packed_run){renumbered(w[i], map) >> PACKED_GROUP_SHIFT, i, 0};
+    for (size_t k = 0; k < nruns; k++)
+        runs[k].len = (k + 1 < nruns ? runs[k + 1].start : n) - runs[k].start;
+    qsort(runs, nruns, sizeof *runs, by_high);
+    qdistincts *d = &q->distinct;
+    int rc = FLOWLOG_OK;
+    size_t array = d->npacked > PACKED_BATCH_MIN ? d->npacked : PACKED_BATCH_MIN;
+    if (d->nbatch && (!d->batch_sorted || d->nbatch + n > array))
+        rc = packed_merge(q);
+    if (rc == FLOWLOG_OK)
+        rc = packed_room_for(q, d->nbatch + n > d->batch_cap ? d->nbatch + n : d->batch_cap);
+    if (rc == FLOWLOG_OK) {
+        size_t nb = d->nbatch;
+        uint64_t *to = nb ? d->sort_tmp : d->batch;
+        for (size_t k = 0; k < nruns; k++) {
+            uint64_t high = runs[k].high << PACKED_GROUP_SHIFT;
+            const uint64_t *from = w + runs[k].start;
+            for (size_t i = 0; i < runs[k].len; i++)
+                *to++ = high | (uint32_t)from[i];
+        }
+        d->nbatch = nb ? merge_unique_backwards(d->batch, nb, d->sort_tmp, n) : n;
+        d->batch_sorted = true;
+    }
+    FLOWLOG__FREE(&q->alloc, runs, nruns * sizeof *runs);
+    return rc;
+}
+
 int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part, const uint32_t *map)
 {
     const qdistincts *pd = &part->distinct;
@@ -493,20 +584,22 @@ int flowlog__distinct_absorb_packed(flowlog_query *q, const flowlog_query *part,
         }
         return FLOWLOG_OK;
     }
+    if (!n)
+        return FLOWLOG_OK;
+    int rc = absorb_runs(q, w, n, map);
+    if (rc != FLOWLOG_ABSENT)
+        return rc;
     /* the words wait with the others: the array is merged with as many
      * again, not once a part */
-    if (d->nbatch + n > d->batch_cap) {
-        int rc = packed_merge(q);
+    if (d->nbatch + n > d->batch_cap || d->batch_sorted) {
+        rc = packed_merge(q);
         size_t want = n > d->npacked ? n : d->npacked;
         if (rc < 0 || (rc = packed_room_for(q, want > d->batch_cap ? want : d->batch_cap)) < 0)
             return rc;
     }
     uint64_t *b = d->batch + d->nbatch;
-    const uint64_t groups = (uint64_t)(PACKED_GROUPS - 1) << PACKED_GROUP_SHIFT;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t group = map[(w[i] & groups) >> PACKED_GROUP_SHIFT] - 1;
-        b[i] = (w[i] & ~groups) | group << PACKED_GROUP_SHIFT;
-    }
+    for (size_t i = 0; i < n; i++)
+        b[i] = renumbered(w[i], map);
     d->nbatch += n;
     return FLOWLOG_OK;
 }

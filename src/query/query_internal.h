@@ -180,6 +180,7 @@ typedef struct qdistincts {
     uint64_t *batch;         /* words not yet merged */
     uint64_t *sort_tmp;
     size_t nbatch, batch_cap;
+    bool batch_sorted;       /* the batch is one part's array, its groups renumbered: sorted, each word once */
 } qdistincts;
 
 struct flowlog_query {
