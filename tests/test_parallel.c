@@ -119,6 +119,20 @@ static void make_inputs(void)
     bad[n++] = '\n';
     write_file("e.log", bad, n);
     free(bad);
+    /* thousands of clients of 10.0.0.0/8 to many servers */
+    cap = 20000 * 120;
+    n = 0;
+    char *wide = malloc(cap);
+    assert_non_null(wide);
+    for (int i = 0; i < 20000; i++) {
+        unsigned c = next_rand() % 3000, port = next_rand() % 4 ? 443 : 8443;
+        n += (size_t)snprintf(wide + n, cap - n, "2 123456789012 eni-0%x 10.%u.%u.%u 172.16.%u.%u %u %u 6 3 300 %u %u %s OK\n",
+                              next_rand() % 40, c % 7, c / 7 % 256, c % 251, next_rand() % 4, next_rand() % 200,
+                              40000 + next_rand() % 20000, port, 1700000000 + i / 10, 1700000030 + i / 10,
+                              next_rand() % 5 ? "ACCEPT" : "REJECT");
+    }
+    write_file("w.log", wide, n);
+    free(wide);
 }
 
 static int setup(void **state)
@@ -134,7 +148,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"a.log", "b.log", "c.log.gz", "d.json", "e.log"};
+    const char *names[] = {"a.log", "b.log", "c.log.gz", "d.json", "e.log", "w.log"};
     char path[128];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -227,8 +241,12 @@ static char *run(job kind, const char *what, const char *const *names, int threa
         free(rows);
         flowlog_query_free(q);
     } else if (kind == JOB_DIAG) {
+        /* what: "CLIENT SERVER", or NULL for one pair */
+        char client[64] = "10.0.0.5", server[64] = "10.0.1.9";
+        if (what)
+            assert_int_equal(sscanf(what, "%63s %63s", client, server), 2);
         flowlog_diag *d;
-        assert_int_equal(flowlog_diag_new(&d, "10.0.0.5", "10.0.1.9", 443, 443, 6, NULL), FLOWLOG_OK);
+        assert_int_equal(flowlog_diag_new(&d, client, server, 443, 443, 6, NULL), FLOWLOG_OK);
         assert_int_equal(flowlog_diag_run(d, r), FLOWLOG_OK);
         size_t need;
         (void)flowlog_diag_serialize(d, NULL, 0, &need);
@@ -331,6 +349,21 @@ static void parts_after_a_new_header_are_read_again(void **state)
 
 /* Threads are not used where they cannot be: a stream, ON_ERROR_STOP,
  * little to read. */
+/* A wide question fills the caller's table of clients: a part keeps
+ * every client it sees in the order first seen, and merged in that order
+ * adds what one pass would have, without the part being read again. */
+static void a_full_table_of_clients_merges_alike(void **state)
+{
+    (void)state;
+    static const char *const w[] = {"w.log", NULL};
+    char *one = run(JOB_DIAG, "10.0.0.0/8 any", w, 0, false);
+    assert_non_null(strstr(one, "a table was full"));
+    uint64_t before = flowlog__parallel_rereads;
+    check_alike(JOB_DIAG, "10.0.0.0/8 any", w);
+    assert_true(flowlog__parallel_rereads == before);
+    free(one);
+}
+
 static void threads_only_where_they_can_be(void **state)
 {
     (void)state;
@@ -370,6 +403,7 @@ int main(void)
         cmocka_unit_test(queries_alike),
         cmocka_unit_test(diagnoses_and_sweeps_alike),
         cmocka_unit_test(parts_after_a_new_header_are_read_again),
+        cmocka_unit_test(a_full_table_of_clients_merges_alike),
         cmocka_unit_test(threads_only_where_they_can_be),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,6 +19,8 @@
 #define MAX_ELSEWHERE 256
 #define MAX_OTHER_PORTS 256
 #define MAX_NEIGHBOURS 256
+/* A thread's part keeps up to this many addresses a table (see seen_table) */
+#define PART_TABLE_MAX ((size_t)1 << 16)
 #define ENI_ID_MAX 47
 #define MAX_INFERRED 64    /* ENIs whose sides infer_sides() works out, at most */
 #define NCOUNTERS 16
@@ -101,6 +103,22 @@ typedef struct addr_count {
     uint64_t first, last;
 } addr_count;
 
+/* The tables of addresses (clients, elsewhere, other ports, neighbours)
+ * keep the first addresses seen and count the records of those only: once
+ * full, what they hold depends on the order records came in. A thread's
+ * part therefore keeps every address it sees (up to PART_TABLE_MAX), in
+ * the order first seen, found through an index: merged in that order into
+ * the caller's table, it adds what one pass would have, whether that table
+ * fills or not. */
+enum { TABLE_CLIENTS, TABLE_ELSEWHERE, TABLE_OTHER_PORTS, TABLE_NEIGHBOURS, NTABLES };
+static const size_t table_max[NTABLES] = {MAX_CLIENTS, MAX_ELSEWHERE, MAX_OTHER_PORTS, MAX_NEIGHBOURS};
+
+typedef struct seen_table {
+    uint32_t *slots; /* entry + 1, 0 empty: open addressing by the address's hash */
+    size_t nslots;   /* a power of two, at least twice the entries */
+    size_t cap;      /* entries the table's array holds */
+} seen_table;
+
 struct flowlog_diag {
     flowlog_allocator alloc;
     flowlog__error err;
@@ -136,6 +154,7 @@ struct flowlog_diag {
     size_t nother_ports;
     addr_count *neighbours;
     size_t nneighbours;
+    seen_table *seen;               /* a thread's part: its tables in the order first seen; NULL otherwise */
     bool watch_server;              /* the server is one address: the reader passes over nothing that names it */
     bool watch_neighbours;          /* and the client is narrower than its subnet */
     flowlog_addr subnet;            /* the client's /24 (IPv4) or /64 (IPv6) */
@@ -191,10 +210,13 @@ void flowlog_diag_free(flowlog_diag *d)
     FLOWLOG__FREE(&al, d->hot, MAX_ENIS * sizeof *d->hot);
     FLOWLOG__FREE(&al, d->slots, ENI_SLOTS * sizeof *d->slots);
     FLOWLOG__FREE(&al, d->buckets, MAX_BUCKETS * sizeof *d->buckets);
-    FLOWLOG__FREE(&al, d->clients, MAX_CLIENTS * sizeof *d->clients);
-    FLOWLOG__FREE(&al, d->elsewhere, MAX_ELSEWHERE * sizeof *d->elsewhere);
-    FLOWLOG__FREE(&al, d->other_ports, MAX_OTHER_PORTS * sizeof *d->other_ports);
-    FLOWLOG__FREE(&al, d->neighbours, MAX_NEIGHBOURS * sizeof *d->neighbours);
+    addr_count **tables[NTABLES] = {&d->clients, &d->elsewhere, &d->other_ports, &d->neighbours};
+    for (int t = 0; t < NTABLES; t++) {
+        FLOWLOG__FREE(&al, *tables[t], (d->seen ? d->seen[t].cap : table_max[t]) * sizeof **tables[t]);
+        if (d->seen)
+            FLOWLOG__FREE(&al, d->seen[t].slots, d->seen[t].nslots * sizeof *d->seen[t].slots);
+    }
+    FLOWLOG__FREE(&al, d->seen, NTABLES * sizeof *d->seen);
     FLOWLOG__FREE(&al, d->involved, MAX_ENIS * sizeof *d->involved);
     FLOWLOG__FREE(&al, d->involved_side, MAX_ENIS * sizeof *d->involved_side);
     FLOWLOG__FREE(&al, d->endpoints, MAX_ENIS * sizeof *d->endpoints);
@@ -638,6 +660,90 @@ static void add_timed(addr_count *table, size_t *n, size_t cap, const flowlog_ad
     (*n)++;
 }
 
+static uint32_t addr_hash(const flowlog_addr *addr)
+{
+    uint64_t w[2];
+    memcpy(w, addr->bytes, 16);
+    return (uint32_t)(mix64(w[0] ^ mix64(w[1] ^ addr->family)) >> 32);
+}
+
+/* The index of a part's table grown to twice its slots; false when memory
+ * fails. */
+static bool seen_grow(flowlog_diag *d, seen_table *f, const addr_count *table, size_t n)
+{
+    size_t nslots = f->nslots ? f->nslots * 2 : 1024;
+    uint32_t *slots = flowlog__calloc(&d->alloc, nslots, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = addr_hash(&table[i].addr) & (nslots - 1);
+        while (slots[j])
+            j = (j + 1) & (nslots - 1);
+        slots[j] = (uint32_t)i + 1;
+    }
+    FLOWLOG__FREE(&d->alloc, f->slots, f->nslots * sizeof *f->slots);
+    f->slots = slots;
+    f->nslots = nslots;
+    return true;
+}
+
+/* Records of an address into table t: add_timed(), or in a thread's part,
+ * the table in the order first seen. A part's table that cannot take a
+ * new address (PART_TABLE_MAX, or memory) is marked truncated: the caller
+ * then reads the part again itself. */
+static void add_addr(flowlog_diag *d, int t, const flowlog_addr *addr, uint64_t a, uint64_t b, uint64_t first,
+                     uint64_t last)
+{
+    addr_count **tables[NTABLES] = {&d->clients, &d->elsewhere, &d->other_ports, &d->neighbours};
+    size_t *counts[NTABLES] = {&d->nclients, &d->nelsewhere, &d->nother_ports, &d->nneighbours};
+    addr_count *table = *tables[t];
+    size_t *n = counts[t];
+    if (!d->seen) {
+        add_timed(table, n, table_max[t], addr, a, b, first, last, &d->overflow);
+        return;
+    }
+    seen_table *f = &d->seen[t];
+    size_t j = 0;
+    if (f->nslots) {
+        for (j = addr_hash(addr) & (f->nslots - 1); f->slots[j]; j = (j + 1) & (f->nslots - 1)) {
+            addr_count *e = &table[f->slots[j] - 1];
+            if (addr_cmp(&e->addr, addr) == 0) {
+                e->a += a;
+                e->b += b;
+                min_time(&e->first, first);
+                max_time(&e->last, last);
+                return;
+            }
+        }
+    }
+    if (*n == PART_TABLE_MAX) {
+        d->overflow |= FLOWLOG_WARN_TRUNCATED;
+        return;
+    }
+    if (*n == f->cap) {
+        size_t cap = f->cap * 2 < PART_TABLE_MAX ? f->cap * 2 : PART_TABLE_MAX;
+        addr_count *grown = d->alloc.realloc(d->alloc.ctx, table, f->cap * sizeof *table, cap * sizeof *table);
+        if (!grown) {
+            d->overflow |= FLOWLOG_WARN_TRUNCATED;
+            return;
+        }
+        *tables[t] = table = grown;
+        f->cap = cap;
+    }
+    if ((*n + 1) * 2 > f->nslots) {
+        if (!seen_grow(d, f, table, *n)) {
+            d->overflow |= FLOWLOG_WARN_TRUNCATED;
+            return;
+        }
+        for (j = addr_hash(addr) & (f->nslots - 1); f->slots[j]; j = (j + 1) & (f->nslots - 1))
+            ;
+    }
+    table[*n] = (addr_count){*addr, a, b, 0, 0};
+    min_time(&table[*n].first, first);
+    max_time(&table[*n].last, last);
+    f->slots[j] = (uint32_t)(*n)++ + 1;
+}
+
 static void add_bucket(flowlog_diag *d, uint64_t start, const uint64_t packets[4])
 {
     size_t lo = 0, hi = d->nbuckets;
@@ -976,8 +1082,6 @@ static int packet_addr(flowlog_record *rec, uint32_t field, uint32_t eni_field, 
     return flowlog_record_get_addr(rec, *translated ? field : eni_field, out);
 }
 
-static void add_timed(addr_count *table, size_t *n, size_t cap, const flowlog_addr *addr, uint64_t a, uint64_t b,
-                      uint64_t start, uint64_t end, unsigned *overflow);
 
 /* The client to the server on a port or protocol other than the asked
  * ones: the near miss of a wrong port. */
@@ -1011,8 +1115,7 @@ static int note_other_port(flowlog_diag *d, flowlog_record *rec, const flowlog_s
     key.bytes[0] = (uint8_t)(port >> 8);
     key.bytes[1] = (uint8_t)port;
     key.bytes[2] = (uint8_t)protocol;
-    add_timed(d->other_ports, &d->nother_ports, MAX_OTHER_PORTS, &key, reject ? 0 : 1, reject ? 1 : 0, start, end,
-              &d->overflow);
+    add_addr(d, TABLE_OTHER_PORTS, &key, reject ? 0 : 1, reject ? 1 : 0, start, end);
     return FLOWLOG_OK;
 }
 
@@ -1098,14 +1201,12 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     }
     if (dir < 0) {
         if (src_client && port_fwd && !d->server_any) {
-            add_timed(d->elsewhere, &d->nelsewhere, MAX_ELSEWHERE, &dst, !(have_action && reject), have_action && reject,
-                      start, end, &d->overflow);
+            add_addr(d, TABLE_ELSEWHERE, &dst, !(have_action && reject), have_action && reject, start, end);
             note_fields(d, s);
             d->seen_fields |= 16;
         }
         if (d->watch_neighbours && leg_fwd && have_action && flowlog_addr_in_cidr(&src, &d->subnet, d->subnet_prefix))
-            add_timed(d->neighbours, &d->nneighbours, MAX_NEIGHBOURS, &src, reject ? 0 : 1, reject ? 1 : 0, start,
-                      end, &d->overflow);
+            add_addr(d, TABLE_NEIGHBOURS, &src, reject ? 0 : 1, reject ? 1 : 0, start, end);
         if (leg) {
             count_into(eni->leg[leg_fwd ? 0 : 1], reject, packets, bytes, start, end, have_flags, flags);
             d->involved_stale = true;
@@ -1133,8 +1234,7 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     p4[dir * 2 + (reject ? 1 : 0)] = packets ? packets : 1;
     add_bucket(d, start - start % d->bucket_seconds, p4);
     if (dir == FLOWLOG_DIAG_FORWARD)
-        add_timed(d->clients, &d->nclients, MAX_CLIENTS, &src, reject ? 0 : 1, reject ? 1 : 0, start, end,
-                  &d->overflow);
+        add_addr(d, TABLE_CLIENTS, &src, reject ? 0 : 1, reject ? 1 : 0, start, end);
     return FLOWLOG_OK;
 }
 
@@ -2153,6 +2253,12 @@ static int part_make(void *ctx, size_t shares, void **state)
     part->until = d->until;
     part->bucket_seconds = d->bucket_seconds;
     settle_question(part);
+    if (!(part->seen = flowlog__calloc(&part->alloc, NTABLES, sizeof *part->seen))) {
+        flowlog_diag_free(part);
+        return FLOWLOG_E_NOMEM;
+    }
+    for (int t = 0; t < NTABLES; t++)
+        part->seen[t].cap = table_max[t];
     *state = part;
     return FLOWLOG_OK;
 }
@@ -2172,48 +2278,21 @@ static int part_read(void *ctx, void *state, flowlog_reader *r)
     return rc;
 }
 
-/* Entries of src a sorted table of dst does not hold. */
-static size_t new_entries(const addr_count *dst, size_t n, const addr_count *src, size_t nsrc)
-{
-    size_t fresh = 0;
-    for (size_t i = 0; i < nsrc; i++) {
-        size_t lo = 0, hi = n;
-        bool found = false;
-        while (lo < hi && !found) {
-            size_t mid = (lo + hi) / 2;
-            int c = addr_cmp(&dst[mid].addr, &src[i].addr);
-            found = c == 0;
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        fresh += !found;
-    }
-    return fresh;
-}
-
-/* Whether merging src would fill a table of dst: what one pass keeps of
- * a table that fills depends on the order the records came in, which a
- * merge of whole parts does not keep. (ENIs and buckets are counted as
- * all new: a bound, not the count.) */
+/* Whether merging src would fill the ENIs or the intervals of dst: what
+ * one pass keeps of a table that fills depends on the order the records
+ * came in, which a merge of whole parts does not keep (counted as all
+ * new: a bound, not the count). The tables of addresses merge exactly
+ * (seen_table). */
 static bool would_fill(const flowlog_diag *dst, const flowlog_diag *src)
 {
-    return dst->neni + src->neni > MAX_ENIS || dst->nbuckets + src->nbuckets > MAX_BUCKETS ||
-           dst->nclients + new_entries(dst->clients, dst->nclients, src->clients, src->nclients) > MAX_CLIENTS ||
-           dst->nelsewhere + new_entries(dst->elsewhere, dst->nelsewhere, src->elsewhere, src->nelsewhere) >
-               MAX_ELSEWHERE ||
-           dst->nother_ports + new_entries(dst->other_ports, dst->nother_ports, src->other_ports, src->nother_ports) >
-               MAX_OTHER_PORTS ||
-           dst->nneighbours + new_entries(dst->neighbours, dst->nneighbours, src->neighbours, src->nneighbours) >
-               MAX_NEIGHBOURS;
+    return dst->neni + src->neni > MAX_ENIS || dst->nbuckets + src->nbuckets > MAX_BUCKETS;
 }
 
 static int part_merge(void *ctx, void *state)
 {
     flowlog_diag *d = ctx;
     const flowlog_diag *part = state;
-    if (d->overflow || would_fill(d, part))
+    if (would_fill(d, part))
         return FLOWLOG_ABSENT;
     return flowlog_diag_merge(d, part);
 }
