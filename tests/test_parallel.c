@@ -262,6 +262,9 @@ static char *run(job kind, const char *what, const char *const *names, int threa
         flowlog_sweep *w;
         size_t n;
         assert_int_equal(flowlog_sweep_new(&w, NULL), FLOWLOG_OK);
+        if (what) /* "max N": at most N conversations */
+            assert_int_equal(flowlog_sweep_set(w, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, strtoll(what + 4, NULL, 10)),
+                             FLOWLOG_OK);
         assert_int_equal(flowlog_sweep_run(w, r, &n), FLOWLOG_OK);
         size_t need;
         (void)flowlog_sweep_serialize(w, NULL, 0, &need);
@@ -364,6 +367,28 @@ static void a_full_table_of_clients_merges_alike(void **state)
     free(one);
 }
 
+/* So does a sweep whose table of conversations fills. */
+static void a_full_table_of_conversations_merges_alike(void **state)
+{
+    (void)state;
+    static const char *const w[] = {"w.log", NULL};
+    uint64_t before = flowlog__parallel_rereads;
+    check_alike(JOB_SWEEP, "max 500", w);
+    assert_true(flowlog__parallel_rereads == before);
+    flowlog_sweep *s;
+    assert_int_equal(flowlog_sweep_new(&s, NULL), FLOWLOG_OK);
+    assert_int_equal(flowlog_sweep_set(s, FLOWLOG_SWEEP_OPT_MAX_CONVERSATIONS, 500), FLOWLOG_OK);
+    seen ignored = {0};
+    flowlog_reader *r = reader_of(w, 4, false, &ignored);
+    size_t n;
+    assert_int_equal(flowlog_sweep_run(s, r, &n), FLOWLOG_OK);
+    assert_int_equal(flowlog_sweep_conversations(s), 500);
+    assert_true(flowlog_sweep_dropped(s) > 1000);
+    flowlog_reader_free(r);
+    flowlog_sweep_free(s);
+    free(ignored.text);
+}
+
 static void threads_only_where_they_can_be(void **state)
 {
     (void)state;
@@ -404,6 +429,7 @@ int main(void)
         cmocka_unit_test(diagnoses_and_sweeps_alike),
         cmocka_unit_test(parts_after_a_new_header_are_read_again),
         cmocka_unit_test(a_full_table_of_clients_merges_alike),
+        cmocka_unit_test(a_full_table_of_conversations_merges_alike),
         cmocka_unit_test(threads_only_where_they_can_be),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

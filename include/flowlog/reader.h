@@ -70,14 +70,17 @@ enum flowlog_reader_option {
      * query, flowlog_diag_run(), flowlog_sweep_run()) given queued files
      * of 16 MiB or more in all read them in parts on that many threads,
      * the caller's among them (since 1.7): plain-text files cut at line
-     * starts into pieces of 8 to 64 MiB, other files whole; each part
-     * into a state of its own, merged in order on the caller's thread.
-     * The answer, every count, each input's account and the bad lines
-     * told (with their lines, in order, on the caller's thread) are those
-     * of one thread. A part that cannot be merged exactly (a header line
-     * in the middle of a file changes the schema of the pieces after it;
-     * a table that fills; more than 4096 bad lines in a piece) is read
-     * again by the caller. No thread spins: one with nothing to do sleeps.
+     * starts into pieces of 8 to 64 MiB (a sweep's of 8 MiB), other
+     * files whole; each part into a state of its own, merged in order on
+     * the caller's thread. The answer, every count, each input's account
+     * and the bad lines told (with their lines, in order, on the caller's
+     * thread) are those of one thread, a table that fills included: a
+     * diagnosis's clients or a sweep's conversations hold those one pass
+     * would. A part that cannot be merged exactly (a header line in the
+     * middle of a file changes the schema of the pieces after it; a
+     * diagnosis's ENIs or intervals fill; the part's own state fills its
+     * share of memory; more than 4096 bad lines in a piece) is read again
+     * by the caller. No thread spins: one with nothing to do sleeps.
      * Not for inputs other than files, FLOWLOG_ON_ERROR_STOP, or a reader
      * already read from.
      *

@@ -2310,7 +2310,7 @@ int flowlog_diag_run(flowlog_diag *d, flowlog_reader *r)
     if (!d->running) {
         /* once, before the first record */
         d->running = true;
-        const flowlog__par_ops ops = {d, part_make, part_read, part_merge, part_drop};
+        const flowlog__par_ops ops = {d, part_make, part_read, part_merge, part_drop, 0};
         int rc = flowlog__parallel_read(r, &ops);
         if (rc != FLOWLOG_ABSENT) {
             d->running = false;

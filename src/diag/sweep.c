@@ -17,6 +17,11 @@
 #define DEFAULT_MAX_CONVERSATIONS 1000000
 #define DEFAULT_MAX_MEMORY ((int64_t)256 << 20)
 #define MIN_MAX_MEMORY ((int64_t)1 << 20)
+/* A part of a file on a thread: most records of a file can be
+ * conversations of their own, some 200 bytes each with their index; this
+ * much text holds at most 80 000 records, within a part's share of the
+ * default memory however they fall. */
+#define SWEEP_PART_BYTES ((uint64_t)8 << 20)
 
 typedef struct conversation {
     uint8_t client[16], server[16]; /* when undecided: the two ends in address order */
@@ -932,7 +937,9 @@ static int part_make(void *ctx, size_t shares, void **state)
         return rc;
     part->since = s->since;
     part->until = s->until;
-    part->max_conversations = s->max_conversations;
+    /* bounded by its share of memory only: a part that dropped a
+     * conversation is read again (part_merge) */
+    part->max_conversations = UINT32_MAX;
     part->max_memory = s->max_memory / shares > MIN_MAX_MEMORY ? s->max_memory / shares : MIN_MAX_MEMORY;
     *state = part;
     return FLOWLOG_OK;
@@ -949,16 +956,14 @@ static int part_read(void *ctx, void *state, flowlog_reader *r)
     return rc;
 }
 
+/* A table that fills keeps the conversations that came first and drops
+ * the records of the others. A part that dropped none holds its
+ * conversations in the order first seen: merged in that order, the
+ * caller's table takes and drops what one pass would have, however full
+ * it is (its growth, and so its memory, follows its count alone). */
 static int part_merge(void *ctx, void *state)
 {
-    flowlog_sweep *s = ctx;
-    const flowlog_sweep *part = state;
-    /* a table that fills keeps what came first, record by record, which
-     * a merge of whole parts does not follow (a bound, not the count) */
-    if (s->dropped || s->n + part->n > s->max_conversations ||
-        flowlog_sweep_memory(s) + flowlog_sweep_memory(part) > s->max_memory)
-        return FLOWLOG_ABSENT;
-    return flowlog_sweep_merge(s, part);
+    return flowlog_sweep_merge(ctx, state);
 }
 
 static void part_drop(void *ctx, void *state)
@@ -971,14 +976,11 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
 {
     if (!s || !r || !count)
         return FLOWLOG_E_ARG;
-    /* On several threads only when asked for (FLOWLOG_OPT_THREADS 2 or
-     * more): a sweep of many conversations fills its parts' shares of the
-     * table, and reading them again costs more than the threads give. */
-    int rc = FLOWLOG_ABSENT;
-    if (flowlog__reader_threads(r) >= 2) {
-        const flowlog__par_ops ops = {s, part_make, part_read, part_merge, part_drop};
-        rc = flowlog__parallel_read(r, &ops);
-    }
+    /* Parts are small (SWEEP_PART_BYTES): each is looked up in a table of
+     * its own that stays in the cache, and comes to the caller's thread as
+     * conversations, not records. */
+    const flowlog__par_ops ops = {s, part_make, part_read, part_merge, part_drop, SWEEP_PART_BYTES};
+    int rc = flowlog__parallel_read(r, &ops);
     if (rc == FLOWLOG_ABSENT)
         rc = feed_reader(s, r, false);
     if (rc != FLOWLOG_OK)

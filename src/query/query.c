@@ -1086,7 +1086,7 @@ int flowlog_query_run(flowlog_query *q, flowlog_reader *r, flowlog_row_fn fn, vo
         /* Groups of parts merge exactly; rows that stream as they come do not wait. */
         rc = FLOWLOG_ABSENT;
         if (q->stats && !q->fed) {
-            const flowlog__par_ops ops = {q, part_make, part_read, part_merge, part_drop};
+            const flowlog__par_ops ops = {q, part_make, part_read, part_merge, part_drop, 0};
             rc = flowlog__parallel_read(r, &ops);
             if (rc < 0)
                 return rc;

@@ -445,6 +445,8 @@ static int plan(par *pp, int threads, char *buf)
         return FLOWLOG_ABSENT;
     uint64_t piece = total / ((uint64_t)threads * 4);
     piece = piece < PART_MIN_BYTES ? PART_MIN_BYTES : piece > PART_MAX_BYTES ? PART_MAX_BYTES : piece;
+    if (pp->ops->part_bytes && piece > pp->ops->part_bytes)
+        piece = pp->ops->part_bytes;
     if (flowlog__parallel_part_bytes)
         piece = flowlog__parallel_part_bytes;
     pp->firsts = flowlog__calloc(&r->alloc, nin ? nin : 1, sizeof *pp->firsts);

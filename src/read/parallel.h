@@ -27,6 +27,10 @@ typedef struct flowlog__par_ops {
      * part left itself. */
     int (*merge)(void *ctx, void *state);
     void (*drop)(void *ctx, void *state);
+    /* At most this many bytes of a file a part (0: as many as suit the
+     * threads): a state whose memory grows with what it reads keeps a
+     * part within its share. */
+    uint64_t part_bytes;
 } flowlog__par_ops;
 
 /* Read every input queued on r into the caller's state, in parts on
