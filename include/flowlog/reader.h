@@ -70,7 +70,7 @@ enum flowlog_reader_option {
      * query, flowlog_diag_run(), flowlog_sweep_run()) given queued files
      * of 16 MiB or more in all read them in parts on that many threads,
      * the caller's among them (since 1.7): plain-text files cut at line
-     * starts into pieces of 8 to 64 MiB (a sweep's of 8 MiB), other
+     * starts into pieces of 8 to 64 MiB (a sweep's of 4 MiB), other
      * files whole; each part into a state of its own, merged in order on
      * the caller's thread. The answer, every count, each input's account
      * and the bad lines told (with their lines, in order, on the caller's
