@@ -530,6 +530,7 @@ bool flowlog__query_spill_due(const flowlog_query *q)
 #define GROUP_AHEAD_TEXT 16
 
 struct qgroup_ahead {
+    uint32_t dense_g; /* a record of a port's group (dense_wait): the group + 1, its key not kept; 0: by its key */
     uint64_t hash, seq;
     flowlog_value key[GROUP_AHEAD_KEYS], vals[GROUP_AHEAD_AGGS];
     char text[GROUP_AHEAD_KEYS][GROUP_AHEAD_TEXT];
@@ -557,9 +558,12 @@ static int group_oldest(flowlog_query *q, bool spill)
         if (rc < 0 || !q->gahead_n)
             return rc;
     }
-    struct qgroup_ahead e = q->gahead[q->gahead_at];
+    const struct qgroup_ahead *at = &q->gahead[q->gahead_at];
     q->gahead_at = (q->gahead_at + 1) % GROUP_AHEAD;
     q->gahead_n--;
+    if (at->dense_g) /* its slot is not written again before the next record waits */
+        return accumulate(q, at->dense_g - 1, at->vals);
+    struct qgroup_ahead e = *at;
     for (int k = 0; k < q->nkeys; k++)
         if (e.key[k].type == FLOWLOG_VALUE_STRING)
             e.key[k].s = e.text[k];
@@ -612,6 +616,7 @@ static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
             return rc;
     }
     struct qgroup_ahead *e = &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
+    e->dense_g = 0;
     e->hash = keys_hash(key, q->nkeys);
     e->seq = q->record_seq;
     for (int k = 0; k < q->nkeys; k++) {
@@ -633,6 +638,50 @@ static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
     q->gahead_n++;
     if (q->gahead_n > GROUP_AHEAD / 2)
         prefetch_group(q, &q->gahead[(q->gahead_at + q->gahead_n - 1 - GROUP_AHEAD / 2) % GROUP_AHEAD]);
+    return 1;
+}
+
+/* Groups by a port: past this many accumulators (of 64 bytes) they no
+ * longer stay in the cache, and a record of a known port waits for its
+ * group's accumulators as a record of a hashed key does for its slot. */
+#define DENSE_WAIT_ACCS 4096
+
+/* The record of a port whose group exists made to wait, its accumulators
+ * asked for: 1; 0 when it goes the direct way (a new port, few groups,
+ * aggregates that keep values); or an error of the record it let through.
+ * Its values grow nothing, so letting it through asks nothing of memory;
+ * groups written out let it through first. */
+static int dense_wait(flowlog_query *q, const flowlog_value *key, const flowlog_value *vals)
+{
+    uint32_t g1 = q->dense_group ? q->dense_group[key->i] : 0;
+    if (!g1 || q->ngroups * (size_t)q->naggs < DENSE_WAIT_ACCS)
+        return 0;
+    if (FLOWLOG__UNLIKELY(!q->gahead_fits))
+        q->gahead_fits = group_ahead_fits(q) ? 1 : 2;
+    if (q->gahead_fits != 1)
+        return 0;
+    if (!q->gahead && !(q->gahead = flowlog__calloc(&q->alloc, GROUP_AHEAD, sizeof *q->gahead)))
+        return 0;
+    while (q->gahead_n == GROUP_AHEAD) {
+        int rc = group_oldest(q, !q->gahead[q->gahead_at].dense_g);
+        if (rc < 0)
+            return rc;
+    }
+    struct qgroup_ahead *e = &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
+    e->dense_g = g1;
+    for (int k = 0; k < q->naggs; k++) {
+        if (q->aggs[k] == AGG_COUNT_ALL)
+            continue;
+        e->vals[k] = vals[k];
+        if (vals[k].type == FLOWLOG_VALUE_STRING) { /* counted, never summed: its text is not read */
+            e->vals[k].s = "";
+            e->vals[k].len = 0;
+        }
+    }
+    const char *accs = (const char *)(q->gaccs + (size_t)(g1 - 1) * (size_t)q->naggs);
+    for (size_t at = 0; at < (size_t)q->naggs * sizeof *q->gaccs; at += 64)
+        FLOWLOG__PREFETCH(accs + at);
+    q->gahead_n++;
     return 1;
 }
 
@@ -689,6 +738,10 @@ int flowlog__query_group(flowlog_query *q)
         if (FLOWLOG__UNLIKELY(!q->gahead_fits))
             q->gahead_fits = group_ahead_fits(q) ? 1 : 2;
         int waited = q->gahead_fits == 1 ? group_wait(q, key, vals) : 0;
+        if (waited)
+            return waited < 0 ? waited : FLOWLOG_OK;
+    } else if (dense && !q->counts_only) {
+        int waited = dense_wait(q, key, vals);
         if (waited)
             return waited < 0 ? waited : FLOWLOG_OK;
     }
