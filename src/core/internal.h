@@ -171,8 +171,11 @@ size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, si
 /* ---- values ---- */
 int flowlog__parse_u64(const char *s, size_t len, uint64_t *out);
 int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4]);
-/* The definition, a byte at a time, that the fast one is tested against. */
+/* The definition, a byte at a time, that the fast ones are tested against;
+ * the two that flowlog__parse_ipv4() chooses from by the processor. */
 int flowlog__parse_ipv4_scalar(const char *s, size_t len, uint8_t out[4]);
+int flowlog__parse_ipv4_sse2(const char *s, size_t len, uint8_t out[4]);
+int flowlog__parse_ipv4_ssse3(const char *s, size_t len, uint8_t out[4]);
 int flowlog__parse_ipv6(const char *s, size_t len, uint8_t out[16]);
 /* Milliseconds since the epoch are recognised by magnitude: 10^11 seconds
  * is the year 5138, 10^11 milliseconds is 1973. */

@@ -1,8 +1,12 @@
 #include "internal.h"
+#include "../cpu/cpu.h"
 
 #include <stdio.h>
 #if defined(__SSE2__)
 #  include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#  include <smmintrin.h> /* the shuffle's, for one function compiled for SSSE3 and SSE4.1 */
 #endif
 
 /* Eight digits as one word, the first in the lowest byte: their value, or
@@ -106,16 +110,12 @@ int flowlog__parse_ipv4_scalar(const char *s, size_t len, uint8_t out[4])
 }
 
 #if defined(__SSE2__)
-/* The same from the masks of one 16-byte load: its dots and digits, found
- * at once, must cover the text exactly, three dots leaving four runs of one
- * to three digits; each run's value is then a sum without a branch per byte. */
-int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
+/* The text of an address (7 to 15 bytes) in a register, by two fixed-size
+ * loads that overlap (a copy of a variable length is a call, and a block
+ * written in pieces and read whole stalls), nothing read past it, zeros
+ * after it. */
+static inline __m128i ipv4_text(const char *s, size_t len)
 {
-    if (len < 7 || len > 15)
-        return FLOWLOG_E_MALFORMED;
-    /* The text into a register by two fixed-size loads that overlap (a copy
-     * of a variable length is a call, and a block written in pieces and read
-     * whole stalls), nothing read past it, zeros after it. */
     uint64_t lo, hi;
     if (len >= 8) {
         uint64_t tail;
@@ -129,20 +129,76 @@ int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
         lo = (uint64_t)head | (uint64_t)(tail >> 8) << 32;
         hi = 0;
     }
-    __m128i v = _mm_set_epi64x((long long)hi, (long long)lo);
-    unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-    unsigned digits = (unsigned)_mm_movemask_epi8(
-        _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
-    unsigned zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+}
+
+/* The whole form from the masks of the text's dots, digits and zeros: dots
+ * and digits cover the text, three dots (each step drops the lowest; no
+ * popcount instruction is assumed), none first, last or beside another, no
+ * run of four digits, and no part of two or three digits that starts with
+ * 0. The dots' masks past the first, second and third are left in two,
+ * one. */
+static inline bool ipv4_form(unsigned dots, unsigned digits, unsigned zeros, size_t len, unsigned *two, unsigned *one)
+{
     unsigned all = (1u << len) - 1, last = 1u << (len - 1);
-    /* The whole form as masks: dots and digits cover the text, three dots
-     * (each step drops the lowest; no popcount instruction is assumed),
-     * none first, last or beside another, no run of four digits, and no part
-     * of two or three digits that starts with 0. */
-    unsigned two = dots & (dots - 1), one = two & (two - 1), none = one & (one - 1);
+    *two = dots & (dots - 1);
+    *one = *two & (*two - 1);
+    unsigned none = *one & (*one - 1);
     unsigned starts = (dots << 1 | 1) & all;
-    if ((dots | digits) != all || !one || none || (dots & (1u | last | dots >> 1)) ||
-        (digits & digits >> 1 & digits >> 2 & digits >> 3) || (starts & zeros & digits >> 1))
+    return (dots | digits) == all && *one && !none && !(dots & (1u | last | dots >> 1)) &&
+           !(digits & digits >> 1 & digits >> 2 & digits >> 3) && !(starts & zeros & digits >> 1);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* With a byte shuffle (SSSE3): each part's last three places moved into
+ * four bytes of their own (a place before the part's start reads as zero),
+ * then weighed 100, 10, 1 and summed, all four parts at once. */
+__attribute__((target("ssse3,sse4.1"))) int flowlog__parse_ipv4_ssse3(const char *s, size_t len, uint8_t out[4])
+{
+    if (len < 7 || len > 15)
+        return FLOWLOG_E_MALFORMED;
+    __m128i v = ipv4_text(s, len);
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    unsigned all = (1u << len) - 1;
+    unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    unsigned digits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) & all;
+    unsigned zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128())) & all;
+    unsigned two, one;
+    if (!ipv4_form(dots, digits, zeros, len, &two, &one))
+        return FLOWLOG_E_MALFORMED;
+    int e0 = __builtin_ctz(dots), e1 = __builtin_ctz(two), e2 = __builtin_ctz(one), e3 = (int)len;
+    const int each = 0x01010101;
+    __m128i ends = _mm_set_epi32(e3 * each, e2 * each, e1 * each, e0 * each);
+    __m128i starts = _mm_set_epi32((e2 + 1) * each, (e1 + 1) * each, (e0 + 1) * each, 0);
+    __m128i at = _mm_add_epi8(ends, _mm_set1_epi32(0x7ffffefd)); /* -3, -2, -1 and a fourth byte kept out */
+    __m128i keep = _mm_andnot_si128(_mm_cmplt_epi8(at, starts), _mm_set1_epi32(0x00ffffff));
+    __m128i places = _mm_or_si128(_mm_and_si128(keep, at), _mm_andnot_si128(keep, _mm_set1_epi8((char)0x80)));
+    __m128i parts = _mm_shuffle_epi8(d, places);
+    __m128i tens = _mm_maddubs_epi16(parts, _mm_set1_epi32(0x00010a64)); /* 100, 10, 1, 0 */
+    __m128i sums = _mm_madd_epi16(tens, _mm_set1_epi16(1));
+    if (_mm_movemask_epi8(_mm_cmpgt_epi32(sums, _mm_set1_epi32(255))))
+        return FLOWLOG_E_MALFORMED;
+    uint32_t bytes = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(_mm_packus_epi32(sums, sums), _mm_setzero_si128()));
+    memcpy(out, &bytes, 4);
+    return FLOWLOG_OK;
+}
+#endif
+
+/* The same with SSE2 alone: each run's value is a sum without a branch
+ * per byte. */
+int flowlog__parse_ipv4_sse2(const char *s, size_t len, uint8_t out[4])
+{
+    if (len < 7 || len > 15)
+        return FLOWLOG_E_MALFORMED;
+    __m128i v = ipv4_text(s, len);
+    unsigned all = (1u << len) - 1;
+    unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    unsigned digits = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                                                _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)))) &
+                      all;
+    unsigned zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0'))) & all;
+    unsigned two, one;
+    if (!ipv4_form(dots, digits, zeros, len, &two, &one))
         return FLOWLOG_E_MALFORMED;
     /* Each part's one to three digits are the top bytes of the four that
      * end where it ends, read from the text; the first part, and the second
@@ -174,6 +230,24 @@ int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
     for (int part = 0; part < 4; part++)
         out[part] = (uint8_t)x[part];
     return FLOWLOG_OK;
+}
+
+/* The shuffle where the processor has it (every processor of the AVX2
+ * level does; FLOWLOG_CPU=sse2 asks for the SSE2 way): the level asked
+ * once, kept where the hot path reads it without a call. */
+int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static int shuffle = -1;
+    int use = __atomic_load_n(&shuffle, __ATOMIC_RELAXED);
+    if (FLOWLOG__UNLIKELY(use < 0)) {
+        use = flowlog__cpu_best() >= FLOWLOG_CPU_AVX2;
+        __atomic_store_n(&shuffle, use, __ATOMIC_RELAXED);
+    }
+    if (use)
+        return flowlog__parse_ipv4_ssse3(s, len, out);
+#endif
+    return flowlog__parse_ipv4_sse2(s, len, out);
 }
 #else
 int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4])
