@@ -133,12 +133,13 @@ typedef struct qarena {
 void *flowlog__arena_alloc(qarena *ar, const flowlog_allocator *a, size_t n);
 void flowlog__arena_free(qarena *ar, const flowlog_allocator *a);
 
-/* A distinct value seen, in 32 bytes (a whole value is 40): the table is
- * probed at random, one entry a value, and is the most of what many
- * distinct values cost. Text of up to 16 bytes (any IPv4 address) is held
- * in the entry itself: no copy elsewhere, and a comparison reads no other
- * line of memory. */
-#define DISTINCT_INLINE 16
+/* A distinct value seen, in one line of 64 bytes. Addresses written as
+ * IPv4 and small whole numbers are packed elsewhere (query_distinct.c), so
+ * the table holds the rest: text of up to 48 bytes (any IPv6 address, an
+ * ENI's id) in the entry itself, which then waits its turn while its line
+ * is asked for, is copied nowhere else, and is compared without reading
+ * another line of memory. */
+#define DISTINCT_INLINE 48
 
 struct qdistinct {
     uint64_t hash;     /* 0: empty */
@@ -156,6 +157,7 @@ struct qdistinct {
         char bytes[DISTINCT_INLINE];
     } u;
 };
+_Static_assert(sizeof(struct qdistinct) == 64, "an entry is one line of memory");
 
 /* count_distinct values waiting for their probe: each one's line of the
  * table is asked for as it comes and looked at this many values later, so
