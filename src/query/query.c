@@ -715,7 +715,7 @@ static bool group_row(flowlog_query *q, size_t g, bool single, flowlog_value *ro
 int flowlog__query_group_rows(flowlog_query *q, bool copy_text)
 {
     size_t w = row_width(q);
-    int settled = flowlog__query_groups_settle(q); /* records waiting for their group may make groups */
+    int settled = flowlog__query_groups_count(q); /* records waiting for their group may make groups */
     if (settled < 0)
         return settled;
     size_t groups = q->ngroups;
@@ -748,7 +748,7 @@ static int finish_stats(flowlog_query *q)
      * as it is asked for, not all of them first (millions of groups would
      * hold as many rows again). */
     if (!flowlog__spill_has_groups(q) && q->nsort == 0 && q->ngroups + q->nkeys > 0) {
-        int rc = flowlog__query_groups_settle(q);
+        int rc = flowlog__query_groups_count(q);
         if (rc < 0 || (q->rows_cap == 0 && (rc = grow_rows(q)) < 0))
             return rc;
         q->from_groups = true;

@@ -283,12 +283,12 @@ struct qslot {
 
 static int groups_let_through(flowlog_query *q, bool spill);
 
-int flowlog__query_groups_settle(flowlog_query *q)
+static int groups_settle(flowlog_query *q, bool only_counts)
 {
     int through = groups_let_through(q, false);
     if (through < 0)
         return through;
-    int rc = flowlog__distinct_settle(q);
+    int rc = only_counts ? flowlog__distinct_count(q) : flowlog__distinct_settle(q);
     if (rc < 0)
         return rc;
     if (!q->counts_only)
@@ -314,6 +314,16 @@ int flowlog__query_groups_settle(flowlog_query *q)
             accs[k].count = q->slots[i].count;
     }
     return FLOWLOG_OK;
+}
+
+int flowlog__query_groups_settle(flowlog_query *q)
+{
+    return groups_settle(q, false);
+}
+
+int flowlog__query_groups_count(flowlog_query *q)
+{
+    return groups_settle(q, true);
 }
 
 static inline int count_in(flowlog_query *q, struct qslot *sl, const flowlog_value *vals)

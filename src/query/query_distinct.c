@@ -250,10 +250,10 @@ static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t n, uint32_t (*cou
 }
 
 /* Sorted words b[0..m), each once, into the array; a word new to it counts
- * for its group. The array grows by exactly the new words: they are
- * counted first (a read of both in order), then the merge goes from the
- * ends backwards, in place. */
-static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m)
+ * for its group (unless counted already). The array grows by exactly the
+ * new words: they are counted first (a read of both in order), then the
+ * merge goes from the ends backwards, in place. */
+static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m, bool count)
 {
     qdistincts *d = &q->distinct;
     const uint64_t *s = d->packed;
@@ -288,7 +288,7 @@ static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m)
         out[--w] = old_word ? y : x;
         i -= old_word;
         j -= !old_word || y == x;
-        accs[(size_t)((x >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((x >> PACKED_AGG_SHIFT) & 31)].count += !old_word;
+        accs[(size_t)((x >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((x >> PACKED_AGG_SHIFT) & 31)].count += count && !old_word;
     }
     d->npacked = ns + fresh;
     return flowlog__query_memory_check_spill(q);
@@ -304,15 +304,56 @@ static int packed_merge(flowlog_query *q)
         return FLOWLOG_OK;
     d->nbatch = 0; /* a failure below ends the query: what waited is lost with it */
     if (d->batch_sorted) {
-        d->batch_sorted = false;
-        return merge_sorted(q, d->batch, n);
+        bool count = !d->batch_counted;
+        d->batch_sorted = d->batch_counted = false;
+        return merge_sorted(q, d->batch, n, count);
     }
     uint64_t *b = radix_sort(d->batch, d->sort_tmp, n, d->radix_counts);
     size_t m = 1;
     for (size_t i = 1; i < n; i++)
         if (b[i] != b[m - 1])
             b[m++] = b[i];
-    return merge_sorted(q, b, m);
+    return merge_sorted(q, b, m, true);
+}
+
+/* The words waiting counted for their groups where new to the array, and
+ * left waiting, sorted and each once (batch_counted): when the counts are
+ * all that is asked for next (the rows of a finished query), the array is
+ * not written again, nor grown. A later merge adds them without counting. */
+static int packed_count(flowlog_query *q)
+{
+    qdistincts *d = &q->distinct;
+    if (!d->nbatch || d->batch_counted)
+        return FLOWLOG_OK;
+    if (!d->batch_sorted) {
+        uint64_t *b = radix_sort(d->batch, d->sort_tmp, d->nbatch, d->radix_counts);
+        size_t m = 1;
+        for (size_t i = 1; i < d->nbatch; i++)
+            if (b[i] != b[m - 1])
+                b[m++] = b[i];
+        if (b != d->batch)
+            memcpy(d->batch, b, m * sizeof *b);
+        d->nbatch = m;
+        d->batch_sorted = true;
+    }
+    const uint64_t *s = d->packed, *b = d->batch;
+    size_t ns = d->npacked, m = d->nbatch, fresh = 0, i = 0, j = 0;
+    qacc *accs = q->gaccs;
+    size_t naggs = (size_t)q->naggs;
+    while (i < ns && j < m) { /* a word is counted when it is passed, and passed once */
+        uint64_t x = s[i], y = b[j];
+        bool new_word = y < x;
+        fresh += new_word;
+        accs[(size_t)((y >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((y >> PACKED_AGG_SHIFT) & 31)].count += new_word;
+        i += x <= y;
+        j += y <= x;
+    }
+    for (; j < m; j++, fresh++)
+        accs[(size_t)((b[j] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((b[j] >> PACKED_AGG_SHIFT) & 31)].count++;
+    if (d->used + ns + fresh > q->max_groups)
+        return flowlog__query_limit_error(q, "distinct values");
+    d->batch_counted = true;
+    return FLOWLOG_OK;
 }
 
 static size_t block_bytes(size_t batch_cap)
@@ -422,7 +463,8 @@ int flowlog__distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const 
     return packed_add(q, w);
 }
 
-int flowlog__distinct_settle(flowlog_query *q)
+/* The values waiting for the table's lines, into it. */
+static int ahead_settle(flowlog_query *q)
 {
     qdistincts *d = &q->distinct;
     while (d->ahead_n) {
@@ -432,7 +474,19 @@ int flowlog__distinct_settle(flowlog_query *q)
             return rc;
         }
     }
-    return packed_merge(q);
+    return FLOWLOG_OK;
+}
+
+int flowlog__distinct_settle(flowlog_query *q)
+{
+    int rc = ahead_settle(q);
+    return rc < 0 ? rc : packed_merge(q);
+}
+
+int flowlog__distinct_count(flowlog_query *q)
+{
+    int rc = ahead_settle(q);
+    return rc < 0 ? rc : packed_count(q);
 }
 
 size_t flowlog__distinct_held(const flowlog_query *q)
@@ -554,7 +608,7 @@ static int absorb_runs(flowlog_query *q, const uint64_t *w, size_t n, const uint
     qdistincts *d = &q->distinct;
     int rc = FLOWLOG_OK;
     size_t array = d->npacked > PACKED_BATCH_MIN ? d->npacked : PACKED_BATCH_MIN;
-    if (d->nbatch && (!d->batch_sorted || d->nbatch + n > array))
+    if (d->nbatch && (!d->batch_sorted || d->batch_counted || d->nbatch + n > array))
         rc = packed_merge(q);
     if (rc == FLOWLOG_OK)
         rc = packed_room_for(q, d->nbatch + n > d->batch_cap ? d->nbatch + n : d->batch_cap);

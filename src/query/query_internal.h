@@ -182,7 +182,8 @@ typedef struct qdistincts {
     uint64_t *batch;         /* words not yet merged */
     uint64_t *sort_tmp;
     size_t nbatch, batch_cap;
-    bool batch_sorted;       /* the batch is one part's array, its groups renumbered: sorted, each word once */
+    bool batch_sorted;       /* the batch is sorted, each word once (parts' arrays, their groups renumbered) */
+    bool batch_counted;      /* and its words new to the array are counted (packed_count) */
 } qdistincts;
 
 struct flowlog_query {
@@ -402,6 +403,9 @@ void flowlog__query_waiting_clear(flowlog_query *q);
  * the count_distinct values waiting into their table: before anything
  * reads the groups. */
 int flowlog__query_groups_settle(flowlog_query *q);
+/* The same for the rows of a finished query: count_distinct's values are
+ * counted, not all merged (flowlog__distinct_count). */
+int flowlog__query_groups_count(flowlog_query *q);
 /* query_distinct.c: count_distinct aggregate agg of group g seeing v (its
  * count is right once settled); settle: every value waiting counted;
  * held: the values held (settled); none: nothing held nor waiting, nothing
@@ -409,6 +413,9 @@ int flowlog__query_groups_settle(flowlog_query *q);
  * bytes the next value may add at once. */
 int flowlog__distinct_add(flowlog_query *q, uint32_t group, uint32_t agg, const flowlog_value *v);
 int flowlog__distinct_settle(flowlog_query *q);
+/* Every value waiting counted, not yet all held: for the rows of a
+ * finished query; what reads the values held settles first. */
+int flowlog__distinct_count(flowlog_query *q);
 size_t flowlog__distinct_held(const flowlog_query *q);
 bool flowlog__distinct_none(const flowlog_query *q);
 void flowlog__distinct_clear(flowlog_query *q);
