@@ -4,7 +4,8 @@
 # one core and on all, DuckDB at threads=1 on one core and at its default,
 # the ratios, the peak memory of each flowlog run, and whether the answers
 # agree (every row, sorted, compared; a sum of no values is 0 in flowlog and
-# NULL in SQL, so the SQL coalesces it). Each command's best of RUNS (3).
+# NULL in SQL, so the SQL coalesces it). Each command's best of RUNS (3),
+# a question's commands taking turns.
 # usage: bench/run_all.sh [BUILD_DIR] [BYTES]
 # DuckDB comes from npm: set DUCKDB_DIR to a folder where
 # `npm install @duckdb/node-api@1.5.6-r.1` was run (its columns are then blank).
@@ -44,21 +45,37 @@ best_of() {
     echo "$best $kib"
 }
 ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "scale=1; $1 / $2" | bc || echo "-"; }
+# the lower of a best so far (may be empty) and a time
+lower() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+# seconds and peak KiB of one run of a command, its output in $out/answer
+once() {
+    /usr/bin/time -f '%e %M' -o "$out/time" "$@" > "$out/answer" 2> /dev/null || true
+    tail -1 "$out/time"
+}
 
 printf '%s, %s processors, best of %s\n' "$f" "$(nproc)" "$runs"
 printf '%-20s %8s %8s %9s %8s %8s %7s %7s %s\n' question 1-core 2-core peak-MiB duck-1t duck-2t x1t x2t answers
+# A question's four commands take turns, round after round: the machine's
+# slower spells fall on all four alike, not on one of them.
 for q in "${questions[@]}"; do
     IFS=$'\t' read -r name fq dq <<< "${q//\\t/$'\t'}"
-    read -r t1 kib <<< "$(best_of taskset -c 1 "$fl" query --csv "$fq" "$f")"
-    tail -n +2 "$out/answer" | sort > "$out/flowlog.csv"
-    read -r t2 _ <<< "$(best_of "$fl" query --csv "$fq" "$f")"
-    d1= d2= same=-
+    t1= t2= d1= d2= kib=0 same=-
+    for r in $(seq "$runs"); do
+        read -r t k <<< "$(once taskset -c 1 "$fl" query --csv "$fq" "$f")"
+        t1=$(lower "$t1" "$t")
+        [ "$k" -gt "$kib" ] && kib=$k
+        [ "$r" = 1 ] && tail -n +2 "$out/answer" | sort > "$out/flowlog.csv"
+        read -r t _ <<< "$(once "$fl" query --csv "$fq" "$f")"
+        t2=$(lower "$t2" "$t")
+        if [ -n "$duck" ]; then
+            # DuckDB's own query time, as it reports it (threads=1 pinned, then its default)
+            d1=$(lower "$d1" "$(DUCK_THREADS=1 taskset -c 1 node "$duck/duck_csv.mjs" "$f" "$dq" 2>&1 > /dev/null)")
+            d2=$(lower "$d2" "$(node "$duck/duck_csv.mjs" "$f" "$dq" 2>&1 > /dev/null)")
+        fi
+    done
     if [ -n "$duck" ]; then
         node "$duck/duck_csv.mjs" "$f" "$dq" 2> /dev/null | sort > "$out/duck.csv" || true
         same=$( [ "$(md5sum < "$out/flowlog.csv")" = "$(md5sum < "$out/duck.csv")" ] && echo same || echo DIFFERENT)
-        # DuckDB's own query time, as it reports it (threads=1 pinned, then its default)
-        d1=$(for _ in $(seq "$runs"); do DUCK_THREADS=1 taskset -c 1 node "$duck/duck_csv.mjs" "$f" "$dq" 2>&1 > /dev/null; done | sort -n | head -1)
-        d2=$(for _ in $(seq "$runs"); do node "$duck/duck_csv.mjs" "$f" "$dq" 2>&1 > /dev/null; done | sort -n | head -1)
     fi
     printf '%-20s %8s %8s %9s %8s %8s %7s %7s %s\n' "$name" "$t1" "$t2" "$((kib / 1024))" "${d1:--}" "${d2:--}" \
         "$(ratio "$d1" "$t1")" "$(ratio "$d2" "$t2")" "$same"
