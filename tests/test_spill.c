@@ -102,6 +102,8 @@ static const char *const queries[] = {
     "stats count(*) as n by bin(1h), srcAddr",
     /* groups found by an array (one small number) and by their key bytes */
     "stats sum(bytes) as b, max(packets) as m by srcPort",
+    /* a key an array finds for some records (below 65536) and the table for the others */
+    "stats sum(bytes) as b, min(packets) as m, count(*) as n by srcPort * 2",
     "stats count(*) as n, sum(bytes) as b by protocol, srcPort",
 };
 

@@ -677,6 +677,9 @@ static int dense_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
         if (rc < 0)
             return rc;
     }
+    /* a record of another key let through may have written the groups out */
+    if (!q->dense_group || !(g1 = q->dense_group[key->i]))
+        return 0;
     struct qgroup_ahead *e = &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
     e->dense_g = g1;
     for (int k = 0; k < q->naggs; k++) {
