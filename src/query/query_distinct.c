@@ -249,22 +249,41 @@ static uint64_t *radix_sort(uint64_t *a, uint64_t *tmp, size_t n, uint32_t (*cou
     return a;
 }
 
-/* Sorted words b[0..m), each once, into the array; a word new to it counts
- * for its group (unless counted already). The array grows by exactly the
- * new words: they are counted first (a read of both in order), then the
- * merge goes from the ends backwards, in place. */
-static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m, bool count)
+/* The accumulator a word counts for: its group's, of its aggregate. */
+static inline qacc *word_acc(const flowlog_query *q, uint64_t w)
 {
-    qdistincts *d = &q->distinct;
-    const uint64_t *s = d->packed;
-    size_t ns = d->npacked, fresh = 0, i = 0, j = 0;
+    return &q->gaccs[(size_t)((w >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * (size_t)q->naggs +
+                     (size_t)((w >> PACKED_AGG_SHIFT) & 31)];
+}
+
+/* Sorted words b[0..m), each once: how many the array lacks, each counted
+ * for its group as this read of both in order passes it (when
+ * count_groups; a word is passed once). */
+static size_t new_words(flowlog_query *q, const uint64_t *b, size_t m, bool count_groups)
+{
+    const uint64_t *s = q->distinct.packed;
+    size_t ns = q->distinct.npacked, fresh = 0, i = 0, j = 0;
     while (i < ns && j < m) { /* without a branch on the words: they interleave at random */
         uint64_t x = s[i], y = b[j];
-        fresh += y < x;
+        bool new_word = y < x;
+        fresh += new_word;
+        word_acc(q, y)->count += count_groups && new_word;
         i += x <= y;
         j += y <= x;
     }
-    fresh += m - j;
+    for (; j < m; j++, fresh++)
+        word_acc(q, b[j])->count += count_groups;
+    return fresh;
+}
+
+/* Sorted words b[0..m), each once, into the array, a word new to it
+ * counted for its group (unless counted already). The array grows by
+ * exactly the new words: they are counted first, then the merge goes from
+ * the ends backwards, in place. */
+static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m, bool count)
+{
+    qdistincts *d = &q->distinct;
+    size_t ns = d->npacked, fresh = new_words(q, b, m, count);
     if (d->used + ns + fresh > q->max_groups)
         return flowlog__query_limit_error(q, "distinct values");
     if (ns + fresh > d->packed_cap) {
@@ -277,21 +296,29 @@ static int merge_sorted(flowlog_query *q, const uint64_t *b, size_t m, bool coun
         d->packed_cap = cap;
     }
     uint64_t *out = d->packed;
-    size_t w = ns + fresh;
-    i = ns;
-    j = m;
-    qacc *accs = q->gaccs;
-    size_t naggs = (size_t)q->naggs;
+    size_t w = ns + fresh, i = ns, j = m;
     while (w > i) { /* w == i: no new word left, the rest is in place */
         uint64_t x = b[j - 1], y = i ? out[i - 1] : 0;
         bool old_word = i && y >= x;
         out[--w] = old_word ? y : x;
         i -= old_word;
         j -= !old_word || y == x;
-        accs[(size_t)((x >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((x >> PACKED_AGG_SHIFT) & 31)].count += count && !old_word;
     }
     d->npacked = ns + fresh;
     return flowlog__query_memory_check_spill(q);
+}
+
+/* The n words waiting sorted and each once: where they are (the batch or
+ * the sort's other half), *m of them. */
+static uint64_t *sort_unique(qdistincts *d, size_t n, size_t *m)
+{
+    uint64_t *b = radix_sort(d->batch, d->sort_tmp, n, d->radix_counts);
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (b[i] != b[k - 1])
+            b[k++] = b[i];
+    *m = k;
+    return b;
 }
 
 /* The words gathered since the last merge: sorted, each once, merged into
@@ -308,11 +335,8 @@ static int packed_merge(flowlog_query *q)
         d->batch_sorted = d->batch_counted = false;
         return merge_sorted(q, d->batch, n, count);
     }
-    uint64_t *b = radix_sort(d->batch, d->sort_tmp, n, d->radix_counts);
-    size_t m = 1;
-    for (size_t i = 1; i < n; i++)
-        if (b[i] != b[m - 1])
-            b[m++] = b[i];
+    size_t m;
+    uint64_t *b = sort_unique(d, n, &m);
     return merge_sorted(q, b, m, true);
 }
 
@@ -326,31 +350,15 @@ static int packed_count(flowlog_query *q)
     if (!d->nbatch || d->batch_counted)
         return FLOWLOG_OK;
     if (!d->batch_sorted) {
-        uint64_t *b = radix_sort(d->batch, d->sort_tmp, d->nbatch, d->radix_counts);
-        size_t m = 1;
-        for (size_t i = 1; i < d->nbatch; i++)
-            if (b[i] != b[m - 1])
-                b[m++] = b[i];
+        size_t m;
+        uint64_t *b = sort_unique(d, d->nbatch, &m);
         if (b != d->batch)
             memcpy(d->batch, b, m * sizeof *b);
         d->nbatch = m;
         d->batch_sorted = true;
     }
-    const uint64_t *s = d->packed, *b = d->batch;
-    size_t ns = d->npacked, m = d->nbatch, fresh = 0, i = 0, j = 0;
-    qacc *accs = q->gaccs;
-    size_t naggs = (size_t)q->naggs;
-    while (i < ns && j < m) { /* a word is counted when it is passed, and passed once */
-        uint64_t x = s[i], y = b[j];
-        bool new_word = y < x;
-        fresh += new_word;
-        accs[(size_t)((y >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((y >> PACKED_AGG_SHIFT) & 31)].count += new_word;
-        i += x <= y;
-        j += y <= x;
-    }
-    for (; j < m; j++, fresh++)
-        accs[(size_t)((b[j] >> PACKED_GROUP_SHIFT) & (PACKED_GROUPS - 1)) * naggs + (size_t)((b[j] >> PACKED_AGG_SHIFT) & 31)].count++;
-    if (d->used + ns + fresh > q->max_groups)
+    size_t fresh = new_words(q, d->batch, d->nbatch, true);
+    if (d->used + d->npacked + fresh > q->max_groups)
         return flowlog__query_limit_error(q, "distinct values");
     d->batch_counted = true;
     return FLOWLOG_OK;
