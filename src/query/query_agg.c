@@ -599,7 +599,7 @@ static int groups_let_through(flowlog_query *q, bool spill)
  * hash agrees), its slot being in cache by now. */
 static void prefetch_group(const flowlog_query *q, const struct qgroup_ahead *e)
 {
-    if (!q->nslots)
+    if (!q->nslots || e->dense_g) /* a port's record asked for its accumulators as it came */
         return;
     for (size_t j = e->hash & (q->nslots - 1); q->slots[j].group; j = (j + 1) & (q->nslots - 1))
         if (q->slots[j].hash == e->hash) {
@@ -611,6 +611,37 @@ static void prefetch_group(const flowlog_query *q, const struct qgroup_ahead *e)
         }
 }
 
+/* The ring's place for the next record to wait, made by letting the
+ * oldest through when it is full (a port's record asks nothing of memory;
+ * another may write the groups out first). NULL with *rc 0 when there is
+ * no memory for the ring (the record goes the direct way), or with the
+ * error of the record let through. */
+static struct qgroup_ahead *wait_place(flowlog_query *q, int *rc)
+{
+    *rc = 0;
+    if (!q->gahead && !(q->gahead = flowlog__calloc(&q->alloc, GROUP_AHEAD, sizeof *q->gahead)))
+        return NULL;
+    while (q->gahead_n == GROUP_AHEAD)
+        if ((*rc = group_oldest(q, !q->gahead[q->gahead_at].dense_g)) < 0)
+            return NULL;
+    return &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
+}
+
+/* The aggregates' values of a waiting record (count(*) has none, and
+ * agg_values() leaves it unset); text is counted, never summed: not kept. */
+static void wait_values(const flowlog_query *q, struct qgroup_ahead *e, const flowlog_value *vals)
+{
+    for (int k = 0; k < q->naggs && !q->counts_only; k++) {
+        if (q->aggs[k] == AGG_COUNT_ALL)
+            continue;
+        e->vals[k] = vals[k];
+        if (vals[k].type == FLOWLOG_VALUE_STRING) {
+            e->vals[k].s = "";
+            e->vals[k].len = 0;
+        }
+    }
+}
+
 /* The record of key and vals made to wait: 1; 0 when it cannot (text too
  * long to hold); or an error of the record it let through. */
 static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_value *vals)
@@ -618,14 +649,10 @@ static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
     for (int k = 0; k < q->nkeys; k++)
         if (key[k].type == FLOWLOG_VALUE_STRING && key[k].len > GROUP_AHEAD_TEXT)
             return 0;
-    if (!q->gahead && !(q->gahead = flowlog__calloc(&q->alloc, GROUP_AHEAD, sizeof *q->gahead)))
-        return 0; /* no memory to wait in: the record goes the direct way */
-    while (q->gahead_n == GROUP_AHEAD) {
-        int rc = group_oldest(q, true);
-        if (rc < 0)
-            return rc;
-    }
-    struct qgroup_ahead *e = &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
+    int rc;
+    struct qgroup_ahead *e = wait_place(q, &rc);
+    if (!e)
+        return rc;
     e->dense_g = 0;
     e->hash = keys_hash(key, q->nkeys);
     e->seq = q->record_seq;
@@ -634,15 +661,7 @@ static int group_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
         if (key[k].type == FLOWLOG_VALUE_STRING && key[k].len)
             memcpy(e->text[k], key[k].s, key[k].len);
     }
-    for (int k = 0; k < q->naggs && !q->counts_only; k++) {
-        if (q->aggs[k] == AGG_COUNT_ALL)
-            continue; /* it has no value (agg_values() leaves it unset) */
-        e->vals[k] = vals[k];
-        if (vals[k].type == FLOWLOG_VALUE_STRING) { /* counted, never summed: its text is not read */
-            e->vals[k].s = "";
-            e->vals[k].len = 0;
-        }
-    }
+    wait_values(q, e, vals);
     if (q->nslots)
         FLOWLOG__PREFETCH(&q->slots[e->hash & (q->nslots - 1)]);
     q->gahead_n++;
@@ -670,27 +689,13 @@ static int dense_wait(flowlog_query *q, const flowlog_value *key, const flowlog_
         q->gahead_fits = group_ahead_fits(q) ? 1 : 2;
     if (q->gahead_fits != 1)
         return 0;
-    if (!q->gahead && !(q->gahead = flowlog__calloc(&q->alloc, GROUP_AHEAD, sizeof *q->gahead)))
-        return 0;
-    while (q->gahead_n == GROUP_AHEAD) {
-        int rc = group_oldest(q, !q->gahead[q->gahead_at].dense_g);
-        if (rc < 0)
-            return rc;
-    }
+    int rc;
+    struct qgroup_ahead *e = wait_place(q, &rc);
     /* a record of another key let through may have written the groups out */
-    if (!q->dense_group || !(g1 = q->dense_group[key->i]))
-        return 0;
-    struct qgroup_ahead *e = &q->gahead[(q->gahead_at + q->gahead_n) % GROUP_AHEAD];
+    if (!e || !q->dense_group || !(g1 = q->dense_group[key->i]))
+        return rc;
     e->dense_g = g1;
-    for (int k = 0; k < q->naggs; k++) {
-        if (q->aggs[k] == AGG_COUNT_ALL)
-            continue;
-        e->vals[k] = vals[k];
-        if (vals[k].type == FLOWLOG_VALUE_STRING) { /* counted, never summed: its text is not read */
-            e->vals[k].s = "";
-            e->vals[k].len = 0;
-        }
-    }
+    wait_values(q, e, vals);
     const char *accs = (const char *)(q->gaccs + (size_t)(g1 - 1) * (size_t)q->naggs);
     for (size_t at = 0; at < (size_t)q->naggs * sizeof *q->gaccs; at += 64)
         FLOWLOG__PREFETCH(accs + at);
