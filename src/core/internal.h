@@ -26,11 +26,13 @@
 #  define FLOWLOG__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #  define FLOWLOG__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #  define FLOWLOG__PREFETCH(p) __builtin_prefetch(p)
+#  define FLOWLOG__INLINE static inline __attribute__((always_inline))
 #else
 #  define FLOWLOG__LIKELY(x) (x)
 #  define FLOWLOG__UNLIKELY(x) (x)
 #  define FLOWLOG__PRINTF(a, b)
 #  define FLOWLOG__PREFETCH(p) ((void)(p))
+#  define FLOWLOG__INLINE static inline
 #endif
 
 /* p[0..n), n <= 8, as a word whose byte i is p[i] in memory order (zeros
@@ -49,9 +51,13 @@ static inline uint64_t flowlog__load_bytes(const char *p, size_t n)
         memcpy(&b, p + n - 4, 4);
         w = FLOWLOG__IS_LITTLE_ENDIAN ? (uint64_t)a | (uint64_t)b << (8 * (n - 4))
                                       : (uint64_t)a << 32 | (uint64_t)b << (8 * (8 - n));
-    } else {
-        for (size_t i = 0; i < n; i++)
-            w |= (uint64_t)(unsigned char)p[i] << (FLOWLOG__IS_LITTLE_ENDIAN ? 8 * i : 8 * (7 - i));
+    } else if (n) {
+        /* one, two or three bytes as the first, the middle and the last: no loop to mispredict */
+        size_t m = n >> 1;
+        w = FLOWLOG__IS_LITTLE_ENDIAN ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[m] << (8 * m) |
+                                            (uint64_t)(unsigned char)p[n - 1] << (8 * (n - 1))
+                                      : (uint64_t)(unsigned char)p[0] << 56 | (uint64_t)(unsigned char)p[m] << (8 * (7 - m)) |
+                                            (uint64_t)(unsigned char)p[n - 1] << (8 * (8 - n));
     }
     return w;
 }
@@ -170,6 +176,49 @@ size_t flowlog__split_scalar(const char *line, size_t len, flowlog_span *out, si
 
 /* ---- values ---- */
 int flowlog__parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* Eight digits as one word, the first in the lowest byte: their value, or
+ * false when any byte is not a digit. Three multiplications join pairs of
+ * digits, then of pairs, then of fours (no carry crosses a lane: a pair
+ * is at most 99, a four at most 9999). */
+static inline bool flowlog__digits8(uint64_t w, uint64_t *v)
+{
+    const uint64_t high = 0xF0F0F0F0F0F0F0F0u, threes = 0x3030303030303030u;
+    /* a digit is 0x30-0x39: 0x3 above, and still 0x3 above after adding 6
+     * (a carry out of a byte comes only from one that is not 0x3 above) */
+    if ((w & high) != threes || ((w + 0x0606060606060606u) & high) != threes)
+        return false;
+    uint64_t t = w - threes;
+    t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FFu;
+    t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFu;
+    *v = (t * 10000 + (t >> 32)) & 0xFFFFFFFFu;
+    return true;
+}
+
+/* s[0..n), 1 <= n <= 8, as eight digits with zeros before (little endian:
+ * the first digit in the lowest byte). */
+static inline uint64_t flowlog__digits_word(const char *s, size_t n)
+{
+    uint64_t w = flowlog__load_bytes(s, n);
+    return n == 8 ? w : w << (8 * (8 - n)) | 0x3030303030303030u >> (8 * n); /* no shift by 64 */
+}
+
+/* 1 to 16 decimal digits, inline where a loop reads one for every record:
+ * false for anything else (no digits, more of them, another byte), which
+ * flowlog__parse_u64() tells apart. */
+FLOWLOG__INLINE bool flowlog__parse_u64_short(const char *s, size_t len, uint64_t *out)
+{
+    if (!FLOWLOG__IS_LITTLE_ENDIAN || len - 1 >= 16)
+        return false;
+    uint64_t hi = 0, lo;
+    size_t head = len > 8 ? len - 8 : 0;
+    if (head && !flowlog__digits8(flowlog__digits_word(s, head), &hi))
+        return false;
+    if (!flowlog__digits8(flowlog__digits_word(s + head, len - head), &lo))
+        return false;
+    *out = hi * 100000000u + lo;
+    return true;
+}
 int flowlog__parse_ipv4(const char *s, size_t len, uint8_t out[4]);
 /* The definition, a byte at a time, that the fast ones are tested against;
  * the two that flowlog__parse_ipv4() chooses from by the processor. */
@@ -215,6 +264,27 @@ static inline const flowlog_span *flowlog__record_span(const flowlog_record *r, 
     if (FLOWLOG__UNLIKELY(col < 64 && ((r->pending >> col) & 1)))
         r->lazy_fill((flowlog_record *)(uintptr_t)r, col); /* a cache of the record's own content */
     return &r->spans[col];
+}
+
+/* flowlog_record_get_u64() for loops that read integers from every record:
+ * a present value of up to sixteen digits is read here, inline; anything
+ * else (absent, '-', a type that is not an integer, a malformed value and
+ * its message, milliseconds) goes to the accessor, which tells them apart.
+ * Callers know r and out are there. */
+FLOWLOG__INLINE int flowlog__record_u64(flowlog_record *r, uint32_t field, uint64_t *out)
+{
+    int c = flowlog__schema_col(r->schema, field);
+    if (FLOWLOG__LIKELY(c >= 0 && (size_t)c < r->n)) {
+        int type = r->schema->col_types[c];
+        const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
+        uint64_t v;
+        if ((type == FLOWLOG_TYPE_UINT || type == FLOWLOG_TYPE_TIME) && flowlog__parse_u64_short(sp->ptr, sp->len, &v) &&
+            (type == FLOWLOG_TYPE_UINT || v < FLOWLOG__MILLIS_THRESHOLD)) {
+            *out = v;
+            return FLOWLOG_OK;
+        }
+    }
+    return flowlog_record_get_u64(r, field, out);
 }
 
 #endif

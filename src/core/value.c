@@ -9,48 +9,13 @@
 #  include <smmintrin.h> /* the shuffle's, for one function compiled for SSSE3 and SSE4.1 */
 #endif
 
-/* Eight digits as one word, the first in the lowest byte: their value, or
- * false when any byte is not a digit. Three multiplications join pairs of
- * digits, then of pairs, then of fours (no carry crosses a lane: a pair
- * is at most 99, a four at most 9999). */
-static inline bool digits8(uint64_t w, uint64_t *v)
-{
-    const uint64_t high = 0xF0F0F0F0F0F0F0F0u, threes = 0x3030303030303030u;
-    /* a digit is 0x30-0x39: 0x3 above, and still 0x3 above after adding 6
-     * (a carry out of a byte comes only from one that is not 0x3 above) */
-    if ((w & high) != threes || ((w + 0x0606060606060606u) & high) != threes)
-        return false;
-    uint64_t t = w - threes;
-    t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FFu;
-    t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFu;
-    *v = (t * 10000 + (t >> 32)) & 0xFFFFFFFFu;
-    return true;
-}
-
-/* s[0..n), 1 <= n <= 8, as eight digits with zeros before (little endian:
- * the first digit in the lowest byte). */
-static inline uint64_t digits_word(const char *s, size_t n)
-{
-    uint64_t w = flowlog__load_bytes(s, n);
-    return n == 8 ? w : w << (8 * (8 - n)) | 0x3030303030303030u >> (8 * n); /* no shift by 64 */
-}
-
 int flowlog__parse_u64(const char *s, size_t len, uint64_t *out)
 {
     if (len == 0)
         return FLOWLOG_E_MALFORMED;
     uint64_t v = 0;
-    if (FLOWLOG__IS_LITTLE_ENDIAN && FLOWLOG__LIKELY(len <= 16)) {
-        /* sixteen digits cannot pass 2^64; up to eight at a time, no branch a digit */
-        uint64_t hi = 0, lo;
-        size_t head = len > 8 ? len - 8 : 0;
-        if (head && !digits8(digits_word(s, head), &hi))
-            return FLOWLOG_E_MALFORMED;
-        if (!digits8(digits_word(s + head, len - head), &lo))
-            return FLOWLOG_E_MALFORMED;
-        *out = hi * 100000000u + lo;
-        return FLOWLOG_OK;
-    }
+    if (FLOWLOG__IS_LITTLE_ENDIAN && FLOWLOG__LIKELY(len <= 16)) /* sixteen digits cannot pass 2^64 */
+        return flowlog__parse_u64_short(s, len, out) ? FLOWLOG_OK : FLOWLOG_E_MALFORMED;
     if (FLOWLOG__LIKELY(len <= 19)) {
         /* nineteen digits cannot pass 2^64: no test for overflow (a division) per digit */
         unsigned bad = 0;

@@ -24,16 +24,32 @@
  * little to the peak (8 MiB parts: 30 MB more on 1 GB, 4 MiB: 10). */
 #define SWEEP_PART_BYTES ((uint64_t)4 << 20)
 
-typedef struct conversation {
+/* What makes a conversation one, and its hash. */
+typedef struct conv_key {
     uint8_t client[16], server[16]; /* when undecided: the two ends in address order */
     uint8_t family, protocol;
     uint16_t port;
     uint8_t undecided; /* the records did not say who is the client: the first sender is */
-    uint8_t flags[2];
     uint32_t hash;
+} conv_key;
+
+typedef struct conversation {
+    conv_key k;
+    uint8_t flags[2];
     uint32_t first[2], last[2];
     uint64_t records[2][2], packets[2][2], bytes[2][2]; /* [direction][reject] */
 } conversation;
+
+/* What is put into the table: one record's evidence, in a line and a
+ * quarter where its conversation takes two and a half, or a part's whole
+ * conversation being merged. */
+typedef struct sighting {
+    conv_key k;
+    uint8_t dir, reject, flags;
+    uint32_t first, last;
+    uint64_t packets, bytes;
+    const conversation *whole; /* not NULL: its evidence, not the fields above */
+} sighting;
 
 /* A conversation in the order of the sweep's rows: packets, most first,
  * then family, client, server, port, protocol and whether undecided. The
@@ -159,7 +175,7 @@ uint64_t flowlog_sweep_dropped(const flowlog_sweep *s)
 
 /* ---- the table ---- */
 
-static uint32_t key_hash(const conversation *k)
+static uint32_t key_hash(const conv_key *k)
 {
     uint64_t w[4];
     memcpy(w, k->client, 16);
@@ -171,7 +187,7 @@ static uint32_t key_hash(const conversation *k)
     return (uint32_t)(h >> 32);
 }
 
-static bool key_equal(const conversation *a, const conversation *b)
+static bool key_equal(const conv_key *a, const conv_key *b)
 {
     return a->hash == b->hash && a->port == b->port && a->protocol == b->protocol && a->family == b->family &&
            a->undecided == b->undecided && memcmp(a->client, b->client, 16) == 0 &&
@@ -202,7 +218,7 @@ static int grow_slots(flowlog_sweep *s)
     if (!slots)
         return FLOWLOG_E_NOMEM;
     for (uint64_t i = 0; i < s->n; i++) {
-        uint32_t h = entry(s, i)->hash;
+        uint32_t h = entry(s, i)->k.hash;
         size_t j = h & (nslots - 1);
         while (slots[j])
             j = (j + 1) & (nslots - 1);
@@ -237,7 +253,7 @@ static int add_chunk(flowlog_sweep *s)
 /* Find the conversation of key k or add it. NULL when it does not fit:
  * *rc says whether a cap (FLOWLOG_E_LIMIT) or memory (FLOWLOG_E_NOMEM)
  * stopped it. */
-static conversation *find_or_add(flowlog_sweep *s, const conversation *k, int *rc)
+static conversation *find_or_add(flowlog_sweep *s, const conv_key *k, int *rc)
 {
     if (s->nslots) {
         size_t j = k->hash & (s->nslots - 1);
@@ -246,7 +262,7 @@ static conversation *find_or_add(flowlog_sweep *s, const conversation *k, int *r
             if ((e & ~(uint64_t)UINT32_MAX) != tag)
                 continue;
             conversation *c = entry(s, (uint32_t)e - 1);
-            if (key_equal(c, k))
+            if (key_equal(&c->k, k))
                 return c;
         }
     }
@@ -260,13 +276,7 @@ static conversation *find_or_add(flowlog_sweep *s, const conversation *k, int *r
         return NULL;
     conversation *c = entry(s, s->n);
     memset(c, 0, sizeof *c);
-    memcpy(c->client, k->client, 16);
-    memcpy(c->server, k->server, 16);
-    c->family = k->family;
-    c->protocol = k->protocol;
-    c->port = k->port;
-    c->undecided = k->undecided;
-    c->hash = k->hash;
+    c->k = *k;
     size_t j = k->hash & (s->nslots - 1);
     while (s->slots[j])
         j = (j + 1) & (s->nslots - 1);
@@ -302,15 +312,32 @@ static uint64_t record_count(const conversation *c)
     return c->records[0][0] + c->records[0][1] + c->records[1][0] + c->records[1][1];
 }
 
-static int put(flowlog_sweep *s, const conversation *one)
+/* One record's evidence, for its direction. */
+static void add_one(conversation *c, const sighting *one)
+{
+    int d = one->dir, r = one->reject;
+    c->records[d][r]++;
+    c->packets[d][r] += one->packets;
+    c->bytes[d][r] += one->bytes;
+    c->flags[d] |= one->flags;
+    if (one->first && (!c->first[d] || one->first < c->first[d]))
+        c->first[d] = one->first;
+    if (one->last > c->last[d])
+        c->last[d] = one->last;
+}
+
+static int put(flowlog_sweep *s, const sighting *one)
 {
     int rc = FLOWLOG_OK;
-    conversation *c = find_or_add(s, one, &rc);
+    conversation *c = find_or_add(s, &one->k, &rc);
     if (!c) {
-        s->dropped += record_count(one);
+        s->dropped += one->whole ? record_count(one->whole) : 1;
         return rc == FLOWLOG_E_NOMEM ? FLOWLOG_E_NOMEM : FLOWLOG_OK;
     }
-    add_evidence(c, one);
+    if (one->whole)
+        add_evidence(c, one->whole);
+    else
+        add_one(c, one);
     s->ranked_valid = false;
     return FLOWLOG_OK;
 }
@@ -343,13 +370,13 @@ static int server_is_destination(int protocol, bool have_ports, uint64_t sport, 
 #define AHEAD 16
 
 typedef struct ahead {
-    conversation one[AHEAD];
+    sighting one[AHEAD];
     unsigned n, at;
 } ahead;
 
 /* Ask for the entry the slots name for conversation k (the first whose
  * hash agrees), its slot being in cache by now. */
-static void prefetch_entry(const flowlog_sweep *s, const conversation *k)
+static void prefetch_entry(const flowlog_sweep *s, const conv_key *k)
 {
     if (!s->nslots)
         return;
@@ -366,7 +393,7 @@ static void prefetch_entry(const flowlog_sweep *s, const conversation *k)
 }
 
 /* Returns put()'s status for the conversation it put, if any. */
-static int put_ahead(flowlog_sweep *s, ahead *a, const conversation *one)
+static int put_ahead(flowlog_sweep *s, ahead *a, const sighting *one)
 {
     int rc = FLOWLOG_OK;
     if (a->n == AHEAD) {
@@ -375,9 +402,9 @@ static int put_ahead(flowlog_sweep *s, ahead *a, const conversation *one)
         a->n--;
     }
     if (a->n >= AHEAD / 2)
-        prefetch_entry(s, &a->one[(a->at + a->n - AHEAD / 2) % AHEAD]);
+        prefetch_entry(s, &a->one[(a->at + a->n - AHEAD / 2) % AHEAD].k);
     if (s->nslots)
-        FLOWLOG__PREFETCH(&s->slots[one->hash & (s->nslots - 1)]);
+        FLOWLOG__PREFETCH(&s->slots[one->k.hash & (s->nslots - 1)]);
     a->one[(a->at + a->n) % AHEAD] = *one;
     a->n++;
     return rc;
@@ -394,7 +421,7 @@ static int put_all(flowlog_sweep *s, ahead *a)
 }
 
 /* The conversation record rec adds to (1), none (0), or an error. */
-static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, conversation *out)
+static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, sighting *out)
 {
     /* Every value the sweep reads is checked: one that does not convert
      * makes the record an error (the accessor's status and message), which
@@ -414,14 +441,14 @@ static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, conversa
         dst = p;
     uint64_t protocol;
     int action;
-    if ((rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol)) != FLOWLOG_OK ||
+    if ((rc = flowlog__record_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol)) != FLOWLOG_OK ||
         (rc = flowlog_record_get_enum(rec, FLOWLOG_FIELD_ACTION, &action)) != FLOWLOG_OK)
         return rc < 0 ? rc : FLOWLOG_OK;
     if (src.family != dst.family)
         return FLOWLOG_OK;
     uint64_t start = 0, end = 0;
-    if ((rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, &start)) < 0 ||
-        (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, &end)) < 0)
+    if ((rc = flowlog__record_u64(rec, FLOWLOG_FIELD_START, &start)) < 0 ||
+        (rc = flowlog__record_u64(rec, FLOWLOG_FIELD_END, &end)) < 0)
         return rc;
     if (end < start)
         end = start;
@@ -429,40 +456,40 @@ static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, conversa
         return FLOWLOG_OK;
     uint64_t sport = 0, dport = 0, flags = 0, packets = 0, bytes = 0;
     int rs, rd, rf;
-    if ((rs = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport)) < 0 ||
-        (rd = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport)) < 0 ||
-        (rf = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags)) < 0 ||
-        (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets)) < 0 ||
-        (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes)) < 0)
+    if ((rs = rc = flowlog__record_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport)) < 0 ||
+        (rd = rc = flowlog__record_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport)) < 0 ||
+        (rf = rc = flowlog__record_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags)) < 0 ||
+        (rc = flowlog__record_u64(rec, FLOWLOG_FIELD_PACKETS, &packets)) < 0 ||
+        (rc = flowlog__record_u64(rec, FLOWLOG_FIELD_BYTES, &bytes)) < 0)
         return rc;
     bool have_ports = rs == FLOWLOG_OK && rd == FLOWLOG_OK, have_flags = rf == FLOWLOG_OK;
 
-    conversation one;
+    sighting one;
     memset(&one, 0, sizeof one);
-    one.family = src.family;
-    one.protocol = (uint8_t)protocol;
+    one.k.family = src.family;
+    one.k.protocol = (uint8_t)protocol;
     int server_dst = server_is_destination((int)protocol, have_ports, sport, dport, have_flags, flags);
     int dir;
     if (server_dst < 0) {
-        one.undecided = 1;
-        one.port = (uint16_t)(have_ports ? dport : 0);
+        one.k.undecided = 1;
+        one.k.port = (uint16_t)(have_ports ? dport : 0);
         dir = memcmp(src.bytes, dst.bytes, 16) > 0;
-        memcpy(one.client, dir ? dst.bytes : src.bytes, 16);
-        memcpy(one.server, dir ? src.bytes : dst.bytes, 16);
+        memcpy(one.k.client, dir ? dst.bytes : src.bytes, 16);
+        memcpy(one.k.server, dir ? src.bytes : dst.bytes, 16);
     } else {
         dir = !server_dst;
-        one.port = (uint16_t)(server_dst ? dport : sport);
-        memcpy(one.client, server_dst ? src.bytes : dst.bytes, 16);
-        memcpy(one.server, server_dst ? dst.bytes : src.bytes, 16);
+        one.k.port = (uint16_t)(server_dst ? dport : sport);
+        memcpy(one.k.client, server_dst ? src.bytes : dst.bytes, 16);
+        memcpy(one.k.server, server_dst ? dst.bytes : src.bytes, 16);
     }
-    one.hash = key_hash(&one);
-    int reject = action == FLOWLOG_ACTION_REJECT;
-    one.records[dir][reject] = 1;
-    one.packets[dir][reject] = packets;
-    one.bytes[dir][reject] = bytes;
-    one.flags[dir] = (uint8_t)(have_flags ? flags : 0);
-    one.first[dir] = clamp32(start);
-    one.last[dir] = clamp32(end);
+    one.k.hash = key_hash(&one.k);
+    one.dir = (uint8_t)dir;
+    one.reject = action == FLOWLOG_ACTION_REJECT;
+    one.packets = packets;
+    one.bytes = bytes;
+    one.flags = (uint8_t)(have_flags ? flags : 0);
+    one.first = clamp32(start);
+    one.last = clamp32(end);
     *out = one;
     return 1;
 }
@@ -471,7 +498,7 @@ int flowlog_sweep_feed(flowlog_sweep *s, flowlog_record *rec)
 {
     if (!s || !rec)
         return FLOWLOG_E_ARG;
-    conversation one;
+    sighting one;
     int rc = conversation_of(s, rec, &one);
     return rc <= 0 ? rc : put(s, &one);
 }
@@ -495,7 +522,7 @@ static void counters(const conversation *c, int dir, uint64_t out[14])
 /* An undecided conversation's client is the end that sent first. */
 static bool swapped(const conversation *c)
 {
-    if (!c->undecided)
+    if (!c->k.undecided)
         return false;
     bool sent0 = c->records[0][0] | c->records[0][1], sent1 = c->records[1][0] | c->records[1][1];
     if (!sent0 || !sent1)
@@ -508,7 +535,7 @@ static int verdict_of(const conversation *c, bool swap)
     uint64_t fwd[14], rev[14];
     counters(c, swap, fwd);
     counters(c, !swap, rev);
-    return flowlog__verdict(fwd, rev, c->protocol, false, false);
+    return flowlog__verdict(fwd, rev, c->k.protocol, false, false);
 }
 
 static bool is_problem(int verdict)
@@ -520,18 +547,18 @@ static bool is_problem(int verdict)
 static int compare_conversations(const ranked *a, const ranked *b)
 {
     const conversation *x = a->c, *y = b->c;
-    const uint8_t *xc = a->swapped ? x->server : x->client, *yc = b->swapped ? y->server : y->client;
-    const uint8_t *xs = a->swapped ? x->client : x->server, *ys = b->swapped ? y->client : y->server;
+    const uint8_t *xc = a->swapped ? x->k.server : x->k.client, *yc = b->swapped ? y->k.server : y->k.client;
+    const uint8_t *xs = a->swapped ? x->k.client : x->k.server, *ys = b->swapped ? y->k.client : y->k.server;
     int c;
-    if (x->family != y->family)
-        return x->family < y->family ? -1 : 1;
+    if (x->k.family != y->k.family)
+        return x->k.family < y->k.family ? -1 : 1;
     if ((c = memcmp(xc, yc, 16)) != 0 || (c = memcmp(xs, ys, 16)) != 0)
         return c;
-    if (x->port != y->port)
-        return x->port < y->port ? -1 : 1;
-    if (x->protocol != y->protocol)
-        return x->protocol < y->protocol ? -1 : 1;
-    return x->undecided < y->undecided ? -1 : x->undecided > y->undecided;
+    if (x->k.port != y->k.port)
+        return x->k.port < y->k.port ? -1 : 1;
+    if (x->k.protocol != y->k.protocol)
+        return x->k.protocol < y->k.protocol ? -1 : 1;
+    return x->k.undecided < y->k.undecided ? -1 : x->k.undecided > y->k.undecided;
 }
 
 static inline int compare_ranked(const ranked *a, const ranked *b)
@@ -559,16 +586,16 @@ static uint64_t big_endian(const uint8_t *p, size_t n)
 static bool rank_key(ranked *r)
 {
     const conversation *c = r->c;
-    const uint8_t *client = r->swapped ? c->server : c->client, *server = r->swapped ? c->client : c->server;
-    if (c->family != FLOWLOG_AF_INET) {
-        r->key[0] = (uint64_t)c->family << 56 | big_endian(client, 7);
+    const uint8_t *client = r->swapped ? c->k.server : c->k.client, *server = r->swapped ? c->k.client : c->k.server;
+    if (c->k.family != FLOWLOG_AF_INET) {
+        r->key[0] = (uint64_t)c->k.family << 56 | big_endian(client, 7);
         r->key[1] = big_endian(client + 7, 8);
         r->exact = 0;
         return true;
     }
     uint64_t cl = big_endian(client, 4), sv = big_endian(server, 4);
-    r->key[0] = (uint64_t)c->family << 56 | cl << 24 | sv >> 8;
-    r->key[1] = (sv & 0xff) << 56 | (uint64_t)c->port << 40 | (uint64_t)c->protocol << 32 | c->undecided;
+    r->key[0] = (uint64_t)c->k.family << 56 | cl << 24 | sv >> 8;
+    r->key[1] = (sv & 0xff) << 56 | (uint64_t)c->k.port << 40 | (uint64_t)c->k.protocol << 32 | c->k.undecided;
     r->exact = 1;
     return big_endian(client + 4, 8) == 0 && big_endian(client + 12, 4) == 0 && big_endian(server + 4, 8) == 0 &&
            big_endian(server + 12, 4) == 0;
@@ -705,18 +732,18 @@ int flowlog_sweep_result(const flowlog_sweep *s, size_t index, flowlog_addr *cli
     const conversation *c = r->c;
     if (client) {
         memset(client, 0, sizeof *client);
-        client->family = c->family;
-        memcpy(client->bytes, r->swapped ? c->server : c->client, 16);
+        client->family = c->k.family;
+        memcpy(client->bytes, r->swapped ? c->k.server : c->k.client, 16);
     }
     if (server) {
         memset(server, 0, sizeof *server);
-        server->family = c->family;
-        memcpy(server->bytes, r->swapped ? c->client : c->server, 16);
+        server->family = c->k.family;
+        memcpy(server->bytes, r->swapped ? c->k.client : c->k.server, 16);
     }
     if (port)
-        *port = c->port;
+        *port = c->k.port;
     if (protocol)
-        *protocol = c->protocol;
+        *protocol = c->k.protocol;
     if (verdict)
         *verdict = r->verdict;
     return FLOWLOG_OK;
@@ -741,9 +768,12 @@ int flowlog_sweep_merge(flowlog_sweep *dst, const flowlog_sweep *src)
     if (rc < 0)
         return rc;
     ahead a = {.n = 0};
-    for (uint64_t i = 0; i < src->n; i++)
-        if (put_ahead(dst, &a, entry(src, i)) < 0)
+    for (uint64_t i = 0; i < src->n; i++) {
+        const conversation *c = entry(src, i);
+        sighting whole = {.k = c->k, .whole = c};
+        if (put_ahead(dst, &a, &whole) < 0)
             rc = FLOWLOG_E_NOMEM;
+    }
     if (put_all(dst, &a) < 0)
         rc = FLOWLOG_E_NOMEM;
     return rc;
@@ -769,10 +799,10 @@ int flowlog_sweep_serialize(const flowlog_sweep *s, void *buf, size_t size, size
     flowlog__put_u64(&w, s->n);
     for (uint64_t i = 0; i < s->n; i++) {
         const conversation *c = entry(s, i);
-        flowlog__put_bytes(&w, c->client, 16);
-        flowlog__put_bytes(&w, c->server, 16);
-        flowlog__put_u64(&w, (uint64_t)c->family | (uint64_t)c->protocol << 8 | (uint64_t)c->port << 16 |
-                                 (uint64_t)c->undecided << 32 | (uint64_t)c->flags[0] << 40 |
+        flowlog__put_bytes(&w, c->k.client, 16);
+        flowlog__put_bytes(&w, c->k.server, 16);
+        flowlog__put_u64(&w, (uint64_t)c->k.family | (uint64_t)c->k.protocol << 8 | (uint64_t)c->k.port << 16 |
+                                 (uint64_t)c->k.undecided << 32 | (uint64_t)c->flags[0] << 40 |
                                  (uint64_t)c->flags[1] << 48);
         flowlog__put_u64(&w, (uint64_t)c->first[0] | (uint64_t)c->last[0] << 32);
         flowlog__put_u64(&w, (uint64_t)c->first[1] | (uint64_t)c->last[1] << 32);
@@ -815,13 +845,13 @@ int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, 
     for (uint64_t i = 0; i < n && !r.bad && rc == FLOWLOG_OK; i++) {
         conversation c;
         memset(&c, 0, sizeof c);
-        flowlog__get_bytes(&r, c.client, 16);
-        flowlog__get_bytes(&r, c.server, 16);
+        flowlog__get_bytes(&r, c.k.client, 16);
+        flowlog__get_bytes(&r, c.k.server, 16);
         uint64_t key = flowlog__get_u64(&r), t0 = flowlog__get_u64(&r), t1 = flowlog__get_u64(&r);
-        c.family = (uint8_t)key;
-        c.protocol = (uint8_t)(key >> 8);
-        c.port = (uint16_t)(key >> 16);
-        c.undecided = (uint8_t)(key >> 32);
+        c.k.family = (uint8_t)key;
+        c.k.protocol = (uint8_t)(key >> 8);
+        c.k.port = (uint16_t)(key >> 16);
+        c.k.undecided = (uint8_t)(key >> 32);
         c.flags[0] = (uint8_t)(key >> 40);
         c.flags[1] = (uint8_t)(key >> 48);
         c.first[0] = (uint32_t)t0;
@@ -834,11 +864,12 @@ int flowlog_sweep_deserialize(flowlog_sweep **out, const void *buf, size_t len, 
                 c.packets[d][k] = flowlog__get_u64(&r);
                 c.bytes[d][k] = flowlog__get_u64(&r);
             }
-        if ((c.family != FLOWLOG_AF_INET && c.family != FLOWLOG_AF_INET6) || c.undecided > 1 || key >> 56)
+        if ((c.k.family != FLOWLOG_AF_INET && c.k.family != FLOWLOG_AF_INET6) || c.k.undecided > 1 || key >> 56)
             r.bad = true;
-        c.hash = key_hash(&c);
+        c.k.hash = key_hash(&c.k);
+        sighting whole = {.k = c.k, .whole = &c};
         if (!r.bad)
-            rc = put(s, &c);
+            rc = put(s, &whole);
     }
     if (rc == FLOWLOG_OK && !r.bad)
         rc = flowlog__ledger_get(&r, &s->inputs, &s->alloc);
@@ -918,7 +949,7 @@ static int feed_reader(flowlog_sweep *s, flowlog_reader *r, bool part)
         }
         if (rc < 0)
             continue; /* counted, and told to the error handler */
-        conversation one;
+        sighting one;
         int fed = conversation_of(s, rec, &one);
         if (fed == 1)
             (void)put_ahead(s, &a, &one); /* a table that cannot grow drops it, which dropped() counts */
