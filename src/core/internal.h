@@ -40,7 +40,7 @@
  * copy of a variable length is a call, and bytes stored one by one then
  * read back as a word wait for each other. Where the word is stored back,
  * it holds the bytes as they were. */
-static inline uint64_t flowlog__load_bytes(const char *p, size_t n)
+FLOWLOG__INLINE uint64_t flowlog__load_bytes(const char *p, size_t n)
 {
     uint64_t w = 0;
     if (n == 8) {
@@ -181,7 +181,7 @@ int flowlog__parse_u64(const char *s, size_t len, uint64_t *out);
  * false when any byte is not a digit. Three multiplications join pairs of
  * digits, then of pairs, then of fours (no carry crosses a lane: a pair
  * is at most 99, a four at most 9999). */
-static inline bool flowlog__digits8(uint64_t w, uint64_t *v)
+FLOWLOG__INLINE bool flowlog__digits8(uint64_t w, uint64_t *v)
 {
     const uint64_t high = 0xF0F0F0F0F0F0F0F0u, threes = 0x3030303030303030u;
     /* a digit is 0x30-0x39: 0x3 above, and still 0x3 above after adding 6
@@ -197,7 +197,7 @@ static inline bool flowlog__digits8(uint64_t w, uint64_t *v)
 
 /* s[0..n), 1 <= n <= 8, as eight digits with zeros before (little endian:
  * the first digit in the lowest byte). */
-static inline uint64_t flowlog__digits_word(const char *s, size_t n)
+FLOWLOG__INLINE uint64_t flowlog__digits_word(const char *s, size_t n)
 {
     uint64_t w = flowlog__load_bytes(s, n);
     return n == 8 ? w : w << (8 * (8 - n)) | 0x3030303030303030u >> (8 * n); /* no shift by 64 */

@@ -392,21 +392,36 @@ static void prefetch_entry(const flowlog_sweep *s, const conv_key *k)
         }
 }
 
+/* The ring's next place, made free by putting the oldest when it is full
+ * (*rc: put()'s status). A sighting is written there in place, not built
+ * elsewhere and copied: a copy's wide loads would wait on the narrow
+ * stores that built it. */
+static sighting *ahead_place(flowlog_sweep *s, ahead *a, int *rc)
+{
+    if (a->n == AHEAD) {
+        *rc = put(s, &a->one[a->at]);
+        a->at = (a->at + 1) % AHEAD;
+        a->n--;
+    }
+    return &a->one[(a->at + a->n) % AHEAD];
+}
+
+/* The sighting written at ahead_place() joins the ring. */
+static void ahead_take(flowlog_sweep *s, ahead *a)
+{
+    if (a->n >= AHEAD / 2)
+        prefetch_entry(s, &a->one[(a->at + a->n - AHEAD / 2) % AHEAD].k);
+    if (s->nslots)
+        FLOWLOG__PREFETCH(&s->slots[a->one[(a->at + a->n) % AHEAD].k.hash & (s->nslots - 1)]);
+    a->n++;
+}
+
 /* Returns put()'s status for the conversation it put, if any. */
 static int put_ahead(flowlog_sweep *s, ahead *a, const sighting *one)
 {
     int rc = FLOWLOG_OK;
-    if (a->n == AHEAD) {
-        rc = put(s, &a->one[a->at]);
-        a->at = (a->at + 1) % AHEAD;
-        a->n--;
-    }
-    if (a->n >= AHEAD / 2)
-        prefetch_entry(s, &a->one[(a->at + a->n - AHEAD / 2) % AHEAD].k);
-    if (s->nslots)
-        FLOWLOG__PREFETCH(&s->slots[one->k.hash & (s->nslots - 1)]);
-    a->one[(a->at + a->n) % AHEAD] = *one;
-    a->n++;
+    *ahead_place(s, a, &rc) = *one;
+    ahead_take(s, a);
     return rc;
 }
 
@@ -464,33 +479,32 @@ static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, sighting
         return rc;
     bool have_ports = rs == FLOWLOG_OK && rd == FLOWLOG_OK, have_flags = rf == FLOWLOG_OK;
 
-    sighting one;
-    memset(&one, 0, sizeof one);
-    one.k.family = src.family;
-    one.k.protocol = (uint8_t)protocol;
+    out->k.family = src.family;
+    out->k.protocol = (uint8_t)protocol;
     int server_dst = server_is_destination((int)protocol, have_ports, sport, dport, have_flags, flags);
     int dir;
     if (server_dst < 0) {
-        one.k.undecided = 1;
-        one.k.port = (uint16_t)(have_ports ? dport : 0);
+        out->k.undecided = 1;
+        out->k.port = (uint16_t)(have_ports ? dport : 0);
         dir = memcmp(src.bytes, dst.bytes, 16) > 0;
-        memcpy(one.k.client, dir ? dst.bytes : src.bytes, 16);
-        memcpy(one.k.server, dir ? src.bytes : dst.bytes, 16);
+        memcpy(out->k.client, dir ? dst.bytes : src.bytes, 16);
+        memcpy(out->k.server, dir ? src.bytes : dst.bytes, 16);
     } else {
         dir = !server_dst;
-        one.k.port = (uint16_t)(server_dst ? dport : sport);
-        memcpy(one.k.client, server_dst ? src.bytes : dst.bytes, 16);
-        memcpy(one.k.server, server_dst ? dst.bytes : src.bytes, 16);
+        out->k.undecided = 0;
+        out->k.port = (uint16_t)(server_dst ? dport : sport);
+        memcpy(out->k.client, server_dst ? src.bytes : dst.bytes, 16);
+        memcpy(out->k.server, server_dst ? dst.bytes : src.bytes, 16);
     }
-    one.k.hash = key_hash(&one.k);
-    one.dir = (uint8_t)dir;
-    one.reject = action == FLOWLOG_ACTION_REJECT;
-    one.packets = packets;
-    one.bytes = bytes;
-    one.flags = (uint8_t)(have_flags ? flags : 0);
-    one.first = clamp32(start);
-    one.last = clamp32(end);
-    *out = one;
+    out->k.hash = key_hash(&out->k);
+    out->dir = (uint8_t)dir;
+    out->reject = action == FLOWLOG_ACTION_REJECT;
+    out->flags = (uint8_t)(have_flags ? flags : 0);
+    out->first = clamp32(start);
+    out->last = clamp32(end);
+    out->packets = packets;
+    out->bytes = bytes;
+    out->whole = NULL;
     return 1;
 }
 
@@ -949,10 +963,10 @@ static int feed_reader(flowlog_sweep *s, flowlog_reader *r, bool part)
         }
         if (rc < 0)
             continue; /* counted, and told to the error handler */
-        sighting one;
-        int fed = conversation_of(s, rec, &one);
+        int put_rc = FLOWLOG_OK; /* a table that cannot grow drops it, which dropped() counts */
+        int fed = conversation_of(s, rec, ahead_place(s, &a, &put_rc));
         if (fed == 1)
-            (void)put_ahead(s, &a, &one); /* a table that cannot grow drops it, which dropped() counts */
+            ahead_take(s, &a);
         else if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW)
             (void)flowlog_reader_reject(r, fed, flowlog_record_error_message(rec));
     }
