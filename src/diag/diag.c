@@ -831,8 +831,8 @@ static int eni_of(flowlog_diag *d, flowlog_record *rec, const char *stream)
 static int checked_times(flowlog_record *rec, uint64_t *start, uint64_t *end)
 {
     *start = *end = 0;
-    int rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_START, start);
-    if (rc < 0 || (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_END, end)) < 0)
+    int rc = flowlog__record_u64(rec, FLOWLOG_FIELD_START, start);
+    if (rc < 0 || (rc = flowlog__record_u64(rec, FLOWLOG_FIELD_END, end)) < 0)
         return rc;
     if (*end < *start)
         *end = *start;
@@ -1191,9 +1191,9 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
     if ((dir >= 0 && have_action) || leg) {
         /* everything the evidence takes from the record, checked before any of it counts */
         int dir_rc = FLOWLOG_OK, flags_rc;
-        if ((rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_PACKETS, &packets)) < 0 ||
-            (rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_BYTES, &bytes)) < 0 ||
-            (flags_rc = rc = flowlog_record_get_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags)) < 0 ||
+        if ((rc = flowlog__record_u64(rec, FLOWLOG_FIELD_PACKETS, &packets)) < 0 ||
+            (rc = flowlog__record_u64(rec, FLOWLOG_FIELD_BYTES, &bytes)) < 0 ||
+            (flags_rc = rc = flowlog__record_u64(rec, FLOWLOG_FIELD_TCP_FLAGS, &flags)) < 0 ||
             (!have_dir && (dir_rc = rc = flowlog_record_get_enum(rec, FLOWLOG_FIELD_FLOW_DIRECTION, &direction)) < 0))
             return bad_record(d, rec, rc);
         (void)dir_rc;

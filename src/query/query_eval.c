@@ -482,7 +482,7 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
     int rc;
     if (e->ftype == FLOWLOG_TYPE_UINT || e->ftype == FLOWLOG_TYPE_TIME) {
         uint64_t u;
-        rc = flowlog_record_get_u64(q->rec, e->field, &u);
+        rc = flowlog__record_u64(q->rec, e->field, &u);
         if (rc == FLOWLOG_OK) {
             if (u <= (uint64_t)INT64_MAX)
                 set_int(out, (int64_t)u);
