@@ -17,11 +17,10 @@
 #define DEFAULT_MAX_CONVERSATIONS 1000000
 #define DEFAULT_MAX_MEMORY ((int64_t)256 << 20)
 #define MIN_MAX_MEMORY ((int64_t)1 << 20)
-/* A part of a file on a thread: most records of a file can be
- * conversations of their own, some 200 bytes each with their index; this
- * much text holds at most 40 000 records, well within a part's share of
- * the default memory however they fall, and the parts held at once add
- * little to the peak (8 MiB parts: 30 MB more on 1 GB, 4 MiB: 10). */
+/* A part of a file on a thread holds its records' sightings (80 bytes
+ * for a record of some 120 of text), not a table: this much text makes at
+ * most a few MB of them, and the parts held at once add little to the
+ * peak. */
 #define SWEEP_PART_BYTES ((uint64_t)4 << 20)
 
 /* What makes a conversation one, and its hash. */
@@ -82,6 +81,11 @@ struct flowlog_sweep {
     size_t nranks, ranks_cap;
     bool ranked_valid;
     flowlog__ledger inputs;
+    /* A part on a thread: its records' sightings in their order, put into
+     * the caller's table when it merges; the table is left empty. */
+    bool collects;
+    sighting *seen;
+    size_t nseen, seen_cap;
 };
 
 static conversation *entry(const flowlog_sweep *s, uint64_t i)
@@ -94,7 +98,7 @@ size_t flowlog_sweep_memory(const flowlog_sweep *s)
     if (!s)
         return 0;
     return sizeof *s + s->nchunks * CHUNK * sizeof(conversation) + s->chunk_cap * sizeof *s->chunks +
-           s->nslots * sizeof *s->slots + s->ranks_cap * sizeof *s->ranks;
+           s->nslots * sizeof *s->slots + s->ranks_cap * sizeof *s->ranks + s->seen_cap * sizeof *s->seen;
 }
 
 int flowlog_sweep_new(flowlog_sweep **out, const flowlog_allocator *a)
@@ -130,6 +134,7 @@ void flowlog_sweep_free(flowlog_sweep *s)
     FLOWLOG__FREE(&al, s->chunks, s->chunk_cap * sizeof *s->chunks);
     FLOWLOG__FREE(&al, s->slots, s->nslots * sizeof *s->slots);
     FLOWLOG__FREE(&al, s->ranks, s->ranks_cap * sizeof *s->ranks);
+    FLOWLOG__FREE(&al, s->seen, s->seen_cap * sizeof *s->seen);
     flowlog__ledger_free(&s->inputs, &al);
     FLOWLOG__FREE(&al, s, sizeof *s);
 }
@@ -940,9 +945,27 @@ int flowlog_sweep_complete(const flowlog_sweep *s)
     return flowlog__ledger_complete(&s->inputs) ? 1 : 0;
 }
 
+/* Room for one more sighting in a part's list: false when its share of
+ * memory cannot hold it, or memory fails. */
+static int seen_room(flowlog_sweep *s)
+{
+    if (s->nseen < s->seen_cap)
+        return FLOWLOG_OK;
+    size_t cap = s->seen_cap ? s->seen_cap * 2 : 4096;
+    if (flowlog_sweep_memory(s) + (cap - s->seen_cap) * sizeof *s->seen > s->max_memory)
+        return FLOWLOG_E_LIMIT;
+    sighting *seen = s->alloc.realloc(s->alloc.ctx, s->seen, s->seen_cap * sizeof *seen, cap * sizeof *seen);
+    if (!seen)
+        return FLOWLOG_E_NOMEM;
+    s->seen = seen;
+    s->seen_cap = cap;
+    return FLOWLOG_OK;
+}
+
 /* Feed s every record of r, up to its end (FLOWLOG_OK) or a push input's
- * wait (FLOWLOG_NEED_MORE). */
-static int feed_reader(flowlog_sweep *s, flowlog_reader *r, bool part)
+ * wait (FLOWLOG_NEED_MORE); a part that collects stops when its list
+ * cannot grow. */
+static int feed_reader(flowlog_sweep *s, flowlog_reader *r)
 {
     int rc = flowlog_reader_set(r, FLOWLOG_OPT_VALIDATE, 0);
     if (rc == FLOWLOG_OK)
@@ -951,10 +974,8 @@ static int feed_reader(flowlog_sweep *s, flowlog_reader *r, bool part)
         return rc;
     ahead a = {.n = 0};
     for (;;) {
-        /* a thread's part that dropped a conversation is read again by the
-         * caller whatever else it holds: it stops at once */
-        if (part && s->dropped)
-            return put_all(s, &a) < 0 ? FLOWLOG_E_NOMEM : FLOWLOG_E_LIMIT;
+        if (s->collects && (rc = seen_room(s)) < 0)
+            return rc;
         flowlog_record *rec;
         rc = flowlog_reader_next(r, &rec);
         if (rc == FLOWLOG_END || rc == FLOWLOG_NEED_MORE) {
@@ -964,8 +985,11 @@ static int feed_reader(flowlog_sweep *s, flowlog_reader *r, bool part)
         if (rc < 0)
             continue; /* counted, and told to the error handler */
         int put_rc = FLOWLOG_OK; /* a table that cannot grow drops it, which dropped() counts */
-        int fed = conversation_of(s, rec, ahead_place(s, &a, &put_rc));
-        if (fed == 1)
+        sighting *place = s->collects ? &s->seen[s->nseen] : ahead_place(s, &a, &put_rc);
+        int fed = conversation_of(s, rec, place);
+        if (fed == 1 && s->collects)
+            s->nseen++;
+        else if (fed == 1)
             ahead_take(s, &a);
         else if (fed == FLOWLOG_E_MALFORMED || fed == FLOWLOG_E_OVERFLOW)
             (void)flowlog_reader_reject(r, fed, flowlog_record_error_message(rec));
@@ -983,9 +1007,7 @@ static int part_make(void *ctx, size_t shares, void **state)
         return rc;
     part->since = s->since;
     part->until = s->until;
-    /* bounded by its share of memory only: a part that dropped a
-     * conversation is read again (part_merge) */
-    part->max_conversations = UINT32_MAX;
+    part->collects = true;
     part->max_memory = s->max_memory / shares > MIN_MAX_MEMORY ? s->max_memory / shares : MIN_MAX_MEMORY;
     *state = part;
     return FLOWLOG_OK;
@@ -993,23 +1015,23 @@ static int part_make(void *ctx, size_t shares, void **state)
 
 static int part_read(void *ctx, void *state, flowlog_reader *r)
 {
-    flowlog_sweep *s = state ? state : ctx;
-    int rc = feed_reader(s, r, state != NULL);
-    /* a part that dropped conversations may have dropped others than one
-     * pass would: the caller reads it again into its own */
-    if (rc == FLOWLOG_OK && state && s->dropped)
-        rc = FLOWLOG_E_LIMIT;
-    return rc;
+    return feed_reader(state ? state : ctx, r);
 }
 
-/* A table that fills keeps the conversations that came first and drops
- * the records of the others. A part that dropped none holds its
- * conversations in the order first seen: merged in that order, the
- * caller's table takes and drops what one pass would have, however full
- * it is (its growth, and so its memory, follows its count alone). */
+/* The part's records go into the caller's table in their order, as one
+ * pass would put them: the same conversations kept, the same dropped. */
 static int part_merge(void *ctx, void *state)
 {
-    return flowlog_sweep_merge(ctx, state);
+    flowlog_sweep *s = ctx;
+    const flowlog_sweep *part = state;
+    int rc = FLOWLOG_OK;
+    ahead a = {.n = 0};
+    for (size_t i = 0; i < part->nseen; i++)
+        if (put_ahead(s, &a, &part->seen[i]) < 0)
+            rc = FLOWLOG_E_NOMEM;
+    if (put_all(s, &a) < 0)
+        rc = FLOWLOG_E_NOMEM;
+    return rc;
 }
 
 static void part_drop(void *ctx, void *state)
@@ -1022,13 +1044,12 @@ int flowlog_sweep_run(flowlog_sweep *s, flowlog_reader *r, size_t *count)
 {
     if (!s || !r || !count)
         return FLOWLOG_E_ARG;
-    /* Parts are small (SWEEP_PART_BYTES): each is looked up in a table of
-     * its own that stays in the cache, and comes to the caller's thread as
-     * conversations, not records. */
+    /* The threads read and convert; the caller's thread looks up every
+     * record's conversation, once, in the order of the records. */
     const flowlog__par_ops ops = {s, part_make, part_read, part_merge, part_drop, SWEEP_PART_BYTES};
     int rc = flowlog__parallel_read(r, &ops);
     if (rc == FLOWLOG_ABSENT)
-        rc = feed_reader(s, r, false);
+        rc = feed_reader(s, r);
     if (rc != FLOWLOG_OK)
         return rc;
     if ((rc = flowlog_sweep_add_reader_inputs(s, r)) < 0)
