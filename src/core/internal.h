@@ -287,4 +287,22 @@ FLOWLOG__INLINE int flowlog__record_u64(flowlog_record *r, uint32_t field, uint6
     return flowlog_record_get_u64(r, field, out);
 }
 
+/* flowlog_record_get_addr() the same way: a present IPv4 address is read
+ * here; the rest (IPv6, absent, errors and their messages) by the accessor. */
+FLOWLOG__INLINE int flowlog__record_addr(flowlog_record *r, uint32_t field, flowlog_addr *out)
+{
+    int c = flowlog__schema_col(r->schema, field);
+    if (FLOWLOG__LIKELY(c >= 0 && (size_t)c < r->n) && r->schema->col_types[c] == FLOWLOG_TYPE_ADDR) {
+        const flowlog_span *sp = flowlog__record_span(r, (size_t)c);
+        uint8_t v4[4];
+        if (sp->len <= 15 && flowlog__parse_ipv4(sp->ptr, sp->len, v4) == FLOWLOG_OK) {
+            memset(out, 0, sizeof *out);
+            memcpy(out->bytes, v4, 4);
+            out->family = FLOWLOG_AF_INET;
+            return FLOWLOG_OK;
+        }
+    }
+    return flowlog_record_get_addr(r, field, out);
+}
+
 #endif

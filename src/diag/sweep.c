@@ -448,14 +448,14 @@ static int conversation_of(const flowlog_sweep *s, flowlog_record *rec, sighting
      * counts for nothing. Absent ones ('-', NODATA) tell nothing. */
     flowlog_addr src, dst, p;
     int rc;
-    if ((rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_SRCADDR, &src)) != FLOWLOG_OK ||
-        (rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst)) != FLOWLOG_OK)
+    if ((rc = flowlog__record_addr(rec, FLOWLOG_FIELD_SRCADDR, &src)) != FLOWLOG_OK ||
+        (rc = flowlog__record_addr(rec, FLOWLOG_FIELD_DSTADDR, &dst)) != FLOWLOG_OK)
         return rc < 0 ? rc : FLOWLOG_OK;
-    if ((rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &p)) < 0)
+    if ((rc = flowlog__record_addr(rec, FLOWLOG_FIELD_PKT_SRCADDR, &p)) < 0)
         return rc;
     if (rc == FLOWLOG_OK)
         src = p;
-    if ((rc = flowlog_record_get_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &p)) < 0)
+    if ((rc = flowlog__record_addr(rec, FLOWLOG_FIELD_PKT_DSTADDR, &p)) < 0)
         return rc;
     if (rc == FLOWLOG_OK)
         dst = p;
