@@ -505,7 +505,7 @@ static void eval_field(flowlog_query *q, const qexpr *e, flowlog_value *out)
         rc = flowlog_record_get_enum(q->rec, e->field, &v);
     } else if (e->ftype == FLOWLOG_TYPE_ADDR && !(q->checked & bit)) {
         flowlog_addr a;
-        rc = flowlog_record_get_addr(q->rec, e->field, &a);
+        rc = flowlog__record_addr(q->rec, e->field, &a);
         if (rc == FLOWLOG_OK && a.family == FLOWLOG_AF_INET) {
             q->checked_ipv4_text = sp.ptr;
             q->checked_ipv4_len = sp.len;
@@ -762,7 +762,7 @@ static void eval_call(flowlog_query *q, const qexpr *e, const flowlog_value *row
         if (arg->kind == Q_FIELD && arg->ftype == FLOWLOG_TYPE_ADDR) {
             if (!q->rec)
                 return;
-            rc = flowlog_record_get_addr(q->rec, arg->field, &addr);
+            rc = flowlog__record_addr(q->rec, arg->field, &addr);
             if (rc < 0) {
                 bad_value(q, rc);
                 return;
