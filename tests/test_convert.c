@@ -17,6 +17,8 @@ int flowlog__parse_ipv4_ssse3(const char *s, size_t len, uint8_t out[4]);
 #endif
 int flowlog__parse_ipv6(const char *s, size_t len, uint8_t out[16]);
 
+#include "../src/core/internal.h" /* the inline accessors */
+
 /* An unsigned integer: digits only, below 2^64. */
 static int u64_definition(const char *s, size_t len, uint64_t *out)
 {
@@ -57,6 +59,67 @@ static void integers_agree(void **state)
             buf[k] = next_rand() % 40 ? (char)('0' + next_rand() % 10) : "/:a -\xff\xfa\x80"[next_rand() % 8];
         check_u64(buf, len);
     }
+}
+
+/* A field's text for the accessors: digits, times in seconds and
+ * milliseconds, addresses of both families, and the ways each goes wrong. */
+static void random_field(char *buf, size_t cap)
+{
+    static const char *const fixed[] = {"-", "0", "00", "1620000000", "1620000000123", "99999999999",
+                                        "100000000000", "18446744073709551615", "18446744073709551616",
+                                        "12345678901234567", "10.0.0.1", "255.255.255.255", "10.0.0.256",
+                                        "2001:db8::1", "::", "::ffff:10.0.0.1", "1.2.3", "abc", "1.2.3.4.5", "12a"};
+    if (next_rand() % 3)
+        snprintf(buf, cap, "%s", fixed[next_rand() % (sizeof fixed / sizeof fixed[0])]);
+    else if (next_rand() % 2)
+        snprintf(buf, cap, "%u.%u.%u.%u", next_rand() % 300, next_rand() % 256, next_rand() % 256, next_rand() % 256);
+    else
+        snprintf(buf, cap, "%llu", (unsigned long long)next_rand() * next_rand() % 1000000000000000ull);
+}
+
+/* What the loops over every record read (flowlog__record_u64 and
+ * flowlog__record_addr, inline) is what the accessors give: the status,
+ * the value, and the message of a value that does not convert, for every
+ * field of a format, fields it lacks, and fields of another type. */
+static void inline_accessors_agree(void **state)
+{
+    (void)state;
+    flowlog_schema *s = must_schema("${srcaddr} ${pkt-dstaddr} ${start} ${end} ${packets} ${dstport} ${action}",
+                                    FLOWLOG_SYNTAX_FORMAT);
+    flowlog_record *r;
+    assert_int_equal(flowlog_record_new(&r, s, NULL), FLOWLOG_OK);
+    static const uint32_t fields[] = {FLOWLOG_FIELD_SRCADDR, FLOWLOG_FIELD_PKT_DSTADDR, FLOWLOG_FIELD_START,
+                                      FLOWLOG_FIELD_END,     FLOWLOG_FIELD_PACKETS,     FLOWLOG_FIELD_DSTPORT,
+                                      FLOWLOG_FIELD_ACTION,  FLOWLOG_FIELD_BYTES,       FLOWLOG_FIELD_DSTADDR};
+    char line[512], field[7][64];
+    for (int i = 0; i < 200000; i++) {
+        for (int f = 0; f < 7; f++)
+            random_field(field[f], sizeof field[f]);
+        snprintf(line, sizeof line, "%s %s %s %s %s %s %s", field[0], field[1], field[2], field[3], field[4], field[5],
+                 next_rand() % 2 ? "ACCEPT" : field[6]);
+        assert_int_equal(flowlog_record_parse(r, line, strlen(line)), FLOWLOG_OK);
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+            char message[256];
+            uint64_t a = 7, b = 7;
+            int rb = flowlog_record_get_u64(r, fields[f], &b);
+            snprintf(message, sizeof message, "%s", flowlog_record_error_message(r));
+            int ra = flowlog__record_u64(r, fields[f], &a);
+            if (ra != rb || a != b || (ra < 0 && strcmp(message, flowlog_record_error_message(r)) != 0))
+                fail_msg("'%s' field %u: inline %d %llu, accessor %d %llu (%s)", line, fields[f], ra,
+                         (unsigned long long)a, rb, (unsigned long long)b, message);
+            flowlog_addr x, y;
+            memset(&x, 0x55, sizeof x);
+            memset(&y, 0x55, sizeof y);
+            rb = flowlog_record_get_addr(r, fields[f], &y);
+            snprintf(message, sizeof message, "%s", flowlog_record_error_message(r));
+            ra = flowlog__record_addr(r, fields[f], &x);
+            if (ra != rb || memcmp(&x, &y, sizeof x) != 0 ||
+                (ra < 0 && strcmp(message, flowlog_record_error_message(r)) != 0))
+                fail_msg("'%s' field %u: inline %d, accessor %d (%s)", line, fields[f], ra, rb, message);
+        }
+    }
+    flowlog_record_free(r);
+    flowlog_schema_free(s);
 }
 
 typedef int (*ipv4_parser)(const char *s, size_t len, uint8_t out[4]);
@@ -171,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integers_agree),
+        cmocka_unit_test(inline_accessors_agree),
         cmocka_unit_test(ipv4_agrees),
         cmocka_unit_test(addresses_agree),
         cmocka_unit_test(ipv4_networks_agree),
