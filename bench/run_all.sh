@@ -33,24 +33,35 @@ questions=(
 "sources by ENI\tfilter ispresent(srcAddr) | stats count_distinct(srcAddr) as n by interfaceId\tSELECT interface_id, count(DISTINCT srcaddr) FROM flows WHERE srcaddr IS NOT NULL GROUP BY ALL"
 )
 
+# A run that fails (a command that exits with an error, or cannot start)
+# gives no time: it is told on stderr and its row shows "-", never the
+# time of a run before it or of an early exit.
+is_time() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
+ratio() { is_time "$1" && is_time "$2" && echo "scale=1; $1 / $2" | bc || echo "-"; }
+# the lower of a best so far (may be empty) and a time (may be "-")
+lower() {
+    if ! is_time "$2"; then echo "$1"; return; fi
+    if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; then echo "$2"; else echo "$1"; fi
+}
+# seconds and peak KiB of one run of a command, its output in $out/answer
+once() {
+    rm -f "$out/time"
+    if /usr/bin/time -f '%e %M' -o "$out/time" "$@" > "$out/answer" 2> /dev/null; then
+        tail -1 "$out/time"
+    else
+        echo "run_all.sh: failed: $*" >&2
+        echo "- 0"
+    fi
+}
 # best seconds and peak KiB of a command: best_of CMD... -> "SECONDS KIB"
 best_of() {
     local best= kib=0 t k
     for _ in $(seq "$runs"); do
-        /usr/bin/time -f '%e %M' -o "$out/time" "$@" > "$out/answer" 2> /dev/null || true
-        read -r t k <<< "$(tail -1 "$out/time")"
-        if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; fi
+        read -r t k <<< "$(once "$@")"
+        best=$(lower "$best" "$t")
         [ "$k" -gt "$kib" ] && kib=$k
     done
-    echo "$best $kib"
-}
-ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "scale=1; $1 / $2" | bc || echo "-"; }
-# the lower of a best so far (may be empty) and a time
-lower() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
-# seconds and peak KiB of one run of a command, its output in $out/answer
-once() {
-    /usr/bin/time -f '%e %M' -o "$out/time" "$@" > "$out/answer" 2> /dev/null || true
-    tail -1 "$out/time"
+    echo "${best:--} $kib"
 }
 
 printf '%s, %s processors, best of %s\n' "$f" "$(nproc)" "$runs"
@@ -77,7 +88,7 @@ for q in "${questions[@]}"; do
         node "$duck/duck_csv.mjs" "$f" "$dq" 2> /dev/null | sort > "$out/duck.csv" || true
         same=$( [ "$(md5sum < "$out/flowlog.csv")" = "$(md5sum < "$out/duck.csv")" ] && echo same || echo DIFFERENT)
     fi
-    printf '%-20s %8s %8s %9s %8s %8s %7s %7s %s\n' "$name" "$t1" "$t2" "$((kib / 1024))" "${d1:--}" "${d2:--}" \
+    printf '%-20s %8s %8s %9s %8s %8s %7s %7s %s\n' "$name" "${t1:--}" "${t2:--}" "$((kib / 1024))" "${d1:--}" "${d2:--}" \
         "$(ratio "$d1" "$t1")" "$(ratio "$d2" "$t2")" "$same"
 done
 
@@ -119,8 +130,16 @@ small=$out/flows-100000000.log big=$out/flows-1000000000.log
 [ -f "$small" ] || "$out/gen_flowlogs" "$small" 100000000 42
 [ -f "$big" ] || "$out/gen_flowlogs" "$big" 1000000000 42
 for c in "query 'stats count(*) as n, sum(bytes) as b by protocol, action'" "$pair" "diagnose"; do
-    peak() { eval "/usr/bin/time -f %M -o \"$out/time\" \"$fl\" $c \"$1\"" > /dev/null 2>&1 || true; tail -1 "$out/time"; }
+    peak() {
+        rm -f "$out/time"
+        if eval "/usr/bin/time -f %M -o \"$out/time\" \"$fl\" $c \"$1\"" > /dev/null 2>&1; then
+            tail -1 "$out/time"
+        else
+            echo "run_all.sh: failed: $c $1" >&2
+            echo 0
+        fi
+    }
     ks=$(peak "$small") kb=$(peak "$big")
     printf 'peak MiB, %-22s %5s on 100 MB, %5s on 1 GB (%s)\n' "$(echo "$c" | cut -c1-22)" "$((ks / 1024))" "$((kb / 1024))" \
-        "$(echo "scale=2; $kb / $ks" | bc)"
+        "$( [ "$ks" -gt 0 ] && [ "$kb" -gt 0 ] && echo "scale=2; $kb / $ks" | bc || echo "-")"
 done
