@@ -769,33 +769,6 @@ static void add_bucket(flowlog_diag *d, uint64_t start, const uint64_t packets[4
     d->nbuckets++;
 }
 
-/* A protocol number or port straight from its text: these are read for
- * every record, and are 1 to 5 digits at most `max`. Anything else goes
- * through the typed accessor, which tells absent (FLOWLOG_ABSENT) from
- * malformed (a negative status, the record's message set). */
-static inline int small_uint(flowlog_record *rec, uint32_t field, uint64_t max, uint64_t *out)
-{
-    int c = flowlog__schema_col(rec->schema, field);
-    if (c < 0 || (size_t)c >= rec->n)
-        return FLOWLOG_ABSENT;
-    const flowlog_span *sp = flowlog__record_span(rec, (size_t)c);
-    if (sp->len != 0 && sp->len <= 5) {
-        uint64_t v = 0;
-        size_t i = 0;
-        for (; i < sp->len; i++) {
-            unsigned digit = (unsigned char)sp->ptr[i] - '0';
-            if (digit > 9)
-                break;
-            v = v * 10 + digit;
-        }
-        if (i == sp->len && v <= max) {
-            *out = v;
-            return FLOWLOG_OK;
-        }
-    }
-    return flowlog_record_get_u64(rec, field, out);
-}
-
 /* A value the diagnosis reads did not convert: the record is an error,
  * with the accessor's message, and counts for nothing. */
 static int bad_record(flowlog_diag *d, const flowlog_record *rec, int rc)
@@ -1134,15 +1107,15 @@ int flowlog_diag_feed(flowlog_diag *d, flowlog_record *rec, const char *stream)
         return FLOWLOG_OK;
     eni_state *eni = NULL;
     uint64_t protocol;
-    int rc = small_uint(rec, FLOWLOG_FIELD_PROTOCOL, 255, &protocol);
+    int rc = flowlog__record_u64(rec, FLOWLOG_FIELD_PROTOCOL, &protocol);
     if (rc != FLOWLOG_OK)
         return rc < 0 ? bad_record(d, rec, rc) : FLOWLOG_OK;
     uint64_t sport = 0, dport = 0;
     bool icmp = is_icmp(d->protocol);
-    int rs = small_uint(rec, FLOWLOG_FIELD_SRCPORT, 65535, &sport);
+    int rs = flowlog__record_u64(rec, FLOWLOG_FIELD_SRCPORT, &sport);
     if (rs < 0)
         return bad_record(d, rec, rs);
-    int rd = small_uint(rec, FLOWLOG_FIELD_DSTPORT, 65535, &dport);
+    int rd = flowlog__record_u64(rec, FLOWLOG_FIELD_DSTPORT, &dport);
     if (rd < 0)
         return bad_record(d, rec, rd);
     bool ports = rs == FLOWLOG_OK && rd == FLOWLOG_OK;
