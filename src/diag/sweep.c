@@ -296,6 +296,16 @@ static uint32_t clamp32(uint64_t t)
     return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
+/* Direction d's flags and times take in others' (a first time of 0: none). */
+static void widen(conversation *c, int d, uint8_t flags, uint32_t first, uint32_t last)
+{
+    c->flags[d] |= flags;
+    if (first && (!c->first[d] || first < c->first[d]))
+        c->first[d] = first;
+    if (last > c->last[d])
+        c->last[d] = last;
+}
+
 static void add_evidence(conversation *c, const conversation *from)
 {
     for (int d = 0; d < 2; d++) {
@@ -304,11 +314,7 @@ static void add_evidence(conversation *c, const conversation *from)
             c->packets[d][r] += from->packets[d][r];
             c->bytes[d][r] += from->bytes[d][r];
         }
-        c->flags[d] |= from->flags[d];
-        if (from->first[d] && (!c->first[d] || from->first[d] < c->first[d]))
-            c->first[d] = from->first[d];
-        if (from->last[d] > c->last[d])
-            c->last[d] = from->last[d];
+        widen(c, d, from->flags[d], from->first[d], from->last[d]);
     }
 }
 
@@ -324,11 +330,7 @@ static void add_one(conversation *c, const sighting *one)
     c->records[d][r]++;
     c->packets[d][r] += one->packets;
     c->bytes[d][r] += one->bytes;
-    c->flags[d] |= one->flags;
-    if (one->first && (!c->first[d] || one->first < c->first[d]))
-        c->first[d] = one->first;
-    if (one->last > c->last[d])
-        c->last[d] = one->last;
+    widen(c, d, one->flags, one->first, one->last);
 }
 
 static int put(flowlog_sweep *s, const sighting *one)
